@@ -1,0 +1,201 @@
+/**
+ * The types that cross pipeline stages (DESIGN.md, "Measurement definitions"). Field names here are a
+ * contract with tests, CI and other tools: add around them, never rename them.
+ */
+
+/** Which way bytes flow: `up` is client → server, `down` is server → client. */
+export type Direction = 'up' | 'down';
+
+/** TLS accounting for one direction; every byte count includes the 5-byte record header. */
+export interface TlsCounters {
+  /** TLS records completed in this direction. */
+  records: number;
+  /** Records whose (inner, for TLS 1.3) content type is handshake (22) or change_cipher_spec (20). */
+  handshakeBytes: number;
+  /** Records whose (inner) content type is application_data (23). */
+  appDataBytes: number;
+  /** Part of `appDataBytes` that is record framing, not application payload: the header, explicit nonce,
+   * AEAD tag, TLS 1.3 inner content type and padding. */
+  appDataOverheadBytes: number;
+  /** Records of the alert (21) type. */
+  alertBytes: number;
+  /** Records of any other content type (heartbeat 24, or unknown inner types). */
+  otherBytes: number;
+  /** Stream bytes that are not TLS at all (a plain-text protocol, or bytes skipped while resynchronising). */
+  nonTlsBytes: number;
+  /** Bytes of records that never completed: cut by a capture gap or by the end of the capture. */
+  incompleteBytes: number;
+  /** False where TLS 1.3 records were classified without keys (by position), or a gap forced a resync. */
+  exact: boolean;
+}
+
+/** Per-direction traffic counters (DESIGN.md `TrafficCounters`). */
+export interface TrafficCounters {
+  /** Captured packets. */
+  frames: number;
+  /** Sum of original frame lengths, link header included. */
+  wireBytes: number;
+  /** Sum of IP datagram lengths (IPv4 total length; IPv6 40 + payload length). */
+  ipBytes: number;
+  /** Sum of IP and TCP header bytes (IPv6 extension headers and TCP options included). */
+  headerBytes: number;
+  /** Sum of TCP segment payload lengths, retransmissions included. */
+  tcpPayloadBytes: number;
+  /** Payload bytes whose sequence numbers were already seen in this direction. */
+  retransmittedBytes: number;
+  /** Frames with no TCP payload (SYN, FIN, RST, pure ACK). */
+  controlFrames: number;
+  /** Wire bytes of those control frames. */
+  controlWireBytes: number;
+  tls: TlsCounters;
+}
+
+/** How the server side of a connection was decided (DESIGN.md, "Direction"). */
+export type ServerSideBy = 'server-port' | 'syn-ack' | 'syn' | 'well-known-port' | 'lower-port';
+
+/** The handshake a connection performed. */
+export type HandshakeKind = 'full' | 'resumed' | 'none' | 'incomplete';
+
+/** One endpoint of a connection. */
+export interface Endpoint {
+  ip: string;
+  port: number;
+}
+
+/** What the TLS layer learned about one connection. */
+export interface ConnectionTls {
+  /** Negotiated version (`TLS1.3`, `TLS1.2`, ...), from ServerHello's supported_versions when present. */
+  version: string | null;
+  /** Negotiated cipher suite as IANA names it, e.g. `TLS_AES_128_GCM_SHA256`. */
+  cipherSuite: string | null;
+  handshake: HandshakeKind;
+  /** Server name the client asked for (SNI), when sent. */
+  serverName: string | null;
+  /** Records of this connection were decrypted with a key log (TLS 1.3). */
+  decrypted: boolean;
+}
+
+/** One TCP connection of a capture, accounted per direction. */
+export interface ConnectionReport {
+  /** 0-based, in order of each connection's first packet. */
+  index: number;
+  client: Endpoint;
+  server: Endpoint;
+  serverSideBy: ServerSideBy;
+  /** The capture holds this connection's SYN (DESIGN.md counts only these as connections). */
+  synSeen: boolean;
+  /** How the connection ended inside the capture. */
+  closedBy: 'client-fin' | 'server-fin' | 'reset' | 'open';
+  /** Capture time of the first and last packet, in milliseconds since the capture's first packet. */
+  firstPacketMs: number;
+  lastPacketMs: number;
+  up: TrafficCounters;
+  down: TrafficCounters;
+  tls: ConnectionTls | null;
+  /** Estimated requests: application-data exchanges (a client flight answered by a server flight). */
+  requests: number;
+}
+
+/** A warning carried as data, shown by every report (STYLE.md §7). */
+export interface Warning {
+  /** Stable machine-readable kind, e.g. `tls13-no-keys`, `capture-gap`, `malformed-packet`. */
+  kind: string;
+  message: string;
+  /** What the user can do about it. */
+  fix: string;
+  /** How many times it occurred, when it is a counted condition. */
+  count?: number;
+}
+
+/** Totals over a whole capture (the `total` of `analyze@1`). */
+export interface CaptureTotals {
+  up: TrafficCounters;
+  down: TrafficCounters;
+  /** TCP connections whose SYN is in the capture. */
+  connections: number;
+  fullHandshakes: number;
+  resumedHandshakes: number;
+  /** Estimated requests over all connections. */
+  requests: number;
+}
+
+/** Packets the analyzer read but could not attribute to a TCP connection. */
+export interface SkippedPackets {
+  /** Not IP (ARP, LLDP, ...). */
+  nonIp: number;
+  /** IP but not TCP (UDP, ICMP, ...). */
+  nonTcp: number;
+  /** Headers failed a sanity check or ran past the captured bytes. */
+  malformed: number;
+  /** Fragments of an IP datagram (not reassembled). */
+  fragments: number;
+  /** TCP packets that do not match the requested server ports. */
+  filtered: number;
+}
+
+/** Facts about the capture file itself. */
+export interface CaptureFileInfo {
+  path: string;
+  format: 'pcap' | 'pcapng';
+  /** Timestamp precision of the file's packets. */
+  timestampResolution: 'us' | 'ns' | 'other';
+  /** Link types seen (pcap LINKTYPE_* numbers). */
+  linkTypes: number[];
+  /** Largest snap length of the file's interfaces (0 when the file does not say). */
+  snapLength: number;
+  packets: number;
+  /** Packets whose captured length is shorter than their original length. */
+  truncatedPackets: number;
+  /** Seconds between the first and the last packet. */
+  durationSeconds: number;
+}
+
+/** A time bucket of traffic, for bandwidth-over-time charts. */
+export interface TimelineBucket {
+  /** Bucket start, in milliseconds since the capture's first packet. */
+  startMs: number;
+  upWireBytes: number;
+  downWireBytes: number;
+}
+
+/** The result of accounting one capture (`tls-reuse-bench/analyze@1`). */
+export interface AnalyzeResult {
+  schema: 'tls-reuse-bench/analyze@1';
+  file: CaptureFileInfo;
+  total: CaptureTotals;
+  connections: ConnectionReport[];
+  skipped: SkippedPackets;
+  /** Present when a bucket size was asked for. */
+  timeline?: { bucketMs: number; buckets: TimelineBucket[] };
+  warnings: Warning[];
+}
+
+/** Returns zeroed TLS counters. */
+export function emptyTlsCounters(): TlsCounters {
+  return {
+    records: 0,
+    handshakeBytes: 0,
+    appDataBytes: 0,
+    appDataOverheadBytes: 0,
+    alertBytes: 0,
+    otherBytes: 0,
+    nonTlsBytes: 0,
+    incompleteBytes: 0,
+    exact: true,
+  };
+}
+
+/** Returns zeroed traffic counters. */
+export function emptyTrafficCounters(): TrafficCounters {
+  return {
+    frames: 0,
+    wireBytes: 0,
+    ipBytes: 0,
+    headerBytes: 0,
+    tcpPayloadBytes: 0,
+    retransmittedBytes: 0,
+    controlFrames: 0,
+    controlWireBytes: 0,
+    tls: emptyTlsCounters(),
+  };
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Installs what `npm run bench` and `npm test` need, and does nothing (in well under a second) when all of
+# it is present. Run by the `prebench` and `pretest` npm hooks, so the README's two commands set themselves
+# up on a fresh Debian/Ubuntu machine with Node.
+#
+#   system packages  tcpdump (captures), tshark (the oracle that golden expectations come from), nginx-light
+#                    (the field report's server), chromium (the HTML report's browser test), iproute2 (ss),
+#                    and the Cairo/Pango build libraries that `canvas` compiles against when no prebuilt
+#                    binary can be downloaded. Installed with apt-get when running as root; otherwise the
+#                    exact command is printed and the script fails.
+#   node_modules     `npm ci` when it is missing or older than package-lock.json.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+# command-to-check:debian-package pairs; a package with no command is checked through dpkg.
+commands=(tcpdump:tcpdump tshark:tshark nginx:nginx-light chromium:chromium ss:iproute2 pkg-config:pkg-config
+  make:make g++:g++)
+libraries=(libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev)
+
+missing=()
+for pair in "${commands[@]}"; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
+if command -v dpkg-query >/dev/null 2>&1; then
+  for lib in "${libraries[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$lib" 2>/dev/null || true)
+    [[ "$status" == "install ok installed" ]] || missing+=("$lib")
+  done
+fi
+
+if ((${#missing[@]} > 0)); then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    say "missing: ${missing[*]}; this script installs them with apt-get (Debian/Ubuntu). Install their equivalents with your package manager, then run it again."
+    exit 1
+  fi
+  if [[ $(id -u) -ne 0 ]]; then
+    say "missing system packages: ${missing[*]}"
+    say "run: sudo apt-get update && sudo apt-get install -y ${missing[*]}"
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  # Package lists may be absent on a fresh image; refresh them once, then install.
+  apt-get update -qq
+  # Ubuntu 24.04 dropped nginx-light; its plain nginx package serves the same purpose.
+  for i in "${!missing[@]}"; do
+    if [[ "${missing[$i]}" == nginx-light ]] && ! apt-cache show nginx-light >/dev/null 2>&1; then missing[$i]=nginx; fi
+  done
+  say "installing ${missing[*]} (apt-get)"
+  # The benchmark starts its own nginx on 127.0.0.1; keep the package from starting the system one on :80.
+  policy=/usr/sbin/policy-rc.d
+  own_policy=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && own_policy=1
+  fi
+  status=0
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
+  ((own_policy)) && rm -f "$policy"
+  if ((status != 0)); then
+    say "apt-get install ${missing[*]} failed (exit $status)"
+    exit 1
+  fi
+fi
+
+# npm ci when node_modules is missing or the lock file changed since the last install. npm writes its own
+# node_modules/.package-lock.json on every install; the stamp below records which lock file it came from.
+stamp=node_modules/.tls-reuse-bench-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+have=$(cat "$stamp" 2>/dev/null || true)
+if [[ ! -d node_modules || "$want" != "$have" ]]; then
+  say "installing node modules (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  printf '%s\n' "$want" >"$stamp"
+fi
