@@ -199,3 +199,77 @@ export function emptyTrafficCounters(): TrafficCounters {
     tls: emptyTlsCounters(),
   };
 }
+
+/* ---------------------------------------------------------------------------------------------------------
+ * The live benchmark: scenario axes, the agent's requests, and what a transport measured.
+ * ------------------------------------------------------------------------------------------------------- */
+
+/** Client transport (DESIGN.md, "Modes"). */
+export type Mode = 'fresh' | 'persistent' | 'resumed';
+
+/** TLS protocol version a scenario pins both sides to. */
+export type TlsVersion = 'tls1.2' | 'tls1.3';
+
+/** A certificate chain fixture (`fixtures/certs/<name>/`), or `custom` for `--cert/--key/--ca`. */
+export type CertKind = 'rsa2048' | 'ecdsa-p256' | 'custom';
+
+/** The agent's worker threads; each holds its own client, hence its own connection (AGENT-FACTS.md). */
+export type Channel = 'enroll' | 'config' | 'logger' | 'distributed';
+
+/** The agent API call a request makes. */
+export type ApiCall = 'enroll' | 'config' | 'log' | 'distributed_read' | 'distributed_write';
+
+/** One request of an agent's schedule, in virtual time; byte-identical for a given seed. */
+export interface AgentRequest {
+  /** Which simulated agent (0-based). */
+  endpointIndex: number;
+  channel: Channel;
+  api: ApiCall;
+  /** HTTP path, e.g. `/api/v1/osquery/config`. */
+  path: string;
+  /** When the agent sends it, in virtual milliseconds since the scenario started. */
+  atVirtualMs: number;
+  /** Request headers other than Host and Content-Length, in the order the agent sends them. */
+  headers: [name: string, value: string][];
+  /** The request body as sent (gzipped when the workload compresses logger bodies). */
+  body: Buffer;
+}
+
+/** Raw TCP byte counters of one socket or a sum of sockets (the reconciliation input). */
+export interface SocketBytes {
+  /** Bytes the client wrote to its TCP sockets (TLS records, not plaintext). */
+  up: number;
+  /** Bytes the client read from its TCP sockets. */
+  down: number;
+}
+
+/** Phase timestamps of one request, in real milliseconds since the request started. */
+export interface RequestPhasesMs {
+  /** TCP connect finished; null when the request reused a connection. */
+  tcpConnectMs: number | null;
+  /** TLS handshake finished; null when the request reused a connection. */
+  tlsHandshakeMs: number | null;
+  /** First response byte arrived. */
+  firstByteMs: number;
+  /** Whole response read. */
+  totalMs: number;
+}
+
+/** What happened to one request. */
+export type RequestOutcome =
+  | {
+      state: 'ok';
+      request: AgentRequest;
+      status: number;
+      responseBodyBytes: number;
+      /** Client-side connection number (0-based, in order of opening). */
+      connectionId: number;
+      /** The request opened a new TCP connection. */
+      newConnection: boolean;
+      /** The TLS session of that connection was resumed (abbreviated handshake). */
+      sessionResumed: boolean;
+      /** The request was sent once on a dead kept-alive connection, then retried on a new one. */
+      retried: boolean;
+      phases: RequestPhasesMs;
+    }
+  | { state: 'failed'; request: AgentRequest; error: string; connectionId: number | null };
