@@ -129,8 +129,6 @@ export interface SkippedPackets {
   malformed: number;
   /** Fragments of an IP datagram (not reassembled). */
   fragments: number;
-  /** TCP packets that do not match the requested server ports. */
-  filtered: number;
 }
 
 /** Facts about the capture file itself. */
@@ -158,12 +156,29 @@ export interface TimelineBucket {
   downWireBytes: number;
 }
 
+/**
+ * Are connections reused? The answer an operator auditing their own fleet's capture wants (osquery issue
+ * 7083: agents reconnecting at every check-in despite reuse being on).
+ */
+export interface ReuseAudit {
+  /** Connections that carried at least one request. */
+  connectionsWithRequests: number;
+  requests: number;
+  requestsPerConnection: { mean: number; median: number; max: number };
+  /** Connections that carried exactly one request before closing. */
+  singleRequestConnections: number;
+  /** `not-reused` when at least 90% of connections carried one request, `partly-reused` from 50%, `reused`
+   *  below; `none` when no request was seen. */
+  verdict: 'reused' | 'partly-reused' | 'not-reused' | 'none';
+}
+
 /** The result of accounting one capture (`tls-reuse-bench/analyze@1`). */
 export interface AnalyzeResult {
   schema: 'tls-reuse-bench/analyze@1';
   file: CaptureFileInfo;
   total: CaptureTotals;
   connections: ConnectionReport[];
+  reuse: ReuseAudit;
   skipped: SkippedPackets;
   /** Present when a bucket size was asked for. */
   timeline?: { bucketMs: number; buckets: TimelineBucket[] };

@@ -1,0 +1,44 @@
+/**
+ * The command line: picks the command, runs it, and is the one place that turns an error into
+ * `error: <message>` and an exit code (0 success, 1 a measured failure, 2 bad input or usage).
+ */
+import { BenchError } from '../errors.ts';
+import { analyzeCommand } from './analyze.ts';
+
+type Command = (args: string[], out: NodeJS.WritableStream) => Promise<number>;
+
+const commands: Record<string, Command> = {
+  analyze: analyzeCommand,
+};
+
+const usage = `usage: tls-reuse-bench <command> [flags]
+
+commands:
+  analyze FILE   account an existing capture per connection and direction
+
+run "tls-reuse-bench <command> --help" for a command's flags`;
+
+/** Runs the command line `args` (without node and script); resolves to the process exit code. */
+export async function main(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    process.stderr.write(`error: unknown command "${name}"\n${usage}\n`);
+    return 2;
+  }
+  try {
+    return await command(rest, process.stdout);
+  } catch (error) {
+    if (error instanceof BenchError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return error.exitCode;
+    }
+    // Anything else is a defect of this tool, not of the input: keep the stack for the bug report.
+    process.stderr.write(`error: internal error (please report): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
+}

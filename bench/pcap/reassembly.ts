@@ -1,0 +1,168 @@
+/**
+ * TCP reassembly of one direction, by sequence space: delivers the byte stream in order exactly once, counts
+ * payload bytes whose sequence numbers were already seen (retransmissions and overlaps), and reports gaps
+ * where the capture never saw part of the stream.
+ */
+
+/** Receives the in-order stream of one direction. */
+export interface StreamSink {
+  /** Stream bytes, in order, each byte exactly once. */
+  data(bytes: Buffer): void;
+  /** `n` stream bytes that were on the wire but not captured (the packet was cut by the snap length). */
+  skip(n: number): void;
+  /** The capture lost an unknown part of the stream here (a segment was never captured). */
+  gap(): void;
+}
+
+/** A segment that arrived ahead of the stream, waiting for the bytes before it. */
+interface PendingSegment {
+  start: number;
+  end: number;
+  /** Captured bytes from `start` (may be shorter than end - start when the packet was cut). */
+  data: Buffer;
+}
+
+const SEQ_SPACE = 2 ** 32;
+const HALF_SEQ_SPACE = 2 ** 31;
+
+/**
+ * Out-of-order data is held until the missing bytes arrive. Past these bounds, the missing bytes are taken as
+ * lost by the capture and the stream moves on (a receiver's window is rarely above a few MB; a capture that
+ * misses a segment would otherwise hold every later byte forever).
+ */
+const MAX_PENDING_BYTES = 8 * 1024 * 1024;
+const MAX_PENDING_SEGMENTS = 4096;
+
+/** Reassembles one direction of one TCP connection. */
+export class DirectionReassembler {
+  /** Unwrapped sequence number of the next stream byte to deliver; NaN until the stream's start is known. */
+  private next = Number.NaN;
+  /** Sorted by start, non-overlapping with each other's first-seen bytes. */
+  private pending: PendingSegment[] = [];
+  private pendingBytes = 0;
+  /** Payload bytes whose sequence numbers had already been seen. */
+  retransmittedBytes = 0;
+  /** Gaps reported to the sink. */
+  gaps = 0;
+
+  constructor(private readonly sink: StreamSink) {}
+
+  /** A SYN (or SYN-ACK) with initial sequence number `isn`: the stream starts at isn + 1. */
+  syn(isn: number): void {
+    if (Number.isNaN(this.next)) this.next = isn + 1;
+  }
+
+  /**
+   * A segment with `payloadLength` bytes of payload starting at sequence number `seq` (uint32), of which the
+   * first `captured.length` bytes were captured. Returns the number of those payload bytes already seen.
+   */
+  segment(seq: number, payloadLength: number, captured: Buffer): number {
+    if (payloadLength === 0) return 0;
+    if (Number.isNaN(this.next)) this.next = seq;
+    const start = this.unwrap(seq);
+    const end = start + payloadLength;
+    let seen = 0;
+    if (start < this.next) seen += Math.min(end, this.next) - start;
+    if (end > this.next && this.pending.length > 0) seen += this.overlapWithPending(Math.max(start, this.next), end);
+    this.retransmittedBytes += seen;
+
+    if (end <= this.next) return seen;
+    if (start <= this.next) {
+      this.deliver(start, end, captured);
+      this.drain();
+    } else {
+      this.hold(start, end, captured);
+    }
+    return seen;
+  }
+
+  /** End of the capture or the connection: data still waiting behind a hole is delivered after a gap. */
+  finish(): void {
+    while (this.pending.length > 0) {
+      this.gaps++;
+      this.sink.gap();
+      const first = this.pending[0]!;
+      this.next = first.start;
+      this.drain();
+    }
+  }
+
+  /** Maps a 32-bit sequence number to the unwrapped value nearest the stream position (wrap-around safe). */
+  private unwrap(seq: number): number {
+    const base = this.next;
+    const offset = (((seq - base) % SEQ_SPACE) + SEQ_SPACE + HALF_SEQ_SPACE) % SEQ_SPACE - HALF_SEQ_SPACE;
+    return base + offset;
+  }
+
+  /** Delivers the part of [start, end) at or after `next`; `captured` holds bytes from `start`. */
+  private deliver(start: number, end: number, captured: Buffer): void {
+    const from = this.next - start;
+    const capturedEnd = start + captured.length;
+    if (capturedEnd > this.next) {
+      this.sink.data(from === 0 ? captured : captured.subarray(from));
+      this.sink.skip(end - capturedEnd);
+    } else {
+      this.sink.skip(end - this.next);
+    }
+    this.next = end;
+  }
+
+  /** Delivers pending segments that the stream has now reached. */
+  private drain(): void {
+    while (this.pending.length > 0) {
+      const first = this.pending[0]!;
+      if (first.start > this.next) return;
+      this.pending.shift();
+      this.pendingBytes -= first.data.length;
+      if (first.end > this.next) this.deliver(first.start, first.end, first.data);
+    }
+  }
+
+  /** Bytes of [start, end) already covered by pending segments. */
+  private overlapWithPending(start: number, end: number): number {
+    let overlap = 0;
+    for (const p of this.pending) {
+      if (p.start >= end) break;
+      const lo = Math.max(start, p.start);
+      const hi = Math.min(end, p.end);
+      if (hi > lo) overlap += hi - lo;
+    }
+    return overlap;
+  }
+
+  /**
+   * Holds an out-of-order segment. Only its bytes not already pending are kept, so pending segments never
+   * overlap and each stream byte is delivered once.
+   */
+  private hold(start: number, end: number, captured: Buffer): void {
+    let cursor = start;
+    let index = 0;
+    const pieces: PendingSegment[] = [];
+    while (cursor < end) {
+      while (index < this.pending.length && this.pending[index]!.end <= cursor) index++;
+      const next = this.pending[index];
+      if (next !== undefined && next.start <= cursor) {
+        cursor = next.end;
+        continue;
+      }
+      const pieceEnd = Math.min(end, next?.start ?? end);
+      const dataFrom = Math.min(cursor - start, captured.length);
+      const dataTo = Math.min(pieceEnd - start, captured.length);
+      // Copied: the packet buffer is only valid during the reader's callback.
+      pieces.push({ start: cursor, end: pieceEnd, data: Buffer.from(captured.subarray(dataFrom, dataTo)) });
+      cursor = pieceEnd;
+    }
+    for (const piece of pieces) {
+      let at = this.pending.findIndex((p) => p.start > piece.start);
+      if (at === -1) at = this.pending.length;
+      this.pending.splice(at, 0, piece);
+      this.pendingBytes += piece.data.length;
+    }
+    if (this.pendingBytes > MAX_PENDING_BYTES || this.pending.length > MAX_PENDING_SEGMENTS) {
+      this.gaps++;
+      this.sink.gap();
+      this.next = this.pending[0]!.start;
+      this.drain();
+    }
+  }
+}
