@@ -288,3 +288,159 @@ export type RequestOutcome =
       phases: RequestPhasesMs;
     }
   | { state: 'failed'; request: AgentRequest; error: string; connectionId: number | null };
+
+/** The network between client and server. Only loopback exists until link emulation lands. */
+export type NetworkProfile = 'loopback';
+
+/** The TLS server a scenario runs against. */
+export type ServerKind = 'node' | 'nginx';
+
+/** One scenario of the matrix, fully resolved (`results@1` `scenarios[].spec`). */
+export interface ScenarioSpec {
+  /** `<mode>/<tls>/<cert>/<network>/<server>`, e.g. `persistent/tls1.3/rsa2048/loopback/node`. */
+  id: string;
+  mode: Mode;
+  tls: TlsVersion;
+  cert: CertKind;
+  network: NetworkProfile;
+  server: ServerKind;
+  /** Workload name (its file's `name`). */
+  workload: string;
+  endpoints: number;
+  virtualMinutes: number;
+  /** Virtual seconds that pass per real second. */
+  timeCompression: number;
+  /** The agent's `--tls_session_timeout`, virtual seconds (persistent mode); 0 = never. */
+  sessionTimeoutVirtualSeconds: number;
+  /** The server's keep-alive idle timeout, virtual seconds (nginx's default is 75). */
+  serverIdleTimeoutVirtualSeconds: number;
+  /** The server issues TLS session tickets. */
+  sessionTickets: boolean;
+  seed: number;
+}
+
+/* ---------------------------------------------------------------------------------------------------------
+ * A run's results (`tls-reuse-bench/results@1`).
+ * ------------------------------------------------------------------------------------------------------- */
+
+/** Summary statistics of a latency sample, milliseconds. */
+export interface LatencySummary {
+  samples: number;
+  meanMs: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+}
+
+/** Latency of one API call: the whole request and its phases (phases only over requests that had them). */
+export interface ApiLatency {
+  total: LatencySummary;
+  /** Over requests that opened a connection; null when none did. */
+  tcpConnect: LatencySummary | null;
+  /** Over requests that performed a TLS handshake; null when none did. */
+  tlsHandshake: LatencySummary | null;
+  firstByte: LatencySummary;
+}
+
+/** Traffic normalised per endpoint (agent) per virtual minute. */
+export interface PerEndpointMinute {
+  /** Null with `--no-capture` (socket counters see no headers). */
+  upWireBytes: number | null;
+  downWireBytes: number | null;
+  upTcpPayloadBytes: number;
+  downTcpPayloadBytes: number;
+  /** TLS handshake bytes (null with `--no-capture`). */
+  upHandshakeBytes: number | null;
+  downHandshakeBytes: number | null;
+  connections: number;
+  fullHandshakes: number;
+  resumedHandshakes: number;
+  requests: number;
+  /** Sockets that went through TIME_WAIT (both sides). */
+  timeWait: number;
+}
+
+/** Capture health of a scenario. */
+export interface CaptureHealth {
+  packets: number;
+  droppedByKernel: number;
+  /** Client socket counters == pcap TCP payload − retransmissions, per direction, exactly. Null without a capture. */
+  reconciled: boolean | null;
+  reconciliation: {
+    up: { socketBytes: number; pcapStreamBytes: number | null };
+    down: { socketBytes: number; pcapStreamBytes: number | null };
+  };
+}
+
+/** What a scenario measured; shared by completed and invalid scenarios. */
+export interface ScenarioMeasurement {
+  /** From the pcap; null with `--no-capture`. */
+  traffic: { up: TrafficCounters; down: TrafficCounters } | null;
+  perEndpointMinute: PerEndpointMinute;
+  capture: CaptureHealth;
+  requests: { scheduled: number; ok: number; failed: number; retried: number };
+  /** Connections the client opened (socket level) and the capture saw (SYN). */
+  connections: { opened: number; captured: number | null; sessionResumed: number };
+  /** Sockets in TIME_WAIT after the scenario, per side, as the kernel reported them (`ss`). */
+  timeWait: { client: number; server: number };
+  latency: Partial<Record<ApiCall, ApiLatency>>;
+  server: { cpuUserMs: number; cpuSystemMs: number; cpuMsPerRequest: number; requests: number };
+  /** Wire bytes per direction over time; buckets are in real milliseconds (× timeCompression for virtual). */
+  timeline: { bucketMs: number; buckets: TimelineBucket[] } | null;
+  /** Files beside results.json (relative paths). */
+  files: { pcap: string | null; keylog: string };
+  realDurationMs: number;
+}
+
+/** One scenario's result: a union on `state` (a failed scenario is data, not a lost run). */
+export type ScenarioResult =
+  | ({ id: string; state: 'completed'; spec: ScenarioSpec; warnings: Warning[] } & ScenarioMeasurement)
+  | ({ id: string; state: 'invalid'; spec: ScenarioSpec; warnings: Warning[]; invalidReasons: string[] } & ScenarioMeasurement)
+  | { id: string; state: 'failed'; spec: ScenarioSpec; warnings: Warning[]; error: string };
+
+/** A mode compared with `fresh` on the same other axes. */
+export interface Comparison {
+  baseline: string;
+  candidate: string;
+  /** Saving in wire bytes per endpoint-minute (TCP payload with `--no-capture`), percent of the baseline. */
+  upSavedPct: number;
+  downSavedPct: number;
+  /** Connections opened per endpoint-minute, percent saved. */
+  connectionsSavedPct: number;
+  /** Byte basis of the percentages. */
+  basis: 'wire' | 'tcp-payload';
+}
+
+/** The machine and tools a run measured on. */
+export interface Environment {
+  node: string;
+  openssl: string;
+  kernel: string;
+  platform: string;
+  cpu: string;
+  cores: number;
+  tcpdump: string | null;
+  nginx: string | null;
+}
+
+/** A run's results file. */
+export interface Results {
+  schema: 'tls-reuse-bench/results@1';
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  /** True when the run was stopped (Ctrl-C/SIGTERM) before every scenario ran. */
+  interrupted: boolean;
+  options: {
+    suite: string;
+    workloadPath: string;
+    capture: boolean;
+    allowInvalid: boolean;
+    /** `fixtures/certs` chain names or the user's chain file, by CertKind. */
+    certs: Partial<Record<CertKind, string>>;
+  };
+  environment: Environment;
+  scenarios: ScenarioResult[];
+  comparisons: Comparison[];
+  warnings: Warning[];
+}

@@ -4,16 +4,19 @@
  */
 import { BenchError } from '../errors.ts';
 import { analyzeCommand } from './analyze.ts';
+import { runCommand } from './run.ts';
 
 type Command = (args: string[], out: NodeJS.WritableStream) => Promise<number>;
 
 const commands: Record<string, Command> = {
+  run: runCommand,
   analyze: analyzeCommand,
 };
 
 const usage = `usage: tls-reuse-bench <command> [flags]
 
 commands:
+  run            run the benchmark: agent workload x modes, captured and accounted
   analyze FILE   account an existing capture per connection and direction
 
 run "tls-reuse-bench <command> --help" for a command's flags`;

@@ -1,0 +1,149 @@
+/** `tls-reuse-bench run`: resolves the scenario matrix, runs it live, prints the headline. */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../errors.ts';
+import type { ScenarioResult, ScenarioSpec } from '../model.ts';
+import { resolveRun } from '../plan/resolve.ts';
+import { headlineText } from '../report/headline.ts';
+import { runSuite, type RunEvents } from '../run/suite.ts';
+import { parseCommand } from './args.ts';
+
+export const runHelp = `usage: tls-reuse-bench run [--suite quick|default|full] [--out DIR] [flags]
+
+Runs an osquery-like agent workload against a local TLS server in each mode (fresh: a new connection per
+request; persistent: one kept-alive connection per channel; resumed: new connections with TLS session
+resumption), captures it with tcpdump, accounts every byte and prints what reuse saves.
+
+  --suite NAME              quick (CI smoke, <20 s), default (npm run bench), full
+  --out DIR                 write this run into DIR (default reports/<run-id>, and reports/latest)
+  --modes LIST              fresh,persistent,resumed
+  --tls LIST                1.2,1.3
+  --cert LIST|FILE          rsa2048,ecdsa-p256, or your own PEM chain file (then --key and --ca)
+  --key FILE --ca FILE      your chain's private key and the root that verifies it
+  --server LIST             node (embedded agent API server), nginx
+  --endpoints N             simulated agents
+  --virtual-minutes N       length of each scenario in virtual minutes
+  --time-compression X      virtual seconds per real second
+  --session-timeout DUR     the agent's --tls_session_timeout (default 3600s; 0 = never)
+  --server-idle-timeout DUR server keep-alive idle timeout (default 75s, nginx's)
+  --session-tickets on|off  server issues TLS session tickets (default on)
+  --seed N                  payload seed (same seed, same bytes)
+  --workload FILE           workload description (default fixtures/workloads/osquery-default.json)
+  --no-capture              measure from socket counters only (no tcpdump; no headers, no TLS breakdown)
+  --allow-invalid           exit 0 even when a scenario is invalid (kernel drops, reconciliation mismatch)`;
+
+/** The project folder (fixtures, reports) relative to this file. */
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Runs the command; returns the exit code. */
+export async function runCommand(args: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values, positionals } = parseCommand('run', args, {
+    suite: { type: 'string' },
+    out: { type: 'string' },
+    modes: { type: 'string' },
+    tls: { type: 'string' },
+    cert: { type: 'string' },
+    key: { type: 'string' },
+    ca: { type: 'string' },
+    server: { type: 'string' },
+    endpoints: { type: 'string' },
+    'virtual-minutes': { type: 'string' },
+    'time-compression': { type: 'string' },
+    'session-timeout': { type: 'string' },
+    'server-idle-timeout': { type: 'string' },
+    'session-tickets': { type: 'string' },
+    seed: { type: 'string' },
+    workload: { type: 'string' },
+    'no-capture': { type: 'boolean' },
+    'allow-invalid': { type: 'boolean' },
+  });
+  if (values.help) {
+    out.write(`${runHelp}\n`);
+    return 0;
+  }
+  if (positionals.length > 0) {
+    throw new UsageError(`run: unexpected argument "${positionals[0]}" (see tls-reuse-bench run --help)`);
+  }
+  const run = await resolveRun(
+    {
+      suite: values.suite,
+      out: values.out,
+      modes: values.modes,
+      tls: values.tls,
+      cert: values.cert,
+      key: values.key,
+      ca: values.ca,
+      server: values.server,
+      endpoints: values.endpoints,
+      virtualMinutes: values['virtual-minutes'],
+      timeCompression: values['time-compression'],
+      sessionTimeout: values['session-timeout'],
+      serverIdleTimeout: values['server-idle-timeout'],
+      sessionTickets: values['session-tickets'],
+      seed: values.seed,
+      workload: values.workload,
+      capture: !values['no-capture'],
+      allowInvalid: values['allow-invalid'] ?? false,
+    },
+    ROOT,
+  );
+
+  const controller = new AbortController();
+  const stop = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) return;
+    out.write(`\n${signal}: stopping after cleaning up; results so far are kept\n`);
+    controller.abort(signal);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const progress = progressPrinter(out);
+  out.write(`tls-reuse-bench: ${run.scenarios.length} scenarios (suite ${run.suite}) → ${path.relative(process.cwd(), run.outDir) || '.'}\n`);
+  try {
+    const results = await runSuite(run, progress, controller.signal);
+    out.write(`\n${headlineText(results)}\n\nresults: ${path.join(path.relative(process.cwd(), run.outDir) || '.', 'results.json')}\n`);
+    if (results.interrupted) return 130;
+    const failed = results.scenarios.filter((s) => s.state === 'failed').length;
+    const invalid = results.scenarios.filter((s) => s.state === 'invalid').length;
+    if (failed > 0 || (invalid > 0 && !run.allowInvalid)) {
+      out.write(`${failed} failed and ${invalid} invalid scenarios${invalid > 0 ? ' (--allow-invalid accepts invalid ones)' : ''}\n`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+/**
+ * Progress on the terminal: one line rewritten in place on a TTY, plain lines (start and end of each
+ * scenario) when output is a file, a pipe or CI.
+ */
+function progressPrinter(out: NodeJS.WritableStream): RunEvents {
+  const live = (out as { isTTY?: boolean }).isTTY === true && process.env.CI !== 'true';
+  let prefix = '';
+  let lastDraw = 0;
+  const describe = (result: ScenarioResult): string => {
+    if (result.state === 'failed') return `failed: ${result.error}`;
+    const p = result.perEndpointMinute;
+    const bytes = (n: number | null, m: number) => `${Math.round(n ?? m).toLocaleString('en-US')} B`;
+    const state = result.state === 'invalid' ? `INVALID (${result.invalidReasons.join('; ')})` : result.capture.reconciled === null ? 'not captured' : 'reconciled';
+    return `${(result.realDurationMs / 1000).toFixed(1)} s, up ${bytes(p.upWireBytes, p.upTcpPayloadBytes)}/min, down ${bytes(p.downWireBytes, p.downTcpPayloadBytes)}/min, ${state}`;
+  };
+  return {
+    scenarioStart(index: number, count: number, spec: ScenarioSpec) {
+      prefix = `[${index + 1}/${count}] ${spec.id}`;
+      out.write(live ? `${prefix} …` : `${prefix} started\n`);
+    },
+    scenarioProgress(done: number, total: number) {
+      if (!live) return;
+      const now = Date.now();
+      if (now - lastDraw < 100 && done < total) return;
+      lastDraw = now;
+      out.write(`\r\x1b[2K${prefix} ${done}/${total} requests`);
+    },
+    scenarioEnd(_index: number, _count: number, result: ScenarioResult) {
+      out.write(`${live ? '\r\x1b[2K' : ''}${prefix} ${describe(result)}\n`);
+    },
+  };
+}

@@ -1,0 +1,229 @@
+/**
+ * Options → the resolved run: the scenario matrix and every setting downstream stages need, validated once
+ * (STYLE.md §4, §5). Errors name the flag; nothing here touches the network.
+ */
+import { access, constants } from 'node:fs/promises';
+import path from 'node:path';
+import { UsageError } from '../errors.ts';
+import type { CertKind, Mode, ScenarioSpec, ServerKind, TlsVersion } from '../model.ts';
+import { SUITES, type SuiteName } from './suites.ts';
+
+/** Flag values as the command line gave them (strings), before validation. */
+export interface RunFlags {
+  suite?: string;
+  out?: string;
+  modes?: string;
+  tls?: string;
+  cert?: string;
+  key?: string;
+  ca?: string;
+  server?: string;
+  endpoints?: string;
+  virtualMinutes?: string;
+  timeCompression?: string;
+  sessionTimeout?: string;
+  serverIdleTimeout?: string;
+  sessionTickets?: string;
+  seed?: string;
+  workload?: string;
+  capture?: boolean;
+  allowInvalid?: boolean;
+}
+
+/** The files of one certificate chain: what the server sends, its key, and the root the client trusts. */
+export interface CertFiles {
+  chain: string;
+  key: string;
+  ca: string;
+}
+
+/** Everything a run needs, validated. */
+export interface ResolvedRun {
+  suite: SuiteName;
+  runId: string;
+  /** This run's folder. */
+  outDir: string;
+  /** `reports/latest` to point at this run, or null when `--out` chose the folder. */
+  latestLink: string | null;
+  workloadPath: string;
+  certs: Partial<Record<CertKind, CertFiles>>;
+  scenarios: ScenarioSpec[];
+  /** False with `--no-capture`: traffic then comes from socket counters only. */
+  capture: boolean;
+  allowInvalid: boolean;
+}
+
+const MODES: readonly Mode[] = ['fresh', 'persistent', 'resumed'];
+const SERVERS: readonly ServerKind[] = ['node', 'nginx'];
+const FIXTURE_CERTS: readonly CertKind[] = ['rsa2048', 'ecdsa-p256'];
+
+/** The agent's default `--tls_session_timeout` (AGENT-FACTS.md). */
+const AGENT_SESSION_TIMEOUT_S = 3600;
+/** nginx's default `keepalive_timeout`. */
+const NGINX_IDLE_TIMEOUT_S = 75;
+
+/** Resolves flags against a suite; `root` is the project folder (fixtures, reports). */
+export async function resolveRun(flags: RunFlags, root: string, now = new Date()): Promise<ResolvedRun> {
+  const suite = parseSuite(flags.suite ?? 'default');
+  const defaults = SUITES[suite];
+  const modes = flags.modes === undefined ? defaults.modes : parseList('--modes', flags.modes, MODES);
+  const tls = flags.tls === undefined ? defaults.tls : parseList('--tls', flags.tls, ['1.2', '1.3', 'tls1.2', 'tls1.3']).map(toTlsVersion);
+  const servers = flags.server === undefined ? defaults.servers : parseList('--server', flags.server, SERVERS);
+  const endpoints = flags.endpoints === undefined ? defaults.endpoints : parseInteger('--endpoints', flags.endpoints, 1, 10_000);
+  const virtualMinutes =
+    flags.virtualMinutes === undefined ? defaults.virtualMinutes : parseNumber('--virtual-minutes', flags.virtualMinutes, 0.1, 24 * 60);
+  const timeCompression =
+    flags.timeCompression === undefined ? defaults.timeCompression : parseNumber('--time-compression', flags.timeCompression, 1, 10_000);
+  const sessionTimeout =
+    flags.sessionTimeout === undefined ? AGENT_SESSION_TIMEOUT_S : parseDurationSeconds('--session-timeout', flags.sessionTimeout);
+  const idleTimeout =
+    flags.serverIdleTimeout === undefined ? NGINX_IDLE_TIMEOUT_S : parseDurationSeconds('--server-idle-timeout', flags.serverIdleTimeout);
+  if (idleTimeout === 0) throw new UsageError('--server-idle-timeout: must be above 0 (a server always times idle connections out)');
+  const sessionTickets = flags.sessionTickets === undefined ? true : parseOnOff('--session-tickets', flags.sessionTickets);
+  const seed = flags.seed === undefined ? 1 : parseInteger('--seed', flags.seed, 0, 2 ** 32 - 1);
+
+  const { certKinds, certs } = await resolveCerts(flags, root, defaults.certs);
+  const workloadPath = path.resolve(flags.workload ?? path.join(root, 'fixtures/workloads/osquery-default.json'));
+  await mustRead('--workload', workloadPath);
+
+  const runId = now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[:]/g, '-');
+  const outDir = path.resolve(flags.out ?? path.join(root, 'reports', runId));
+  const latestLink = flags.out === undefined ? path.join(root, 'reports', 'latest') : null;
+  const workload = path.basename(workloadPath, '.json');
+
+  const scenarios: ScenarioSpec[] = [];
+  for (const server of servers) {
+    for (const t of tls) {
+      for (const cert of certKinds) {
+        for (const mode of modes) {
+          scenarios.push({
+            id: `${mode}/${t}/${cert}/loopback/${server}`,
+            mode,
+            tls: t,
+            cert,
+            network: 'loopback',
+            server,
+            workload,
+            endpoints,
+            virtualMinutes,
+            timeCompression,
+            sessionTimeoutVirtualSeconds: sessionTimeout,
+            serverIdleTimeoutVirtualSeconds: idleTimeout,
+            sessionTickets,
+            seed,
+          });
+        }
+      }
+    }
+  }
+  return {
+    suite,
+    runId,
+    outDir,
+    latestLink,
+    workloadPath,
+    certs,
+    scenarios,
+    capture: flags.capture ?? true,
+    allowInvalid: flags.allowInvalid ?? false,
+  };
+}
+
+function parseSuite(value: string): SuiteName {
+  if (value === 'quick' || value === 'default' || value === 'full') return value;
+  throw new UsageError(`--suite: expected quick, default or full, got "${value}"`);
+}
+
+/** A comma-separated list whose every item is one of `allowed`; duplicates removed, order kept. */
+function parseList<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
+  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (items.length === 0) throw new UsageError(`${flag}: expected one or more of ${allowed.join(', ')}, got "${value}"`);
+  for (const item of items) {
+    if (!(allowed as readonly string[]).includes(item)) {
+      throw new UsageError(`${flag}: expected one or more of ${allowed.join(', ')} (comma-separated), got "${item}"`);
+    }
+  }
+  return [...new Set(items)] as T[];
+}
+
+function toTlsVersion(v: string): TlsVersion {
+  return v === '1.2' || v === 'tls1.2' ? 'tls1.2' : 'tls1.3';
+}
+
+function parseInteger(flag: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`${flag}: expected a whole number from ${min} to ${max}, got "${value}"`);
+  }
+  return n;
+}
+
+function parseNumber(flag: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+    throw new UsageError(`${flag}: expected a number from ${min} to ${max}, got "${value}"`);
+  }
+  return n;
+}
+
+function parseOnOff(flag: string, value: string): boolean {
+  if (value === 'on' || value === 'true') return true;
+  if (value === 'off' || value === 'false') return false;
+  throw new UsageError(`${flag}: expected on or off, got "${value}"`);
+}
+
+/** A duration in virtual seconds: `90`, `90s`, `15m`, `1h`; 0 allowed (the agent's "never time out"). */
+export function parseDurationSeconds(flag: string, value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (match === null) throw new UsageError(`${flag}: expected a duration like 3600s, 15m or 1h, got "${value}"`);
+  const scale = { ms: 0.001, s: 1, m: 60, h: 3600 }[match[2] ?? 's']!;
+  return Number(match[1]) * scale;
+}
+
+async function mustRead(flag: string, file: string): Promise<void> {
+  try {
+    await access(file, constants.R_OK);
+  } catch (error) {
+    throw new UsageError(`${flag}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+  }
+}
+
+/**
+ * `--cert` takes fixture chain names (rsa2048, ecdsa-p256) or the path of the user's own PEM chain; a path
+ * needs `--key` (its private key) and `--ca` (the root that verifies it) too.
+ */
+async function resolveCerts(
+  flags: RunFlags,
+  root: string,
+  suiteCerts: CertKind[],
+): Promise<{ certKinds: CertKind[]; certs: Partial<Record<CertKind, CertFiles>> }> {
+  const certs: Partial<Record<CertKind, CertFiles>> = {};
+  const items = flags.cert === undefined ? suiteCerts : flags.cert.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (items.length === 0) throw new UsageError(`--cert: expected rsa2048, ecdsa-p256 or a PEM chain file, got "${flags.cert}"`);
+  const kinds: CertKind[] = [];
+  for (const item of items) {
+    if ((FIXTURE_CERTS as readonly string[]).includes(item)) {
+      const kind = item as CertKind;
+      const dir = path.join(root, 'fixtures/certs', kind);
+      certs[kind] = { chain: path.join(dir, 'chain.pem'), key: path.join(dir, 'leaf.key'), ca: path.join(dir, 'root.pem') };
+      kinds.push(kind);
+    } else if (item.includes('/') || item.includes('.')) {
+      if (certs.custom !== undefined) throw new UsageError('--cert: only one custom chain file can be given');
+      if (flags.key === undefined) throw new UsageError(`--key: required with --cert ${item} (the chain's private key, PEM)`);
+      if (flags.ca === undefined) throw new UsageError(`--ca: required with --cert ${item} (the root certificate that verifies the chain, PEM)`);
+      certs.custom = { chain: path.resolve(item), key: path.resolve(flags.key), ca: path.resolve(flags.ca) };
+      kinds.push('custom');
+    } else {
+      throw new UsageError(`--cert: expected rsa2048, ecdsa-p256 or a PEM chain file, got "${item}"`);
+    }
+  }
+  if (certs.custom === undefined && (flags.key !== undefined || flags.ca !== undefined)) {
+    throw new UsageError(`${flags.key !== undefined ? '--key' : '--ca'}: only used with --cert FILE (your own chain)`);
+  }
+  for (const files of Object.values(certs)) {
+    await mustRead('--cert', files.chain);
+    await mustRead('--key', files.key);
+    await mustRead('--ca', files.ca);
+  }
+  return { certKinds: [...new Set(kinds)], certs };
+}

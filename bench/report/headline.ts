@@ -1,0 +1,104 @@
+/**
+ * The headline: per scenario, bytes per endpoint-minute each way, % saved against `fresh`, handshake bytes,
+ * connections and TIME_WAIT sockets. One description, rendered as a terminal table, Markdown and HTML.
+ */
+import type { Comparison, Results, ScenarioResult } from '../model.ts';
+import { formatBytes, formatNumber, formatPct, textTable, type Align } from './format.ts';
+
+/** One row of the headline table, as numbers (null where a run without capture cannot say). */
+export interface HeadlineRow {
+  id: string;
+  mode: string;
+  group: string;
+  state: ScenarioResult['state'];
+  upBytes: number | null;
+  downBytes: number | null;
+  upSavedPct: number | null;
+  downSavedPct: number | null;
+  handshakeBytes: number | null;
+  connections: number | null;
+  timeWait: number | null;
+  note: string;
+}
+
+/** The field report this project reproduces (osquery TLS persistent transport, nginx endpoint). */
+export const FIELD_REPORT = { upSavedPct: 50, downSavedPct: 74, timeWaitPerMinute: '12-16' } as const;
+
+/** Headline rows in scenario order. */
+export function headlineRows(results: Results): HeadlineRow[] {
+  const byCandidate = new Map<string, Comparison>(results.comparisons.map((c) => [c.candidate, c]));
+  return results.scenarios.map((s) => {
+    const group = `${s.spec.tls}/${s.spec.cert}/${s.spec.network}/${s.spec.server}`;
+    if (s.state === 'failed') {
+      return {
+        id: s.id, mode: s.spec.mode, group, state: s.state, upBytes: null, downBytes: null, upSavedPct: null,
+        downSavedPct: null, handshakeBytes: null, connections: null, timeWait: null, note: `failed: ${s.error}`,
+      };
+    }
+    const p = s.perEndpointMinute;
+    const comparison = byCandidate.get(s.id);
+    const handshake = p.upHandshakeBytes === null || p.downHandshakeBytes === null ? null : p.upHandshakeBytes + p.downHandshakeBytes;
+    return {
+      id: s.id,
+      mode: s.spec.mode,
+      group,
+      state: s.state,
+      upBytes: p.upWireBytes ?? p.upTcpPayloadBytes,
+      downBytes: p.downWireBytes ?? p.downTcpPayloadBytes,
+      upSavedPct: comparison?.upSavedPct ?? null,
+      downSavedPct: comparison?.downSavedPct ?? null,
+      handshakeBytes: handshake,
+      connections: p.connections,
+      timeWait: p.timeWait,
+      note: s.state === 'invalid' ? `invalid: ${s.invalidReasons.join('; ')}` : '',
+    };
+  });
+}
+
+const HEADER = ['scenario', 'up / min', 'down / min', 'up saved', 'down saved', 'handshake / min', 'conns / min', 'TIME_WAIT / min', 'state'];
+const ALIGN: Align[] = ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'];
+
+function cells(row: HeadlineRow): string[] {
+  const bytes = (n: number | null) => (n === null ? '-' : formatBytes(n));
+  const pct = (n: number | null) => (n === null ? '' : formatPct(n));
+  const num = (n: number | null) => (n === null ? '-' : formatNumber(n, 1));
+  return [
+    row.id,
+    bytes(row.upBytes),
+    bytes(row.downBytes),
+    pct(row.upSavedPct),
+    pct(row.downSavedPct),
+    bytes(row.handshakeBytes),
+    num(row.connections),
+    num(row.timeWait),
+    row.state === 'completed' ? 'ok' : row.state,
+  ];
+}
+
+/** What the byte columns count: wire bytes, or TCP payload for a run without capture. */
+function basisNote(results: Results): string {
+  return results.options.capture
+    ? 'bytes on the wire (link, IP, TCP headers included) per endpoint per virtual minute'
+    : 'TCP payload bytes per endpoint per virtual minute (no capture: headers and control packets not seen)';
+}
+
+/** The headline as a plain-text table for the terminal, with the field report's figures under it. */
+export function headlineText(results: Results): string {
+  const rows = headlineRows(results);
+  const lines = [textTable(HEADER, rows.map(cells), ALIGN), '', basisNote(results)];
+  lines.push(
+    `field report (osquery agents, nginx, TLS): reuse saved ${FIELD_REPORT.upSavedPct}% up, ${FIELD_REPORT.downSavedPct}% down; fresh churned ${FIELD_REPORT.timeWaitPerMinute} sockets per agent-minute`,
+  );
+  for (const row of rows) if (row.note !== '') lines.push(`${row.id}: ${row.note}`);
+  return lines.join('\n');
+}
+
+/** The headline as a Markdown table. */
+export function headlineMarkdown(results: Results): string {
+  const rows = headlineRows(results);
+  const escape = (s: string) => s.replace(/\|/g, '\\|');
+  const head = `| ${HEADER.join(' | ')} |`;
+  const rule = `| ${ALIGN.map((a) => (a === 'right' ? '---:' : '---')).join(' | ')} |`;
+  const body = rows.map((r) => `| ${cells(r).map(escape).join(' | ')} |`);
+  return [head, rule, ...body, '', `_${basisNote(results)}_`].join('\n');
+}

@@ -1,0 +1,159 @@
+/**
+ * A whole run: checks everything that can fail before the first connection, runs the scenarios one at a time,
+ * writes `results.json` after each (so an interrupted run keeps what finished), and pairs modes with `fresh`.
+ */
+import { mkdir, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { checkCapture, tcpdumpVersion } from '../capture/tcpdump.ts';
+import { InputError } from '../errors.ts';
+import type { Comparison, Environment, Results, ScenarioResult, ScenarioSpec, Warning } from '../model.ts';
+import type { ResolvedRun } from '../plan/resolve.ts';
+import { nginxVersion } from '../serve/nginx.ts';
+import { buildSchedule, loadWorkload } from '../workload/index.ts';
+import { runScenario } from './scenario.ts';
+
+/** Progress events for the terminal; the runner itself never writes to it. */
+export interface RunEvents {
+  scenarioStart?(index: number, count: number, spec: ScenarioSpec): void;
+  scenarioProgress?(done: number, total: number): void;
+  scenarioEnd?(index: number, count: number, result: ScenarioResult): void;
+}
+
+/** Runs a resolved plan; resolves with the results (also written to `<outDir>/results.json`). */
+export async function runSuite(run: ResolvedRun, events: RunEvents, signal: AbortSignal): Promise<Results> {
+  // Fail before measuring (STYLE.md §5): output folder, workload, tools and capture permission first.
+  await mkdir(run.outDir, { recursive: true });
+  await assertWritable(run.outDir);
+  const workload = await loadWorkload(run.workloadPath);
+  const needsNginx = run.scenarios.some((s) => s.server === 'nginx');
+  const environment = await describeEnvironment(needsNginx);
+  if (needsNginx && environment.nginx === null) {
+    throw new InputError('--server nginx: nginx is not installed (Debian/Ubuntu: apt-get install nginx-light)');
+  }
+  if (run.capture) await checkCapture('lo', path.join(run.outDir, '.capture-check.pcap')).finally(() => rm(path.join(run.outDir, '.capture-check.pcap'), { force: true }));
+  if (run.latestLink !== null) await pointLatest(run.latestLink, run.outDir);
+
+  const results: Results = {
+    schema: 'tls-reuse-bench/results@1',
+    runId: run.runId,
+    startedAt: new Date().toISOString(),
+    finishedAt: '',
+    interrupted: false,
+    options: {
+      suite: run.suite,
+      workloadPath: run.workloadPath,
+      capture: run.capture,
+      allowInvalid: run.allowInvalid,
+      certs: Object.fromEntries(Object.entries(run.certs).map(([kind, files]) => [kind, files.chain])),
+    },
+    environment,
+    scenarios: [],
+    comparisons: [],
+    warnings: [],
+  };
+
+  const count = run.scenarios.length;
+  for (const [index, spec] of run.scenarios.entries()) {
+    if (signal.aborted) break;
+    events.scenarioStart?.(index, count, spec);
+    const schedule = buildSchedule(workload, { endpoints: spec.endpoints, virtualMinutes: spec.virtualMinutes, seed: spec.seed });
+    const cert = run.certs[spec.cert]!;
+    const result = await runScenario(spec, {
+      runDir: run.outDir,
+      schedule,
+      cert,
+      capture: run.capture,
+      signal,
+      ...(events.scenarioProgress === undefined ? {} : { onProgress: events.scenarioProgress }),
+    });
+    results.scenarios.push(result);
+    results.comparisons = compare(results.scenarios);
+    events.scenarioEnd?.(index, count, result);
+    await writeResults(run.outDir, results);
+  }
+  results.interrupted = signal.aborted;
+  if (results.interrupted) {
+    results.warnings.push(interruptedWarning(results.scenarios.length, count));
+  }
+  results.finishedAt = new Date().toISOString();
+  await writeResults(run.outDir, results);
+  return results;
+}
+
+function interruptedWarning(done: number, count: number): Warning {
+  return {
+    kind: 'interrupted',
+    message: `the run was interrupted after ${done} of ${count} scenarios; results hold what finished`,
+    fix: 'run again to measure the remaining scenarios',
+  };
+}
+
+/** Writes results.json atomically (a reader never sees half a file). */
+export async function writeResults(dir: string, results: Results): Promise<void> {
+  const file = path.join(dir, 'results.json');
+  const tmp = `${file}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(results, null, 2)}\n`);
+  await rename(tmp, file);
+}
+
+async function assertWritable(dir: string): Promise<void> {
+  const probe = path.join(dir, '.write-check');
+  try {
+    await writeFile(probe, '');
+    await rm(probe);
+  } catch (error) {
+    throw new InputError(`--out: cannot write to ${dir} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+  }
+}
+
+/** Makes `reports/latest` a relative symlink to this run's folder. */
+async function pointLatest(link: string, target: string): Promise<void> {
+  await unlink(link).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+  await symlink(path.relative(path.dirname(link), target), link);
+}
+
+/** Node, OpenSSL, kernel, CPU and tool versions. */
+async function describeEnvironment(withNginx: boolean): Promise<Environment> {
+  const cpus = os.cpus();
+  return {
+    node: process.versions.node,
+    openssl: process.versions.openssl,
+    kernel: os.release(),
+    platform: `${os.platform()} ${os.arch()}`,
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    tcpdump: await tcpdumpVersion(),
+    nginx: withNginx ? await nginxVersion() : await nginxVersion().catch(() => null),
+  };
+}
+
+/**
+ * Pairs every non-fresh scenario with the `fresh` one on the same other axes; savings are per
+ * endpoint-minute, in wire bytes (TCP payload when a run had no capture).
+ */
+export function compare(scenarios: readonly ScenarioResult[]): Comparison[] {
+  const measured = scenarios.filter((s) => s.state !== 'failed');
+  const axes = (s: ScenarioSpec) => JSON.stringify([s.tls, s.cert, s.network, s.server, s.workload, s.endpoints, s.virtualMinutes, s.seed]);
+  const comparisons: Comparison[] = [];
+  for (const candidate of measured) {
+    if (candidate.spec.mode === 'fresh' || candidate.state === 'failed') continue;
+    const baseline = measured.find((s) => s.spec.mode === 'fresh' && axes(s.spec) === axes(candidate.spec));
+    if (baseline === undefined || baseline.state === 'failed') continue;
+    const b = baseline.perEndpointMinute;
+    const c = candidate.perEndpointMinute;
+    const wire = b.upWireBytes !== null && b.downWireBytes !== null && c.upWireBytes !== null && c.downWireBytes !== null;
+    const saved = (before: number, after: number) => (before === 0 ? 0 : ((before - after) / before) * 100);
+    comparisons.push({
+      baseline: baseline.id,
+      candidate: candidate.id,
+      upSavedPct: wire ? saved(b.upWireBytes!, c.upWireBytes!) : saved(b.upTcpPayloadBytes, c.upTcpPayloadBytes),
+      downSavedPct: wire ? saved(b.downWireBytes!, c.downWireBytes!) : saved(b.downTcpPayloadBytes, c.downTcpPayloadBytes),
+      connectionsSavedPct: saved(b.connections, c.connections),
+      basis: wire ? 'wire' : 'tcp-payload',
+    });
+  }
+  return comparisons;
+}
