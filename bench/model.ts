@@ -335,6 +335,8 @@ export interface LatencySummary {
 /** Latency of one API call: the whole request and its phases (phases only over requests that had them). */
 export interface ApiLatency {
   total: LatencySummary;
+  /** Every request's total latency, sorted ascending, rounded to 0.01 ms (for CDF charts). */
+  totalSamplesMs: number[];
   /** Over requests that opened a connection; null when none did. */
   tcpConnect: LatencySummary | null;
   /** Over requests that performed a TLS handshake; null when none did. */

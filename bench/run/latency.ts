@@ -38,6 +38,7 @@ export function latencyByApi(outcomes: readonly RequestOutcome[]): Partial<Recor
       list.map(f).filter((x): x is number => x !== null);
     result[api] = {
       total: summarize(pick((o) => o.phases.totalMs))!,
+      totalSamplesMs: pick((o) => Math.round(o.phases.totalMs * 100) / 100).sort((a, b) => a - b),
       tcpConnect: summarize(pick((o) => o.phases.tcpConnectMs)),
       tlsHandshake: summarize(pick((o) => o.phases.tlsHandshakeMs)),
       firstByte: summarize(pick((o) => o.phases.firstByteMs))!,
