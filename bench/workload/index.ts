@@ -1,0 +1,9 @@
+/**
+ * The workload stage: a workload file in, an agent's request schedule in virtual time out (DESIGN.md,
+ * "Workload"). Knows nothing of transports.
+ */
+export type { CountRange, Workload } from './format.ts';
+export { WORKLOAD_SCHEMA, loadWorkload, parseWorkload } from './format.ts';
+export type { ScheduleOptions } from './schedule.ts';
+export { buildSchedule, expectedRequestsPerEndpointMinute } from './schedule.ts';
+export { AGENT_API_PATHS, API_CALLS, CHANNEL_OF, apiCallForPath, distributedQueryDue, nodeKeyFor } from './agent-api.ts';
