@@ -1,0 +1,459 @@
+/**
+ * TLS accounting of one TCP connection: both directions' records walked in capture order, each record's bytes
+ * put in one bucket (DESIGN.md "Measurement definitions"), the handshake classified (version, suite, SNI,
+ * full or resumed), TLS 1.3 records opened with a key log when one is given, and requests estimated.
+ */
+import type { ConnectionTls, Direction, HandshakeKind, TlsCounters, Warning } from '../model.ts';
+import {
+  HandshakeReader,
+  HS_CERTIFICATE,
+  HS_CLIENT_HELLO,
+  HS_FINISHED,
+  HS_KEY_UPDATE,
+  HS_SERVER_HELLO,
+  HS_SERVER_HELLO_DONE,
+  HS_SERVER_KEY_EXCHANGE,
+  parseClientHello,
+  parseServerHello,
+  type ClientHello,
+  type ServerHello,
+} from './handshake.ts';
+import type { KeyLog } from './keylog.ts';
+import {
+  CONTENT_ALERT,
+  CONTENT_APPLICATION_DATA,
+  CONTENT_CHANGE_CIPHER_SPEC,
+  CONTENT_HANDSHAKE,
+  RECORD_HEADER_BYTES,
+  RecordStream,
+  type BodyUse,
+  type RecordSink,
+} from './records.ts';
+import { cipherSuite, cipherSuiteName, versionName, type CipherSuite } from './suites.ts';
+import { Tls13Decryptor } from './tls13.ts';
+
+const TLS_1_1 = 0x0302;
+const TLS_1_3 = 0x0304;
+/** TLSInnerPlaintext adds one content-type byte to every TLS 1.3 record (RFC 8446 §5.2). */
+const INNER_TYPE_BYTES = 1;
+/** Tag length assumed for TLS 1.3 records when the suite is unknown (every registered TLS 1.3 AEAD but CCM_8). */
+const DEFAULT_TAG_BYTES = 16;
+
+const FIX_KEYLOG = 'pass --keylog FILE (SSLKEYLOGFILE)';
+
+/** Per-direction state. */
+interface Side {
+  readonly dir: Direction;
+  readonly stream: RecordStream;
+  readonly reader: HandshakeReader;
+  /** TLS 1.2 and earlier: this side sent ChangeCipherSpec, so its later handshake records are encrypted. */
+  changedCipherSpec: boolean;
+  /** TLS 1.3 with keys: opens this side's records. */
+  decryptor: Tls13Decryptor | null;
+  /** A Finished or KeyUpdate was read in the record being opened: this side's key changes after it. */
+  keyChangePending: boolean;
+}
+
+/** TLS accounting for one TCP connection; feed it both directions in capture order. */
+export class TlsConnection {
+  private readonly keyLog: KeyLog | undefined;
+  private readonly up: Side;
+  private readonly down: Side;
+  private readonly warningsByKind = new Map<string, Warning>();
+
+  private requestCount = 0;
+  /** Client application data was seen that no server application data has answered yet. */
+  private clientFlight = false;
+
+  private clientHello: ClientHello | null = null;
+  private serverHello: ServerHello | null = null;
+  private suite: CipherSuite | null = null;
+  private tls13 = false;
+  /** TLS 1.2 and earlier: the server sent Certificate, ServerKeyExchange or ServerHelloDone (a full handshake). */
+  private serverFullFlight = false;
+  /** TLS 1.2 and earlier: the server sent ChangeCipherSpec. */
+  private serverChangedCipherSpec = false;
+  /** TLS 1.3: the client's first encrypted record (its Finished flight) completed; the position rule turns on it. */
+  private clientEncrypted = false;
+  /** TLS 1.3 without usable keys: why, for the warning. */
+  private noKeysReason = '';
+  /** A 5-byte record header rebuilt for AEAD additional data. */
+  private readonly aad = Buffer.alloc(RECORD_HEADER_BYTES);
+
+  constructor(options: { keyLog?: KeyLog } = {}) {
+    this.keyLog = options.keyLog;
+    const sink: RecordSink = {
+      recordStart: (stream) => this.recordStart(stream),
+      recordBody: (stream, data, start, end) => this.side(stream.dir).reader.feed(data, start, end),
+      recordBodyLost: (stream) => this.loseHandshakeStream(this.side(stream.dir)),
+      recordEnd: (stream, body, damaged) => this.recordEnd(stream, body, damaged),
+      syncLost: (stream) => this.syncLost(stream),
+    };
+    this.up = this.makeSide('up', sink);
+    this.down = this.makeSide('down', sink);
+  }
+
+  /** In-order stream bytes of one direction (any slice: partial records, several records). */
+  push(dir: Direction, data: Buffer): void {
+    this.side(dir).stream.push(data);
+  }
+
+  /**
+   * `n` bytes that are in the stream but were not captured (short snap length). Inside a record body of known
+   * length they are accounted to that record; if a record header falls inside them, the walker loses sync.
+   */
+  skip(dir: Direction, n: number): void {
+    this.side(dir).stream.skip(n);
+  }
+
+  /**
+   * The capture lost an unknown stretch of this direction: the record in progress is cut (incompleteBytes), the
+   * walker resynchronises on the next plausible record header (bytes meanwhile are nonTlsBytes) and the
+   * direction's counters are no longer exact. Also usable before the first push, for a stream whose start was
+   * not captured.
+   */
+  gap(dir: Direction): void {
+    const side = this.side(dir);
+    side.stream.gap();
+    this.loseHandshakeStream(side);
+  }
+
+  /** End of capture or connection: partial records become incompleteBytes. */
+  end(): void {
+    this.up.stream.end();
+    this.down.stream.end();
+  }
+
+  /**
+   * One direction's counters. Once `end()` was called they add up to every byte pushed and skipped; before,
+   * the record in progress is not counted yet.
+   */
+  counters(dir: Direction): TlsCounters {
+    return { ...this.side(dir).stream.counters };
+  }
+
+  /** Bytes pushed plus bytes skipped in one direction: what `counters(dir)` adds up to after `end()`. */
+  bytesIn(dir: Direction): number {
+    return this.side(dir).stream.bytesIn;
+  }
+
+  /** What the handshake told; null when neither direction looked like TLS (all its bytes are nonTlsBytes). */
+  info(): ConnectionTls | null {
+    if (!this.up.stream.synced && !this.down.stream.synced) return null;
+    const hello = this.serverHello;
+    return {
+      version: hello === null ? null : versionName(hello.version),
+      cipherSuite: hello === null ? null : cipherSuiteName(hello.cipherSuite),
+      handshake: this.handshakeKind(),
+      serverName: this.clientHello?.serverName ?? null,
+      decrypted: (this.up.decryptor?.opened ?? 0) + (this.down.decryptor?.opened ?? 0) > 0,
+    };
+  }
+
+  /**
+   * Estimated requests: application-data exchanges, each a client flight of application-data records answered
+   * by a server flight, in capture order.
+   */
+  get requests(): number {
+    return this.requestCount;
+  }
+
+  /** This connection's warnings, one per kind with a count. */
+  get warnings(): Warning[] {
+    return [...this.warningsByKind.values()].map((w) => ({ ...w }));
+  }
+
+  private makeSide(dir: Direction, sink: RecordSink): Side {
+    const side: Side = {
+      dir,
+      stream: new RecordStream(dir, sink),
+      reader: new HandshakeReader((type, body) => this.handshakeMessage(side, type, body)),
+      changedCipherSpec: false,
+      decryptor: null,
+      keyChangePending: false,
+    };
+    return side;
+  }
+
+  private side(dir: Direction): Side {
+    return dir === 'up' ? this.up : this.down;
+  }
+
+  private handshakeKind(): HandshakeKind {
+    const hello = this.serverHello;
+    if (hello === null) return 'incomplete';
+    if (this.tls13) return hello.preSharedKey ? 'resumed' : 'full';
+    if (this.serverFullFlight) return 'full';
+    // ServerHello → (NewSessionTicket) → ChangeCipherSpec with no certificate: an abbreviated handshake.
+    if (this.serverChangedCipherSpec) return 'resumed';
+    // The flight was cut before either sign: a session ID echoed from the ClientHello still means resumption.
+    const offered = this.clientHello?.sessionId;
+    return offered !== undefined && offered.length > 0 && offered.equals(hello.sessionId) ? 'resumed' : 'full';
+  }
+
+  private warn(kind: string, message: string, fix: string): void {
+    const seen = this.warningsByKind.get(kind);
+    if (seen === undefined) {
+      this.warningsByKind.set(kind, { kind, message, fix, count: 1 });
+    } else {
+      seen.count = (seen.count ?? 1) + 1;
+    }
+  }
+
+  /** Part of this side's handshake stream is missing: stop parsing it, and let its decryptor search. */
+  private loseHandshakeStream(side: Side): void {
+    side.reader.lose();
+    if (side.decryptor !== null) side.decryptor.uncertain = true;
+  }
+
+  private recordStart(stream: RecordStream): BodyUse {
+    const side = this.side(stream.dir);
+    switch (stream.recordType) {
+      case CONTENT_HANDSHAKE:
+        return side.changedCipherSpec || side.reader.lost ? 'skip' : 'stream';
+      case CONTENT_APPLICATION_DATA:
+        return this.tls13 && side.decryptor !== null && !side.decryptor.failed ? 'keep' : 'skip';
+      default:
+        return 'skip';
+    }
+  }
+
+  private syncLost(stream: RecordStream): void {
+    this.loseHandshakeStream(this.side(stream.dir));
+    this.warn(
+      'tls-lost-sync',
+      `TLS ${stream.dir} stream: a record header was not where one was expected (not captured, or not TLS); ` +
+        'bytes up to the next plausible header were counted as non-TLS',
+      'capture with full snap length (tcpdump -s 0) and without drops',
+    );
+  }
+
+  private recordEnd(stream: RecordStream, body: Buffer | null, damaged: boolean): void {
+    const side = this.side(stream.dir);
+    const size = RECORD_HEADER_BYTES + stream.recordLength;
+    const counters = stream.counters;
+    switch (stream.recordType) {
+      case CONTENT_CHANGE_CIPHER_SPEC:
+        counters.handshakeBytes += size;
+        this.changeCipherSpec(side);
+        break;
+      case CONTENT_ALERT:
+        counters.alertBytes += size;
+        break;
+      case CONTENT_HANDSHAKE:
+        counters.handshakeBytes += size;
+        break;
+      case CONTENT_APPLICATION_DATA:
+        if (this.tls13) {
+          this.protectedRecord(side, body, damaged);
+        } else {
+          this.applicationData(side, size, this.tls12Overhead());
+        }
+        break;
+      default:
+        counters.otherBytes += size;
+    }
+  }
+
+  private changeCipherSpec(side: Side): void {
+    // TLS 1.3's ChangeCipherSpec is a middlebox-compatibility no-op (RFC 8446 §D.4); before a ServerHello
+    // the version is unknown and no TLS 1.2 peer sends one.
+    if (this.serverHello === null || this.tls13) return;
+    side.changedCipherSpec = true;
+    if (side.dir === 'down') this.serverChangedCipherSpec = true;
+  }
+
+  private handshakeMessage(side: Side, type: number, body: Buffer | null): void {
+    switch (type) {
+      case HS_CLIENT_HELLO:
+        // A second ClientHello answers a HelloRetryRequest with the same random.
+        if (side.dir === 'up' && this.clientHello === null) this.clientHello = this.parseHello(body, parseClientHello);
+        break;
+      case HS_SERVER_HELLO:
+        if (side.dir === 'down' && this.serverHello === null) this.serverHelloReceived(body);
+        break;
+      case HS_CERTIFICATE:
+      case HS_SERVER_KEY_EXCHANGE:
+      case HS_SERVER_HELLO_DONE:
+        if (side.dir === 'down' && !this.tls13) this.serverFullFlight = true;
+        break;
+      case HS_FINISHED:
+      case HS_KEY_UPDATE:
+        if (this.tls13) side.keyChangePending = true;
+        break;
+      default:
+    }
+  }
+
+  private parseHello<T>(body: Buffer | null, parse: (body: Buffer) => T | null): T | null {
+    const hello = body === null ? null : parse(body);
+    if (hello === null) {
+      this.warn(
+        'tls-hello-unparsed',
+        body === null
+          ? 'a TLS hello message was larger than this analyzer parses; its version, suite and server name are unknown'
+          : 'a TLS hello message was malformed; its version, suite and server name are unknown',
+        'check the capture with Wireshark; the record byte counts are unaffected',
+      );
+    }
+    return hello;
+  }
+
+  private serverHelloReceived(body: Buffer | null): void {
+    const hello = this.parseHello(body, parseServerHello);
+    if (hello === null || hello.helloRetryRequest) return;
+    this.serverHello = hello;
+    this.suite = cipherSuite(hello.cipherSuite);
+    this.tls13 = hello.version === TLS_1_3;
+    if (this.tls13) this.prepareDecryption();
+  }
+
+  /** Looks up this connection's TLS 1.3 traffic secrets; without them, records will be classified by position. */
+  private prepareDecryption(): void {
+    const suite = this.suite;
+    const random = this.clientHello?.random;
+    const secrets = random === undefined ? undefined : this.keyLog?.get(random);
+    if (this.keyLog === undefined) {
+      this.noKeysReason = 'no key log was given';
+    } else if (random === undefined) {
+      this.noKeysReason = 'the ClientHello was not captured, so the key log cannot be searched';
+    } else if (secrets === undefined) {
+      this.noKeysReason = `the key log has no entry for client random ${random.toString('hex')}`;
+    } else if (
+      secrets.clientHandshakeTrafficSecret === undefined ||
+      secrets.serverHandshakeTrafficSecret === undefined ||
+      secrets.clientTrafficSecret0 === undefined ||
+      secrets.serverTrafficSecret0 === undefined
+    ) {
+      this.noKeysReason = `the key log lacks some traffic secrets for client random ${random.toString('hex')}`;
+    } else if (suite === null || !suite.tls13) {
+      this.noKeysReason = `cipher suite ${cipherSuiteName(this.serverHello?.cipherSuite ?? 0)} cannot be decrypted`;
+    } else {
+      this.up.decryptor = new Tls13Decryptor(suite, secrets.clientHandshakeTrafficSecret, secrets.clientTrafficSecret0);
+      this.down.decryptor = new Tls13Decryptor(suite, secrets.serverHandshakeTrafficSecret, secrets.serverTrafficSecret0);
+      this.up.decryptor.uncertain = this.up.reader.lost;
+      this.down.decryptor.uncertain = this.down.reader.lost;
+    }
+  }
+
+  /** A TLS 1.3 application_data record: the inner type decides its bucket. */
+  private protectedRecord(side: Side, body: Buffer | null, damaged: boolean): void {
+    const stream = side.stream;
+    const counters = stream.counters;
+    const size = RECORD_HEADER_BYTES + stream.recordLength;
+    const decryptor = side.decryptor;
+    let innerType = -1;
+    let overhead = RECORD_HEADER_BYTES + INNER_TYPE_BYTES + this.tagBytes();
+    if (decryptor !== null && !decryptor.failed) {
+      if (body === null || damaged) {
+        decryptor.skipRecord();
+      } else {
+        const opened = decryptor.open(this.recordHeader(stream), body);
+        if (opened === null) {
+          this.warn(
+            'tls13-decrypt-failed',
+            `TLS 1.3 ${side.dir} records could not be decrypted with the key log (wrong keys, or records lost ` +
+              'in the capture); from there on they were classified by position',
+            'pass the key log written for this capture (SSLKEYLOGFILE of the same run)',
+          );
+        } else {
+          innerType = opened.type;
+          overhead = size - opened.content.length;
+          if (innerType === CONTENT_HANDSHAKE) side.reader.feed(opened.content, 0, opened.content.length);
+        }
+      }
+    }
+    if (innerType < 0) {
+      innerType = this.typeByPosition(side);
+      counters.exact = false;
+    }
+    switch (innerType) {
+      case CONTENT_HANDSHAKE:
+        counters.handshakeBytes += size;
+        break;
+      case CONTENT_APPLICATION_DATA:
+        this.applicationData(side, size, overhead);
+        break;
+      case CONTENT_ALERT:
+        counters.alertBytes += size;
+        break;
+      default:
+        counters.otherBytes += size;
+    }
+    if (side.keyChangePending) {
+      side.keyChangePending = false;
+      if (decryptor !== null && !decryptor.failed) decryptor.advance();
+    }
+    if (side.dir === 'up') this.clientEncrypted = true;
+  }
+
+  /**
+   * Without keys: the server's encrypted records before the client's first encrypted record are its handshake
+   * flight (EncryptedExtensions .. Finished), the client's first encrypted record is its Finished flight, and
+   * everything after is application data (post-handshake NewSessionTickets and close_notify alerts included,
+   * which is why this is not exact).
+   */
+  private typeByPosition(side: Side): number {
+    if (side.decryptor === null) {
+      this.warn(
+        'tls13-no-keys',
+        `TLS 1.3 records were classified by position, not decrypted: ${this.noKeysReason}`,
+        FIX_KEYLOG,
+      );
+    }
+    return this.clientEncrypted ? CONTENT_APPLICATION_DATA : CONTENT_HANDSHAKE;
+  }
+
+  private tagBytes(): number {
+    const protection = this.suite?.protection;
+    return protection?.kind === 'aead' ? protection.tagBytes : DEFAULT_TAG_BYTES;
+  }
+
+  private recordHeader(stream: RecordStream): Buffer {
+    this.aad[0] = stream.recordType;
+    this.aad.writeUInt16BE(stream.recordVersion, 1);
+    this.aad.writeUInt16BE(stream.recordLength, 3);
+    return this.aad;
+  }
+
+  /**
+   * Framing of a TLS 1.2 (or earlier) application-data record: header, explicit nonce and tag for AEAD suites;
+   * for CBC suites the explicit IV (TLS 1.1+), the MAC and at least one padding byte. CBC padding hides the
+   * payload length to within a block without decryption, so its overhead is a lower bound (and warned about).
+   */
+  private tls12Overhead(): number {
+    const suite = this.suite;
+    if (suite === null) {
+      this.warn(
+        'tls-suite-unknown',
+        `application-data record overhead was counted as the ${RECORD_HEADER_BYTES}-byte header only: the cipher ` +
+          `suite is unknown (${this.serverHello === null ? 'ServerHello not captured' : `suite ${cipherSuiteName(this.serverHello.cipherSuite)} not in the table`})`,
+        'capture connections from their first packet; overhead figures of these records are a lower bound',
+      );
+      return RECORD_HEADER_BYTES;
+    }
+    const protection = suite.protection;
+    if (protection.kind === 'aead') return RECORD_HEADER_BYTES + protection.explicitNonceBytes + protection.tagBytes;
+    this.warn(
+      'tls-cbc-overhead-estimated',
+      `${suite.name} is a CBC suite: its padding length is encrypted, so each application-data record's overhead ` +
+        `is counted with 1 padding byte and may be up to ${protection.blockBytes - 1} bytes higher`,
+      'prefer an AEAD suite (GCM or ChaCha20-Poly1305) for exact overhead figures',
+    );
+    // TLS 1.0 chains the IV from the previous record; TLS 1.1 and later send it (RFC 4346 §6.2.3.2).
+    const explicitIv = (this.serverHello?.version ?? 0) >= TLS_1_1 ? protection.blockBytes : 0;
+    return RECORD_HEADER_BYTES + explicitIv + protection.macBytes + 1;
+  }
+
+  private applicationData(side: Side, size: number, overhead: number): void {
+    const counters = side.stream.counters;
+    counters.appDataBytes += size;
+    counters.appDataOverheadBytes += Math.min(overhead, size);
+    if (side.dir === 'up') {
+      this.clientFlight = true;
+    } else if (this.clientFlight) {
+      this.requestCount++;
+      this.clientFlight = false;
+    }
+  }
+}

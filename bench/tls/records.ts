@@ -1,0 +1,318 @@
+/**
+ * The TLS record layer of one direction of a TCP stream (RFC 8446 §5.1, RFC 5246 §6.2): frames the byte
+ * stream into records, whatever the slicing of the pushes, and accounts every byte it is given. Record bodies
+ * are only held when the sink asks for them; otherwise a record is skipped by its length.
+ */
+import { emptyTlsCounters, type Direction, type TlsCounters } from '../model.ts';
+
+/** type (1) + legacy_record_version (2) + length (2). */
+export const RECORD_HEADER_BYTES = 5;
+/** TLSCiphertext.length may not exceed 2^14 + 2048 (RFC 5246 §6.2.3; RFC 8446 §5.2 allows only 2^14 + 256). */
+export const MAX_RECORD_BODY_BYTES = 2 ** 14 + 2048;
+
+export const CONTENT_CHANGE_CIPHER_SPEC = 20;
+export const CONTENT_ALERT = 21;
+export const CONTENT_HANDSHAKE = 22;
+export const CONTENT_APPLICATION_DATA = 23;
+export const CONTENT_HEARTBEAT = 24;
+
+/** What the sink wants done with a record's body. */
+export type BodyUse =
+  /** Count it by length, never look at it. */
+  | 'skip'
+  /** Hand each slice to `recordBody` as it arrives (plaintext handshake messages). */
+  | 'stream'
+  /** Hold the whole body and give it to `recordEnd` (records to decrypt). */
+  | 'keep';
+
+/** Receives the records of a stream. */
+export interface RecordSink {
+  /** A header was read; the record's fields are on `stream`. Zero-length records end right after. */
+  recordStart(stream: RecordStream): BodyUse;
+  /** A slice of a `stream` body, in order. */
+  recordBody(stream: RecordStream, data: Buffer, start: number, end: number): void;
+  /** Some body bytes of a `stream` record were not captured, or the record was cut: the slices stop making sense. */
+  recordBodyLost(stream: RecordStream): void;
+  /**
+   * A record completed. `body` is the held body for `keep` records, valid only during the call (its memory is
+   * reused); `damaged` when some of its bytes were not captured.
+   */
+  recordEnd(stream: RecordStream, body: Buffer | null, damaged: boolean): void;
+  /** The stream stopped looking like records (an implausible header, or a header inside uncaptured bytes). */
+  syncLost(stream: RecordStream): void;
+}
+
+type Mode =
+  /** Before the first header: an implausible one means the stream is not TLS. */
+  | 'start'
+  | 'records'
+  /** Looking for the next plausible header after losing sync; bytes meanwhile are not TLS. */
+  | 'resync'
+  | 'not-tls'
+  | 'ended';
+
+/** A header the walker accepts: a known content type, an SSL 3.0..TLS 1.3 record version, a legal length. */
+export function plausibleHeader(type: number, version: number, length: number): boolean {
+  return (
+    type >= CONTENT_CHANGE_CIPHER_SPEC &&
+    type <= CONTENT_HEARTBEAT &&
+    version >= 0x0300 &&
+    version <= 0x0304 &&
+    length <= MAX_RECORD_BODY_BYTES
+  );
+}
+
+/** Walks the records of one direction. Counts framing (records, non-TLS, incomplete); the sink classifies. */
+export class RecordStream {
+  readonly counters: TlsCounters = emptyTlsCounters();
+  /** Bytes pushed plus bytes skipped: what the counters must add up to once the stream has ended. */
+  bytesIn = 0;
+  /** A plausible record header was found at some point: this direction carries TLS. */
+  synced = false;
+
+  /** Fields of the record in progress (valid from `recordStart` to `recordEnd`). */
+  recordType = 0;
+  recordVersion = 0;
+  recordLength = 0;
+
+  private mode: Mode = 'start';
+  /** A header being assembled across pushes, or the carried-over bytes while resynchronising. */
+  private readonly head = Buffer.alloc(RECORD_HEADER_BYTES);
+  private headFill = 0;
+  private inBody = false;
+  private bodyDone = 0;
+  private bodyUse: BodyUse = 'skip';
+  private damaged = false;
+  /** Reused for every `keep` record of this direction; allocated on first need. */
+  private bodyBuffer: Buffer | null = null;
+
+  constructor(
+    readonly dir: Direction,
+    private readonly sink: RecordSink,
+  ) {}
+
+  /** Stream bytes, in order. */
+  push(data: Buffer): void {
+    if (this.mode === 'ended') throw new Error(`TLS ${this.dir} stream: push after end`);
+    this.bytesIn += data.length;
+    const length = data.length;
+    let off = 0;
+    while (off < length) {
+      switch (this.mode) {
+        case 'not-tls':
+          this.counters.nonTlsBytes += length - off;
+          off = length;
+          break;
+        case 'resync':
+          off = this.resync(data, off);
+          break;
+        default:
+          off = this.inBody ? this.body(data, off) : this.header(data, off);
+      }
+    }
+  }
+
+  /** `n` stream bytes that were not captured. */
+  skip(n: number): void {
+    if (this.mode === 'ended') throw new Error(`TLS ${this.dir} stream: skip after end`);
+    if (n <= 0) return;
+    this.bytesIn += n;
+    if (this.mode === 'not-tls') {
+      this.counters.nonTlsBytes += n;
+      return;
+    }
+    if (this.mode === 'resync') {
+      this.counters.nonTlsBytes += this.headFill + n;
+      this.headFill = 0;
+      return;
+    }
+    let rest = n;
+    if (this.inBody) {
+      const take = Math.min(rest, this.recordLength - this.bodyDone);
+      this.bodyDone += take;
+      rest -= take;
+      if (!this.damaged && this.bodyUse === 'stream') this.sink.recordBodyLost(this);
+      this.damaged = true;
+      if (this.bodyDone === this.recordLength) this.finishRecord();
+    }
+    if (rest > 0) {
+      // A header lies in the uncaptured bytes: the next record's length is unknowable.
+      this.counters.incompleteBytes += this.headFill;
+      this.headFill = 0;
+      this.counters.nonTlsBytes += rest;
+      this.loseSync();
+    }
+  }
+
+  /** The capture lost an unknown stretch here: cut the record in progress and look for the next header. */
+  gap(): void {
+    if (this.mode === 'ended') throw new Error(`TLS ${this.dir} stream: gap after end`);
+    this.cutRecord();
+    this.counters.exact = false;
+    this.mode = 'resync';
+  }
+
+  /** End of the stream: a record in progress is incomplete. */
+  end(): void {
+    if (this.mode === 'ended') return;
+    this.cutRecord();
+    this.mode = 'ended';
+  }
+
+  /** Puts the bytes of the record in progress (or carried resync bytes) into incomplete/non-TLS. */
+  private cutRecord(): void {
+    if (this.mode === 'resync') {
+      this.counters.nonTlsBytes += this.headFill;
+    } else if (this.inBody) {
+      this.counters.incompleteBytes += RECORD_HEADER_BYTES + this.bodyDone;
+      if (!this.damaged && this.bodyUse === 'stream') this.sink.recordBodyLost(this);
+      this.inBody = false;
+    } else {
+      this.counters.incompleteBytes += this.headFill;
+    }
+    this.headFill = 0;
+  }
+
+  private loseSync(): void {
+    this.mode = 'resync';
+    this.counters.exact = false;
+    this.sink.syncLost(this);
+  }
+
+  /** Reads header bytes from `off`; returns where it stopped. */
+  private header(data: Buffer, off: number): number {
+    if (this.headFill === 0 && data.length - off >= RECORD_HEADER_BYTES) {
+      const type = data[off] as number;
+      const version = data.readUInt16BE(off + 1);
+      const length = data.readUInt16BE(off + 3);
+      if (!plausibleHeader(type, version, length)) {
+        this.implausible();
+        return off;
+      }
+      this.beginRecord(type, version, length);
+      return off + RECORD_HEADER_BYTES;
+    }
+    const byte = data[off] as number;
+    if (!this.plausibleNext(byte)) {
+      this.implausible();
+      return off;
+    }
+    this.head[this.headFill++] = byte;
+    if (this.headFill === RECORD_HEADER_BYTES) {
+      this.headFill = 0;
+      this.beginRecord(this.head[0] as number, this.head.readUInt16BE(1), this.head.readUInt16BE(3));
+    }
+    return off + 1;
+  }
+
+  /** Whether `byte` can be the next byte of the header in `head[0..headFill)`. */
+  private plausibleNext(byte: number): boolean {
+    switch (this.headFill) {
+      case 0:
+        return byte >= CONTENT_CHANGE_CIPHER_SPEC && byte <= CONTENT_HEARTBEAT;
+      case 1:
+        return byte === 0x03;
+      case 2:
+        return byte <= 0x04;
+      case 3:
+        return byte <= MAX_RECORD_BODY_BYTES >> 8;
+      default:
+        return (((this.head[3] as number) << 8) | byte) <= MAX_RECORD_BODY_BYTES;
+    }
+  }
+
+  /** The bytes at the read position are not a record header; those already taken as header are not TLS. */
+  private implausible(): void {
+    this.counters.nonTlsBytes += this.headFill;
+    this.headFill = 0;
+    if (this.mode === 'start') {
+      this.mode = 'not-tls';
+    } else {
+      this.loseSync();
+    }
+  }
+
+  private beginRecord(type: number, version: number, length: number): void {
+    this.mode = 'records';
+    this.synced = true;
+    this.recordType = type;
+    this.recordVersion = version;
+    this.recordLength = length;
+    this.inBody = true;
+    this.bodyDone = 0;
+    this.damaged = false;
+    this.bodyUse = this.sink.recordStart(this);
+    if (this.bodyUse === 'keep' && this.bodyBuffer === null) this.bodyBuffer = Buffer.allocUnsafe(MAX_RECORD_BODY_BYTES);
+    if (length === 0) this.finishRecord();
+  }
+
+  /** Consumes body bytes from `off`; returns where it stopped. */
+  private body(data: Buffer, off: number): number {
+    const take = Math.min(data.length - off, this.recordLength - this.bodyDone);
+    if (this.bodyUse === 'stream') {
+      if (!this.damaged) this.sink.recordBody(this, data, off, off + take);
+    } else if (this.bodyUse === 'keep') {
+      data.copy(this.bodyBuffer as Buffer, this.bodyDone, off, off + take);
+    }
+    this.bodyDone += take;
+    if (this.bodyDone === this.recordLength) this.finishRecord();
+    return off + take;
+  }
+
+  private finishRecord(): void {
+    this.inBody = false;
+    this.counters.records++;
+    const body = this.bodyUse === 'keep' ? (this.bodyBuffer as Buffer).subarray(0, this.recordLength) : null;
+    this.sink.recordEnd(this, body, this.damaged);
+  }
+
+  /**
+   * Looks for the next plausible header from `off`, with up to 4 bytes carried in `head` from earlier pushes.
+   * Bytes passed over are not TLS. Returns where it stopped.
+   */
+  private resync(data: Buffer, off: number): number {
+    const carried = this.headFill;
+    const available = carried + data.length - off;
+    const byteAt = (i: number): number => (i < carried ? this.head[i] : data[off + i - carried]) as number;
+    let i = 0;
+    for (; i + RECORD_HEADER_BYTES <= available; i++) {
+      const type = byteAt(i);
+      const version = (byteAt(i + 1) << 8) | byteAt(i + 2);
+      const length = (byteAt(i + 3) << 8) | byteAt(i + 4);
+      if (plausibleHeader(type, version, length)) {
+        this.counters.nonTlsBytes += i;
+        this.headFill = 0;
+        this.beginRecord(type, version, length);
+        return off + i + RECORD_HEADER_BYTES - carried;
+      }
+      // Once past the carried bytes, scan the push directly: this is the hot loop of a long resync.
+      if (i >= carried) return this.scan(data, off + i - carried + 1, i + 1);
+    }
+    // Too few bytes to decide about candidate i: the ones before it are not TLS, the rest (at most 4) wait.
+    this.counters.nonTlsBytes += i;
+    for (let k = 0; k < available - i; k++) this.head[k] = byteAt(i + k);
+    this.headFill = available - i;
+    return data.length;
+  }
+
+  /** The part of `resync` that scans `data` alone; `passed` bytes (carried ones included) were already rejected. */
+  private scan(data: Buffer, from: number, passed: number): number {
+    let j = from;
+    for (; j + RECORD_HEADER_BYTES <= data.length; j++) {
+      const type = data[j] as number;
+      if (type < CONTENT_CHANGE_CIPHER_SPEC || type > CONTENT_HEARTBEAT) continue;
+      const version = data.readUInt16BE(j + 1);
+      const length = data.readUInt16BE(j + 3);
+      if (plausibleHeader(type, version, length)) {
+        this.counters.nonTlsBytes += passed + (j - from);
+        this.headFill = 0;
+        this.beginRecord(type, version, length);
+        return j + RECORD_HEADER_BYTES;
+      }
+    }
+    this.counters.nonTlsBytes += passed + (j - from);
+    this.headFill = data.length - j;
+    data.copy(this.head, 0, j, data.length);
+    return data.length;
+  }
+}
