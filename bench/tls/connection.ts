@@ -191,10 +191,11 @@ export class TlsConnection {
     return offered !== undefined && offered.length > 0 && offered.equals(hello.sessionId) ? 'resumed' : 'full';
   }
 
-  private warn(kind: string, message: string, fix: string): void {
+  /** Counts one occurrence; the message is built only for the first (this runs per record on hot paths). */
+  private warn(kind: string, message: () => string, fix: string): void {
     const seen = this.warningsByKind.get(kind);
     if (seen === undefined) {
-      this.warningsByKind.set(kind, { kind, message, fix, count: 1 });
+      this.warningsByKind.set(kind, { kind, message: message(), fix, count: 1 });
     } else {
       seen.count = (seen.count ?? 1) + 1;
     }
@@ -222,7 +223,8 @@ export class TlsConnection {
     this.loseHandshakeStream(this.side(stream.dir));
     this.warn(
       'tls-lost-sync',
-      `TLS ${stream.dir} stream: a record header was not where one was expected (not captured, or not TLS); ` +
+      () =>
+        `TLS ${stream.dir} stream: a record header was not where one was expected (not captured, or not TLS); ` +
         'bytes up to the next plausible header were counted as non-TLS',
       'capture with full snap length (tcpdump -s 0) and without drops',
     );
@@ -290,9 +292,9 @@ export class TlsConnection {
     if (hello === null) {
       this.warn(
         'tls-hello-unparsed',
-        body === null
-          ? 'a TLS hello message was larger than this analyzer parses; its version, suite and server name are unknown'
-          : 'a TLS hello message was malformed; its version, suite and server name are unknown',
+        () =>
+          `a TLS hello message was ${body === null ? 'larger than this analyzer parses' : 'malformed'}; ` +
+          'its version, suite and server name are unknown',
         'check the capture with Wireshark; the record byte counts are unaffected',
       );
     }
@@ -352,7 +354,8 @@ export class TlsConnection {
         if (opened === null) {
           this.warn(
             'tls13-decrypt-failed',
-            `TLS 1.3 ${side.dir} records could not be decrypted with the key log (wrong keys, or records lost ` +
+            () =>
+              `TLS 1.3 ${side.dir} records could not be decrypted with the key log (wrong keys, or records lost ` +
               'in the capture); from there on they were classified by position',
             'pass the key log written for this capture (SSLKEYLOGFILE of the same run)',
           );
@@ -397,7 +400,7 @@ export class TlsConnection {
     if (side.decryptor === null) {
       this.warn(
         'tls13-no-keys',
-        `TLS 1.3 records were classified by position, not decrypted: ${this.noKeysReason}`,
+        () => `TLS 1.3 records were classified by position, not decrypted: ${this.noKeysReason}`,
         FIX_KEYLOG,
       );
     }
@@ -426,8 +429,11 @@ export class TlsConnection {
     if (suite === null) {
       this.warn(
         'tls-suite-unknown',
-        `application-data record overhead was counted as the ${RECORD_HEADER_BYTES}-byte header only: the cipher ` +
-          `suite is unknown (${this.serverHello === null ? 'ServerHello not captured' : `suite ${cipherSuiteName(this.serverHello.cipherSuite)} not in the table`})`,
+        () => {
+          const hello = this.serverHello;
+          const why = hello === null ? 'ServerHello not captured' : `${cipherSuiteName(hello.cipherSuite)} not in the table`;
+          return `application-data record overhead was counted as the ${RECORD_HEADER_BYTES}-byte header only: cipher suite unknown (${why})`;
+        },
         'capture connections from their first packet; overhead figures of these records are a lower bound',
       );
       return RECORD_HEADER_BYTES;
@@ -436,7 +442,8 @@ export class TlsConnection {
     if (protection.kind === 'aead') return RECORD_HEADER_BYTES + protection.explicitNonceBytes + protection.tagBytes;
     this.warn(
       'tls-cbc-overhead-estimated',
-      `${suite.name} is a CBC suite: its padding length is encrypted, so each application-data record's overhead ` +
+      () =>
+        `${suite.name} is a CBC suite: its padding length is encrypted, so each application-data record's overhead ` +
         `is counted with 1 padding byte and may be up to ${protection.blockBytes - 1} bytes higher`,
       'prefer an AEAD suite (GCM or ChaCha20-Poly1305) for exact overhead figures',
     );

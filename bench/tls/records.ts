@@ -34,8 +34,8 @@ export interface RecordSink {
   /** Some body bytes of a `stream` record were not captured, or the record was cut: the slices stop making sense. */
   recordBodyLost(stream: RecordStream): void;
   /**
-   * A record completed. `body` is the held body for `keep` records, valid only during the call (its memory is
-   * reused); `damaged` when some of its bytes were not captured.
+   * A record completed. `body` is the whole body of a `keep` record (null if some of it was not captured), valid
+   * only during the call (it may point into the pushed buffer); `damaged` when some bytes were not captured.
    */
   recordEnd(stream: RecordStream, body: Buffer | null, damaged: boolean): void;
   /** The stream stopped looking like records (an implausible header, or a header inside uncaptured bytes). */
@@ -83,7 +83,7 @@ export class RecordStream {
   private bodyDone = 0;
   private bodyUse: BodyUse = 'skip';
   private damaged = false;
-  /** Reused for every `keep` record of this direction; allocated on first need. */
+  /** The body of a `keep` record that arrives in pieces; held only while that record is in progress. */
   private bodyBuffer: Buffer | null = null;
 
   constructor(
@@ -133,7 +133,7 @@ export class RecordStream {
       rest -= take;
       if (!this.damaged && this.bodyUse === 'stream') this.sink.recordBodyLost(this);
       this.damaged = true;
-      if (this.bodyDone === this.recordLength) this.finishRecord();
+      if (this.bodyDone === this.recordLength) this.finishRecord(null);
     }
     if (rest > 0) {
       // A header lies in the uncaptured bytes: the next record's length is unknowable.
@@ -167,6 +167,7 @@ export class RecordStream {
       this.counters.incompleteBytes += RECORD_HEADER_BYTES + this.bodyDone;
       if (!this.damaged && this.bodyUse === 'stream') this.sink.recordBodyLost(this);
       this.inBody = false;
+      this.bodyBuffer = null;
     } else {
       this.counters.incompleteBytes += this.headFill;
     }
@@ -242,8 +243,7 @@ export class RecordStream {
     this.bodyDone = 0;
     this.damaged = false;
     this.bodyUse = this.sink.recordStart(this);
-    if (this.bodyUse === 'keep' && this.bodyBuffer === null) this.bodyBuffer = Buffer.allocUnsafe(MAX_RECORD_BODY_BYTES);
-    if (length === 0) this.finishRecord();
+    if (length === 0) this.finishRecord(this.bodyUse === 'keep' ? Buffer.alloc(0) : null);
   }
 
   /** Consumes body bytes from `off`; returns where it stopped. */
@@ -252,17 +252,24 @@ export class RecordStream {
     if (this.bodyUse === 'stream') {
       if (!this.damaged) this.sink.recordBody(this, data, off, off + take);
     } else if (this.bodyUse === 'keep') {
-      data.copy(this.bodyBuffer as Buffer, this.bodyDone, off, off + take);
+      if (take === this.recordLength) {
+        // The whole body is in this push: hand it over in place, no copy.
+        this.bodyDone = take;
+        this.finishRecord(data.subarray(off, off + take));
+        return off + take;
+      }
+      this.bodyBuffer ??= Buffer.allocUnsafe(this.recordLength);
+      data.copy(this.bodyBuffer, this.bodyDone, off, off + take);
     }
     this.bodyDone += take;
-    if (this.bodyDone === this.recordLength) this.finishRecord();
+    if (this.bodyDone === this.recordLength) this.finishRecord(this.bodyBuffer);
     return off + take;
   }
 
-  private finishRecord(): void {
+  private finishRecord(body: Buffer | null): void {
     this.inBody = false;
+    this.bodyBuffer = null;
     this.counters.records++;
-    const body = this.bodyUse === 'keep' ? (this.bodyBuffer as Buffer).subarray(0, this.recordLength) : null;
     this.sink.recordEnd(this, body, this.damaged);
   }
 
