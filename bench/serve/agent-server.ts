@@ -1,0 +1,172 @@
+/**
+ * Parent side of the embedded agent-API server: starts `agent-server-main.ts` as a child process (so its
+ * CPU time is the server's alone), waits for it to listen, and talks to it over execa's IPC channel.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { InputError, UsageError } from '../errors.ts';
+import { ServeError, stderrTail } from './errors.ts';
+import type { AgentServer, AgentServerOptions, AgentServerStats, ChildMessage } from './protocol.ts';
+
+export type { AgentServer, AgentServerOptions, AgentServerStats } from './protocol.ts';
+
+const MAIN_FILE = fileURLToPath(new URL('./agent-server-main.ts', import.meta.url));
+/** `--import tsx` resolves from the working directory: the checkout's root, whose node_modules has tsx. */
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Compiling the child with tsx takes a few seconds on a loaded 2-core machine. */
+const STARTUP_TIMEOUT_MS = 60_000;
+/** How long `close()` waits for a graceful exit before SIGKILL. */
+const CLOSE_TIMEOUT_MS = 5_000;
+const STATS_TIMEOUT_MS = 10_000;
+/** Bytes of the child's stderr kept for error messages. */
+const STDERR_KEEP_BYTES = 8192;
+
+/** Rejects options no server can honour; shared with the nginx launcher. */
+export function checkServerOptions(o: AgentServerOptions): void {
+  if (o.tls !== 'tls1.2' && o.tls !== 'tls1.3') throw new UsageError(`tls: expected tls1.2 or tls1.3, got ${String(o.tls)}`);
+  if (!Number.isFinite(o.idleTimeoutMs) || o.idleTimeoutMs <= 0) {
+    throw new UsageError(`idleTimeoutMs: expected a positive number of milliseconds, got ${o.idleTimeoutMs}`);
+  }
+  if (o.host !== undefined && o.host !== '127.0.0.1') throw new UsageError(`host: servers bind 127.0.0.1 only, got ${String(o.host)}`);
+  if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)) {
+    throw new UsageError(`port: expected 0-65535, got ${o.port}`);
+  }
+  const max = o.maxRequestsPerConnection;
+  if (max !== undefined && (!Number.isInteger(max) || max < 1)) {
+    throw new UsageError(`maxRequestsPerConnection: expected a positive integer, got ${max}`);
+  }
+  const fraction = o.distributedQueryFraction;
+  if (fraction !== undefined && !(fraction >= 0 && fraction <= 1)) {
+    throw new UsageError(`distributedQueryFraction: expected a number from 0 to 1, got ${fraction}`);
+  }
+}
+
+function isMessage(value: unknown): value is ChildMessage {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}
+
+/** `promise`'s value, or `timedOut` after `ms`; the timer never outlives the race. */
+export async function raceTimeout<T, U>(promise: Promise<T>, ms: number, timedOut: U): Promise<T | U> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([promise, sleep(ms, timedOut, { signal: timer.signal })]);
+  } finally {
+    timer.abort();
+  }
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/** Rejects after `ms` with a ServeError saying what did not happen in time. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  const value = await raceTimeout(promise, ms, TIMED_OUT);
+  if (value === TIMED_OUT) throw new ServeError(`embedded agent server: ${what} took longer than ${ms} ms`);
+  return value;
+}
+
+/**
+ * Starts the embedded agent-API server in a child process and resolves once it listens on 127.0.0.1.
+ *
+ * It answers the osquery-style paths of `AGENT_API_PATHS` with the `fixtures/api/` bodies (gzipped when the
+ * request accepts gzip; gzipped request bodies are decoded), keeps connections alive for `idleTimeoutMs`
+ * and up to `maxRequestsPerConnection` requests, pins the TLS version, and issues tickets or caches sessions
+ * as asked. The child exits by itself if this process dies (its IPC channel closes).
+ *
+ * @throws UsageError for options no server can honour.
+ * @throws InputError when a certificate, key or fixture cannot be read, or the port is taken, with the child's
+ *   stderr tail.
+ * @throws ServeError when the child fails otherwise or does not listen within 60 s.
+ */
+export async function startAgentServer(o: AgentServerOptions): Promise<AgentServer> {
+  checkServerOptions(o);
+  const child = execa(process.execPath, ['--import', 'tsx', MAIN_FILE, '--options', JSON.stringify(o)], {
+    cwd: REPO_ROOT,
+    ipc: true,
+    serialization: 'json',
+    reject: false,
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'pipe',
+    buffer: false,
+    cleanup: true,
+    forceKillAfterDelay: false,
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-STDERR_KEEP_BYTES);
+  });
+  const exited = child.then((result) => ({ code: result.exitCode ?? null, signal: result.signal ?? null }));
+  const pid = child.pid;
+  if (pid === undefined) {
+    const exit = await exited;
+    throw new ServeError(`embedded agent server: could not spawn ${process.execPath} (exit ${exit.code ?? exit.signal})\n${stderrTail(stderr)}`);
+  }
+
+  // Resolves null when the child exits before it listens (getOneMessage rejects then; the exit says why).
+  const listening = child
+    .getOneMessage({ filter: (m) => isMessage(m) && m.type === 'listening' })
+    .then((m) => (m as Extract<ChildMessage, { type: 'listening' }>).port, () => null);
+  let port: number | null;
+  try {
+    port = await within(Promise.race([listening, exited.then(() => null)]), STARTUP_TIMEOUT_MS, 'starting to listen');
+  } catch (error) {
+    child.kill('SIGKILL');
+    await exited;
+    throw error;
+  }
+  if (port === null) {
+    const exit = await exited;
+    const how = exit.signal === null ? `exit code ${exit.code}` : `signal ${exit.signal}`;
+    const message = `embedded agent server failed to start (${how}):\n${stderrTail(stderr)}`;
+    throw exit.code === 2 ? new InputError(message) : new ServeError(message);
+  }
+
+  let nextId = 0;
+  const ask = async (type: 'stats' | 'reset'): Promise<ChildMessage> => {
+    if (child.exitCode !== null || child.signalCode !== null || !child.connected) {
+      const exit = await exited;
+      throw new ServeError(`embedded agent server is not running (exited: ${exit.signal ?? `code ${exit.code}`}):\n${stderrTail(stderr)}`);
+    }
+    nextId += 1;
+    const id = nextId;
+    const reply = child.getOneMessage({ filter: (m) => isMessage(m) && m.type === type && m.id === id });
+    await child.sendMessage({ type, id });
+    return within(reply as Promise<ChildMessage>, STATS_TIMEOUT_MS, `answering ${type}`);
+  };
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      try {
+        if (child.connected) await child.sendMessage({ type: 'close' });
+      } catch (error) {
+        // The child may exit between the check and the send; anything else is a real failure.
+        if (child.connected) throw error;
+      }
+      const graceful = await raceTimeout(exited, CLOSE_TIMEOUT_MS, null);
+      if (graceful === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    })();
+    return closing;
+  };
+
+  return {
+    kind: 'node',
+    port,
+    pid,
+    async stats(): Promise<AgentServerStats> {
+      const reply = await ask('stats');
+      if (reply.type !== 'stats') throw new ServeError(`embedded agent server: expected a stats reply, got ${reply.type}`);
+      return reply.stats;
+    },
+    async resetStats(): Promise<void> {
+      await ask('reset');
+    },
+    close,
+    exited,
+  };
+}

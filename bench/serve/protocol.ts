@@ -1,0 +1,88 @@
+/**
+ * The types shared by the benchmark's servers and the IPC messages between the embedded server's child
+ * process and its parent (JSON serialisation over Node's IPC channel).
+ */
+import type { ApiCall, TlsVersion } from '../model.ts';
+
+/** How to start a server (the embedded agent server or nginx). */
+export interface AgentServerOptions {
+  /** Pinned protocol version: both the minimum and the maximum. */
+  tls: TlsVersion;
+  /** Folder holding `chain.pem` (leaf + intermediate, what the server sends) and `leaf.key`. */
+  certDir: string;
+  /** Overrides `<certDir>/chain.pem` (a custom `--cert`). */
+  chainFile?: string;
+  /** Overrides `<certDir>/leaf.key` (a custom `--key`). */
+  keyFile?: string;
+  /** Issue TLS session tickets (TLS 1.2 tickets, TLS 1.3 PSK resumption). Off, TLS 1.3 servers still send
+   * NewSessionTicket messages (OpenSSL's default of two; neither Node nor nginx 1.22 can turn that off) but
+   * never resume from them. */
+  sessionTickets: boolean;
+  /** Keep a server-side session cache so TLS 1.2 clients can resume by session ID. */
+  sessionCache: boolean;
+  /** Close a kept-alive connection idle this long (nginx `keepalive_timeout`; the runner passes 75 s divided
+   * by the time-compression factor). */
+  idleTimeoutMs: number;
+  /** Close a connection after this many requests (nginx `keepalive_requests`; default 1000, nginx's). */
+  maxRequestsPerConnection?: number;
+  /** Loopback only. */
+  host?: '127.0.0.1';
+  /** Port to listen on; default 0 (a free port). */
+  port?: number;
+  /** Folder of the response fixtures; default `fixtures/api/`. */
+  apiDir?: string;
+  /** The workload's `distributed.queryFraction`: which distributed reads get a query, by the rule the schedule
+   * uses, so the server's answer matches the write that follows. Default 0 (never); nginx always answers
+   * without a query (a static server keeps no per-agent counter). */
+  distributedQueryFraction?: number;
+}
+
+/** What a server counted since it started listening (or since the last `resetStats()`). */
+export interface AgentServerStats {
+  /** Requests answered with 200, per API call. */
+  requests: Record<ApiCall, number>;
+  /** Requests to other paths or with other methods (answered 404). */
+  notFound: number;
+  /** Requests whose body could not be decoded (bad gzip or JSON; answered 400). Always 0 for nginx, which
+   * does not read bodies. */
+  badRequests: number;
+  /** Server CPU time: the embedded server's process, or nginx's master plus workers. */
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  /** TCP connections accepted (nginx: connections that carried at least one request). */
+  connections: number;
+  /** TLS handshakes completed, full or resumed (nginx: of connections that carried a request). */
+  handshakes: { full: number; resumed: number };
+}
+
+/** A running server; the same for the embedded server and nginx. */
+export interface AgentServer {
+  kind: 'node' | 'nginx';
+  /** The port it listens on, on 127.0.0.1. */
+  port: number;
+  /** The server process (nginx: its master). */
+  pid: number;
+  /** Current counters and CPU time. */
+  stats(): Promise<AgentServerStats>;
+  /** Zeroes the counters and restarts the CPU clock (e.g. after a warm-up). */
+  resetStats(): Promise<void>;
+  /** Graceful stop (in-flight requests finish, idle connections close), then SIGKILL after a timeout.
+   * Idempotent: later calls return the first call's promise. */
+  close(): Promise<void>;
+  /** Settles when the server process has exited, whatever the reason. */
+  exited: Promise<{ code: number | null; signal: string | null }>;
+}
+
+/** Parent → child. */
+export type ParentMessage = { type: 'stats'; id: number } | { type: 'reset'; id: number } | { type: 'close' };
+
+/** Child → parent. */
+export type ChildMessage =
+  | { type: 'listening'; port: number }
+  | { type: 'stats'; id: number; stats: AgentServerStats }
+  | { type: 'reset'; id: number };
+
+/** Counters all at zero. */
+export function emptyRequestCounts(): Record<ApiCall, number> {
+  return { enroll: 0, config: 0, log: 0, distributed_read: 0, distributed_write: 0 };
+}
