@@ -163,6 +163,8 @@ http {
     ssl_certificate $cert;
     ssl_certificate_key $key;
     ssl_protocols TLSv1.2 TLSv1.3;
+    # A session cache lets TLS 1.2 clients resume by session ID (curl sends no session_ticket extension).
+    ssl_session_cache shared:golden:1m;
     root $work/www;
     location = /log { return 200 '{"node_invalid":false}\n'; }
   }
@@ -207,6 +209,20 @@ SSLKEYLOGFILE=$stage/nginx-tls12-reused.keylog curl_tls --tls-max 1.2 "$config_u
 stop_capture
 describe nginx-tls12-reused nginx-tls12-reused.pcap "$nginx_tls" "$nginx_tls" nginx-tls12-reused.keylog \
   'nginx + one curl run with 3 URLs, --tls-max 1.2: 1 connection, 3 requests'
+
+# `Connection: close` makes curl open a new connection per URL, resuming the TLS session it cached from
+# the previous one (TLS 1.3: a PSK from nginx's NewSessionTicket; TLS 1.2: the session ID).
+start_capture nginx-tls13-resumed lo "tcp port $nginx_tls"
+SSLKEYLOGFILE=$stage/nginx-tls13-resumed.keylog curl_tls --tlsv1.3 -H 'Connection: close' "$config_url" "$config_url" "$config_url"
+stop_capture
+describe nginx-tls13-resumed nginx-tls13-resumed.pcap "$nginx_tls" "$nginx_tls" nginx-tls13-resumed.keylog \
+  'nginx + one curl run with 3 URLs and Connection: close, TLS 1.3: 3 connections, 1 full + 2 PSK-resumed handshakes'
+
+start_capture nginx-tls12-resumed lo "tcp port $nginx_tls"
+SSLKEYLOGFILE=$stage/nginx-tls12-resumed.keylog curl_tls --tls-max 1.2 -H 'Connection: close' "$config_url" "$config_url" "$config_url"
+stop_capture
+describe nginx-tls12-resumed nginx-tls12-resumed.pcap "$nginx_tls" "$nginx_tls" nginx-tls12-resumed.keylog \
+  'nginx + one curl run with 3 URLs and Connection: close, --tls-max 1.2: 3 connections, 1 full + 2 session-ID resumptions'
 
 start_capture nginx-tls13-post lo "tcp port $nginx_tls"
 SSLKEYLOGFILE=$stage/nginx-tls13-post.keylog curl_tls --tlsv1.3 -H 'content-type: application/json' \

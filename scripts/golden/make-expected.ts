@@ -35,7 +35,8 @@
  *   records nor the reassembled stream;
  * - TLS 1.3 records that could not be decrypted (no key log): `tls.records` and `tls.recordBytes` (all
  *   record bytes, header included, whatever their type: handshake + appData + alert + other in the
- *   analyzer's counters) but not the handshake/application-data/alert split;
+ *   analyzer's counters) but not the handshake/application-data/alert split; `tls.exact` is then false
+ *   for each direction (and total) holding such records, true elsewhere;
  * - `tlsVersion` and `handshake` are compared per connection wherever the handshake counts are.
  * Fields that are not comparable are null.
  */
@@ -64,6 +65,8 @@ export interface ExpectedTls {
   alertBytes: number | null;
   /** Bytes of all completed records, 5-byte headers included, whatever their type. */
   recordBytes: number | null;
+  /** Every record's (inner) type was known: false where TLS 1.3 records stayed encrypted. */
+  exact: boolean | null;
 }
 
 /** DESIGN.md's TrafficCounters for one direction, as far as tshark tells them. */
@@ -124,6 +127,7 @@ export const COMPARE_KEYS = [
   'tls.handshakeBytes',
   'tls.appDataBytes',
   'tls.alertBytes',
+  'tls.exact',
   'connections',
   'fullHandshakes',
   'resumedHandshakes',
@@ -431,6 +435,7 @@ function direction(tally: DirectionTally, retransmittedBytes: number | null, can
       appDataBytes: can.recordTypes ? tally.appDataBytes : null,
       alertBytes: can.recordTypes ? tally.alertBytes : null,
       recordBytes: can.records ? tally.recordBytes : null,
+      exact: can.records ? tally.undecryptedRecords === 0 : null,
     },
   };
 }
@@ -452,6 +457,7 @@ function sumDirections(directions: ExpectedDirection[], can: Comparability): Exp
       appDataBytes: can.recordTypes ? sum((d) => d.tls.appDataBytes) : null,
       alertBytes: can.recordTypes ? sum((d) => d.tls.alertBytes) : null,
       recordBytes: can.records ? sum((d) => d.tls.recordBytes) : null,
+      exact: can.records ? directions.every((d) => d.tls.exact === true) : null,
     },
   };
 }
@@ -513,7 +519,7 @@ export async function deriveExpectation(inputs: ExpectationInputs): Promise<Expe
 
   const compare: CompareKey[] = ['frames', 'wireBytes', 'ipBytes', 'tcpPayloadBytes', 'controlFrames', 'connections'];
   if (can.retransmitted) compare.push('retransmittedBytes');
-  if (can.records) compare.push('tls.records', 'tls.recordBytes');
+  if (can.records) compare.push('tls.records', 'tls.recordBytes', 'tls.exact');
   if (can.recordTypes) compare.push('tls.handshakeBytes', 'tls.appDataBytes', 'tls.alertBytes');
   if (can.handshakes) compare.push('fullHandshakes', 'resumedHandshakes', 'tlsVersion', 'handshake');
   const count = (kind: ExpectedHandshake): number => connections.filter((c) => c.handshake === kind).length;
