@@ -1,0 +1,280 @@
+/**
+ * Reading a run's `results.json` (`tls-reuse-bench/results@1`): the one loader every consumer of saved
+ * results (check, report) goes through. It checks the JSON, the schema name and the structure of every field
+ * the model declares, so a renderer or the gate can trust what it gets; each error names the file and the
+ * JSON path of the first bad field and exits 2 (InputError).
+ */
+import { InputError } from '../errors.ts';
+import type {
+  ApiCall,
+  ApiLatency,
+  CaptureHealth,
+  CertKind,
+  Comparison,
+  Environment,
+  LatencySummary,
+  Mode,
+  NetworkProfile,
+  PerEndpointMinute,
+  Results,
+  ScenarioMeasurement,
+  ScenarioResult,
+  ScenarioSpec,
+  ServerKind,
+  TimelineBucket,
+  TlsCounters,
+  TlsVersion,
+  TrafficCounters,
+  Warning,
+} from '../model.ts';
+import { readJsonFile } from './json.ts';
+import {
+  arrayOf,
+  boolean,
+  isObject,
+  mismatch,
+  nonNegative,
+  nullable,
+  number,
+  object,
+  oneOf,
+  optional,
+  partialRecord,
+  ShapeError,
+  string,
+  validator,
+  type Shape,
+  type Validator,
+} from './shape.ts';
+
+/** The results schema this version reads and writes. */
+export const RESULTS_SCHEMA = 'tls-reuse-bench/results@1';
+
+/**
+ * Reads, parses and validates a results file. `label` names it in messages (default `results file`; the
+ * check command passes `--baseline` for its baseline). Throws InputError (exit 2) for a missing or
+ * unreadable file, broken JSON (with line and column), another schema, or a missing or mistyped field
+ * (with its JSON path, e.g. `$.scenarios[3].perEndpointMinute.upWireBytes`).
+ */
+export async function loadResults(file: string, label = 'results file'): Promise<Results> {
+  return validateResults(await readJsonFile(file, label), `${label} ${file}`);
+}
+
+/** Validates parsed JSON as results; `source` starts every error message (`results file out/results.json`). */
+export function validateResults(value: unknown, source: string): Results {
+  try {
+    checkSchema(value);
+    const results = resultsShape(value, '$');
+    checkReferences(results);
+    return results;
+  } catch (error) {
+    if (error instanceof ShapeError) throw new InputError(`${source}: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
+
+/** The schema name first, so a wrong kind of file gets one clear sentence instead of a list of missing fields. */
+function checkSchema(value: unknown): void {
+  if (!isObject(value)) mismatch('$', `an object (a ${RESULTS_SCHEMA} file)`, value);
+  const schema = value.schema;
+  if (schema === RESULTS_SCHEMA) return;
+  if (typeof schema !== 'string') {
+    throw new ShapeError('$.schema', `${schema === undefined ? 'missing' : `got ${JSON.stringify(schema)}`}: not a tls-reuse-bench results file (expected "${RESULTS_SCHEMA}")`);
+  }
+  if (schema.startsWith('tls-reuse-bench/analyze@')) {
+    throw new ShapeError('$.schema', `"${schema}" is the output of "analyze --json", not a run's results.json (expected "${RESULTS_SCHEMA}")`);
+  }
+  if (schema.startsWith('tls-reuse-bench/results@')) {
+    throw new ShapeError('$.schema', `"${schema}" is not supported: this version reads "${RESULTS_SCHEMA}" (use the tls-reuse-bench version that wrote it, or run the suite again)`);
+  }
+  throw new ShapeError('$.schema', `unknown schema "${schema}" (expected "${RESULTS_SCHEMA}")`);
+}
+
+/** Scenario ids are what comparisons and the regression gate pair on: they must be unique and resolvable. */
+function checkReferences(results: Results): void {
+  const seen = new Map<string, number>();
+  results.scenarios.forEach((s, i) => {
+    if (s.spec.id !== s.id) throw new ShapeError(`$.scenarios[${i}].spec.id`, `"${s.spec.id}" differs from the scenario's id "${s.id}"`);
+    const first = seen.get(s.id);
+    if (first !== undefined) throw new ShapeError(`$.scenarios[${i}].id`, `"${s.id}" is also the id of $.scenarios[${first}]`);
+    seen.set(s.id, i);
+  });
+  results.comparisons.forEach((c, i) => {
+    for (const side of ['baseline', 'candidate'] as const) {
+      if (!seen.has(c[side])) throw new ShapeError(`$.comparisons[${i}].${side}`, `no scenario has the id "${c[side]}"`);
+    }
+  });
+}
+
+/** The keys of a `Record<K, true>` literal: listing every member of a union once, checked by the compiler. */
+function members<K extends string>(all: Record<K, true>): K[] {
+  return Object.keys(all) as K[];
+}
+
+const MODES = members<Mode>({ fresh: true, persistent: true, resumed: true });
+const TLS_VERSIONS = members<TlsVersion>({ 'tls1.2': true, 'tls1.3': true });
+const CERT_KINDS = members<CertKind>({ rsa2048: true, 'ecdsa-p256': true, custom: true });
+const NETWORKS = members<NetworkProfile>({ loopback: true });
+const SERVERS = members<ServerKind>({ node: true, nginx: true });
+const API_CALLS = members<ApiCall>({ enroll: true, config: true, log: true, distributed_read: true, distributed_write: true });
+
+const tlsCounters = object<TlsCounters>({
+  records: nonNegative,
+  handshakeBytes: nonNegative,
+  appDataBytes: nonNegative,
+  appDataOverheadBytes: nonNegative,
+  alertBytes: nonNegative,
+  otherBytes: nonNegative,
+  nonTlsBytes: nonNegative,
+  incompleteBytes: nonNegative,
+  exact: boolean,
+});
+
+const trafficCounters = object<TrafficCounters>({
+  frames: nonNegative,
+  wireBytes: nonNegative,
+  ipBytes: nonNegative,
+  headerBytes: nonNegative,
+  tcpPayloadBytes: nonNegative,
+  retransmittedBytes: nonNegative,
+  controlFrames: nonNegative,
+  controlWireBytes: nonNegative,
+  tls: tlsCounters,
+});
+
+const warning = object<Warning>({ kind: string, message: string, fix: string, count: optional(nonNegative) });
+
+const spec = object<ScenarioSpec>({
+  id: string,
+  mode: oneOf(MODES),
+  tls: oneOf(TLS_VERSIONS),
+  cert: oneOf(CERT_KINDS),
+  network: oneOf(NETWORKS),
+  server: oneOf(SERVERS),
+  workload: string,
+  endpoints: nonNegative,
+  virtualMinutes: nonNegative,
+  timeCompression: nonNegative,
+  sessionTimeoutVirtualSeconds: nonNegative,
+  serverIdleTimeoutVirtualSeconds: nonNegative,
+  sessionTickets: boolean,
+  seed: nonNegative,
+});
+
+const latencySummary = object<LatencySummary>({
+  samples: nonNegative,
+  meanMs: nonNegative,
+  p50Ms: nonNegative,
+  p90Ms: nonNegative,
+  p99Ms: nonNegative,
+});
+
+const apiLatency = object<ApiLatency>({
+  total: latencySummary,
+  totalSamplesMs: arrayOf(nonNegative),
+  tcpConnect: nullable(latencySummary),
+  tlsHandshake: nullable(latencySummary),
+  firstByte: latencySummary,
+});
+
+const perEndpointMinute = object<PerEndpointMinute>({
+  upWireBytes: nullable(nonNegative),
+  downWireBytes: nullable(nonNegative),
+  upTcpPayloadBytes: nonNegative,
+  downTcpPayloadBytes: nonNegative,
+  upHandshakeBytes: nullable(nonNegative),
+  downHandshakeBytes: nullable(nonNegative),
+  connections: nonNegative,
+  fullHandshakes: nonNegative,
+  resumedHandshakes: nonNegative,
+  requests: nonNegative,
+  timeWait: nonNegative,
+});
+
+const reconciliationSide = object<CaptureHealth['reconciliation']['up']>({ socketBytes: nonNegative, pcapStreamBytes: nullable(nonNegative) });
+
+const captureHealth = object<CaptureHealth>({
+  packets: nonNegative,
+  droppedByKernel: nonNegative,
+  reconciled: nullable(boolean),
+  reconciliation: object<CaptureHealth['reconciliation']>({ up: reconciliationSide, down: reconciliationSide }),
+});
+
+const timelineBucket = object<TimelineBucket>({ startMs: nonNegative, upWireBytes: nonNegative, downWireBytes: nonNegative });
+
+const measurement: Shape<ScenarioMeasurement> = {
+  traffic: nullable(object<{ up: TrafficCounters; down: TrafficCounters }>({ up: trafficCounters, down: trafficCounters })),
+  perEndpointMinute,
+  capture: captureHealth,
+  requests: object<ScenarioMeasurement['requests']>({ scheduled: nonNegative, ok: nonNegative, failed: nonNegative, retried: nonNegative }),
+  connections: object<ScenarioMeasurement['connections']>({ opened: nonNegative, captured: nullable(nonNegative), sessionResumed: nonNegative }),
+  timeWait: object<ScenarioMeasurement['timeWait']>({ client: nonNegative, server: nonNegative }),
+  latency: partialRecord(API_CALLS, apiLatency),
+  server: object<ScenarioMeasurement['server']>({ cpuUserMs: nonNegative, cpuSystemMs: nonNegative, cpuMsPerRequest: nonNegative, requests: nonNegative }),
+  timeline: nullable(object<NonNullable<ScenarioMeasurement['timeline']>>({ bucketMs: nonNegative, buckets: arrayOf(timelineBucket) })),
+  files: object<ScenarioMeasurement['files']>({ pcap: nullable(string), keylog: string }),
+  realDurationMs: nonNegative,
+};
+
+type ScenarioOf<S extends ScenarioResult['state']> = Extract<ScenarioResult, { state: S }>;
+
+const scenarioByState: { [S in ScenarioResult['state']]: Validator<ScenarioOf<S>> } = {
+  completed: object<ScenarioOf<'completed'>>({ ...measurement, id: string, state: oneOf(['completed']), spec, warnings: arrayOf(warning) }),
+  invalid: object<ScenarioOf<'invalid'>>({
+    ...measurement,
+    id: string,
+    state: oneOf(['invalid']),
+    spec,
+    warnings: arrayOf(warning),
+    invalidReasons: arrayOf(string),
+  }),
+  failed: object<ScenarioOf<'failed'>>({ id: string, state: oneOf(['failed']), spec, warnings: arrayOf(warning), error: string }),
+};
+
+const STATES = members<ScenarioResult['state']>({ completed: true, invalid: true, failed: true });
+
+/** A scenario: the fields its `state` calls for. */
+const scenario: Validator<ScenarioResult> = validator('a scenario object', (value, path) => {
+  if (!isObject(value)) return mismatch(path, 'an object', value);
+  const state = oneOf(STATES)(value.state, `${path}.state`);
+  return scenarioByState[state](value, path);
+});
+
+const comparison = object<Comparison>({
+  baseline: string,
+  candidate: string,
+  upSavedPct: number,
+  downSavedPct: number,
+  connectionsSavedPct: number,
+  basis: oneOf(['wire', 'tcp-payload']),
+});
+
+const environment = object<Environment>({
+  node: string,
+  openssl: string,
+  kernel: string,
+  platform: string,
+  cpu: string,
+  cores: nonNegative,
+  tcpdump: nullable(string),
+  nginx: nullable(string),
+});
+
+const resultsShape = object<Results>({
+  schema: oneOf([RESULTS_SCHEMA]),
+  runId: string,
+  startedAt: string,
+  finishedAt: string,
+  interrupted: boolean,
+  options: object<Results['options']>({
+    suite: string,
+    workloadPath: string,
+    capture: boolean,
+    allowInvalid: boolean,
+    certs: partialRecord(CERT_KINDS, string),
+  }),
+  environment,
+  scenarios: arrayOf(scenario),
+  comparisons: arrayOf(comparison),
+  warnings: arrayOf(warning),
+});

@@ -1,0 +1,166 @@
+/**
+ * What the regression gate compares: each metric's name, unit, which way is worse, and its default
+ * tolerance, and how its value is read from a results file.
+ *
+ * Two families, because they fail for different reasons:
+ *
+ * - **Deterministic counts** (bytes per endpoint-minute, connections, handshakes, TIME_WAIT, the savings
+ *   of each comparison). For a given workload, seed, certificate chain and TLS library the client sends and
+ *   receives the same TLS records every run, so these move only when the harness or the transport changes.
+ *   They get a tight relative tolerance. Wire bytes also count pure ACKs and depend on how the kernel
+ *   coalesces segments, which varies a little between runs; TCP payload does not.
+ * - **Timing** (p50 latency per API, server CPU per request). Absolute values differ between machines and
+ *   between runs on a shared one, so the gate never compares them across runs: it compares the ratio of a
+ *   mode to `fresh` inside each run (persistent p50 / fresh p50) with the same ratio in the baseline. The
+ *   machine's speed cancels out; what is left is the effect of reuse, with a loose tolerance.
+ */
+import type { ApiCall, Comparison, Results, ScenarioResult } from '../model.ts';
+
+/** How a metric's values are written. */
+export type MetricUnit = 'bytes' | 'count' | 'pct' | 'ratio';
+
+/** A tolerance on the change against the baseline: the larger of the two applies. */
+export interface Tolerance {
+  /** Percent of the baseline value. */
+  relativePct: number;
+  /** In the metric's own unit (bytes, connections, percentage points, ratio). */
+  absolute: number;
+}
+
+/** One comparable metric. */
+export interface MetricDefinition {
+  name: string;
+  unit: MetricUnit;
+  /** Which direction is a regression: `higher` for bytes, connections and ratios, `lower` for savings. */
+  worse: 'higher' | 'lower';
+  defaultTolerance: Tolerance;
+  /** One line for the help text and docs. */
+  description: string;
+}
+
+/**
+ * Default tolerance of the deterministic metrics. Measured on this project's quick suite (3 runs, 2-core
+ * loopback, see docs/ci.md): TCP payload, handshake bytes, connections and handshakes did not move at all,
+ * wire bytes moved by at most 0.05% (ACK counts); 1% leaves room for another machine's ACK pattern and still
+ * catches one extra handshake per endpoint-minute.
+ */
+const DETERMINISTIC: Tolerance = { relativePct: 1, absolute: 0 };
+
+/**
+ * Default tolerance of the in-run ratios (latency and CPU). Loopback medians of a few dozen requests on a
+ * shared machine move by tens of percent between runs; a regression worth catching (reuse stopped working)
+ * moves the ratio several-fold.
+ */
+const TIMING: Tolerance = { relativePct: 25, absolute: 0 };
+
+/** The API calls of an agent, in the order tables list them. */
+export const API_CALLS: readonly ApiCall[] = ['enroll', 'config', 'log', 'distributed_read', 'distributed_write'];
+
+/**
+ * Fewest latency samples, in each of the two modes, for a p50 ratio to be compared: a median of a handful
+ * of requests (an agent enrolls once, asks for its config once a minute) is one request's luck. The same
+ * count below which the runner warns that percentiles are rough.
+ */
+export const MIN_LATENCY_SAMPLES = 20;
+
+/** The prefix of the per-API latency ratio metrics: `p50LatencyRatio.config`. */
+export const LATENCY_RATIO = 'p50LatencyRatio';
+
+/** Every metric, in the order the check table lists them. */
+export const METRICS: readonly MetricDefinition[] = [
+  { name: 'upWireBytes', unit: 'bytes', worse: 'higher', defaultTolerance: DETERMINISTIC, description: 'client → server bytes on the wire per endpoint-minute' },
+  { name: 'downWireBytes', unit: 'bytes', worse: 'higher', defaultTolerance: DETERMINISTIC, description: 'server → client bytes on the wire per endpoint-minute' },
+  { name: 'upTcpPayloadBytes', unit: 'bytes', worse: 'higher', defaultTolerance: DETERMINISTIC, description: 'client → server TCP payload per endpoint-minute' },
+  { name: 'downTcpPayloadBytes', unit: 'bytes', worse: 'higher', defaultTolerance: DETERMINISTIC, description: 'server → client TCP payload per endpoint-minute' },
+  { name: 'upHandshakeBytes', unit: 'bytes', worse: 'higher', defaultTolerance: DETERMINISTIC, description: 'client → server TLS handshake bytes per endpoint-minute' },
+  { name: 'downHandshakeBytes', unit: 'bytes', worse: 'higher', defaultTolerance: DETERMINISTIC, description: 'server → client TLS handshake bytes per endpoint-minute' },
+  { name: 'connections', unit: 'count', worse: 'higher', defaultTolerance: DETERMINISTIC, description: 'TCP connections opened per endpoint-minute' },
+  { name: 'fullHandshakes', unit: 'count', worse: 'higher', defaultTolerance: DETERMINISTIC, description: 'full TLS handshakes per endpoint-minute' },
+  {
+    name: 'resumedHandshakes',
+    unit: 'count',
+    // Fewer resumptions for the same connections means resumption broke; more connections are caught by
+    // `connections` and more handshakes overall by `fullHandshakes`.
+    worse: 'lower',
+    defaultTolerance: DETERMINISTIC,
+    description: 'resumed TLS handshakes per endpoint-minute (fewer is worse)',
+  },
+  { name: 'timeWait', unit: 'count', worse: 'higher', defaultTolerance: DETERMINISTIC, description: 'sockets through TIME_WAIT per endpoint-minute' },
+  { name: 'upSavedPct', unit: 'pct', worse: 'lower', defaultTolerance: DETERMINISTIC, description: 'upstream bytes saved against fresh, % (lower is worse)' },
+  { name: 'downSavedPct', unit: 'pct', worse: 'lower', defaultTolerance: DETERMINISTIC, description: 'downstream bytes saved against fresh, % (lower is worse)' },
+  { name: 'connectionsSavedPct', unit: 'pct', worse: 'lower', defaultTolerance: DETERMINISTIC, description: 'connections saved against fresh, % (lower is worse)' },
+  ...API_CALLS.map(
+    (api): MetricDefinition => ({
+      name: `${LATENCY_RATIO}.${api}`,
+      unit: 'ratio',
+      worse: 'higher',
+      defaultTolerance: TIMING,
+      description: `p50 latency of ${api} divided by fresh's in the same run`,
+    }),
+  ),
+  { name: 'cpuMsPerRequestRatio', unit: 'ratio', worse: 'higher', defaultTolerance: TIMING, description: "server CPU ms per request divided by fresh's in the same run" },
+];
+
+const BY_NAME = new Map(METRICS.map((m) => [m.name, m]));
+
+/** The definition of a metric name; throws on a name that is not in METRICS (a defect, not bad input). */
+export function metric(name: string): MetricDefinition {
+  const found = BY_NAME.get(name);
+  if (found === undefined) throw new Error(`unknown metric ${name}`);
+  return found;
+}
+
+/** A scenario that has measurements. */
+export type MeasuredScenario = Extract<ScenarioResult, { state: 'completed' | 'invalid' }>;
+
+/** The metric values of one scenario of a run. */
+export interface ScenarioMetrics {
+  /**
+   * Value per metric name. Null: the run could not measure it (wire and handshake bytes without a capture,
+   * a ratio whose fresh denominator is 0). Absent: it does not apply (`fresh` has no savings or ratios).
+   */
+  values: Map<string, number | null>;
+  /** The `fresh` scenario this one is compared with inside its run, when it has one. */
+  partner: ScenarioResult | null;
+}
+
+/**
+ * Reads every metric of `scenario` from its run. The savings and ratios need the `fresh` partner named by
+ * the run's comparisons; they are left out when that partner did not complete (its own state is what
+ * the gate reports then).
+ */
+export function scenarioMetrics(results: Results, scenario: MeasuredScenario): ScenarioMetrics {
+  const p = scenario.perEndpointMinute;
+  const values = new Map<string, number | null>([
+    ['upWireBytes', p.upWireBytes],
+    ['downWireBytes', p.downWireBytes],
+    ['upTcpPayloadBytes', p.upTcpPayloadBytes],
+    ['downTcpPayloadBytes', p.downTcpPayloadBytes],
+    ['upHandshakeBytes', p.upHandshakeBytes],
+    ['downHandshakeBytes', p.downHandshakeBytes],
+    ['connections', p.connections],
+    ['fullHandshakes', p.fullHandshakes],
+    ['resumedHandshakes', p.resumedHandshakes],
+    ['timeWait', p.timeWait],
+  ]);
+  const comparison: Comparison | undefined = results.comparisons.find((c) => c.candidate === scenario.id);
+  const partner = comparison === undefined ? null : (results.scenarios.find((s) => s.id === comparison.baseline) ?? null);
+  if (comparison === undefined || partner === null || partner.state !== 'completed') return { values, partner };
+
+  values.set('upSavedPct', comparison.upSavedPct);
+  values.set('downSavedPct', comparison.downSavedPct);
+  values.set('connectionsSavedPct', comparison.connectionsSavedPct);
+  for (const api of API_CALLS) {
+    const mine = scenario.latency[api];
+    const fresh = partner.latency[api];
+    if (mine === undefined || fresh === undefined) continue;
+    if (mine.total.samples < MIN_LATENCY_SAMPLES || fresh.total.samples < MIN_LATENCY_SAMPLES) continue;
+    values.set(`${LATENCY_RATIO}.${api}`, ratio(mine.total.p50Ms, fresh.total.p50Ms));
+  }
+  values.set('cpuMsPerRequestRatio', ratio(scenario.server.cpuMsPerRequest, partner.server.cpuMsPerRequest));
+  return { values, partner };
+}
+
+function ratio(value: number, base: number): number | null {
+  return base > 0 ? value / base : null;
+}

@@ -1,0 +1,88 @@
+/** `tls-reuse-bench check RESULTS.json --baseline FILE [--thresholds FILE]`: the regression gate. */
+import { appendFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { checkResults } from '../check/compare.ts';
+import { loadResults } from '../check/load.ts';
+import { METRICS, MIN_LATENCY_SAMPLES } from '../check/metrics.ts';
+import { renderCheckMarkdown, renderCheckText, verdictLine } from '../check/render.ts';
+import { DEFAULT_THRESHOLDS, loadThresholds } from '../check/thresholds.ts';
+import { InputError, MeasurementError, UsageError } from '../errors.ts';
+import { parseCommand } from './args.ts';
+
+const metricList = METRICS.map((m) => {
+  const t = m.defaultTolerance;
+  return `  ${m.name.padEnd(28)} ±${t.relativePct}%  ${m.description}`;
+}).join('\n');
+
+export const checkHelp = `usage: tls-reuse-bench check RESULTS.json --baseline FILE [--thresholds FILE]
+
+Compares a run's results with a baseline run, scenario by scenario (paired on mode, TLS version, chain,
+network and server), and fails when a metric got worse beyond its limit. Prints a table of every compared
+metric and writes it as Markdown to check.md beside RESULTS.json (and appends it to $GITHUB_STEP_SUMMARY
+when that is set).
+
+  --baseline FILE     results.json of the run to compare with (e.g. fixtures/baselines/quick.json)
+  --thresholds FILE   per-metric, per-scenario tolerances and floors (fixtures/thresholds/example.json)
+
+Byte and count metrics are deterministic for a workload, seed, chain and TLS library: they are compared
+directly. Latency and server CPU are compared as ratios to fresh inside each run (p50 latency ratios only
+for APIs with at least ${MIN_LATENCY_SAMPLES} samples), so a faster or slower machine cancels out.
+Metrics and default limits:
+${metricList}
+
+A regression (worse beyond the limit, a floor not met, a failed or invalid scenario) exits 1; an
+improvement beyond the limit passes and asks for a baseline refresh. Exit 2: bad input (an unreadable or
+invalid file, a baseline scenario missing from the run, scenarios run under other conditions).`;
+
+/** Runs the command; returns the exit code (a regression is thrown as MeasurementError, exit 1). */
+export async function checkCommand(args: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values, positionals } = parseCommand('check', args, {
+    baseline: { type: 'string' },
+    thresholds: { type: 'string' },
+  });
+  if (values.help) {
+    out.write(`${checkHelp}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(`check: expected one RESULTS.json, got ${positionals.length} (see tls-reuse-bench check --help)`);
+  }
+  if (values.baseline === undefined) {
+    throw new UsageError('check: --baseline FILE is required (a results.json to compare with, e.g. fixtures/baselines/quick.json)');
+  }
+  const resultsFile = positionals[0]!;
+  const [current, baseline, thresholds] = await Promise.all([
+    loadResults(resultsFile),
+    loadResults(values.baseline, '--baseline'),
+    values.thresholds === undefined ? DEFAULT_THRESHOLDS : loadThresholds(values.thresholds),
+  ]);
+
+  let report;
+  try {
+    report = checkResults(current, baseline, thresholds);
+  } catch (error) {
+    if (error instanceof InputError) {
+      throw new InputError(`${resultsFile} against --baseline ${values.baseline}: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+
+  out.write(`${renderCheckText(report)}\n`);
+  const markdown = renderCheckMarkdown(report);
+  const markdownFile = path.join(path.dirname(resultsFile), 'check.md');
+  await writeOutput(markdownFile, () => writeFile(markdownFile, markdown));
+  const summary = process.env.GITHUB_STEP_SUMMARY;
+  if (summary !== undefined && summary !== '') await writeOutput(summary, () => appendFile(summary, `${markdown}\n`));
+  out.write(`markdown: ${markdownFile}\n`);
+
+  if (!report.passed) throw new MeasurementError(verdictLine(report));
+  return 0;
+}
+
+async function writeOutput(file: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    throw new InputError(`cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+  }
+}
