@@ -283,7 +283,6 @@ export class TlsConnection {
       case HS_KEY_UPDATE:
         if (this.tls13) side.keyChangePending = true;
         break;
-      default:
     }
   }
 
@@ -331,8 +330,10 @@ export class TlsConnection {
     } else if (suite === null || !suite.tls13) {
       this.noKeysReason = `cipher suite ${cipherSuiteName(this.serverHello?.cipherSuite ?? 0)} cannot be decrypted`;
     } else {
-      this.up.decryptor = new Tls13Decryptor(suite, secrets.clientHandshakeTrafficSecret, secrets.clientTrafficSecret0);
-      this.down.decryptor = new Tls13Decryptor(suite, secrets.serverHandshakeTrafficSecret, secrets.serverTrafficSecret0);
+      const { clientHandshakeTrafficSecret, clientTrafficSecret0 } = secrets;
+      const { serverHandshakeTrafficSecret, serverTrafficSecret0 } = secrets;
+      this.up.decryptor = new Tls13Decryptor(suite, clientHandshakeTrafficSecret, clientTrafficSecret0);
+      this.down.decryptor = new Tls13Decryptor(suite, serverHandshakeTrafficSecret, serverTrafficSecret0);
       this.up.decryptor.uncertain = this.up.reader.lost;
       this.down.decryptor.uncertain = this.down.reader.lost;
     }
@@ -431,8 +432,11 @@ export class TlsConnection {
         'tls-suite-unknown',
         () => {
           const hello = this.serverHello;
-          const why = hello === null ? 'ServerHello not captured' : `${cipherSuiteName(hello.cipherSuite)} not in the table`;
-          return `application-data record overhead was counted as the ${RECORD_HEADER_BYTES}-byte header only: cipher suite unknown (${why})`;
+          const why = hello === null ? 'ServerHello not captured' : `${cipherSuiteName(hello.cipherSuite)} not known`;
+          return (
+            `application-data record overhead was counted as the ${RECORD_HEADER_BYTES}-byte header only: ` +
+            `cipher suite unknown (${why})`
+          );
         },
         'capture connections from their first packet; overhead figures of these records are a lower bound',
       );

@@ -25,8 +25,6 @@ export type HandshakeListener = (type: number, body: Buffer | null) => void;
 export class HandshakeReader {
   /** Bytes went missing: message boundaries are unknown from here on, so nothing more is reported. */
   lost = false;
-  /** Hellos seen but too large to parse. */
-  oversizedHellos = 0;
 
   private readonly head = Buffer.alloc(HANDSHAKE_HEADER_BYTES);
   private headFill = 0;
@@ -71,7 +69,6 @@ export class HandshakeReader {
     this.done = 0;
     this.inBody = true;
     const hello = this.type === HS_CLIENT_HELLO || this.type === HS_SERVER_HELLO;
-    if (hello && this.length > MAX_HELLO_BYTES) this.oversizedHellos++;
     this.body = hello && this.length <= MAX_HELLO_BYTES ? Buffer.allocUnsafe(this.length) : null;
     if (this.length === 0) this.finishMessage();
   }

@@ -33,7 +33,7 @@ const LABELS: Readonly<Record<string, keyof KeyLogSecrets>> = {
 
 const CLIENT_RANDOM_HEX = /^[0-9a-fA-F]{64}$/;
 const SECRET_HEX = /^(?:[0-9a-fA-F]{2})+$/;
-/** `RSA <first 8 bytes of the encrypted pre-master secret> <pre-master secret>`: valid NSS, not keyed by client random. */
+/** `RSA <8 bytes of the encrypted pre-master secret> <pre-master secret>`: valid, but not keyed by client random. */
 const RSA_LINE = /^RSA\s+[0-9a-fA-F]{16}\s+[0-9a-fA-F]+$/;
 
 /** Secrets by client random. */
@@ -101,7 +101,9 @@ export function parseKeyLog(text: string, source: string): { keyLog: KeyLog; war
   if (malformed > 0) {
     warnings.push({
       kind: 'keylog-malformed-lines',
-      message: `${source}: ${malformed} key log line(s) are not "LABEL <64 hex digits> <hex secret>" and were ignored (first: line ${firstMalformedLine})`,
+      message:
+        `${source}: ${malformed} key log line(s) are not "LABEL <64 hex digits> <hex secret>" and were ignored ` +
+        `(first: line ${firstMalformedLine})`,
       fix: 'pass the file your TLS client wrote through SSLKEYLOGFILE (NSS key log format), unedited',
       count: malformed,
     });

@@ -12,7 +12,7 @@ export type RecordProtection =
       algorithm: 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305' | 'aes-128-ccm' | 'aes-256-ccm';
       keyBytes: number;
       tagBytes: number;
-      /** TLS 1.2 sends part of the nonce in each record (RFC 5288 §3, RFC 6655 §3); ChaCha20 does not (RFC 7905 §2). */
+      /** TLS 1.2 sends 8 nonce bytes per record (RFC 5288 §3, RFC 6655 §3); ChaCha20 does not (RFC 7905 §2). */
       explicitNonceBytes: number;
     }
   | {

@@ -45,16 +45,18 @@ export function hkdfExpandLabel(
   return hkdfExpand(hash, secret, info, length);
 }
 
-/** The write key and IV derived from a traffic secret (RFC 8446 §7.3). */
+/** The write key and IV of one traffic secret. */
 export interface TrafficKey {
   key: Buffer;
   iv: Buffer;
 }
 
+/** Derives a traffic secret's write key and IV (RFC 8446 §7.3). */
 export function trafficKey(suite: CipherSuite, secret: Buffer): TrafficKey {
   const noContext = Buffer.alloc(0);
+  const keyBytes = suite.protection.kind === 'aead' ? suite.protection.keyBytes : 0;
   return {
-    key: hkdfExpandLabel(suite.hash, secret, 'key', noContext, suite.protection.kind === 'aead' ? suite.protection.keyBytes : 0),
+    key: hkdfExpandLabel(suite.hash, secret, 'key', noContext, keyBytes),
     iv: hkdfExpandLabel(suite.hash, secret, 'iv', noContext, IV_BYTES),
   };
 }
@@ -76,7 +78,13 @@ export interface OpenedRecord {
  * Decrypts one TLSCiphertext (RFC 8446 §5.2): nonce = iv XOR the 64-bit sequence number left-padded to
  * iv_length, additional data = the 5-byte record header. Null when the tag does not verify.
  */
-export function openRecord(suite: CipherSuite, key: TrafficKey, seq: number, header: Buffer, body: Buffer): OpenedRecord | null {
+export function openRecord(
+  suite: CipherSuite,
+  key: TrafficKey,
+  seq: number,
+  header: Buffer,
+  body: Buffer,
+): OpenedRecord | null {
   const protection = suite.protection;
   if (protection.kind !== 'aead' || body.length < protection.tagBytes) return null;
   const nonce = Buffer.from(key.iv);

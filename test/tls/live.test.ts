@@ -290,8 +290,9 @@ describe('slicing, gaps and uncaptured bytes on real traffic', () => {
    * The transcript in capture order with the server's bytes re-cut into whole records (each at the point its
    * last byte arrived, found by the lengths in the record headers), so a test can drop or damage one.
    */
-  function serverRecordSteps(t: Transcript): { steps: Array<{ dir: Direction; data: Buffer; record: number }>; records: Buffer[] } {
-    const steps: Array<{ dir: Direction; data: Buffer; record: number }> = [];
+  type RecordStep = { dir: Direction; data: Buffer; record: number };
+  function serverRecordSteps(t: Transcript): { steps: RecordStep[]; records: Buffer[] } {
+    const steps: RecordStep[] = [];
     const records: Buffer[] = [];
     let pending = Buffer.alloc(0);
     for (const chunk of t.chunks) {

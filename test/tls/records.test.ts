@@ -182,7 +182,14 @@ describe('capture gaps and uncaptured bytes', () => {
       { dir: 'down', data: Buffer.concat([garbage, a, b]) },
     ]);
     expect(conn.counters('down')).toEqual(
-      counters({ records: 3, appDataBytes: 205 * 2 + 305, appDataOverheadBytes: 15, nonTlsBytes: 10, incompleteBytes: 120, exact: false }),
+      counters({
+        records: 3,
+        appDataBytes: 205 * 2 + 305,
+        appDataOverheadBytes: 15,
+        nonTlsBytes: 10,
+        incompleteBytes: 120,
+        exact: false,
+      }),
     );
   });
 
@@ -283,10 +290,18 @@ describe('TLS 1.2 handshake kinds and record overhead', () => {
       { dir: 'up', data: record(HANDSHAKE, clientHello({ random })) },
       {
         dir: 'down',
-        data: Buffer.concat([record(HANDSHAKE, serverHello({ suite: 0xc030 })), record(HANDSHAKE, handshake(4, Buffer.alloc(90))), ccs]),
+        data: Buffer.concat([
+          record(HANDSHAKE, serverHello({ suite: 0xc030 })),
+          record(HANDSHAKE, handshake(4, Buffer.alloc(90))),
+          ccs,
+        ]),
       },
     ]);
-    expect(conn.info()).toMatchObject({ handshake: 'resumed', version: 'TLS1.2', cipherSuite: 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384' });
+    expect(conn.info()).toMatchObject({
+      handshake: 'resumed',
+      version: 'TLS1.2',
+      cipherSuite: 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+    });
   });
 
   it('resumed by an echoed session ID when the flight was cut before ChangeCipherSpec', () => {
@@ -321,7 +336,8 @@ describe('TLS 1.2 handshake kinds and record overhead', () => {
       handshake(11, Buffer.alloc(3000, 1)),
       handshake(14, Buffer.alloc(0)),
     ]);
-    const records = [messages.subarray(0, 20), messages.subarray(20, 1500), messages.subarray(1500)].map((m) => record(HANDSHAKE, m));
+    const pieces = [messages.subarray(0, 20), messages.subarray(20, 1500), messages.subarray(1500)];
+    const records = pieces.map((m) => record(HANDSHAKE, m));
     const conn = run([
       { dir: 'up', data: record(HANDSHAKE, clientHello({ serverName: 'a.b' })) },
       { dir: 'down', data: Buffer.concat(records) },
@@ -364,6 +380,22 @@ describe('TLS 1.2 handshake kinds and record overhead', () => {
     expect(conn.counters('down')).toMatchObject({ records: 1, handshakeBytes: 19 });
     expect(conn.info()?.handshake).toBe('incomplete');
     expect(conn.warnings.map((w) => w.kind)).toEqual(['tls-hello-unparsed']);
+  });
+});
+
+describe('TLS 1.3 handshake kind', () => {
+  it('resumed iff the ServerHello carries pre_shared_key; the version comes from supported_versions', () => {
+    for (const psk of [false, true]) {
+      const conn = run([
+        { dir: 'up', data: record(HANDSHAKE, clientHello({ suites: [0x1302] }), 0x0301) },
+        { dir: 'down', data: record(HANDSHAKE, serverHello({ suite: 0x1302, tls13: true, psk })) },
+      ]);
+      expect(conn.info()).toMatchObject({
+        version: 'TLS1.3',
+        cipherSuite: 'TLS_AES_256_GCM_SHA384',
+        handshake: psk ? 'resumed' : 'full',
+      });
+    }
   });
 });
 

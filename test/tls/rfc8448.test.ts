@@ -75,6 +75,16 @@ describe('key schedule (RFC 8446 §7.1, §7.3) against RFC 8448 §3', () => {
     const ticket = bytes('server NewSessionTicket');
     expect(openRecord(AES_128_GCM, server, 0, ticket.subarray(0, 5), ticket.subarray(5))?.type).toBe(22);
   });
+
+  it('returns null, never throws, when the key is wrong, for every TLS 1.3 suite', () => {
+    const data = bytes('client application data (50 bytes)');
+    for (const code of [0x1301, 0x1302, 0x1303, 0x1304, 0x1305]) {
+      const suite = cipherSuite(code)!;
+      // The other direction's secret: right shape, wrong key.
+      const key = trafficKey(suite, hex(S.serverApplication));
+      expect(openRecord(suite, key, 0, data.subarray(0, 5), data.subarray(5)), suite.name).toBeNull();
+    }
+  });
 });
 
 describe('RFC 8448 §3 connection', () => {

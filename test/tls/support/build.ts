@@ -30,7 +30,9 @@ function extension(type: number, data: Buffer): Buffer {
 }
 
 /** A ClientHello message (with its 4-byte header) offering `suites`, with SNI when `serverName` is given. */
-export function clientHello(options: { random?: Buffer; sessionId?: Buffer; serverName?: string; suites?: number[] } = {}): Buffer {
+export function clientHello(
+  options: { random?: Buffer; sessionId?: Buffer; serverName?: string; suites?: number[] } = {},
+): Buffer {
   const suites = Buffer.alloc(2 * (options.suites ?? [0xc02f]).length);
   (options.suites ?? [0xc02f]).forEach((s, i) => suites.writeUInt16BE(s, 2 * i));
   const extensions: Buffer[] = [];
@@ -50,13 +52,18 @@ export function clientHello(options: { random?: Buffer; sessionId?: Buffer; serv
 }
 
 /** A ServerHello message (with its 4-byte header); TLS 1.3 adds supported_versions, `psk` pre_shared_key. */
-export function serverHello(options: { suite: number; tls13?: boolean; psk?: boolean; sessionId?: Buffer; random?: Buffer }): Buffer {
+export function serverHello(options: {
+  suite: number;
+  tls13?: boolean;
+  psk?: boolean;
+  sessionId?: Buffer;
+}): Buffer {
   const extensions: Buffer[] = [];
   if (options.tls13 === true) extensions.push(extension(43, Buffer.from([0x03, 0x04])));
   if (options.psk === true) extensions.push(extension(41, Buffer.from([0x00, 0x00])));
   const body = Buffer.concat([
     Buffer.from([0x03, 0x03]),
-    options.random ?? Buffer.alloc(32, 0xcd),
+    Buffer.alloc(32, 0xcd),
     vector(1, options.sessionId ?? Buffer.alloc(0)),
     Buffer.from([options.suite >> 8, options.suite & 0xff, 0]),
     extensions.length > 0 ? vector(2, Buffer.concat(extensions)) : Buffer.alloc(0),
