@@ -80,8 +80,10 @@ export interface ExpectedDirection {
   tls: ExpectedTls;
 }
 
+/** A connection's handshake: `none` carried no TLS record, `incomplete` had records but no ServerHello. */
 export type ExpectedHandshake = 'full' | 'resumed' | 'none' | 'incomplete';
 
+/** One TCP connection on a server port, as tshark sees it. */
 export interface ExpectedConnection {
   /** `ip:port`, IPv6 addresses in brackets: `[::1]:50432`. */
   client: string;
@@ -94,6 +96,7 @@ export interface ExpectedConnection {
   handshake: ExpectedHandshake | null;
 }
 
+/** The content of `NAME.expected.json`. */
 export interface Expectation {
   /** First line of `tshark --version`. */
   tshark: string;
@@ -134,6 +137,7 @@ export const COMPARE_KEYS = [
   'tlsVersion',
   'handshake',
 ] as const;
+/** A field name of `compare`: a counter path (`tls.records`), a total (`connections`) or a connection fact. */
 export type CompareKey = (typeof COMPARE_KEYS)[number];
 
 const TLS_CHANGE_CIPHER_SPEC = 20;
@@ -276,11 +280,8 @@ function parseFollow(output: string): Map<number, Map<string, number>> {
     const node0 = /^Node 0: (.+)$/m.exec(block);
     const node1 = /^Node 1: (.+)$/m.exec(block);
     if (!stream || !node0 || !node1) continue;
-    const bytes = new Map<string, number>([
-      [followEndpoint(node0[1]!), 0],
-      [followEndpoint(node1[1]!), 0],
-    ]);
     const names = [followEndpoint(node0[1]!), followEndpoint(node1[1]!)] as const;
+    const bytes = new Map<string, number>(names.map((name) => [name, 0]));
     for (const line of block.split('\n')) {
       // Raw follow output: one hex line per chunk; node 1's lines are indented with a tab.
       const match = /^(\t?)([0-9a-f]+)$/.exec(line);
@@ -467,7 +468,6 @@ export async function deriveExpectation(inputs: ExpectationInputs): Promise<Expe
   const directory = dirname(resolve(inputs.pcapPath));
   const pcap = basename(inputs.pcapPath);
   const keylog = inputs.keylogPath === null ? null : relative(directory, resolve(inputs.keylogPath));
-  const context = pcap;
   const common = ['-r', pcap, '-n', '-o', 'tcp.reassemble_out_of_order:TRUE'];
   if (keylog !== null) common.push('-o', `tls.keylog_file:${keylog}`);
   for (const port of inputs.tlsPorts) common.push('-d', `tcp.port==${port},tls`);
@@ -475,7 +475,7 @@ export async function deriveExpectation(inputs: ExpectationInputs): Promise<Expe
   const fieldArgs = [...common, '-Y', 'tcp && !icmp && !icmpv6', '-T', 'fields', '-E', 'separator=/t'];
   for (const field of FIELDS) fieldArgs.push('-e', field);
   const frames = parseFrames(await tshark(fieldArgs, directory));
-  const streams = tallyStreams(frames, inputs.serverPorts, context);
+  const streams = tallyStreams(frames, inputs.serverPorts, pcap);
 
   const followArgs = [...common, '-q'];
   for (const stream of streams) followArgs.push('-z', `follow,tcp,raw,${stream.stream}`);
@@ -484,7 +484,7 @@ export async function deriveExpectation(inputs: ExpectationInputs): Promise<Expe
   const truncated = frames.some((frame) => frame.capLen < frame.frameLen);
   const undecrypted = streams.some((s) => s.up.undecryptedRecords + s.down.undecryptedRecords > 0);
   if (undecrypted && keylog !== null) {
-    throw new Error(`${context}: tshark left TLS 1.3 records encrypted despite ${keylog}; is the key log complete?`);
+    throw new Error(`${pcap}: tshark left TLS 1.3 records encrypted despite ${keylog}; is the key log complete?`);
   }
   const can: Comparability = {
     retransmitted: !truncated,
@@ -496,12 +496,12 @@ export async function deriveExpectation(inputs: ExpectationInputs): Promise<Expe
   const connections: ExpectedConnection[] = streams.map((stream) => {
     const reassembled = follow.get(stream.stream);
     const retransmitted = (tally: DirectionTally, sender: string): number | null => {
-      const streamBytes = reassembled?.get(sender);
       if (!can.retransmitted) return null;
+      const streamBytes = reassembled?.get(sender);
       if (streamBytes === undefined) {
         // follow prints nothing for a stream without payload.
         if (tally.tcpPayloadBytes === 0) return 0;
-        throw new Error(`${context} stream ${stream.stream}: tshark's follow output has no node ${sender}`);
+        throw new Error(`${pcap} stream ${stream.stream}: tshark's follow output has no node ${sender}`);
       }
       return tally.tcpPayloadBytes - streamBytes;
     };

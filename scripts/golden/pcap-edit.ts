@@ -321,16 +321,16 @@ function retransmit(file: PcapFile): PcapFile {
 function reorder(file: PcapFile): PcapFile {
   requireEthernet(file);
   const segments = file.packets.map(decodeSegment);
-  const largest = new Map<string, number>();
+  // Per connection, the index of the server's largest segment (at least 2 bytes, to have two halves).
+  const largest = new Map<string, { index: number; bytes: number }>();
   for (const connection of new Set(segments.flatMap((s) => (s ? [s.connection] : [])))) {
     const server = serverOf(segments, connection);
-    let best: number | undefined;
-    segments.forEach((s, i) => {
-      if (s?.connection === connection && s.sender === server && s.payloadLength > (best === undefined ? 1 : segments[best]!.payloadLength)) best = i;
+    segments.forEach((s, index) => {
+      if (s?.connection !== connection || s.sender !== server || s.payloadLength < 2) return;
+      if (s.payloadLength > (largest.get(connection)?.bytes ?? 0)) largest.set(connection, { index, bytes: s.payloadLength });
     });
-    if (best !== undefined) largest.set(connection, best);
   }
-  const split = new Set(largest.values());
+  const split = new Set([...largest.values()].map((entry) => entry.index));
   const out: Packet[] = [];
   file.packets.forEach((packet, i) => {
     const segment = segments[i];
