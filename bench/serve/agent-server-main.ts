@@ -136,6 +136,12 @@ async function main(): Promise<void> {
   server.on('secureConnection', (socket: TLSSocket) => {
     if (socket.isSessionReused()) counters.handshakes.resumed += 1;
     else counters.handshakes.full += 1;
+    // When the client closes first, nginx closes its side without a TLS close_notify (ngx_ssl_recv marks
+    // the connection no_send_shutdown on EOF), so the client's socket goes cleanly to TIME_WAIT. Node's HTTP
+    // server would end() the TLS socket and send a close_notify the client never reads (it has already
+    // closed), answered by an RST: no TIME_WAIT, and 24 bytes on the wire nginx never sends. Destroying the
+    // socket first closes TCP only; this listener must run before the HTTP server's own 'end' handler.
+    socket.prependListener('end', () => socket.destroy());
   });
 
   const respond = (req: IncomingMessage, res: ServerResponse, status: number, body: ResponseBody): void => {
