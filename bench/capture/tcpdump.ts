@@ -33,13 +33,16 @@ const INSTALL_HINT = 'install it (Debian/Ubuntu: apt-get install tcpdump), or ru
 const PERMISSION_HINT =
   'run as root, or grant the capability once: sudo setcap cap_net_raw,cap_net_admin=eip "$(command -v tcpdump)"; or run with --no-capture';
 
+/** stderr is read as it comes (the "listening on" line, then the closing counts), never buffered by execa. */
+const TCPDUMP_OPTIONS = { stdout: 'ignore', stderr: 'pipe', reject: false, cleanup: true, buffer: false } as const;
+
 /** A running tcpdump. */
 export class TcpdumpCapture {
   private stderr = '';
   private stopped: Promise<CaptureStats> | null = null;
 
   private constructor(
-    private readonly child: ResultPromise<{ stderr: 'pipe'; stdout: 'ignore'; reject: false }>,
+    private readonly child: ResultPromise<typeof TCPDUMP_OPTIONS>,
     readonly file: string,
   ) {}
 
@@ -60,7 +63,7 @@ export class TcpdumpCapture {
       ...(process.getuid?.() === 0 ? ['-Z', 'root'] : []),
       filter,
     ];
-    const child = execa('tcpdump', args, { stdout: 'ignore', stderr: 'pipe', reject: false, cleanup: true, buffer: false });
+    const child = execa('tcpdump', args, TCPDUMP_OPTIONS);
     const capture = new TcpdumpCapture(child, options.file);
     await capture.waitListening();
     return capture;

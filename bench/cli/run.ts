@@ -97,10 +97,10 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   const progress = progressPrinter(out);
-  out.write(`tls-reuse-bench: ${run.scenarios.length} scenarios (suite ${run.suite}) → ${path.relative(process.cwd(), run.outDir) || '.'}\n`);
+  out.write(`tls-reuse-bench: ${run.scenarios.length} scenarios (suite ${run.suite}) → ${displayPath(run.outDir)}\n`);
   try {
     const results = await runSuite(run, progress, controller.signal);
-    out.write(`\n${headlineText(results)}\n\nresults: ${path.join(path.relative(process.cwd(), run.outDir) || '.', 'results.json')}\n`);
+    out.write(`\n${headlineText(results)}\n\nresults: ${displayPath(path.join(run.outDir, 'results.json'))}\n`);
     if (results.interrupted) return 130;
     const failed = results.scenarios.filter((s) => s.state === 'failed').length;
     const invalid = results.scenarios.filter((s) => s.state === 'invalid').length;
@@ -113,6 +113,12 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
+}
+
+/** A path relative to the working directory when it is below it, absolute otherwise. */
+function displayPath(p: string): string {
+  const relative = path.relative(process.cwd(), p);
+  return relative === '' ? '.' : relative.startsWith('..') ? p : relative;
 }
 
 /**

@@ -2,14 +2,14 @@
  * One live scenario: start the server, start tcpdump, drive the agent's schedule in compressed virtual time,
  * stop everything, account the pcap and reconcile it with the client's socket counters.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
 import { analyzeCapture } from '../analyze/capture.ts';
 import { TcpdumpCapture, type CaptureStats } from '../capture/tcpdump.ts';
 import { TimeWaitObserver } from '../capture/timewait.ts';
-import { AgentClient } from '../drive/client.ts';
+import { AgentClient } from '../drive/index.ts';
 import type {
   AgentRequest,
   AnalyzeResult,
@@ -21,14 +21,15 @@ import type {
   Warning,
 } from '../model.ts';
 import type { CertFiles } from '../plan/resolve.ts';
-import { startAgentServer, type AgentServer, type AgentServerOptions } from '../serve/agent-server.ts';
-import { startNginx } from '../serve/nginx.ts';
+import { startAgentServer, startNginx, type AgentServer, type AgentServerOptions } from '../serve/index.ts';
+import type { Workload } from '../workload/index.ts';
 import { latencyByApi } from './latency.ts';
 
 /** What a scenario needs besides its spec. */
 export interface ScenarioContext {
   /** The run's folder; the scenario writes into `scenarios/<slug>/` below it. */
   runDir: string;
+  workload: Workload;
   schedule: AgentRequest[];
   cert: CertFiles;
   capture: boolean;
@@ -63,9 +64,10 @@ export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Pro
   let server: AgentServer | undefined;
   let capture: TcpdumpCapture | undefined;
   let client: AgentClient | undefined;
-  const keyLog = createWriteStream(keylogFile, { flags: 'w' });
+  let keyLog: WriteStream | undefined;
   try {
     await mkdir(dir, { recursive: true });
+    keyLog = createWriteStream(keylogFile, { flags: 'w' });
     const serverOptions: AgentServerOptions = {
       tls: spec.tls,
       certDir: path.dirname(ctx.cert.chain),
@@ -74,6 +76,7 @@ export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Pro
       sessionTickets: spec.sessionTickets,
       sessionCache: spec.mode === 'resumed',
       idleTimeoutMs: (spec.serverIdleTimeoutVirtualSeconds * 1000) / spec.timeCompression,
+      distributedQueryFraction: ctx.workload.distributed.queryFraction,
     };
     server = spec.server === 'nginx' ? await startNginx(serverOptions) : await startAgentServer(serverOptions);
     const serverExited = server.exited.then((exit) => {
@@ -208,7 +211,7 @@ export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Pro
     await client?.close().catch(() => undefined);
     await capture?.stop().catch(() => undefined);
     await server?.close();
-    if (!keyLog.closed) keyLog.end();
+    if (keyLog !== undefined && !keyLog.closed) keyLog.end();
   }
 }
 

@@ -9,7 +9,7 @@ import { checkCapture, tcpdumpVersion } from '../capture/tcpdump.ts';
 import { InputError } from '../errors.ts';
 import type { Comparison, Environment, Results, ScenarioResult, ScenarioSpec, Warning } from '../model.ts';
 import type { ResolvedRun } from '../plan/resolve.ts';
-import { nginxVersion } from '../serve/nginx.ts';
+import { nginxVersion } from '../serve/index.ts';
 import { buildSchedule, loadWorkload } from '../workload/index.ts';
 import { runScenario } from './scenario.ts';
 
@@ -61,6 +61,7 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
     const cert = run.certs[spec.cert]!;
     const result = await runScenario(spec, {
       runDir: run.outDir,
+      workload,
       schedule,
       cert,
       capture: run.capture,
@@ -135,13 +136,13 @@ async function describeEnvironment(withNginx: boolean): Promise<Environment> {
  * endpoint-minute, in wire bytes (TCP payload when a run had no capture).
  */
 export function compare(scenarios: readonly ScenarioResult[]): Comparison[] {
-  const measured = scenarios.filter((s) => s.state !== 'failed');
+  const measured = scenarios.filter((s): s is Exclude<ScenarioResult, { state: 'failed' }> => s.state !== 'failed');
   const axes = (s: ScenarioSpec) => JSON.stringify([s.tls, s.cert, s.network, s.server, s.workload, s.endpoints, s.virtualMinutes, s.seed]);
   const comparisons: Comparison[] = [];
   for (const candidate of measured) {
-    if (candidate.spec.mode === 'fresh' || candidate.state === 'failed') continue;
+    if (candidate.spec.mode === 'fresh') continue;
     const baseline = measured.find((s) => s.spec.mode === 'fresh' && axes(s.spec) === axes(candidate.spec));
-    if (baseline === undefined || baseline.state === 'failed') continue;
+    if (baseline === undefined) continue;
     const b = baseline.perEndpointMinute;
     const c = candidate.perEndpointMinute;
     const wire = b.upWireBytes !== null && b.downWireBytes !== null && c.upWireBytes !== null && c.downWireBytes !== null;
