@@ -152,14 +152,13 @@ export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Pro
       });
     }
     const latency = latencyByApi(outcomes);
-    for (const [api, l] of Object.entries(latency)) {
-      if (l.total.samples < FEW_LATENCY_SAMPLES) {
-        warnings.push({
-          kind: 'few-latency-samples',
-          message: `${api}: only ${l.total.samples} latency samples; its p90/p99 are rough`,
-          fix: 'raise --virtual-minutes or --endpoints',
-        });
-      }
+    const few = Object.entries(latency).filter(([, l]) => l.total.samples < FEW_LATENCY_SAMPLES);
+    if (few.length > 0) {
+      warnings.push({
+        kind: 'few-latency-samples',
+        message: `fewer than ${FEW_LATENCY_SAMPLES} latency samples for ${few.map(([api, l]) => `${api} (${l.total.samples})`).join(', ')}: their p90/p99 are rough`,
+        fix: 'raise --virtual-minutes or --endpoints',
+      });
     }
 
     const invalidReasons: string[] = [];
