@@ -135,6 +135,7 @@ export class ScriptServer {
         due += this.script[step]?.request ?? Infinity;
       }
     });
+    // A client that aborts resets the connection; what the test checks is on the client's side of the tee.
     socket.on('error', () => socket.destroy());
   }
 }
