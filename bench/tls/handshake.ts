@@ -8,7 +8,6 @@ export const HANDSHAKE_HEADER_BYTES = 4;
 
 export const HS_CLIENT_HELLO = 1;
 export const HS_SERVER_HELLO = 2;
-export const HS_NEW_SESSION_TICKET = 4;
 export const HS_CERTIFICATE = 11;
 export const HS_SERVER_KEY_EXCHANGE = 12;
 export const HS_SERVER_HELLO_DONE = 14;
