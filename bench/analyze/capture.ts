@@ -58,7 +58,6 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
   let firstSec = Number.NaN;
   let firstNsec = 0;
   let nowMs = 0;
-  let gaps = 0;
 
   const finish = (flow: Flow<ConnectionState>): void => {
     const state = flow.state;
@@ -76,10 +75,7 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
       const sink = (direction: Direction) => ({
         data: (bytes: Buffer) => tls.push(direction, bytes),
         skip: (n: number) => tls.skip(direction, n),
-        gap: () => {
-          gaps++;
-          tls.gap(direction);
-        },
+        gap: () => tls.gap(direction),
       });
       return {
         counters: { up: emptyTrafficCounters(), down: emptyTrafficCounters() },
@@ -164,6 +160,15 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
       kind: 'snaplen-truncated',
       message: `${file.truncatedPackets} packets were cut by the capture's snap length (${file.snapLength} bytes); wire and IP byte counts still use their original lengths, TLS records inside the cut parts could not be read`,
       fix: 'capture with a full snap length (tcpdump -s 0)',
+    });
+  }
+  const gaps = flows.flows.reduce((n, f) => n + f.state.reassembly.up.gaps + f.state.reassembly.down.gaps, 0);
+  const midstream = flows.flows.filter((f) => f.state.reassembly.up.startedMidstream || f.state.reassembly.down.startedMidstream).length;
+  if (midstream > 0) {
+    warnings.add({
+      kind: 'capture-started-midstream',
+      message: `${midstream} connections began before the capture (no SYN): their TLS accounting starts at the first record header found and they are not counted as connections opened`,
+      fix: 'start the capture before the client connects',
     });
   }
   if (gaps > 0) {

@@ -42,8 +42,10 @@ export class DirectionReassembler {
   private pendingBytes = 0;
   /** Payload bytes whose sequence numbers had already been seen. */
   retransmittedBytes = 0;
-  /** Gaps reported to the sink. */
+  /** Gaps reported to the sink because the capture missed part of the stream. */
   gaps = 0;
+  /** The stream's SYN was not captured: it starts at the first data seen, maybe mid-record. */
+  startedMidstream = false;
 
   constructor(private readonly sink: StreamSink) {}
 
@@ -58,7 +60,12 @@ export class DirectionReassembler {
    */
   segment(seq: number, payloadLength: number, captured: Buffer): number {
     if (payloadLength === 0) return 0;
-    if (Number.isNaN(this.next)) this.next = seq;
+    if (Number.isNaN(this.next)) {
+      // Without the SYN the first byte seen need not start a record: let the consumer resynchronise.
+      this.next = seq;
+      this.startedMidstream = true;
+      this.sink.gap();
+    }
     const start = this.unwrap(seq);
     const end = start + payloadLength;
     let seen = 0;

@@ -111,6 +111,8 @@ describe('DirectionReassembler', () => {
     feed(r, 5000, 'xy');
     feed(r, 5002, 'z');
     r.finish();
-    expect(sink.text()).toBe('xyz');
+    expect(sink.text()).toBe('|xyz');
+    expect(r.startedMidstream).toBe(true);
+    expect(r.gaps).toBe(0);
   });
 });
