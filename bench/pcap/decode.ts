@@ -1,0 +1,355 @@
+/**
+ * Link, IP and TCP header decoding: one captured frame in, one TCP segment (or the reason there is none)
+ * out. Runs once per packet over captures of millions of packets, so the common path allocates only the
+ * result, formats addresses through small caches, and answers the non-TCP cases with shared constants.
+ */
+import { LinkType } from './packet.ts';
+
+/** One TCP segment as its headers describe it. */
+export interface TcpSegment {
+  ipVersion: 4 | 6;
+  srcIp: string;
+  dstIp: string;
+  srcPort: number;
+  dstPort: number;
+  /** IPv4 total length, or IPv6 40 + payload length: from the header, not the captured length. When the
+   * header says 0 (segmentation offload, jumbograms) the captured bytes from the IP header on. */
+  ipBytes: number;
+  /** IP header (with IPv4 options or IPv6 extension headers) + TCP header with its options. */
+  headerBytes: number;
+  /** Unsigned 32-bit sequence and acknowledgement numbers. */
+  seq: number;
+  ack: number;
+  /** TCP flag bits, byte 13 of the header (FIN=1, SYN=2, RST=4, PSH=8, ACK=16, URG=32, ECE=64, CWR=128). */
+  flags: number;
+  /** ipBytes - headerBytes: the real payload length even when the capture cut the packet short. */
+  payloadLength: number;
+  /** The captured part of the payload (shorter than `payloadLength` when the snap length cut it). A view
+   * into the packet's buffer, valid as long as that is. */
+  payload: Buffer;
+}
+
+/** What a frame holds, as far as TCP accounting is concerned. */
+export type DecodeResult =
+  | { kind: 'tcp'; segment: TcpSegment }
+  | { kind: 'non-ip' }
+  | { kind: 'non-tcp' }
+  | { kind: 'fragment' }
+  | { kind: 'malformed'; reason: string };
+
+const NON_IP: DecodeResult = Object.freeze({ kind: 'non-ip' });
+const NON_TCP: DecodeResult = Object.freeze({ kind: 'non-tcp' });
+const FRAGMENT: DecodeResult = Object.freeze({ kind: 'fragment' });
+
+function malformed(reason: string): DecodeResult {
+  return { kind: 'malformed', reason };
+}
+
+const ETHERTYPE_IPV4 = 0x0800;
+const ETHERTYPE_IPV6 = 0x86dd;
+/** 802.1Q C-tag, 802.1ad S-tag, and the pre-standard QinQ tag: 4 bytes each (TCI + inner type). */
+const ETHERTYPE_VLAN = 0x8100;
+const ETHERTYPE_QINQ = 0x88a8;
+const ETHERTYPE_QINQ_OLD = 0x9100;
+const VLAN_TAG_BYTES = 4;
+
+/** Ethernet: destination(6) source(6) type(2). */
+const ETHERNET_HEADER_BYTES = 14;
+const ETHERNET_OFFSET_TYPE = 12;
+/** Linux cooked v1: packet type(2) ARPHRD(2) address length(2) address(8) protocol(2). */
+const SLL_HEADER_BYTES = 16;
+const SLL_OFFSET_PROTOCOL = 14;
+/** Linux cooked v2: protocol(2) reserved(2) ifindex(4) ARPHRD(2) packet type(1) address length(1) address(8). */
+const SLL2_HEADER_BYTES = 20;
+const SLL2_OFFSET_PROTOCOL = 0;
+/** BSD loopback: a 4-byte address family. */
+const NULL_HEADER_BYTES = 4;
+const AF_INET = 2;
+/** AF_INET6 differs per BSD: NetBSD/OpenBSD 24, FreeBSD/DragonFly 28, Darwin 30. */
+const AF_INET6_BSD = 24;
+const AF_INET6_FREEBSD = 28;
+const AF_INET6_DARWIN = 30;
+
+const IPV4_MIN_HEADER_BYTES = 20;
+const IPV4_OFFSET_TOTAL_LENGTH = 2;
+/** Flags(3 bits) + fragment offset(13 bits): MF is 0x2000; any offset bit or MF makes a fragment. */
+const IPV4_OFFSET_FRAGMENT = 6;
+const IPV4_MORE_FRAGMENTS_OR_OFFSET = 0x3fff;
+const IPV4_OFFSET_PROTOCOL = 9;
+const IPV4_OFFSET_SRC = 12;
+const IPV4_OFFSET_DST = 16;
+
+const IPV6_HEADER_BYTES = 40;
+const IPV6_OFFSET_PAYLOAD_LENGTH = 4;
+const IPV6_OFFSET_NEXT_HEADER = 6;
+const IPV6_OFFSET_SRC = 8;
+const IPV6_OFFSET_DST = 24;
+const IPV6_ADDRESS_BYTES = 16;
+
+/** IP protocol / IPv6 next-header numbers (IANA). */
+const PROTO_HOP_BY_HOP = 0;
+const PROTO_TCP = 6;
+const PROTO_ROUTING = 43;
+const PROTO_FRAGMENT = 44;
+const PROTO_AH = 51;
+const PROTO_DESTINATION_OPTIONS = 60;
+/** Every extension header is at least 8 bytes; the fragment header is exactly 8 (RFC 8200 §4.5). */
+const IPV6_EXTENSION_MIN_BYTES = 8;
+const IPV6_FRAGMENT_OFFSET_AND_M = 2;
+
+const TCP_MIN_HEADER_BYTES = 20;
+const TCP_OFFSET_SEQ = 4;
+const TCP_OFFSET_ACK = 8;
+const TCP_OFFSET_DATA_OFFSET = 12;
+const TCP_OFFSET_FLAGS = 13;
+
+const SUPPORTED_LINK_TYPES: ReadonlySet<number> = new Set(Object.values(LinkType));
+
+/** True when `decodePacket` can find IP in frames of this link type (others decode as `non-ip`). */
+export function isSupportedLinkType(linkType: number): boolean {
+  return SUPPORTED_LINK_TYPES.has(linkType);
+}
+
+/**
+ * Decodes a captured frame down to its TCP segment.
+ *
+ * A frame cut by the snap length still decodes when its headers are complete: `payloadLength` comes from
+ * the IP length and `payload` holds what was captured. Frames whose captured bytes end inside a header,
+ * or whose header fields fail a sanity check, are `malformed` with the reason. Any IP fragment (IPv4 MF
+ * or non-zero offset; an IPv6 fragment header other than an atomic fragment) is `fragment`.
+ */
+export function decodePacket(linkType: number, data: Buffer): DecodeResult {
+  switch (linkType) {
+    case LinkType.ETHERNET:
+      if (data.length < ETHERNET_HEADER_BYTES) return malformed('frame shorter than an Ethernet header');
+      return decodeEthertype(data, ETHERNET_HEADER_BYTES, data.readUInt16BE(ETHERNET_OFFSET_TYPE));
+    case LinkType.LINUX_SLL:
+      if (data.length < SLL_HEADER_BYTES) return malformed('frame shorter than a Linux cooked header');
+      return decodeEthertype(data, SLL_HEADER_BYTES, data.readUInt16BE(SLL_OFFSET_PROTOCOL));
+    case LinkType.LINUX_SLL2:
+      if (data.length < SLL2_HEADER_BYTES) return malformed('frame shorter than a Linux cooked v2 header');
+      return decodeEthertype(data, SLL2_HEADER_BYTES, data.readUInt16BE(SLL2_OFFSET_PROTOCOL));
+    case LinkType.RAW:
+    case LinkType.RAW_BSD12:
+    case LinkType.RAW_BSD14:
+      return decodeIpByVersion(data, 0);
+    case LinkType.IPV4:
+      return decodeIpv4(data, 0);
+    case LinkType.IPV6:
+      return decodeIpv6(data, 0);
+    case LinkType.NULL: {
+      if (data.length < NULL_HEADER_BYTES) return malformed('frame shorter than a loopback header');
+      // The family is in the capturing host's byte order; families are small, so set high bits mean the
+      // other byte order (as Wireshark decides it).
+      const family = data.readUInt32LE(0);
+      return decodeFamily(data, family > 0xffff ? data.readUInt32BE(0) : family);
+    }
+    case LinkType.LOOP:
+      if (data.length < NULL_HEADER_BYTES) return malformed('frame shorter than a loopback header');
+      return decodeFamily(data, data.readUInt32BE(0));
+    default:
+      return NON_IP;
+  }
+}
+
+function decodeEthertype(data: Buffer, offset: number, ethertype: number): DecodeResult {
+  let type = ethertype;
+  let at = offset;
+  while (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_OLD) {
+    if (data.length < at + VLAN_TAG_BYTES) return malformed('frame ends inside a VLAN tag');
+    type = data.readUInt16BE(at + 2);
+    at += VLAN_TAG_BYTES;
+  }
+  if (type === ETHERTYPE_IPV4) return decodeIpv4(data, at);
+  if (type === ETHERTYPE_IPV6) return decodeIpv6(data, at);
+  return NON_IP;
+}
+
+function decodeFamily(data: Buffer, family: number): DecodeResult {
+  if (family === AF_INET) return decodeIpv4(data, NULL_HEADER_BYTES);
+  if (family === AF_INET6_BSD || family === AF_INET6_FREEBSD || family === AF_INET6_DARWIN) {
+    return decodeIpv6(data, NULL_HEADER_BYTES);
+  }
+  return NON_IP;
+}
+
+function decodeIpByVersion(data: Buffer, offset: number): DecodeResult {
+  if (data.length <= offset) return malformed('frame has no IP header');
+  const version = data[offset]! >> 4;
+  if (version === 4) return decodeIpv4(data, offset);
+  if (version === 6) return decodeIpv6(data, offset);
+  return malformed(`IP version ${version} in a raw IP frame`);
+}
+
+function decodeIpv4(data: Buffer, offset: number): DecodeResult {
+  const available = data.length - offset;
+  if (available < IPV4_MIN_HEADER_BYTES) return malformed('frame ends inside the IPv4 header');
+  const versionAndIhl = data[offset]!;
+  if (versionAndIhl >> 4 !== 4) return malformed(`IP version ${versionAndIhl >> 4} where IPv4 was announced`);
+  const headerBytes = (versionAndIhl & 0x0f) * 4;
+  if (headerBytes < IPV4_MIN_HEADER_BYTES) return malformed(`IPv4 IHL ${versionAndIhl & 0x0f} is below 5`);
+  if (available < headerBytes) return malformed('frame ends inside the IPv4 options');
+  const totalLength = data.readUInt16BE(offset + IPV4_OFFSET_TOTAL_LENGTH);
+  // Outgoing packets captured before TCP segmentation offload can carry total length 0; the captured
+  // bytes are then the only measure of the datagram.
+  const ipBytes = totalLength === 0 ? available : totalLength;
+  if (ipBytes < headerBytes) return malformed(`IPv4 total length ${totalLength} is shorter than its header`);
+  if ((data.readUInt16BE(offset + IPV4_OFFSET_FRAGMENT) & IPV4_MORE_FRAGMENTS_OR_OFFSET) !== 0) return FRAGMENT;
+  if (data[offset + IPV4_OFFSET_PROTOCOL] !== PROTO_TCP) return NON_TCP;
+  return decodeTcp(
+    data,
+    4,
+    offset,
+    headerBytes,
+    ipBytes,
+    ipv4String(data.readUInt32BE(offset + IPV4_OFFSET_SRC)),
+    ipv4String(data.readUInt32BE(offset + IPV4_OFFSET_DST)),
+  );
+}
+
+function decodeIpv6(data: Buffer, offset: number): DecodeResult {
+  const available = data.length - offset;
+  if (available < IPV6_HEADER_BYTES) return malformed('frame ends inside the IPv6 header');
+  if (data[offset]! >> 4 !== 6) return malformed(`IP version ${data[offset]! >> 4} where IPv6 was announced`);
+  const payloadLength = data.readUInt16BE(offset + IPV6_OFFSET_PAYLOAD_LENGTH);
+  // Payload length 0 means a jumbogram or an offloaded segment: measure it by the captured bytes.
+  const ipBytes = payloadLength === 0 ? available : IPV6_HEADER_BYTES + payloadLength;
+  const ipEnd = offset + ipBytes;
+  let next = data[offset + IPV6_OFFSET_NEXT_HEADER]!;
+  let at = offset + IPV6_HEADER_BYTES;
+  while (next !== PROTO_TCP) {
+    if (
+      next !== PROTO_HOP_BY_HOP &&
+      next !== PROTO_ROUTING &&
+      next !== PROTO_DESTINATION_OPTIONS &&
+      next !== PROTO_AH &&
+      next !== PROTO_FRAGMENT
+    ) {
+      return NON_TCP; // includes no-next-header (59), ESP, UDP, ICMPv6
+    }
+    if (at + IPV6_EXTENSION_MIN_BYTES > data.length) return malformed('frame ends inside an IPv6 extension header');
+    let length: number;
+    if (next === PROTO_FRAGMENT) {
+      // An atomic fragment (offset 0, M clear; RFC 6946) is a whole datagram: keep walking.
+      if ((data.readUInt16BE(at + IPV6_FRAGMENT_OFFSET_AND_M) & 0xfff9) !== 0) return FRAGMENT;
+      length = IPV6_EXTENSION_MIN_BYTES;
+    } else if (next === PROTO_AH) {
+      length = (data[at + 1]! + 2) * 4; // RFC 4302 §2.2: in 32-bit words, minus 2
+    } else {
+      length = (data[at + 1]! + 1) * 8; // RFC 8200 §4.3: in 8-octet units, not counting the first 8
+    }
+    next = data[at]!;
+    at += length;
+    if (at > ipEnd) return malformed('IPv6 extension headers run past the payload length');
+  }
+  return decodeTcp(
+    data,
+    6,
+    offset,
+    at - offset,
+    ipBytes,
+    ipv6String(data, offset + IPV6_OFFSET_SRC),
+    ipv6String(data, offset + IPV6_OFFSET_DST),
+  );
+}
+
+function decodeTcp(
+  data: Buffer,
+  ipVersion: 4 | 6,
+  ipOffset: number,
+  ipHeaderBytes: number,
+  ipBytes: number,
+  srcIp: string,
+  dstIp: string,
+): DecodeResult {
+  const tcp = ipOffset + ipHeaderBytes;
+  if (ipBytes < ipHeaderBytes + TCP_MIN_HEADER_BYTES) return malformed('IP length leaves no room for a TCP header');
+  if (data.length < tcp + TCP_MIN_HEADER_BYTES) return malformed('frame ends inside the TCP header');
+  const dataOffset = data[tcp + TCP_OFFSET_DATA_OFFSET]! >> 4;
+  if (dataOffset < 5) return malformed(`TCP data offset ${dataOffset} is below 5`);
+  const tcpHeaderBytes = dataOffset * 4;
+  const headerBytes = ipHeaderBytes + tcpHeaderBytes;
+  if (headerBytes > ipBytes) return malformed(`TCP data offset ${dataOffset} runs past the IP length`);
+  const payloadStart = tcp + tcpHeaderBytes;
+  if (payloadStart > data.length) return malformed('frame ends inside the TCP options');
+  const ipEnd = ipOffset + ipBytes;
+  return {
+    kind: 'tcp',
+    segment: {
+      ipVersion,
+      srcIp,
+      dstIp,
+      srcPort: data.readUInt16BE(tcp),
+      dstPort: data.readUInt16BE(tcp + 2),
+      ipBytes,
+      headerBytes,
+      seq: data.readUInt32BE(tcp + TCP_OFFSET_SEQ),
+      ack: data.readUInt32BE(tcp + TCP_OFFSET_ACK),
+      flags: data[tcp + TCP_OFFSET_FLAGS]!,
+      payloadLength: ipBytes - headerBytes,
+      payload: data.subarray(payloadStart, ipEnd < data.length ? ipEnd : data.length),
+    },
+  };
+}
+
+/** Address strings are cached: a capture has few distinct addresses and many packets. The bound keeps a
+ * scan or spoofed traffic from growing the caches without limit. */
+const ADDRESS_CACHE_LIMIT = 4096;
+const ipv4Cache = new Map<number, string>();
+const ipv6Cache = new Map<string, string>();
+
+function ipv4String(address: number): string {
+  let text = ipv4Cache.get(address);
+  if (text === undefined) {
+    text = `${address >>> 24}.${(address >>> 16) & 0xff}.${(address >>> 8) & 0xff}.${address & 0xff}`;
+    if (ipv4Cache.size >= ADDRESS_CACHE_LIMIT) ipv4Cache.clear();
+    ipv4Cache.set(address, text);
+  }
+  return text;
+}
+
+function ipv6String(data: Buffer, offset: number): string {
+  const key = data.toString('latin1', offset, offset + IPV6_ADDRESS_BYTES);
+  let text = ipv6Cache.get(key);
+  if (text === undefined) {
+    text = formatIpv6(data.subarray(offset, offset + IPV6_ADDRESS_BYTES));
+    if (ipv6Cache.size >= ADDRESS_CACHE_LIMIT) ipv6Cache.clear();
+    ipv6Cache.set(key, text);
+  }
+  return text;
+}
+
+/**
+ * Formats a 16-byte IPv6 address in RFC 5952 canonical text: lower-case hex without leading zeros, the
+ * longest (first, on a tie) run of two or more zero groups as `::`, IPv4-mapped addresses in dotted form.
+ */
+export function formatIpv6(address: Uint8Array): string {
+  const groups: number[] = [];
+  for (let i = 0; i < IPV6_ADDRESS_BYTES; i += 2) groups.push((address[i]! << 8) | address[i + 1]!);
+  // RFC 5952 §5: ::ffff:0:0/96 is written with its IPv4 address in dotted-quad notation.
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return `::ffff:${address[12]}.${address[13]}.${address[14]}.${address[15]}`;
+  }
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < groups.length; ) {
+    if (groups[i] !== 0) {
+      i += 1;
+      continue;
+    }
+    let j = i;
+    while (j < groups.length && groups[j] === 0) j += 1;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = (from: number, to: number): string =>
+    groups
+      .slice(from, to)
+      .map((g) => g.toString(16))
+      .join(':');
+  if (bestStart < 0) return hex(0, groups.length);
+  return `${hex(0, bestStart)}::${hex(bestStart + bestLength, groups.length)}`;
+}

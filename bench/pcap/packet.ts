@@ -1,0 +1,81 @@
+/**
+ * What the capture readers hand on: one packet at a time, and a summary of the file once it is read.
+ * Both formats (classic pcap in `classic.ts`, pcapng in `pcapng.ts`) produce exactly these shapes.
+ */
+import type { Warning } from '../model.ts';
+
+/** One captured packet, as the file recorded it. */
+export interface CapturedPacket {
+  /** Timestamp, whole seconds since the epoch. */
+  tsSec: number;
+  /** Nanoseconds within the second (microsecond files: usec*1000). */
+  tsNsec: number;
+  /** Bytes present in `data`. */
+  capturedLength: number;
+  /** Length of the frame on the wire. */
+  originalLength: number;
+  /** LINKTYPE_* of this packet's interface. */
+  linkType: number;
+  /** 0 for classic pcap; the Interface Description Block index (within its section) for pcapng. */
+  interfaceId: number;
+  /** The captured bytes: a view into the reader's buffer, valid only during the callback (do not retain). */
+  data: Buffer;
+}
+
+/** Facts about a capture file, returned once every packet has been delivered. */
+export interface CaptureReadSummary {
+  format: 'pcap' | 'pcapng';
+  /** `us`/`ns` when every interface uses that resolution, `other` for any other or a mix. */
+  timestampResolution: 'us' | 'ns' | 'other';
+  /** Link types of the file's interfaces, in order of first appearance, without duplicates. */
+  linkTypes: number[];
+  /** Largest snap length of the file's interfaces (0 when the file does not say). */
+  snapLength: number;
+  /** Packets delivered to the callback. */
+  packets: number;
+  /** Packets whose captured length is shorter than their original length (capturedLength < originalLength). */
+  truncatedPackets: number;
+  /** Conditions the reader survived: `truncated-file`, `pcapng-unknown-interface`. Packets cut by the snap
+   * length are only counted (`truncatedPackets`): the analyzer words that warning. */
+  warnings: Warning[];
+}
+
+/** Called synchronously for each packet, in file order. */
+export type PacketHandler = (packet: CapturedPacket) => void;
+
+/**
+ * The largest captured length accepted when a file gives no usable snap length: libpcap's MAXIMUM_SNAPLEN
+ * (256 KiB), the most any libpcap-based tool will write for one packet.
+ */
+export const MAX_PACKET_BYTES = 262_144;
+
+/** Link-layer header types (https://www.tcpdump.org/linktypes.html) that `decodePacket` understands. */
+export const LinkType = {
+  /** BSD loopback: 4-byte address family in the byte order of the capturing host. */
+  NULL: 0,
+  ETHERNET: 1,
+  /** DLT_RAW as some BSDs number it (libpcap maps both 12 and 14 to LINKTYPE_RAW). */
+  RAW_BSD12: 12,
+  RAW_BSD14: 14,
+  RAW: 101,
+  /** OpenBSD loopback: like NULL, but the family is in network byte order. */
+  LOOP: 108,
+  LINUX_SLL: 113,
+  IPV4: 228,
+  IPV6: 229,
+  LINUX_SLL2: 276,
+} as const;
+
+/** The snap length to enforce: the file's own when it is sane, else libpcap's maximum. */
+export function effectiveSnapLength(snapLength: number): number {
+  return snapLength > 0 && snapLength <= MAX_PACKET_BYTES ? snapLength : MAX_PACKET_BYTES;
+}
+
+/** The warning for a file that ends inside a packet or block: the complete packets were still delivered. */
+export function truncatedFileWarning(path: string, detail: string): Warning {
+  return {
+    kind: 'truncated-file',
+    message: `${path}: the file ends inside ${detail}; the packets before it were read`,
+    fix: 'stop tcpdump with SIGINT and wait for it to exit (and use -U) so it flushes its last packets',
+  };
+}

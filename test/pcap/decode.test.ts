@@ -1,0 +1,252 @@
+import { describe, expect, it } from 'vitest';
+import {
+  decodePacket,
+  formatIpv6,
+  isSupportedLinkType,
+  type DecodeResult,
+  type TcpSegment,
+} from '../../bench/pcap/decode.ts';
+import { ethernet, ipv4, ipv6, linuxSll, linuxSll2, loopback, tcp, v6 } from './helpers.ts';
+
+const payload = Buffer.from('hello, tls');
+const segment4 = (): Buffer =>
+  ipv4(tcp({ srcPort: 51000, dstPort: 8443, seq: 0xfffffff0, ack: 0x80000001, flags: 0x18, payload }), {
+    src: '192.168.1.10',
+    dst: '10.20.30.40',
+  });
+const segment6 = (extensions: Parameters<typeof ipv6>[1] = {}): Buffer =>
+  ipv6(tcp({ srcPort: 51000, dstPort: 8443, seq: 7, ack: 9, flags: 0x02, payload }), {
+    src: v6(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1),
+    dst: v6(0, 0, 0, 0, 0, 0, 0, 1),
+    ...extensions,
+  });
+
+function tcpOf(result: DecodeResult): TcpSegment {
+  expect(result.kind).toBe('tcp');
+  if (result.kind !== 'tcp') throw new Error('unreachable');
+  return result.segment;
+}
+
+const expected4: TcpSegment = {
+  ipVersion: 4,
+  srcIp: '192.168.1.10',
+  dstIp: '10.20.30.40',
+  srcPort: 51000,
+  dstPort: 8443,
+  ipBytes: 20 + 20 + payload.length,
+  headerBytes: 40,
+  seq: 0xfffffff0,
+  ack: 0x80000001,
+  flags: 0x18,
+  payloadLength: payload.length,
+  payload,
+};
+const expected6: TcpSegment = {
+  ipVersion: 6,
+  srcIp: '2001:db8::1',
+  dstIp: '::1',
+  srcPort: 51000,
+  dstPort: 8443,
+  ipBytes: 40 + 20 + payload.length,
+  headerBytes: 60,
+  seq: 7,
+  ack: 9,
+  flags: 0x02,
+  payloadLength: payload.length,
+  payload,
+};
+
+describe('decodePacket: link layers', () => {
+  const cases: [string, number, Buffer, TcpSegment][] = [
+    ['Ethernet IPv4', 1, ethernet(0x0800, segment4()), expected4],
+    ['Ethernet IPv6', 1, ethernet(0x86dd, segment6()), expected6],
+    ['802.1Q', 1, ethernet(0x0800, segment4(), [0x8100]), expected4],
+    ['802.1ad + 802.1Q', 1, ethernet(0x86dd, segment6(), [0x88a8, 0x8100]), expected6],
+    ['QinQ 0x9100', 1, ethernet(0x0800, segment4(), [0x9100, 0x8100]), expected4],
+    ['Linux cooked v1', 113, linuxSll(0x0800, segment4()), expected4],
+    ['Linux cooked v2', 276, linuxSll2(0x86dd, segment6()), expected6],
+    ['raw IPv4 (101)', 101, segment4(), expected4],
+    ['raw IPv6 (101)', 101, segment6(), expected6],
+    ['raw (12)', 12, segment4(), expected4],
+    ['raw (14)', 14, segment6(), expected6],
+    ['IPv4 (228)', 228, segment4(), expected4],
+    ['IPv6 (229)', 229, segment6(), expected6],
+    ['NULL little-endian AF_INET', 0, loopback(2, segment4(), true), expected4],
+    ['NULL big-endian AF_INET', 0, loopback(2, segment4(), false), expected4],
+    ['NULL AF_INET6 (BSD 24)', 0, loopback(24, segment6(), true), expected6],
+    ['NULL AF_INET6 (FreeBSD 28)', 0, loopback(28, segment6(), false), expected6],
+    ['NULL AF_INET6 (Darwin 30)', 0, loopback(30, segment6(), true), expected6],
+    ['LOOP (network order)', 108, loopback(2, segment4(), false), expected4],
+  ];
+  for (const [name, linkType, frame, expected] of cases) {
+    it(name, () => {
+      expect(tcpOf(decodePacket(linkType, frame))).toEqual(expected);
+      expect(isSupportedLinkType(linkType)).toBe(true);
+    });
+  }
+
+  it('non-IP frames and link types', () => {
+    expect(decodePacket(1, ethernet(0x0806, Buffer.alloc(28)))).toEqual({ kind: 'non-ip' }); // ARP
+    expect(decodePacket(1, ethernet(0x0800, Buffer.alloc(28)).subarray(0, 14 + 28))).toEqual({
+      kind: 'malformed',
+      reason: 'IP version 0 where IPv4 was announced',
+    });
+    expect(decodePacket(113, linuxSll(0x0806, Buffer.alloc(28)))).toEqual({ kind: 'non-ip' });
+    expect(decodePacket(0, loopback(7, segment4(), true))).toEqual({ kind: 'non-ip' });
+    expect(decodePacket(147, segment4())).toEqual({ kind: 'non-ip' });
+    expect(isSupportedLinkType(147)).toBe(false);
+  });
+
+  it('LOOP does not guess the byte order', () => {
+    expect(decodePacket(108, loopback(2, segment4(), true))).toEqual({ kind: 'non-ip' });
+  });
+});
+
+describe('decodePacket: IP and TCP', () => {
+  it('counts IPv4 and TCP options in headerBytes', () => {
+    const frame = ipv4(tcp({ options: Buffer.from([2, 4, 0x05, 0xb4, 1, 1, 4, 2, 1, 3, 3, 7]), payload }), {
+      options: Buffer.from([0x94, 4, 0, 0]), // router alert
+    });
+    const s = tcpOf(decodePacket(101, frame));
+    expect(s).toMatchObject({ headerBytes: 24 + 32, ipBytes: 24 + 32 + payload.length, payloadLength: payload.length });
+    expect(s.payload).toEqual(payload);
+  });
+
+  it('ignores Ethernet padding after the IP datagram', () => {
+    const frame = Buffer.concat([ethernet(0x0800, ipv4(tcp({ flags: 0x10 }))), Buffer.alloc(6)]);
+    const s = tcpOf(decodePacket(1, frame));
+    expect(s).toMatchObject({ ipBytes: 40, payloadLength: 0 });
+    expect(s.payload.length).toBe(0);
+  });
+
+  it('takes payloadLength from the IP length when the snap length cut the payload', () => {
+    const whole = ethernet(0x0800, ipv4(tcp({ payload: Buffer.alloc(1000, 7) })));
+    const s = tcpOf(decodePacket(1, whole.subarray(0, 14 + 40 + 100)));
+    expect(s).toMatchObject({ ipBytes: 1040, headerBytes: 40, payloadLength: 1000 });
+    expect(s.payload).toEqual(Buffer.alloc(100, 7));
+  });
+
+  it('measures an offloaded IPv4 segment (total length 0) by its captured bytes', () => {
+    const s = tcpOf(decodePacket(1, ethernet(0x0800, ipv4(tcp({ payload: Buffer.alloc(3000) }), { totalLength: 0 }))));
+    expect(s).toMatchObject({ ipBytes: 3040, headerBytes: 40, payloadLength: 3000 });
+    expect(s.payload.length).toBe(3000);
+  });
+
+  it('measures IPv6 payload length 0 by its captured bytes', () => {
+    const s = tcpOf(decodePacket(229, segment6({ payloadLength: 0 })));
+    expect(s).toMatchObject({ ipBytes: 40 + 20 + payload.length, payloadLength: payload.length });
+  });
+
+  it('walks IPv6 extension headers into headerBytes', () => {
+    const s = tcpOf(
+      decodePacket(
+        229,
+        segment6({
+          extensions: [
+            { type: 0, body: Buffer.from([1, 4, 0, 0, 0, 0]) }, // hop-by-hop, PadN: 8 bytes
+            { type: 43, body: Buffer.alloc(14) }, // routing: 16 bytes
+            { type: 44, body: Buffer.alloc(6) }, // atomic fragment (offset 0, M clear): 8 bytes
+            { type: 51, body: Buffer.alloc(14) }, // AH with a 4-byte ICV: 16 bytes
+            { type: 60, body: Buffer.from([1, 4, 0, 0, 0, 0]) }, // destination options: 8 bytes
+          ],
+        }),
+      ),
+    );
+    const headerBytes = 40 + 56 + 20;
+    expect(s).toMatchObject({ headerBytes, ipBytes: headerBytes + payload.length, payloadLength: payload.length });
+    expect(s.payload).toEqual(payload);
+  });
+
+  it('formats addresses', () => {
+    const a = v6(0x2001, 0xdb8, 0, 0, 1, 0, 0, 1);
+    const s = tcpOf(decodePacket(229, segment6({ src: a, dst: v6(0, 0, 0, 0, 0, 0xffff, 0xc000, 0x0201) })));
+    expect([s.srcIp, s.dstIp]).toEqual(['2001:db8::1:0:0:1', '::ffff:192.0.2.1']);
+    expect(tcpOf(decodePacket(101, ipv4(tcp(), { src: '0.0.0.0', dst: '255.255.255.255' })))).toMatchObject({
+      srcIp: '0.0.0.0',
+      dstIp: '255.255.255.255',
+    });
+  });
+
+  describe('fragments and other protocols', () => {
+    it('IPv4 more-fragments and offset', () => {
+      expect(decodePacket(101, ipv4(tcp(), { fragment: 0x2000 }))).toEqual({ kind: 'fragment' });
+      expect(decodePacket(101, ipv4(tcp(), { fragment: 0x0010 }))).toEqual({ kind: 'fragment' });
+      expect(decodePacket(101, ipv4(tcp(), { fragment: 0x4000 })).kind).toBe('tcp');
+    });
+
+    it('IPv6 fragment header', () => {
+      const first = Buffer.from([0x00, 0x01, 0, 0, 0, 1]); // offset 0, M set
+      const later = Buffer.from([0x00, 0xa8, 0, 0, 0, 1]); // offset 21, M clear
+      expect(decodePacket(229, segment6({ extensions: [{ type: 44, body: first }] }))).toEqual({ kind: 'fragment' });
+      expect(decodePacket(229, segment6({ extensions: [{ type: 44, body: later }] }))).toEqual({ kind: 'fragment' });
+    });
+
+    it('non-TCP protocols', () => {
+      expect(decodePacket(101, ipv4(Buffer.alloc(8), { protocol: 17 }))).toEqual({ kind: 'non-tcp' });
+      expect(decodePacket(229, ipv6(Buffer.alloc(8), { protocol: 58 }))).toEqual({ kind: 'non-tcp' });
+      expect(decodePacket(229, ipv6(Buffer.alloc(0), { protocol: 59 }))).toEqual({ kind: 'non-tcp' });
+      expect(decodePacket(229, ipv6(Buffer.alloc(8), { protocol: 50 }))).toEqual({ kind: 'non-tcp' });
+    });
+  });
+
+  describe('malformed', () => {
+    const reasonOf = (linkType: number, frame: Buffer): string => {
+      const result = decodePacket(linkType, frame);
+      expect(result.kind).toBe('malformed');
+      return result.kind === 'malformed' ? result.reason : '';
+    };
+
+    it('headers cut by the capture', () => {
+      expect(reasonOf(1, Buffer.alloc(10))).toMatch(/Ethernet header/);
+      expect(reasonOf(1, ethernet(0x8100, Buffer.alloc(2)))).toMatch(/VLAN tag/);
+      expect(reasonOf(113, Buffer.alloc(15))).toMatch(/Linux cooked header/);
+      expect(reasonOf(276, Buffer.alloc(19))).toMatch(/cooked v2/);
+      expect(reasonOf(0, Buffer.alloc(3))).toMatch(/loopback/);
+      expect(reasonOf(101, Buffer.alloc(0))).toMatch(/no IP header/);
+      expect(reasonOf(101, segment4().subarray(0, 19))).toMatch(/inside the IPv4 header/);
+      expect(reasonOf(101, ipv4(tcp(), { options: Buffer.alloc(8) }).subarray(0, 24))).toMatch(/IPv4 options/);
+      expect(reasonOf(101, segment4().subarray(0, 39))).toMatch(/inside the TCP header/);
+      expect(reasonOf(101, ipv4(tcp({ options: Buffer.alloc(8) })).subarray(0, 44))).toMatch(/TCP options/);
+      expect(reasonOf(229, segment6().subarray(0, 39))).toMatch(/inside the IPv6 header/);
+      const hopByHop = segment6({ extensions: [{ type: 0, body: Buffer.alloc(6) }] });
+      expect(reasonOf(229, hopByHop.subarray(0, 44))).toMatch(/extension header/);
+    });
+
+    it('header fields failing their sanity checks', () => {
+      const badIhl = segment4();
+      badIhl[0] = 0x44;
+      expect(reasonOf(101, badIhl)).toBe('IPv4 IHL 4 is below 5');
+      expect(reasonOf(228, segment6())).toBe('IP version 6 where IPv4 was announced');
+      expect(reasonOf(229, segment4())).toBe('IP version 4 where IPv6 was announced');
+      expect(reasonOf(101, Buffer.from([0x50, ...Buffer.alloc(39)]))).toBe('IP version 5 in a raw IP frame');
+      expect(reasonOf(101, ipv4(tcp(), { totalLength: 16 }))).toMatch(/total length 16 is shorter than its header/);
+      expect(reasonOf(101, ipv4(tcp(), { totalLength: 30 }))).toMatch(/no room for a TCP header/);
+      const badOffset = segment4();
+      badOffset[20 + 12] = 0x40;
+      expect(reasonOf(101, badOffset)).toBe('TCP data offset 4 is below 5');
+      const pastIp = segment4();
+      pastIp[20 + 12] = 0xf0;
+      expect(reasonOf(101, pastIp)).toBe('TCP data offset 15 runs past the IP length');
+      const longExtension = segment6({ extensions: [{ type: 60, body: Buffer.alloc(6) }] });
+      longExtension[41] = 20; // 168 bytes: beyond the 38-byte payload
+      expect(reasonOf(229, longExtension)).toMatch(/run past the payload length/);
+    });
+  });
+});
+
+describe('formatIpv6 (RFC 5952)', () => {
+  const cases: [number[], string][] = [
+    [[0, 0, 0, 0, 0, 0, 0, 0], '::'],
+    [[0, 0, 0, 0, 0, 0, 0, 1], '::1'],
+    [[0x2001, 0xdb8, 0, 0, 0, 0, 0, 1], '2001:db8::1'],
+    [[0x2001, 0xdb8, 0, 1, 1, 1, 1, 1], '2001:db8:0:1:1:1:1:1'], // a single zero group stays
+    [[0x2001, 0, 0, 1, 0, 0, 0, 1], '2001:0:0:1::1'], // the longest run
+    [[0x2001, 0xdb8, 0, 0, 1, 0, 0, 1], '2001:db8::1:0:0:1'], // the first of equal runs
+    [[0xfe80, 0, 0, 0, 0x0abc, 0xdef0, 0, 0], 'fe80::abc:def0:0:0'],
+    [[0x2001, 0xdb8, 1, 2, 3, 4, 0, 0], '2001:db8:1:2:3:4::'],
+    [[0, 0, 0, 0, 0, 0xffff, 0x7f00, 0x0001], '::ffff:127.0.0.1'],
+  ];
+  for (const [groups, text] of cases) {
+    it(text, () => expect(formatIpv6(v6(...groups))).toBe(text));
+  }
+});
