@@ -1,7 +1,7 @@
 /** The check report as text: a terminal table with a one-line verdict, and the same as Markdown for CI summaries. */
 import { formatNumber, formatPct, textTable, type Align } from '../report/format.ts';
 import type { CheckReport, CheckRow } from './compare.ts';
-import type { MetricUnit } from './metrics.ts';
+import type { MetricUnit, Tolerance } from './metrics.ts';
 
 const HEADER = ['scenario', 'metric', 'baseline', 'now', 'change', 'limit', 'verdict'];
 const ALIGN: Align[] = ['left', 'left', 'right', 'right', 'right', 'right', 'left'];
@@ -110,10 +110,14 @@ function value(n: number, unit: MetricUnit): string {
   }
 }
 
-/** The change in percent of the baseline, or in the metric's unit when the baseline is 0. */
+/**
+ * The change in percent of the baseline; for a percentage metric (a saving) in percentage points, since a
+ * relative change of a percentage reads as a different number; in the metric's unit when the baseline is 0.
+ */
 function change(row: Extract<CheckRow, { kind: 'change' }>): string {
   const sign = (n: number) => (n > 0 ? '+' : n < 0 ? '-' : '');
   if (row.change === 0) return '0';
+  if (row.unit === 'pct') return `${sign(row.change)}${formatNumber(Math.abs(row.change), 2)} pp`;
   if (row.changePct !== null) return `${sign(row.change)}${formatPct(Math.abs(row.changePct), 2)}`;
   return `${sign(row.change)}${value(Math.abs(row.change), row.unit)}`;
 }
@@ -124,12 +128,15 @@ function limit(row: Extract<CheckRow, { kind: 'change' | 'floor' }>): string {
     const bound = row.min !== null && row.max !== null ? `${value(row.min, row.unit)}..${value(row.max, row.unit)}` : row.min !== null ? `≥ ${value(row.min, row.unit)}` : `≤ ${value(row.max!, row.unit)}`;
     return `${bound}${rule}`;
   }
-  const { relativePct, absolute } = row.tolerance;
-  const parts = [
-    ...(relativePct > 0 || absolute === 0 ? [`±${formatPct(relativePct, relativePct < 1 ? 2 : 1)}`] : []),
-    ...(absolute > 0 ? [`±${value(absolute, row.unit)}`] : []),
-  ];
-  return `${parts.join(' or ')}${rule}`;
+  return `${formatTolerance(row.tolerance, row.unit)}${rule}`;
+}
+
+/** A tolerance as the table and the help show it: `±3.0%`, `±2.00 pp` (percentage points), `±1.0% or ±0.50`. */
+export function formatTolerance(tolerance: Tolerance, unit: MetricUnit): string {
+  const { relativePct, absolute } = tolerance;
+  const points = unit === 'pct' ? `±${formatNumber(absolute, 2)} pp` : `±${value(absolute, unit)}`;
+  const parts = [...(relativePct > 0 || absolute === 0 ? [`±${formatPct(relativePct, relativePct < 1 ? 2 : 1)}`] : []), ...(absolute > 0 ? [points] : [])];
+  return parts.join(' or ');
 }
 
 /** Escapes a Markdown table cell: pipes end cells, and input strings must not become HTML. */

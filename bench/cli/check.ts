@@ -4,15 +4,12 @@ import path from 'node:path';
 import { checkResults } from '../check/compare.ts';
 import { loadResults } from '../check/load.ts';
 import { METRICS, MIN_LATENCY_SAMPLES } from '../check/metrics.ts';
-import { renderCheckMarkdown, renderCheckText, verdictLine } from '../check/render.ts';
+import { formatTolerance, renderCheckMarkdown, renderCheckText, verdictLine } from '../check/render.ts';
 import { DEFAULT_THRESHOLDS, loadThresholds } from '../check/thresholds.ts';
 import { InputError, MeasurementError, UsageError } from '../errors.ts';
 import { parseCommand } from './args.ts';
 
-const metricList = METRICS.map((m) => {
-  const t = m.defaultTolerance;
-  return `  ${m.name.padEnd(28)} ±${t.relativePct}%  ${m.description}`;
-}).join('\n');
+const metricList = METRICS.map((m) => `  ${m.name.padEnd(28)} ${formatTolerance(m.defaultTolerance, m.unit).padEnd(9)} ${m.description}`).join('\n');
 
 export const checkHelp = `usage: tls-reuse-bench check RESULTS.json --baseline FILE [--thresholds FILE]
 

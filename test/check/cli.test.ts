@@ -15,6 +15,8 @@ import { sampleResults, withScenario } from './results.ts';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/tls-reuse-bench.js');
 const PERSISTENT = 'persistent/tls1.3/rsa2048/loopback/node';
+const QUICK_BASELINE = path.join(ROOT, 'fixtures/baselines/quick.json');
+const EXAMPLE_THRESHOLDS = path.join(ROOT, 'fixtures/thresholds/example.json');
 
 // Made while the file loads: the bad-input cases below name files in it.
 const dir = mkdtempSync(path.join(os.tmpdir(), 'check-cli-'));
@@ -45,7 +47,7 @@ describe('tls-reuse-bench check', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toContain('PASS: 40 metrics of 3 scenarios within limits of baseline run-a');
-    expect(stdout).toMatch(/^persistent\/tls1\.3\/rsa2048\/loopback\/node\s+downSavedPct\s+75\.00%\s+75\.00%\s+0\s+±1\.0%\s+ok$/m);
+    expect(stdout).toMatch(/^persistent\/tls1\.3\/rsa2048\/loopback\/node\s+downSavedPct\s+75\.00%\s+75\.00%\s+0\s+±2\.00 pp\s+ok$/m);
     const markdown = await readFile(path.join(dir, 'same/check.md'), 'utf8');
     expect(markdown).toMatch(/^### tls-reuse-bench check: pass\n/);
     expect(await readFile(summary, 'utf8')).toBe(`# earlier step\n${markdown}\n`);
@@ -74,6 +76,27 @@ describe('tls-reuse-bench check', () => {
     const { code, stdout } = await check([await writeJson('better/results.json', better), '--baseline', baseline]);
     expect(code).toBe(0);
     expect(stdout).toContain('(1 improved beyond their limit: refresh the baseline)');
+  });
+
+  it('passes the committed quick baseline against itself under the example thresholds (both files valid, every floor live)', async () => {
+    const results = await writeJson('quick/results.json', await readFile(QUICK_BASELINE, 'utf8'));
+    const { code, stdout, stderr } = await check([results, '--baseline', QUICK_BASELINE, '--thresholds', EXAMPLE_THRESHOLDS]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^PASS: 24 metrics of 2 scenarios and 3 floors within limits of baseline /m);
+  });
+
+  it('fails the real quick baseline with persistent connections no longer reused', async () => {
+    const real = JSON.parse(await readFile(QUICK_BASELINE, 'utf8')) as Results;
+    const persistent = real.scenarios.find((s) => s.spec.mode === 'persistent');
+    if (persistent === undefined || persistent.state !== 'completed') throw new Error('the quick baseline has no completed persistent scenario');
+    const fresh = real.scenarios.find((s) => s.spec.mode === 'fresh');
+    if (fresh === undefined || fresh.state !== 'completed') throw new Error('the quick baseline has no completed fresh scenario');
+    persistent.perEndpointMinute.connections = fresh.perEndpointMinute.connections;
+    const { code, stderr } = await check([await writeJson('unreused/results.json', real), '--baseline', QUICK_BASELINE]);
+    expect(code).toBe(1);
+    // The file's comparisons are left as they were: only the connection count moved (1.33 → 15.33 a minute).
+    expect(stderr).toBe(`error: FAIL: 1 regression against baseline ${real.runId}: ${PERSISTENT} connections +1050.00% (limit ±1.0%)`);
   });
 
   describe('exits 2 on bad input, naming the file', () => {
