@@ -59,6 +59,9 @@ export class TcpdumpCapture {
       // Without immediate mode packets still in a kernel buffer block when tcpdump stops are lost; -U writes
       // each packet to the file as it arrives; -s 0 keeps whole packets.
       '--immediate-mode', '-U', '-s', '0', '-n',
+      // A 32 MiB kernel buffer (the default is 2 MiB): on a busy machine tcpdump can fall behind a burst of
+      // handshakes, and a single kernel drop makes the scenario invalid.
+      '-B', '32768',
       '-w', options.file,
       ...(process.getuid?.() === 0 ? ['-Z', 'root'] : []),
       filter,
