@@ -108,6 +108,17 @@ export class AgentClient {
     await Promise.all(this.opened.map((connection) => connection.close('client')));
   }
 
+  /**
+   * Stops at once (Ctrl-C): requests in flight fail, every connection is destroyed, nothing waits for the
+   * request deadline. Resolves when every socket has closed.
+   */
+  async abort(reason: string): Promise<void> {
+    this.closed = true;
+    const error = new TransportError('aborted', reason);
+    for (const connection of this.opened) connection.abort(error);
+    await Promise.all(this.opened.map((connection) => connection.close('client')));
+  }
+
   /** Every connection opened so far, in order of opening. */
   connections(): ConnectionRecord[] {
     return this.opened.map((c) => ({

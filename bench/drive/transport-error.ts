@@ -1,7 +1,7 @@
 import { BenchError } from '../errors.ts';
 
 /** Where in a request's life a transport failure happened. */
-export type TransportPhase = 'connect' | 'handshake' | 'write' | 'read' | 'deadline' | 'protocol';
+export type TransportPhase = 'connect' | 'handshake' | 'write' | 'read' | 'deadline' | 'protocol' | 'aborted';
 
 /**
  * One request attempt failed on the wire: refused connection, handshake or certificate failure, a reset or

@@ -206,8 +206,10 @@ export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Pro
   } catch (error) {
     return { id: spec.id, state: 'failed', spec, warnings, error: error instanceof Error ? error.message : String(error) };
   } finally {
-    // Whatever happened, nothing this scenario started may outlive it.
-    await client?.close().catch(() => undefined);
+    // Whatever happened, nothing this scenario started may outlive it. An interrupted scenario does not
+    // wait for requests in flight (up to the agent's 16 s deadline).
+    if (ctx.signal.aborted) await client?.abort(String(ctx.signal.reason ?? 'aborted'));
+    else await client?.close();
     await capture?.stop().catch(() => undefined);
     await server?.close();
     if (keyLog !== undefined && !keyLog.closed) keyLog.end();
