@@ -163,55 +163,48 @@ export function checkResults(current: Results, baseline: Results, thresholds: Th
   const liveFloors = new Set<ThresholdRule>();
   let ignored = 0;
 
+  const floorRules = thresholds.rules.filter((r) => r.min !== undefined || r.max !== undefined);
   for (const scenario of current.scenarios) {
     const base = paired.get(scenario.id);
-    for (const rule of thresholds.rules) {
-      // A floor on a scenario that failed cannot be evaluated, but it is not dead: the state row fails the check.
-      if (scenario.state !== 'completed' && (rule.min !== undefined || rule.max !== undefined) && globMatches(rule.scenario, scenario.id)) {
-        liveFloors.add(rule);
-      }
-    }
     if (scenario.state !== 'completed') {
       rows.push(stateRow(scenario, base));
+      // A floor on a scenario that did not complete cannot be evaluated, but it is not dead: the state row fails the check.
+      for (const rule of floorRules) if (globMatches(rule.scenario, scenario.id)) liveFloors.add(rule);
       continue;
     }
     const now = scenarioMetrics(current, scenario);
     const before = base === undefined ? null : scenarioMetrics(baseline, base);
     const notInBaseline: string[] = [];
     for (const def of METRICS) {
-      const n = now.values.get(def.name);
-      const b = before?.values.get(def.name);
-      if (before !== null) {
-        if (b === undefined || b === null) {
-          if (n !== undefined && n !== null) notInBaseline.push(def.name);
-        } else {
-          const resolved = resolveTolerance(thresholds, scenario.id, def.name, def.defaultTolerance);
-          compared.push({ scenario: scenario.id, metric: def.name });
-          if (resolved.ignored) ignored++;
-          else if (n === undefined || n === null) {
-            if (!partnerFailed(now)) rows.push(missingRow(scenario.id, def.name, def.unit, b, now));
-          } else {
-            rows.push(changeRow(scenario.id, def.name, def.unit, def.worse, b, n, resolved.tolerance, resolved.source));
-          }
-        }
+      // Absent (does not apply) and null (not measurable) read the same from here on.
+      const n = now.values.get(def.name) ?? null;
+      const b = before?.values.get(def.name) ?? null;
+      if (before !== null && b === null && n !== null) notInBaseline.push(def.name);
+      if (before !== null && b !== null) {
+        compared.push({ scenario: scenario.id, metric: def.name });
+        const resolved = resolveTolerance(thresholds, scenario.id, def.name, def.defaultTolerance);
+        if (resolved.ignored) ignored++;
+        else if (n !== null) rows.push(changeRow(scenario.id, def.name, def.unit, def.worse, b, n, resolved.tolerance, resolved.source));
+        else if (!partnerFailed(now)) rows.push(missingRow(scenario.id, def.name, def.unit, b, now));
       }
-      if (n === undefined || n === null) continue;
+      if (n === null) continue;
       for (const rule of floorsFor(thresholds, scenario.id, def.name)) {
         liveFloors.add(rule);
-        rows.push(floorRow(scenario.id, def.name, def.unit, b ?? null, n, rule));
+        rows.push(floorRow(scenario.id, def.name, def.unit, b, n, rule));
       }
     }
     if (base === undefined) notes.push(`${scenario.id}: not in the baseline, not compared (refresh the baseline to gate it)`);
     else if (notInBaseline.length > 0) notes.push(`${scenario.id}: not in the baseline, not compared: ${notInBaseline.join(', ')}`);
   }
 
-  for (const rule of thresholds.rules) {
-    const isFloor = rule.min !== undefined || rule.max !== undefined;
-    if (isFloor && !liveFloors.has(rule)) {
+  for (const rule of floorRules) {
+    if (!liveFloors.has(rule)) {
       throw new InputError(
         `--thresholds ${thresholds.file ?? ''} ${rule.source}: the floor on scenario "${rule.scenario}" metric "${rule.metric}" matches no value of this run, so it could never fail (scenarios: ${current.scenarios.map((s) => s.id).join(', ')})`,
       );
     }
+  }
+  for (const rule of thresholds.rules) {
     const setsTolerance = rule.ignore === true || rule.relativePct !== undefined || rule.absolute !== undefined;
     if (setsTolerance && !compared.some((c) => globMatches(rule.scenario, c.scenario) && globMatches(rule.metric, c.metric))) {
       notes.push(`thresholds ${rule.source} (scenario "${rule.scenario}", metric "${rule.metric}") matched no compared metric`);
@@ -299,7 +292,16 @@ function pairScenarios(current: Results, baseline: Results, baselineScenarios: C
   return paired;
 }
 
-function changeRow(scenario: string, metric: string, unit: MetricUnit, worse: 'higher' | 'lower', baseline: number, current: number, tolerance: Tolerance, source: string): ChangeRow {
+function changeRow(
+  scenario: string,
+  metric: string,
+  unit: MetricUnit,
+  worse: 'higher' | 'lower',
+  baseline: number,
+  current: number,
+  tolerance: Tolerance,
+  source: string,
+): ChangeRow {
   const change = current - baseline;
   const allowed = Math.max(tolerance.absolute, (tolerance.relativePct / 100) * Math.abs(baseline));
   const worsening = worse === 'higher' ? change : -change;
@@ -322,7 +324,14 @@ function changeRow(scenario: string, metric: string, unit: MetricUnit, worse: 'h
   };
 }
 
-function floorRow(scenario: string, metric: string, unit: MetricUnit, baseline: number | null, current: number, rule: ThresholdRule): FloorRow {
+function floorRow(
+  scenario: string,
+  metric: string,
+  unit: MetricUnit,
+  baseline: number | null,
+  current: number,
+  rule: ThresholdRule,
+): FloorRow {
   const below = rule.min !== undefined && current < rule.min;
   const above = rule.max !== undefined && current > rule.max;
   return {
@@ -352,7 +361,8 @@ function stateRow(scenario: Exclude<ScenarioResult, { state: 'completed' }>, bas
 }
 
 function missingRow(scenario: string, metric: string, unit: MetricUnit, baseline: number, now: ScenarioMetrics): MissingRow {
-  const reason = now.partner === null ? 'this run has no fresh scenario to compare it with' : 'the baseline has it, this run could not measure it';
+  const reason =
+    now.partner === null ? 'this run has no fresh scenario to compare it with' : 'the baseline has it, this run could not measure it';
   return { kind: 'missing', scenario, metric, unit, baseline, reason, verdict: 'regressed' };
 }
 
@@ -371,5 +381,8 @@ function environmentNotes(current: Results, baseline: Results): string[] {
   const changed = fields
     .filter(([, k]) => current.environment[k] !== baseline.environment[k])
     .map(([label, k]) => `${label} ${baseline.environment[k]} → ${current.environment[k]}`);
-  return changed.length === 0 ? [] : [`environment differs from the baseline (${changed.join(', ')}): handshake and wire bytes can change with the TLS library and the kernel`];
+  if (changed.length === 0) return [];
+  return [
+    `environment differs from the baseline (${changed.join(', ')}): handshake and wire bytes can change with the TLS library and the kernel`,
+  ];
 }

@@ -116,7 +116,8 @@ const TLS_VERSIONS = members<TlsVersion>({ 'tls1.2': true, 'tls1.3': true });
 const CERT_KINDS = members<CertKind>({ rsa2048: true, 'ecdsa-p256': true, custom: true });
 const NETWORKS = members<NetworkProfile>({ loopback: true });
 const SERVERS = members<ServerKind>({ node: true, nginx: true });
-const API_CALLS = members<ApiCall>({ enroll: true, config: true, log: true, distributed_read: true, distributed_write: true });
+/** Every API call of the agent, in the order the workload introduces them. */
+export const API_CALLS = members<ApiCall>({ enroll: true, config: true, log: true, distributed_read: true, distributed_write: true });
 
 const tlsCounters = object<TlsCounters>({
   records: nonNegative,
@@ -191,7 +192,10 @@ const perEndpointMinute = object<PerEndpointMinute>({
   timeWait: nonNegative,
 });
 
-const reconciliationSide = object<CaptureHealth['reconciliation']['up']>({ socketBytes: nonNegative, pcapStreamBytes: nullable(nonNegative) });
+const reconciliationSide = object<CaptureHealth['reconciliation']['up']>({
+  socketBytes: nonNegative,
+  pcapStreamBytes: nullable(nonNegative),
+});
 
 const captureHealth = object<CaptureHealth>({
   packets: nonNegative,
@@ -207,10 +211,19 @@ const measurement: Shape<ScenarioMeasurement> = {
   perEndpointMinute,
   capture: captureHealth,
   requests: object<ScenarioMeasurement['requests']>({ scheduled: nonNegative, ok: nonNegative, failed: nonNegative, retried: nonNegative }),
-  connections: object<ScenarioMeasurement['connections']>({ opened: nonNegative, captured: nullable(nonNegative), sessionResumed: nonNegative }),
+  connections: object<ScenarioMeasurement['connections']>({
+    opened: nonNegative,
+    captured: nullable(nonNegative),
+    sessionResumed: nonNegative,
+  }),
   timeWait: object<ScenarioMeasurement['timeWait']>({ client: nonNegative, server: nonNegative }),
   latency: partialRecord(API_CALLS, apiLatency),
-  server: object<ScenarioMeasurement['server']>({ cpuUserMs: nonNegative, cpuSystemMs: nonNegative, cpuMsPerRequest: nonNegative, requests: nonNegative }),
+  server: object<ScenarioMeasurement['server']>({
+    cpuUserMs: nonNegative,
+    cpuSystemMs: nonNegative,
+    cpuMsPerRequest: nonNegative,
+    requests: nonNegative,
+  }),
   timeline: nullable(object<NonNullable<ScenarioMeasurement['timeline']>>({ bucketMs: nonNegative, buckets: arrayOf(timelineBucket) })),
   files: object<ScenarioMeasurement['files']>({ pcap: nullable(string), keylog: string }),
   realDurationMs: nonNegative,

@@ -15,7 +15,8 @@
  *   machine's speed cancels out; what is left is the effect of reuse, with a loose tolerance (the gate's
  *   precise signals of broken reuse are the connection and handshake counts).
  */
-import type { ApiCall, Comparison, Results, ScenarioResult } from '../model.ts';
+import type { Comparison, Results, ScenarioResult } from '../model.ts';
+import { API_CALLS } from './load.ts';
 
 /** How a metric's values are written. */
 export type MetricUnit = 'bytes' | 'count' | 'pct' | 'ratio';
@@ -61,9 +62,6 @@ const LATENCY: Tolerance = { relativePct: 150, absolute: 0 };
 /** Server CPU per request: observed +30% between two runs. */
 const CPU: Tolerance = { relativePct: 60, absolute: 0 };
 
-/** The API calls of an agent, in the order tables list them. */
-export const API_CALLS: readonly ApiCall[] = ['enroll', 'config', 'log', 'distributed_read', 'distributed_write'];
-
 /**
  * Fewest latency samples, in each of the two modes, for a p50 ratio to be compared: a median of a handful
  * of requests (an agent enrolls once, asks for its config once a minute) is one request's luck. The same
@@ -74,49 +72,36 @@ export const MIN_LATENCY_SAMPLES = 20;
 /** The prefix of the per-API latency ratio metrics: `p50LatencyRatio.config`. */
 export const LATENCY_RATIO = 'p50LatencyRatio';
 
+function define(
+  name: string,
+  unit: MetricUnit,
+  worse: 'higher' | 'lower',
+  defaultTolerance: Tolerance,
+  description: string,
+): MetricDefinition {
+  return { name, unit, worse, defaultTolerance, description };
+}
+
 /** Every metric, in the order the check table lists them. */
 export const METRICS: readonly MetricDefinition[] = [
-  { name: 'upWireBytes', unit: 'bytes', worse: 'higher', defaultTolerance: WIRE, description: 'client → server bytes on the wire per endpoint-minute' },
-  { name: 'downWireBytes', unit: 'bytes', worse: 'higher', defaultTolerance: WIRE, description: 'server → client bytes on the wire per endpoint-minute' },
-  { name: 'upTcpPayloadBytes', unit: 'bytes', worse: 'higher', defaultTolerance: DETERMINISTIC, description: 'client → server TCP payload per endpoint-minute' },
-  { name: 'downTcpPayloadBytes', unit: 'bytes', worse: 'higher', defaultTolerance: DETERMINISTIC, description: 'server → client TCP payload per endpoint-minute' },
-  { name: 'upHandshakeBytes', unit: 'bytes', worse: 'higher', defaultTolerance: DETERMINISTIC, description: 'client → server TLS handshake bytes per endpoint-minute' },
-  { name: 'downHandshakeBytes', unit: 'bytes', worse: 'higher', defaultTolerance: DETERMINISTIC, description: 'server → client TLS handshake bytes per endpoint-minute' },
-  { name: 'connections', unit: 'count', worse: 'higher', defaultTolerance: DETERMINISTIC, description: 'TCP connections opened per endpoint-minute' },
-  { name: 'fullHandshakes', unit: 'count', worse: 'higher', defaultTolerance: DETERMINISTIC, description: 'full TLS handshakes per endpoint-minute' },
-  {
-    name: 'resumedHandshakes',
-    unit: 'count',
-    // Fewer resumptions for the same connections means resumption broke; more connections are caught by
-    // `connections` and more handshakes overall by `fullHandshakes`.
-    worse: 'lower',
-    defaultTolerance: DETERMINISTIC,
-    description: 'resumed TLS handshakes per endpoint-minute (fewer is worse)',
-  },
-  { name: 'timeWait', unit: 'count', worse: 'higher', defaultTolerance: DETERMINISTIC, description: 'sockets through TIME_WAIT per endpoint-minute' },
-  { name: 'upSavedPct', unit: 'pct', worse: 'lower', defaultTolerance: SAVINGS, description: 'upstream bytes saved against fresh, % (lower is worse)' },
-  { name: 'downSavedPct', unit: 'pct', worse: 'lower', defaultTolerance: SAVINGS, description: 'downstream bytes saved against fresh, % (lower is worse)' },
-  { name: 'connectionsSavedPct', unit: 'pct', worse: 'lower', defaultTolerance: DETERMINISTIC, description: 'connections saved against fresh, % (lower is worse)' },
-  ...API_CALLS.map(
-    (api): MetricDefinition => ({
-      name: `${LATENCY_RATIO}.${api}`,
-      unit: 'ratio',
-      worse: 'higher',
-      defaultTolerance: LATENCY,
-      description: `p50 latency of ${api} divided by fresh's in the same run`,
-    }),
-  ),
-  { name: 'cpuMsPerRequestRatio', unit: 'ratio', worse: 'higher', defaultTolerance: CPU, description: "server CPU ms per request divided by fresh's in the same run" },
+  define('upWireBytes', 'bytes', 'higher', WIRE, 'client → server bytes on the wire per endpoint-minute'),
+  define('downWireBytes', 'bytes', 'higher', WIRE, 'server → client bytes on the wire per endpoint-minute'),
+  define('upTcpPayloadBytes', 'bytes', 'higher', DETERMINISTIC, 'client → server TCP payload per endpoint-minute'),
+  define('downTcpPayloadBytes', 'bytes', 'higher', DETERMINISTIC, 'server → client TCP payload per endpoint-minute'),
+  define('upHandshakeBytes', 'bytes', 'higher', DETERMINISTIC, 'client → server TLS handshake bytes per endpoint-minute'),
+  define('downHandshakeBytes', 'bytes', 'higher', DETERMINISTIC, 'server → client TLS handshake bytes per endpoint-minute'),
+  define('connections', 'count', 'higher', DETERMINISTIC, 'TCP connections opened per endpoint-minute'),
+  define('fullHandshakes', 'count', 'higher', DETERMINISTIC, 'full TLS handshakes per endpoint-minute'),
+  // Fewer resumptions for the same connections means resumption broke; more connections are caught by
+  // `connections` and more handshakes overall by `fullHandshakes`.
+  define('resumedHandshakes', 'count', 'lower', DETERMINISTIC, 'resumed TLS handshakes per endpoint-minute (fewer is worse)'),
+  define('timeWait', 'count', 'higher', DETERMINISTIC, 'sockets through TIME_WAIT per endpoint-minute'),
+  define('upSavedPct', 'pct', 'lower', SAVINGS, 'upstream bytes saved against fresh, % (lower is worse)'),
+  define('downSavedPct', 'pct', 'lower', SAVINGS, 'downstream bytes saved against fresh, % (lower is worse)'),
+  define('connectionsSavedPct', 'pct', 'lower', DETERMINISTIC, 'connections saved against fresh, % (lower is worse)'),
+  ...API_CALLS.map((api) => define(`${LATENCY_RATIO}.${api}`, 'ratio', 'higher', LATENCY, `p50 latency of ${api} / fresh's, same run`)),
+  define('cpuMsPerRequestRatio', 'ratio', 'higher', CPU, "server CPU ms per request / fresh's, same run"),
 ];
-
-const BY_NAME = new Map(METRICS.map((m) => [m.name, m]));
-
-/** The definition of a metric name; throws on a name that is not in METRICS (a defect, not bad input). */
-export function metric(name: string): MetricDefinition {
-  const found = BY_NAME.get(name);
-  if (found === undefined) throw new Error(`unknown metric ${name}`);
-  return found;
-}
 
 /** A scenario that has measurements. */
 export type MeasuredScenario = Extract<ScenarioResult, { state: 'completed' | 'invalid' }>;

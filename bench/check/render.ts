@@ -93,7 +93,11 @@ function cells(row: CheckRow): string[] {
 
 /** Why the rows without numbers failed (the table has no room for an error message). */
 function reasons(rows: CheckRow[]): string[] {
-  return rows.flatMap((r) => (r.kind === 'state' || r.kind === 'missing' ? [`${r.scenario} ${r.kind === 'state' ? r.current : `${r.metric} missing`}: ${r.reason}`] : []));
+  return rows.flatMap((r) => {
+    if (r.kind === 'state') return [`${r.scenario} ${r.current}: ${r.reason}`];
+    if (r.kind === 'missing') return [`${r.scenario} ${r.metric} missing: ${r.reason}`];
+    return [];
+  });
 }
 
 /** A metric value with enough digits that a 1% change is visible. */
@@ -125,8 +129,9 @@ function change(row: Extract<CheckRow, { kind: 'change' }>): string {
 function limit(row: Extract<CheckRow, { kind: 'change' | 'floor' }>): string {
   const rule = row.source === 'default' ? '' : ` (${row.source})`;
   if (row.kind === 'floor') {
-    const bound = row.min !== null && row.max !== null ? `${value(row.min, row.unit)}..${value(row.max, row.unit)}` : row.min !== null ? `≥ ${value(row.min, row.unit)}` : `≤ ${value(row.max!, row.unit)}`;
-    return `${bound}${rule}`;
+    if (row.min !== null && row.max !== null) return `${value(row.min, row.unit)}..${value(row.max, row.unit)}${rule}`;
+    if (row.min !== null) return `≥ ${value(row.min, row.unit)}${rule}`;
+    return `≤ ${value(row.max!, row.unit)}${rule}`;
   }
   return `${formatTolerance(row.tolerance, row.unit)}${rule}`;
 }
@@ -135,8 +140,9 @@ function limit(row: Extract<CheckRow, { kind: 'change' | 'floor' }>): string {
 export function formatTolerance(tolerance: Tolerance, unit: MetricUnit): string {
   const { relativePct, absolute } = tolerance;
   const points = unit === 'pct' ? `±${formatNumber(absolute, 2)} pp` : `±${value(absolute, unit)}`;
-  const parts = [...(relativePct > 0 || absolute === 0 ? [`±${formatPct(relativePct, relativePct < 1 ? 2 : 1)}`] : []), ...(absolute > 0 ? [points] : [])];
-  return parts.join(' or ');
+  const relative = `±${formatPct(relativePct, relativePct < 1 ? 2 : 1)}`;
+  if (absolute === 0) return relative;
+  return relativePct > 0 ? `${relative} or ${points}` : points;
 }
 
 /** Escapes a Markdown table cell: pipes end cells, and input strings must not become HTML. */

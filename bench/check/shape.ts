@@ -35,7 +35,7 @@ export class ShapeError extends Error {
 }
 
 /** How a JSON value reads in an error message. */
-export function describe(value: unknown): string {
+function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   switch (typeof value) {

@@ -9,7 +9,10 @@ import { DEFAULT_THRESHOLDS, loadThresholds } from '../check/thresholds.ts';
 import { InputError, MeasurementError, UsageError } from '../errors.ts';
 import { parseCommand } from './args.ts';
 
-const metricList = METRICS.map((m) => `  ${m.name.padEnd(28)} ${formatTolerance(m.defaultTolerance, m.unit).padEnd(9)} ${m.description}`).join('\n');
+const metricList = METRICS.map((m) => {
+  const limit = formatTolerance(m.defaultTolerance, m.unit);
+  return `  ${m.name.padEnd(34)} ${limit.padEnd(9)} ${m.description}`;
+}).join('\n');
 
 export const checkHelp = `usage: tls-reuse-bench check RESULTS.json --baseline FILE [--thresholds FILE]
 
@@ -19,7 +22,7 @@ metric and writes it as Markdown to check.md beside RESULTS.json (and appends it
 when that is set).
 
   --baseline FILE     results.json of the run to compare with (e.g. fixtures/baselines/quick.json)
-  --thresholds FILE   per-metric, per-scenario tolerances and floors (fixtures/thresholds/example.json)
+  --thresholds FILE   per-metric, per-scenario tolerances and floors (docs/ci.md; fixtures/thresholds/example.json)
 
 Byte and count metrics are deterministic for a workload, seed, chain and TLS library: they are compared
 directly. Latency and server CPU are compared as ratios to fresh inside each run (p50 latency ratios only
