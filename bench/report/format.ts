@@ -40,3 +40,16 @@ export function textTable(header: string[], rows: string[][], align: Align[] = [
       .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/**
+ * Text from input made inert in Markdown: a backslash before the punctuation that could open code, emphasis,
+ * a link, an HTML tag or a new table cell (CommonMark allows a backslash before any ASCII punctuation).
+ */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_[\]<>|]/g, '\\$&');
+}
+
+/** Text from input made inert in HTML element content and quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}

@@ -3,7 +3,7 @@
  * connections and TIME_WAIT sockets. One description, rendered as a terminal table, Markdown and HTML.
  */
 import type { Comparison, Results, ScenarioResult } from '../model.ts';
-import { formatBytes, formatNumber, formatPct, textTable, type Align } from './format.ts';
+import { escapeMarkdown, formatBytes, formatNumber, formatPct, textTable, type Align } from './format.ts';
 
 /** One row of the headline table, as numbers (null where a run without capture cannot say). */
 export interface HeadlineRow {
@@ -55,10 +55,15 @@ export function headlineRows(results: Results): HeadlineRow[] {
   });
 }
 
-const HEADER = ['scenario', 'up / min', 'down / min', 'up saved', 'down saved', 'handshake / min', 'conns / min', 'TIME_WAIT / min', 'state'];
-const ALIGN: Align[] = ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'];
+/** Column headers of the headline table (every rendering: terminal, Markdown, HTML). */
+export const HEADLINE_HEADER = ['scenario', 'up / min', 'down / min', 'up saved', 'down saved', 'handshake / min', 'conns / min', 'TIME_WAIT / min', 'state'];
+/** Alignment of each headline column. */
+export const HEADLINE_ALIGN: Align[] = ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'];
+const HEADER = HEADLINE_HEADER;
+const ALIGN = HEADLINE_ALIGN;
 
-function cells(row: HeadlineRow): string[] {
+/** A headline row as the table's text cells. */
+export function headlineCells(row: HeadlineRow): string[] {
   const bytes = (n: number | null) => (n === null ? '-' : formatBytes(n));
   const pct = (n: number | null) => (n === null ? '' : formatPct(n));
   const num = (n: number | null) => (n === null ? '-' : formatNumber(n, 1));
@@ -75,8 +80,8 @@ function cells(row: HeadlineRow): string[] {
   ];
 }
 
-/** What the byte columns count: wire bytes, or TCP payload for a run without capture. */
-function basisNote(results: Results): string {
+/** What the headline's byte columns count: wire bytes, or TCP payload for a run without capture. */
+export function basisNote(results: Results): string {
   return results.options.capture
     ? 'bytes on the wire (link, IP, TCP headers included) per endpoint per virtual minute'
     : 'TCP payload bytes per endpoint per virtual minute (no capture: headers and control packets not seen)';
@@ -85,7 +90,7 @@ function basisNote(results: Results): string {
 /** The headline as a plain-text table for the terminal, with the field report's figures under it. */
 export function headlineText(results: Results): string {
   const rows = headlineRows(results);
-  const lines = [textTable(HEADER, rows.map(cells), ALIGN), '', basisNote(results)];
+  const lines = [textTable(HEADER, rows.map(headlineCells), ALIGN), '', basisNote(results)];
   lines.push(
     `field report (osquery agents, nginx, TLS): reuse saved ${FIELD_REPORT.upSavedPct}% up, ${FIELD_REPORT.downSavedPct}% down; fresh churned ${FIELD_REPORT.timeWaitPerMinute} sockets per agent-minute`,
   );
@@ -96,9 +101,8 @@ export function headlineText(results: Results): string {
 /** The headline as a Markdown table. */
 export function headlineMarkdown(results: Results): string {
   const rows = headlineRows(results);
-  const escape = (s: string) => s.replace(/\|/g, '\\|');
   const head = `| ${HEADER.join(' | ')} |`;
   const rule = `| ${ALIGN.map((a) => (a === 'right' ? '---:' : '---')).join(' | ')} |`;
-  const body = rows.map((r) => `| ${cells(r).map(escape).join(' | ')} |`);
+  const body = rows.map((r) => `| ${headlineCells(r).map(escapeMarkdown).join(' | ')} |`);
   return [head, rule, ...body, '', `_${basisNote(results)}_`].join('\n');
 }

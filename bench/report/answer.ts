@@ -1,0 +1,90 @@
+/**
+ * The answer at the top of every report: one sentence per direction, from the primary configuration's
+ * persistent-vs-fresh comparison (resumed-vs-fresh when persistent was not run or failed).
+ */
+import type { Comparison, Direction, Mode, Results } from '../model.ts';
+import { formatBytes, formatPct } from './format.ts';
+import { groupScenarios, type MeasuredScenario, type ScenarioGroup } from './groups.ts';
+
+/** The answer, as numbers and as the sentences every report prints. */
+export interface HeadlineAnswer {
+  comparison: Comparison;
+  baseline: MeasuredScenario;
+  candidate: MeasuredScenario;
+  /** The configuration the comparison comes from. */
+  group: ScenarioGroup;
+  /** E.g. `Reusing connections saved 71% of downstream bytes: 41.2 kB → 11.9 kB per endpoint-minute`. */
+  down: string;
+  up: string;
+  /** Which comparison and what the bytes count, e.g. `TLS 1.3, RSA-2048 chain, …: persistent vs fresh, …`. */
+  context: string;
+}
+
+/** What a mode does differently from `fresh`, as the subject of a sentence. */
+export function changeSubject(mode: Mode): string {
+  return mode === 'resumed' ? 'Resuming TLS sessions' : 'Reusing connections';
+}
+
+/** `saved 71% of downstream bytes`, or `cost 5% more upstream bytes` when the candidate sent more. */
+export function savedPhrase(pct: number, what: string): string {
+  const rounded = Math.round(pct);
+  if (rounded >= 0) return `saved ${formatPct(rounded, 0)} of ${what}`;
+  return `cost ${formatPct(-rounded, 0)} more ${what}`;
+}
+
+/** Per endpoint-minute bytes of a direction on the comparison's basis. */
+export function basisBytes(s: MeasuredScenario, direction: Direction, basis: Comparison['basis']): number {
+  const p = s.perEndpointMinute;
+  if (basis === 'wire') {
+    const wire = direction === 'up' ? p.upWireBytes : p.downWireBytes;
+    if (wire !== null) return wire;
+  }
+  return direction === 'up' ? p.upTcpPayloadBytes : p.downTcpPayloadBytes;
+}
+
+/** The comparison of `mode` against fresh in a group, with both scenarios. */
+export function groupComparison(
+  results: Results,
+  group: ScenarioGroup,
+  mode: Mode,
+): { comparison: Comparison; baseline: MeasuredScenario; candidate: MeasuredScenario } | undefined {
+  const candidate = group.measured.find((s) => s.spec.mode === mode);
+  if (candidate === undefined) return undefined;
+  const comparison = results.comparisons.find((c) => c.candidate === candidate.id);
+  const baseline = group.measured.find((s) => s.id === comparison?.baseline);
+  if (comparison === undefined || baseline === undefined) return undefined;
+  return { comparison, baseline, candidate };
+}
+
+/** The answer, or null when the run has no comparison (no fresh scenario, or every candidate failed). */
+export function headlineAnswer(results: Results): HeadlineAnswer | null {
+  const group = groupScenarios(results).find((g) => g.primary);
+  if (group === undefined) return null;
+  const found = groupComparison(results, group, 'persistent') ?? groupComparison(results, group, 'resumed');
+  if (found === undefined) return null;
+  const { comparison, baseline, candidate } = found;
+  const bytesWord = comparison.basis === 'wire' ? 'bytes' : 'TCP payload bytes';
+  const sentence = (direction: Direction) => {
+    const pct = direction === 'up' ? comparison.upSavedPct : comparison.downSavedPct;
+    const what = `${direction === 'up' ? 'upstream' : 'downstream'} ${bytesWord}`;
+    const before = formatBytes(basisBytes(baseline, direction, comparison.basis));
+    const after = formatBytes(basisBytes(candidate, direction, comparison.basis));
+    return `${changeSubject(candidate.spec.mode)} ${savedPhrase(pct, what)}: ${before} → ${after} per endpoint-minute`;
+  };
+  const basis =
+    comparison.basis === 'wire'
+      ? 'bytes on the wire (link, IP and TCP headers included)'
+      : 'TCP payload bytes from socket counters (run without capture)';
+  const invalid = [baseline, candidate].filter((s) => s.state === 'invalid').map((s) => s.id);
+  return {
+    comparison,
+    baseline,
+    candidate,
+    group,
+    down: sentence('down'),
+    up: sentence('up'),
+    context:
+      `${group.fullLabel}: ${candidate.spec.mode} vs fresh, ${basis} per endpoint per virtual minute` +
+      (invalid.length > 0 ? `; measured in invalid scenarios (${invalid.join(', ')}), see below` : ''),
+  };
+}

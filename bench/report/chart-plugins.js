@@ -1,0 +1,176 @@
+/**
+ * The Chart.js code that runs unchanged in node (chartjs-node-canvas, for the PNGs) and in the browser
+ * (inlined verbatim into report.html as a module script). It is plain JavaScript, typed by
+ * chart-plugins.d.ts, because it is the one piece of the report that must exist as source text for the page:
+ * chart configurations stay plain JSON data and name these plugins' options (`options.plugins.valueLabels`,
+ * `options.plugins.whiskers`) instead of carrying functions.
+ *
+ * Nothing here may contain a closing script tag: html.ts inlines this file and refuses one.
+ */
+
+/** Line height of value labels, as a multiple of their font size. */
+const LINE_HEIGHT = 1.2;
+/** Gap in pixels between a bar's end and its label. */
+const LABEL_GAP = 4;
+
+/** Reads a bar element's final geometry (not an animation frame). */
+function barGeometry(element) {
+  return element.getProps(['x', 'y', 'base', 'horizontal', 'width', 'height'], true);
+}
+
+/**
+ * Pales single bars under a translucent white veil: `bars[datasetIndex][dataIndex]` true marks an invalid
+ * measurement. Colouring those bars lighter instead would also change the legend, which takes its swatch
+ * from the first bar of a dataset.
+ */
+export const fadedBars = {
+  id: 'fadedBars',
+  defaults: { display: false, bars: [], veil: 'rgba(255, 255, 255, 0.6)' },
+  descriptors: { _scriptable: false, _indexable: false },
+  afterDatasetsDraw(chart, _args, options) {
+    if (!options.display) return;
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.fillStyle = options.veil;
+    chart.data.datasets.forEach((_dataset, datasetIndex) => {
+      const marks = options.bars[datasetIndex];
+      if (!marks || !chart.isDatasetVisible(datasetIndex)) return;
+      chart.getDatasetMeta(datasetIndex).data.forEach((element, index) => {
+        if (marks[index] !== true) return;
+        const bar = barGeometry(element);
+        if (bar.horizontal) {
+          ctx.fillRect(Math.min(bar.x, bar.base), bar.y - bar.height / 2, Math.abs(bar.x - bar.base), bar.height);
+        } else {
+          ctx.fillRect(bar.x - bar.width / 2, Math.min(bar.y, bar.base), bar.width, Math.abs(bar.base - bar.y));
+        }
+      });
+    });
+    ctx.restore();
+  },
+};
+
+/**
+ * Prints text lines at the end of bars: `labels[datasetIndex][dataIndex]` is an array of lines or null.
+ * A label wider than its bar is first drawn smaller (down to `minFontSize`), then turned upright along the
+ * bar, so neighbouring labels never overlap.
+ */
+export const valueLabels = {
+  id: 'valueLabels',
+  defaults: { display: false, labels: [], color: '#222222', fontSize: 12, minFontSize: 9 },
+  descriptors: { _scriptable: false, _indexable: false },
+  afterDatasetsDraw(chart, _args, options) {
+    if (!options.display) return;
+    const ctx = chart.ctx;
+    const family = chart.options.font?.family ?? "'Helvetica Neue', 'Helvetica', 'Arial', sans-serif";
+    ctx.save();
+    ctx.fillStyle = options.color;
+    chart.data.datasets.forEach((_dataset, datasetIndex) => {
+      const rows = options.labels[datasetIndex];
+      if (!rows || !chart.isDatasetVisible(datasetIndex)) return;
+      chart.getDatasetMeta(datasetIndex).data.forEach((element, index) => {
+        const lines = rows[index];
+        if (!lines || lines.length === 0) return;
+        drawLabel(ctx, barGeometry(element), lines, options, family);
+      });
+    });
+    ctx.restore();
+  },
+};
+
+function drawLabel(ctx, bar, lines, options, family) {
+  const widest = (size) => {
+    ctx.font = `bold ${size}px ${family}`;
+    return Math.max(...lines.map((line) => ctx.measureText(line).width));
+  };
+  if (bar.horizontal) {
+    const text = lines.join('  ');
+    ctx.font = `bold ${options.fontSize}px ${family}`;
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'middle';
+    ctx.fillText(text, bar.x + LABEL_GAP, bar.y);
+    return;
+  }
+  let size = options.fontSize;
+  while (size > options.minFontSize && widest(size) > bar.width + LABEL_GAP) size--;
+  if (widest(size) <= bar.width + LABEL_GAP) {
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'bottom';
+    lines.forEach((line, i) => {
+      ctx.fillText(line, bar.x, bar.y - LABEL_GAP - (lines.length - 1 - i) * size * LINE_HEIGHT);
+    });
+    return;
+  }
+  ctx.save();
+  ctx.translate(bar.x, bar.y - LABEL_GAP);
+  ctx.rotate(-Math.PI / 2);
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'middle';
+  ctx.fillText(lines.join(' '), 0, 0);
+  ctx.restore();
+}
+
+/**
+ * Whiskers on bars that show a median: a line from the bar's top to p99, a short cap at p90 and a long cap
+ * at p99. `p90[datasetIndex][dataIndex]` and `p99[...]` are values on the bar's own axis, or null.
+ */
+export const whiskers = {
+  id: 'whiskers',
+  defaults: { display: false, p90: [], p99: [], color: '#222222' },
+  descriptors: { _scriptable: false, _indexable: false },
+  afterDatasetsDraw(chart, _args, options) {
+    if (!options.display) return;
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.strokeStyle = options.color;
+    ctx.lineWidth = 1.5;
+    chart.data.datasets.forEach((_dataset, datasetIndex) => {
+      if (!chart.isDatasetVisible(datasetIndex)) return;
+      const meta = chart.getDatasetMeta(datasetIndex);
+      const scale = chart.scales[meta.yAxisID];
+      meta.data.forEach((element, index) => {
+        const p90 = options.p90[datasetIndex]?.[index];
+        const p99 = options.p99[datasetIndex]?.[index];
+        if (p90 === null || p90 === undefined || p99 === null || p99 === undefined) return;
+        const bar = barGeometry(element);
+        const y90 = scale.getPixelForValue(p90);
+        const y99 = scale.getPixelForValue(p99);
+        ctx.beginPath();
+        ctx.moveTo(bar.x, bar.y);
+        ctx.lineTo(bar.x, y99);
+        ctx.moveTo(bar.x - bar.width * 0.15, y90);
+        ctx.lineTo(bar.x + bar.width * 0.15, y90);
+        ctx.moveTo(bar.x - bar.width * 0.3, y99);
+        ctx.lineTo(bar.x + bar.width * 0.3, y99);
+        ctx.stroke();
+      });
+    });
+    ctx.restore();
+  },
+};
+
+/** Every plugin the report's chart configurations may name. */
+export const reportPlugins = [fadedBars, valueLabels, whiskers];
+
+/**
+ * The page's entry point: draws each chart spec into `<canvas id="chart-<name>">`. A chart that fails is
+ * reported on the console and the others are still drawn. Returns how many were drawn.
+ */
+export function drawReportCharts(Chart, specs, doc) {
+  Chart.register(...reportPlugins);
+  let drawn = 0;
+  for (const spec of specs) {
+    const canvas = doc.getElementById(`chart-${spec.name}`);
+    if (canvas === null) {
+      console.error(`report: no canvas for chart ${spec.name}`);
+      continue;
+    }
+    try {
+      new Chart(canvas, structuredClone(spec.config));
+      drawn++;
+    } catch (error) {
+      console.error(`report: chart ${spec.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  doc.body.dataset.chartsDrawn = String(drawn);
+  return drawn;
+}

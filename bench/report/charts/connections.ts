@@ -1,0 +1,116 @@
+/** Chart 4: connections opened and sockets through TIME_WAIT per endpoint-minute, per mode. */
+import type { ChartConfiguration } from 'chart.js';
+import type { Mode, Results } from '../../model.ts';
+import { formatNumber } from '../format.ts';
+import { FIELD_REPORT } from '../headline.ts';
+import { scenarioOfMode, type MeasuredScenario, type ScenarioGroup } from '../groups.ts';
+import { MODES } from '../labels.ts';
+import { MODE_COLOURS } from '../palette.ts';
+import { axisTitle, baseOptions, plotted, SIZE, type ChartSpec } from './common.ts';
+
+type Metric = { key: 'connections' | 'timeWait'; label: string };
+
+const METRICS: Metric[] = [
+  { key: 'connections', label: 'connections opened' },
+  { key: 'timeWait', label: 'sockets through TIME_WAIT' },
+];
+
+/** Per endpoint-minute counts print with two decimals below 10 (reuse brings them near zero). */
+function count(n: number): string {
+  return formatNumber(n, n < 10 ? 2 : 1);
+}
+
+function connectionsTitle(primary: ScenarioGroup | undefined): string {
+  const fresh = primary && scenarioOfMode(primary, 'fresh');
+  const persistent = primary && scenarioOfMode(primary, 'persistent');
+  if (fresh === undefined || persistent === undefined) return 'Connections opened and TIME_WAIT sockets per endpoint-minute';
+  const f = fresh.perEndpointMinute;
+  const p = persistent.perEndpointMinute;
+  return `Reuse cut new connections from ${count(f.connections)} to ${count(p.connections)} per endpoint-minute, TIME_WAIT sockets from ${count(f.timeWait)} to ${count(p.timeWait)}`;
+}
+
+/**
+ * One chart across configurations, horizontal so any number of configurations stays legible: a category per
+ * metric × configuration (the configuration on a second label line when the run has several), one bar per
+ * mode, the value printed on every bar since reused connections make bars too short to read.
+ */
+export function connectionsChart(_results: Results, groups: ScenarioGroup[]): ChartSpec[] {
+  const shown = groups.filter((g) => g.measured.length > 0);
+  if (shown.length === 0) return [];
+  const several = shown.length > 1;
+  const categories = METRICS.flatMap((metric) => shown.map((group) => ({ metric, group })));
+  const modes = MODES.filter((mode) => shown.some((g) => scenarioOfMode(g, mode) !== undefined));
+  const cell = (mode: Mode, c: (typeof categories)[number]): MeasuredScenario | undefined => scenarioOfMode(c.group, mode);
+  const size = { width: SIZE.wide.width, height: 200 + categories.length * modes.length * 26 };
+  const config: ChartConfiguration<'bar'> = {
+    type: 'bar',
+    data: {
+      labels: categories.map((c) => (several ? [c.metric.label, c.group.label] : c.metric.label)),
+      datasets: modes.map((mode) => ({
+        label: mode,
+        data: categories.map((c) => {
+          const s = cell(mode, c);
+          return s === undefined ? null : plotted(s.perEndpointMinute[c.metric.key]);
+        }),
+        backgroundColor: MODE_COLOURS[mode],
+      })),
+    },
+    options: {
+      ...baseOptions<'bar'>(
+        connectionsTitle(shown.find((g) => g.primary)),
+        [
+          'per endpoint per virtual minute · TIME_WAIT: sockets of either side seen in TIME_WAIT (ss)',
+          `field report: fresh connections churned ${FIELD_REPORT.timeWaitPerMinute} sockets per agent-minute through TIME_WAIT`,
+        ],
+        size,
+      ),
+      indexAxis: 'y',
+      scales: {
+        x: { beginAtZero: true, grace: '12%', title: axisTitle('per endpoint-minute') },
+        y: { grid: { display: false }, ticks: { font: { size: 12 } } },
+      },
+    },
+  };
+  config.options!.plugins!.fadedBars = {
+    display: true,
+    bars: modes.map((mode) => categories.map((c) => cell(mode, c)?.state === 'invalid')),
+  };
+  config.options!.plugins!.valueLabels = {
+    display: true,
+    labels: modes.map((mode) =>
+      categories.map((c) => {
+        const s = cell(mode, c);
+        if (s === undefined) return null;
+        const value = count(s.perEndpointMinute[c.metric.key]);
+        return [s.state === 'invalid' ? `${value} (INVALID)` : value];
+      }),
+    ),
+  };
+  return [
+    {
+      name: 'connections',
+      heading: 'Connections and TIME_WAIT',
+      group: null,
+      ...size,
+      config: config as ChartConfiguration,
+      caption:
+        'A closed TCP connection leaves a socket in TIME_WAIT for a minute or more (the side that closes first keeps it); at fleet scale these pile up on the server and its load balancers.',
+      table: {
+        header: ['scenario', 'connections / endpoint-min', 'TIME_WAIT / endpoint-min', 'opened (client)', 'captured (SYN)', 'TLS resumed', 'TIME_WAIT client', 'TIME_WAIT server'],
+        numeric: [1, 2, 3, 4, 5, 6, 7],
+        rows: shown.flatMap((g) =>
+          g.measured.map((s) => [
+            s.id,
+            count(s.perEndpointMinute.connections),
+            count(s.perEndpointMinute.timeWait),
+            String(s.connections.opened),
+            s.connections.captured === null ? '-' : String(s.connections.captured),
+            String(s.connections.sessionResumed),
+            String(s.timeWait.client),
+            String(s.timeWait.server),
+          ]),
+        ),
+      },
+    },
+  ];
+}

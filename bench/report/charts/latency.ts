@@ -1,0 +1,167 @@
+/**
+ * Chart 5, latency per API call and mode: p50 bars with p90/p99 whiskers, and the CDF of every request's
+ * latency. Real milliseconds on loopback: what the handshake's round trips and CPU cost per request.
+ */
+import type { ChartConfiguration } from 'chart.js';
+import type { ApiCall, Results } from '../../model.ts';
+import { percentile } from '../../run/latency.ts';
+import { formatNumber } from '../format.ts';
+import type { MeasuredScenario, ScenarioGroup } from '../groups.ts';
+import { API_CALLS } from '../labels.ts';
+import { axisTitle, baseOptions, modeColour, modeDatasetLabel, plotted, SIZE, type ChartSpec } from './common.ts';
+
+/** Most points of a CDF line: enough to look continuous, few enough to keep the page small. */
+const MAX_CDF_POINTS = 200;
+/** Smallest latency drawn on a logarithmic axis (samples are rounded to 0.01 ms, so 0 occurs). */
+const MIN_LOG_MS = 0.01;
+/** Above this max/min ratio the CDF's time axis is logarithmic. */
+const LOG_AXIS_RATIO = 20;
+
+/** Every request's latency of a scenario, over all API calls, sorted ascending. */
+export function allSamplesMs(s: MeasuredScenario): number[] {
+  return Object.values(s.latency)
+    .flatMap((l) => l.totalSamplesMs)
+    .sort((a, b) => a - b);
+}
+
+
+const ms = (n: number) => `${formatNumber(n, n < 10 ? 2 : 1)} ms`;
+
+function withSamples(group: ScenarioGroup): MeasuredScenario[] {
+  return group.measured.filter((s) => Object.values(s.latency).some((l) => l.total.samples > 0));
+}
+
+/** One bar chart per configuration (`latency`, `latency-<group>`): API calls on the category axis. */
+export function latencyCharts(_results: Results, groups: ScenarioGroup[]): ChartSpec[] {
+  return groups.flatMap((group) => {
+    const scenarios = withSamples(group);
+    if (scenarios.length === 0) return [];
+    const apis = API_CALLS.filter((api) => scenarios.some((s) => s.latency[api] !== undefined));
+    const summary = (s: MeasuredScenario, api: ApiCall) => s.latency[api]?.total;
+    const maxP99 = Math.max(0, ...scenarios.flatMap((s) => apis.map((api) => summary(s, api)?.p99Ms ?? 0)));
+    const medians = scenarios.map((s) => `${s.spec.mode} ${ms(percentile(allSamplesMs(s), 50))}`);
+    const size = SIZE.wide;
+    const config: ChartConfiguration<'bar'> = {
+      type: 'bar',
+      data: {
+        labels: apis.map((api) => api),
+        datasets: scenarios.map((s) => ({
+          label: modeDatasetLabel(s),
+          data: apis.map((api) => {
+            const l = summary(s, api);
+            return l === undefined ? null : plotted(l.p50Ms);
+          }),
+          backgroundColor: modeColour(s.spec.mode, s.state === 'invalid'),
+        })),
+      },
+      options: {
+        ...baseOptions<'bar'>(
+          `Median request latency: ${medians.join(', ')}`,
+          [`${group.fullLabel} · bars: median (p50); whisker: short cap p90, long cap p99 · real milliseconds per request`],
+          size,
+        ),
+        scales: {
+          x: { grid: { display: false }, ticks: { font: { size: 13 } }, title: axisTitle('agent API call') },
+          y: { beginAtZero: true, suggestedMax: plotted(maxP99 * 1.05), title: axisTitle('milliseconds') },
+        },
+      },
+    };
+    config.options!.plugins!.whiskers = {
+      display: true,
+      p90: scenarios.map((s) => apis.map((api) => (summary(s, api) === undefined ? null : plotted(summary(s, api)!.p90Ms)))),
+      p99: scenarios.map((s) => apis.map((api) => (summary(s, api) === undefined ? null : plotted(summary(s, api)!.p99Ms)))),
+    };
+    const phase = (l: { p50Ms: number } | null | undefined) => (l == null ? '-' : ms(l.p50Ms));
+    const spec: ChartSpec = {
+      name: group.primary ? 'latency' : `latency-${group.slug}`,
+      heading: 'Latency per API call',
+      group: group.label,
+      ...size,
+      config: config as ChartConfiguration,
+      caption:
+        'Each request from sending to the last response byte. Fresh and resumed requests include the TCP connect and TLS handshake; persistent ones only the exchange itself.',
+      table: {
+        header: ['scenario', 'API call', 'requests', 'mean', 'p50', 'p90', 'p99', 'TCP connect p50', 'TLS handshake p50', 'first byte p50'],
+        numeric: [2, 3, 4, 5, 6, 7, 8, 9],
+        rows: scenarios.flatMap((s) =>
+          apis.flatMap((api) => {
+            const l = s.latency[api];
+            if (l === undefined) return [];
+            return [[s.id, api, String(l.total.samples), ms(l.total.meanMs), ms(l.total.p50Ms), ms(l.total.p90Ms), ms(l.total.p99Ms), phase(l.tcpConnect), phase(l.tlsHandshake), phase(l.firstByte)]];
+          }),
+        ),
+      },
+    };
+    return [spec, cdfChart(group, scenarios)];
+  });
+}
+
+/** Evenly spaced ranks of the sorted samples, the last one always included, as (ms, % of requests) points. */
+function cdfPoints(sorted: number[], minMs: number): { x: number; y: number }[] {
+  const n = sorted.length;
+  const step = Math.max(1, Math.ceil(n / MAX_CDF_POINTS));
+  const points: { x: number; y: number }[] = [];
+  const point = (i: number) => ({ x: plotted(Math.max(minMs, sorted[i]!)), y: plotted(((i + 1) / n) * 100) });
+  for (let i = step - 1; i < n; i += step) points.push(point(i));
+  if (n % step !== 0) points.push(point(n - 1));
+  return points;
+}
+
+function cdfChart(group: ScenarioGroup, scenarios: MeasuredScenario[]): ChartSpec {
+  const samples = scenarios.map((s) => ({ s, sorted: allSamplesMs(s) }));
+  const all = samples.flatMap((x) => x.sorted);
+  const lo = Math.max(MIN_LOG_MS, Math.min(...all));
+  const log = Math.max(...all) / lo > LOG_AXIS_RATIO;
+  const p90s = samples.map((x) => `${ms(percentile(x.sorted, 90))} (${x.s.spec.mode})`);
+  const size = SIZE.wide;
+  const config: ChartConfiguration<'line', { x: number; y: number }[]> = {
+    type: 'line',
+    data: {
+      datasets: samples.map(({ s, sorted }) => ({
+        label: modeDatasetLabel(s),
+        data: cdfPoints(sorted, log ? MIN_LOG_MS : 0),
+        borderColor: modeColour(s.spec.mode, s.state === 'invalid'),
+        backgroundColor: modeColour(s.spec.mode, s.state === 'invalid'),
+        borderWidth: 2,
+        pointRadius: 0,
+        stepped: 'after',
+      })),
+    },
+    options: {
+      ...baseOptions<'line'>(
+        `90% of requests finished within ${p90s.join(', ')}`,
+        [`${group.fullLabel} · share of requests (all API calls) finished within a latency${log ? ' · logarithmic time axis' : ''}`],
+        size,
+      ),
+      scales: {
+        x: {
+          type: log ? 'logarithmic' : 'linear',
+          title: axisTitle(`request latency, milliseconds${log ? ' (log scale)' : ''}`),
+          // Upright labels, thinned by Chart.js where they would overlap; `10`, not `10.0`.
+          ticks: { maxRotation: 0, format: { minimumFractionDigits: 0, maximumFractionDigits: 2 } },
+        },
+        y: { type: 'linear', min: 0, max: 100, title: axisTitle('% of requests') },
+      },
+    },
+  };
+  return {
+    name: group.primary ? 'latency-cdf' : `latency-cdf-${group.slug}`,
+    heading: 'Latency distribution',
+    group: group.label,
+    ...size,
+    config: config as unknown as ChartConfiguration,
+    caption: 'The further left a line, the faster its requests; its height at a latency is the share of requests that finished within it.',
+    table: {
+      header: ['scenario', 'requests', 'p50', 'p90', 'p99', 'max'],
+      numeric: [1, 2, 3, 4, 5],
+      rows: samples.map(({ s, sorted }) => [
+        s.id,
+        String(sorted.length),
+        ms(percentile(sorted, 50)),
+        ms(percentile(sorted, 90)),
+        ms(percentile(sorted, 99)),
+        ms(sorted.at(-1) ?? 0),
+      ]),
+    },
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * Scenarios grouped by everything but the mode: each group is one configuration (TLS version, chain, network,
+ * server, workload, size) in which modes are compared, as `compare` in bench/run pairs them.
+ */
+import type { Mode, Results, ScenarioResult, ScenarioSpec } from '../model.ts';
+import { certLabel, MODES, networkLabel, serverLabel, tlsLabel } from './labels.ts';
+
+/** A scenario that measured something (completed or invalid): what charts draw. */
+export type MeasuredScenario = Exclude<ScenarioResult, { state: 'failed' }>;
+
+/** One configuration and its scenarios, one per mode. */
+export interface ScenarioGroup {
+  /** Identity of the configuration (the comparison axes). */
+  key: string;
+  /** The axes that vary across the run, e.g. `TLS 1.2 · ECDSA P-256`; the full label when none vary. */
+  label: string;
+  /** Every axis, e.g. `TLS 1.3, RSA-2048 chain, Node server, loopback`. */
+  fullLabel: string;
+  /** File-name-safe form of `label`. */
+  slug: string;
+  /** The configuration the page's answer comes from: the first group, unless it has no comparison. */
+  primary: boolean;
+  /** The first scenario's spec (the axes every scenario of the group shares). */
+  spec: ScenarioSpec;
+  /** Scenarios in mode order (fresh, persistent, resumed), failed ones included. */
+  scenarios: ScenarioResult[];
+  /** The scenarios charts draw: not failed, in mode order. */
+  measured: MeasuredScenario[];
+}
+
+/** The comparison axes of a spec (the same ones bench/run's `compare` pairs on). */
+function groupKey(s: ScenarioSpec): string {
+  return JSON.stringify([s.tls, s.cert, s.network, s.server, s.workload, s.endpoints, s.virtualMinutes, s.seed]);
+}
+
+type Axis = { name: string; short: (s: ScenarioSpec) => string; full: (s: ScenarioSpec) => string };
+
+const AXES: Axis[] = [
+  { name: 'tls', short: (s) => tlsLabel(s.tls), full: (s) => tlsLabel(s.tls) },
+  { name: 'cert', short: (s) => certLabel(s.cert), full: (s) => `${certLabel(s.cert)} chain` },
+  { name: 'server', short: (s) => serverLabel(s.server), full: (s) => serverLabel(s.server) },
+  { name: 'network', short: (s) => networkLabel(s.network), full: (s) => networkLabel(s.network) },
+  { name: 'workload', short: (s) => s.workload, full: (s) => `workload ${s.workload}` },
+  { name: 'endpoints', short: (s) => `${s.endpoints} endpoints`, full: (s) => `${s.endpoints} endpoint${s.endpoints === 1 ? '' : 's'}` },
+  { name: 'virtualMinutes', short: (s) => `${s.virtualMinutes} min`, full: (s) => `${s.virtualMinutes} virtual minutes` },
+  { name: 'seed', short: (s) => `seed ${s.seed}`, full: (s) => `seed ${s.seed}` },
+];
+
+/** The axes shown in a full label; the others are run-wide and stated once on the page. */
+const FULL_LABEL_AXES = new Set(['tls', 'cert', 'server', 'network']);
+
+/** Groups in scenario order, then the primary group moved first. */
+export function groupScenarios(results: Results): ScenarioGroup[] {
+  const byKey = new Map<string, ScenarioResult[]>();
+  for (const s of results.scenarios) {
+    const key = groupKey(s.spec);
+    const list = byKey.get(key);
+    if (list === undefined) byKey.set(key, [s]);
+    else list.push(s);
+  }
+  const specs = [...byKey.values()].map((list) => list[0]!.spec);
+  const varying = AXES.filter((axis) => new Set(specs.map(axis.short)).size > 1);
+  const shown = varying.length > 0 ? varying : AXES.filter((axis) => FULL_LABEL_AXES.has(axis.name));
+  const groups = [...byKey.entries()].map(([key, list]): ScenarioGroup => {
+    const spec = list[0]!.spec;
+    const scenarios = [...list].sort((a, b) => modeRank(a.spec.mode) - modeRank(b.spec.mode));
+    const label = shown.map((axis) => axis.short(spec)).join(' · ');
+    return {
+      key,
+      label,
+      fullLabel: AXES.filter((axis) => FULL_LABEL_AXES.has(axis.name) || varying.includes(axis))
+        .map((axis) => axis.full(spec))
+        .join(', '),
+      slug: label.toLowerCase().replace(/[^a-z0-9.]+/g, '-').replace(/^-+|-+$/g, ''),
+      primary: false,
+      spec,
+      scenarios,
+      measured: scenarios.filter((s): s is MeasuredScenario => s.state !== 'failed'),
+    };
+  });
+  const comparable = (g: ScenarioGroup) =>
+    results.comparisons.some((c) => g.measured.some((s) => s.id === c.candidate));
+  const primaryIndex = Math.max(0, groups.findIndex(comparable));
+  const [primary] = groups.splice(primaryIndex, 1);
+  if (primary === undefined) return [];
+  return [{ ...primary, primary: true }, ...groups];
+}
+
+function modeRank(mode: Mode): number {
+  return MODES.indexOf(mode);
+}
+
+/** The group's measured scenario of a mode, if any. */
+export function scenarioOfMode(group: ScenarioGroup, mode: Mode): MeasuredScenario | undefined {
+  return group.measured.find((s) => s.spec.mode === mode);
+}
+
+/** Endpoint-minutes a scenario spans: the divisor of every per-endpoint-minute figure. */
+export function endpointMinutes(spec: ScenarioSpec): number {
+  return spec.endpoints * spec.virtualMinutes;
+}

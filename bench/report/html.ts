@@ -1,0 +1,377 @@
+/**
+ * `report.html`: one self-contained page that works offline and from file:// — Chart.js inlined, the chart
+ * configurations embedded as JSON and drawn by the same plugins as the PNGs, every number also in a table.
+ * Every string that comes from the results is escaped; links are only made of relative paths.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { Results, ScenarioResult, Warning } from '../model.ts';
+import { headlineAnswer, type HeadlineAnswer } from './answer.ts';
+import type { ChartSpec, ChartTable } from './charts/index.ts';
+import { escapeHtml, formatCount, formatNumber } from './format.ts';
+import { groupScenarios } from './groups.ts';
+import { basisNote, FIELD_REPORT, HEADLINE_ALIGN, HEADLINE_HEADER, headlineCells, headlineRows } from './headline.ts';
+import { MODE_DESCRIPTIONS, MODES } from './labels.ts';
+import { MODE_COLOURS } from './palette.ts';
+
+/** The verdict of `check`, when the report is rendered after one. */
+export interface CheckSummary {
+  verdict: 'pass' | 'regression';
+  /** The check's Markdown table. */
+  markdown: string;
+}
+
+/** The scripts the page inlines. */
+export interface PageAssets {
+  /** Chart.js's UMD build (defines `window.Chart`). */
+  chartJs: string;
+  /** bench/report/chart-plugins.js: the plugins and the page's entry point. */
+  plugins: string;
+}
+
+/** Where links point from: the results' folder (files are relative to it) and the page's folder. */
+export interface HtmlOptions {
+  resultsDir: string;
+  outDir: string;
+  check?: CheckSummary;
+}
+
+/** Reads the scripts the page inlines: Chart.js from node_modules, the plugins from this folder. */
+export async function loadPageAssets(): Promise<PageAssets> {
+  const require = createRequire(import.meta.url);
+  const chartJsFile = path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.js');
+  const [chartJs, plugins] = await Promise.all([
+    readFile(chartJsFile, 'utf8'),
+    readFile(new URL('./chart-plugins.js', import.meta.url), 'utf8'),
+  ]);
+  return { chartJs, plugins };
+}
+
+/**
+ * JSON that is safe inside a script element: `<`, `>` and `&` become \u escapes (still the same JSON), so
+ * no string in the data can close the element or open a comment.
+ */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+/** Our own script text, checked: it is inlined verbatim, so it must not end the script element early. */
+function inlineScript(source: string, name: string): string {
+  if (/<\/script/i.test(source) || source.includes('<!--')) {
+    throw new Error(`${name} contains "</script" or "<!--" and cannot be inlined into report.html`);
+  }
+  return source;
+}
+
+/**
+ * A link target for a file named in the results (relative to the results' folder), relative to the page.
+ * Null for anything but a relative path (a URL scheme such as `javascript:`, or an absolute path): such a
+ * name is shown as text, never linked.
+ */
+export function fileHref(file: string, options: Pick<HtmlOptions, 'resultsDir' | 'outDir'>): string | null {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(file) || path.isAbsolute(file) || file.includes('\\') || file.startsWith('//')) return null;
+  const relative = path.relative(options.outDir, path.resolve(options.resultsDir, file));
+  return relative.split(path.sep).map(encodeURIComponent).join('/');
+}
+
+const e = escapeHtml;
+
+function table(t: ChartTable, extraClass = ''): string {
+  const numeric = new Set(t.numeric);
+  const head = t.header.map((h, i) => `<th${numeric.has(i) ? ' class="num"' : ''}>${e(h)}</th>`).join('');
+  const body = t.rows
+    .map((row) => `<tr>${row.map((cell, i) => `<td${numeric.has(i) ? ' class="num"' : ''}>${e(cell)}</td>`).join('')}</tr>`)
+    .join('\n');
+  return `<div class="table-wrap"><table class="${extraClass}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+}
+
+function figure(chart: ChartSpec): string {
+  const title = String((chart.config.options?.plugins?.title?.text as string | string[] | undefined) ?? chart.heading);
+  return `<figure id="figure-${e(chart.name)}">
+<h3>${e(chart.heading)}${chart.group === null ? '' : ` <span class="group">${e(chart.group)}</span>`}</h3>
+<div class="chart" style="max-width:${chart.width}px"><canvas id="chart-${e(chart.name)}" width="${chart.width}" height="${chart.height}" role="img" aria-label="${e(title)}"></canvas></div>
+<figcaption>${e(chart.caption)} <a href="charts/${encodeURIComponent(chart.name)}.png">PNG</a></figcaption>
+<details><summary>Numbers behind the chart</summary>
+${table(chart.table)}
+</details>
+</figure>`;
+}
+
+function answerSection(results: Results, answer: HeadlineAnswer | null): string {
+  if (answer === null) {
+    const reason = results.scenarios.length === 0 ? 'the run has no scenarios' : 'no scenario could be compared with a fresh one of the same configuration (see the scenario table)';
+    return `<section id="answer"><p class="answer">No answer: ${e(reason)}.</p></section>`;
+  }
+  // Keep the unit together: a line break inside "endpoint-minute" reads as two words.
+  const sentence = (text: string) => e(text).replace(/endpoint-minute/g, '<span class="nowrap">endpoint-minute</span>');
+  return `<section id="answer">
+<p class="answer">${sentence(answer.down)}.</p>
+<p class="answer">${sentence(answer.up)}.</p>
+<p class="context">${e(answer.context)}. Field report (osquery agents, nginx): reuse saved ${FIELD_REPORT.upSavedPct}% up and ${FIELD_REPORT.downSavedPct}% down.</p>
+</section>`;
+}
+
+function statusSection(results: Results, check: CheckSummary | undefined): string {
+  const failed = results.scenarios.filter((s) => s.state === 'failed').length;
+  const invalid = results.scenarios.filter((s) => s.state === 'invalid').length;
+  const notes: string[] = [];
+  if (results.interrupted) notes.push('<p class="status bad">The run was interrupted: the report shows the scenarios that finished.</p>');
+  if (failed + invalid > 0) {
+    notes.push(
+      `<p class="status bad">${failed} failed and ${invalid} invalid scenario${failed + invalid === 1 ? '' : 's'}: failed ones are left out of the charts, invalid ones are drawn pale and labelled INVALID. <a href="#scenarios">Scenario table</a>, <a href="#warnings">warnings</a>.</p>`,
+    );
+  }
+  if (check !== undefined) {
+    const pass = check.verdict === 'pass';
+    notes.push(`<div class="status ${pass ? 'good' : 'bad'}"><p><strong>Check: ${pass ? 'PASS' : 'REGRESSION'}</strong> against the baseline.</p>
+<details${pass ? '' : ' open'}><summary>Compared metrics</summary><pre>${e(check.markdown)}</pre></details></div>`);
+  }
+  return notes.join('\n');
+}
+
+function modesSection(): string {
+  const items = MODES.map(
+    (m) => `<li><span class="swatch" style="background:${MODE_COLOURS[m]}"></span><strong>${m}</strong>: ${e(MODE_DESCRIPTIONS[m])}</li>`,
+  ).join('\n');
+  return `<ul class="modes">\n${items}\n</ul>`;
+}
+
+function chartsSections(results: Results, charts: ChartSpec[]): string {
+  const groupSections = groupScenarios(results).flatMap((g) => {
+    const figures = charts.filter((c) => c.group === g.label);
+    if (figures.length === 0) return [];
+    const heading = g.primary ? `${g.label}: the configuration the answer comes from` : g.label;
+    return [
+      `<section class="group-section" id="group-${e(g.slug)}"><h2>${e(heading)}</h2>
+<p class="context">${e(g.fullLabel)}.</p>
+${figures.map(figure).join('\n')}
+</section>`,
+    ];
+  });
+  const across = charts.filter((c) => c.group === null);
+  const acrossSection = across.length === 0 ? [] : [`<section id="across"><h2>Across configurations</h2>\n${across.map(figure).join('\n')}\n</section>`];
+  const notice = results.options.capture
+    ? []
+    : [
+        '<p class="status">This run had no packet capture (<code>--no-capture</code>): bytes are TCP payload from socket counters, and the charts that need a capture (where the bytes go, bandwidth over time, handshake bytes) are not drawn.</p>',
+      ];
+  return [...notice, ...groupSections.slice(0, 1), ...acrossSection, ...groupSections.slice(1)].join('\n');
+}
+
+function headlineTable(results: Results): string {
+  const rows = headlineRows(results);
+  const numeric = HEADLINE_ALIGN.flatMap((a, i) => (a === 'right' ? [i] : []));
+  return `${table({ header: HEADLINE_HEADER, rows: rows.map(headlineCells), numeric })}
+<p class="context">${e(basisNote(results))}.</p>`;
+}
+
+function stateNote(s: ScenarioResult): string {
+  if (s.state === 'failed') return `failed: ${s.error}`;
+  if (s.state === 'invalid') return `invalid: ${s.invalidReasons.join('; ')}`;
+  return '';
+}
+
+function scenarioMatrix(results: Results): string {
+  const rows = results.scenarios.map((s) => {
+    const sp = s.spec;
+    const measured = s.state === 'failed' ? null : s;
+    return [
+      s.id,
+      s.state,
+      `${sp.tls}, ${sp.cert}, ${sp.server}, ${sp.network}`,
+      `${sp.workload}: ${sp.endpoints} endpoint${sp.endpoints === 1 ? '' : 's'} × ${sp.virtualMinutes} virtual min at ${formatNumber(sp.timeCompression, 0)}×`,
+      `session timeout ${formatCount(sp.sessionTimeoutVirtualSeconds)} s, server idle timeout ${formatCount(sp.serverIdleTimeoutVirtualSeconds)} s, tickets ${sp.sessionTickets ? 'on' : 'off'}, seed ${sp.seed}`,
+      measured === null ? '-' : `${measured.requests.ok} of ${measured.requests.scheduled}${measured.requests.retried > 0 ? ` (${measured.requests.retried} retried)` : ''}`,
+      measured === null ? '-' : formatNumber(measured.server.cpuMsPerRequest, 3),
+      measured === null ? '-' : `${formatNumber(measured.realDurationMs / 1000, 1)} s`,
+      stateNote(s),
+    ];
+  });
+  const header = ['scenario', 'state', 'TLS, chain, server, network', 'workload', 'settings', 'requests ok', 'server CPU ms / request', 'real duration', 'note'];
+  return table({ header, rows, numeric: [6, 7] }, 'matrix');
+}
+
+function environmentSection(results: Results): string {
+  const env = results.environment;
+  const o = results.options;
+  const rows: [string, string][] = [
+    ['run', results.runId],
+    ['started', results.startedAt],
+    ['finished', results.finishedAt === '' ? 'not finished' : results.finishedAt],
+    ['suite', o.suite],
+    ['workload file', o.workloadPath],
+    ['packet capture', o.capture ? 'yes (tcpdump)' : 'no (socket counters only)'],
+    ['invalid scenarios allowed', o.allowInvalid ? 'yes' : 'no'],
+    ...Object.entries(o.certs).map(([kind, file]): [string, string] => [`certificate chain ${kind}`, file ?? '']),
+    ['Node.js', env.node],
+    ['OpenSSL', env.openssl],
+    ['kernel', env.kernel],
+    ['platform', env.platform],
+    ['CPU', `${env.cpu} (${env.cores} cores)`],
+    ['tcpdump', env.tcpdump ?? 'not found'],
+    ['nginx', env.nginx ?? 'not used'],
+  ];
+  return `<table class="kv"><tbody>\n${rows.map(([k, v]) => `<tr><th>${e(k)}</th><td>${e(v)}</td></tr>`).join('\n')}\n</tbody></table>`;
+}
+
+function captureHealth(results: Results): string {
+  const yesNo = (b: boolean | null) => (b === null ? 'no capture' : b ? 'yes' : 'NO');
+  const bytes = (n: number | null) => (n === null ? '-' : formatCount(n));
+  const rows = results.scenarios.map((s) => {
+    if (s.state === 'failed') return [s.id, 'failed', '-', '-', '-', '-', '-', '-', '-', '-'];
+    const c = s.capture;
+    const exact = s.traffic === null ? '-' : s.traffic.up.tls.exact && s.traffic.down.tls.exact ? 'yes' : 'no';
+    return [
+      s.id,
+      s.state,
+      formatCount(c.packets),
+      formatCount(c.droppedByKernel),
+      yesNo(c.reconciled),
+      formatCount(c.reconciliation.up.socketBytes),
+      bytes(c.reconciliation.up.pcapStreamBytes),
+      formatCount(c.reconciliation.down.socketBytes),
+      bytes(c.reconciliation.down.pcapStreamBytes),
+      exact,
+    ];
+  });
+  return `${table({
+    header: ['scenario', 'state', 'packets', 'kernel drops', 'reconciled', 'up: socket bytes', 'up: pcap stream bytes', 'down: socket bytes', 'down: pcap stream bytes', 'TLS exact'],
+    rows,
+    numeric: [2, 3, 5, 6, 7, 8],
+  })}
+<p class="context">Reconciled: the client's own TCP socket byte counters equal the capture's TCP payload minus retransmissions, per direction, to the byte. A scenario with kernel drops or a mismatch is invalid. TLS exact: every TLS 1.3 record was classified with the key log.</p>`;
+}
+
+function warningsSection(results: Results): string {
+  const rows: string[][] = [];
+  const add = (where: string, w: Warning) => rows.push([where, w.kind, w.message, w.count === undefined ? '' : formatCount(w.count), w.fix]);
+  for (const w of results.warnings) add('run', w);
+  for (const s of results.scenarios) for (const w of s.warnings) add(s.id, w);
+  if (rows.length === 0) return '<p>No warnings.</p>';
+  return table({ header: ['where', 'kind', 'warning', 'count', 'what to do'], rows, numeric: [3] }, 'warnings');
+}
+
+function filesSection(results: Results, options: HtmlOptions): string {
+  const link = (file: string | null, text: string) => {
+    if (file === null) return '<span class="muted">none</span>';
+    const href = fileHref(file, options);
+    return href === null ? `<code>${e(file)}</code> <span class="muted">(not a relative path: not linked)</span>` : `<a href="${e(href)}">${e(text)}</a> <code>${e(file)}</code>`;
+  };
+  const resultsHref = fileHref('results.json', options)!;
+  const rows = results.scenarios
+    .map((s) => {
+      if (s.state === 'failed') return `<tr><td>${e(s.id)}</td><td colspan="2" class="muted">failed: no files</td></tr>`;
+      return `<tr><td>${e(s.id)}</td><td>${link(s.files.pcap, 'capture')}</td><td>${link(s.files.keylog, 'key log')}</td></tr>`;
+    })
+    .join('\n');
+  return `<p><a href="${e(resultsHref)}">results.json</a>: every number of this page (<code>tls-reuse-bench report results.json</code> renders it again).
+Open a capture in Wireshark and set its key log under Preferences › Protocols › TLS › (Pre)-Master-Secret log filename to read the TLS 1.3 records.</p>
+<div class="table-wrap"><table><thead><tr><th>scenario</th><th>pcap</th><th>key log (NSS format)</th></tr></thead><tbody>
+${rows}
+</tbody></table></div>`;
+}
+
+const STYLE = `
+:root { color-scheme: light; }
+body { font-family: system-ui, -apple-system, "Segoe UI", "Liberation Sans", Arial, sans-serif; color: #222; background: #fff; margin: 0 auto; max-width: 1120px; padding: 16px 24px 48px; line-height: 1.45; }
+h1 { font-size: 1.6em; margin: 0.4em 0 0.2em; }
+h2 { font-size: 1.3em; margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
+h3 { font-size: 1.05em; margin: 1.4em 0 0.4em; }
+h3 .group { font-weight: normal; color: #666; }
+.meta, .context, .muted { color: #555; }
+.context { font-size: 0.92em; }
+.answer { font-size: 1.3em; font-weight: 600; margin: 0.3em 0; }
+.nowrap { white-space: nowrap; }
+.status { padding: 8px 12px; border-radius: 4px; background: #f3f3f3; }
+.status.bad { background: #fdecea; }
+.status.good { background: #e8f5e9; }
+.modes { list-style: none; padding: 0; }
+.modes li { margin: 2px 0; }
+.swatch { display: inline-block; width: 12px; height: 12px; margin-right: 6px; vertical-align: -1px; }
+figure { margin: 0 0 28px; }
+.chart { width: 100%; }
+.chart canvas { display: block; }
+figcaption { font-size: 0.92em; color: #444; margin-top: 4px; }
+details { margin-top: 6px; }
+summary { cursor: pointer; color: #0057a3; }
+.table-wrap { overflow-x: auto; }
+table { border-collapse: collapse; font-size: 0.86em; margin: 6px 0; }
+th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: left; vertical-align: top; }
+th { background: #f6f6f6; }
+td.num, th.num { text-align: right; white-space: nowrap; }
+table.kv th { width: 14em; }
+pre { white-space: pre-wrap; font-size: 0.85em; }
+nav ul { columns: 2; padding-left: 1.2em; }
+`;
+
+/** The page, from the results, the chart specs and the scripts to inline. */
+export function renderHtml(results: Results, charts: ChartSpec[], assets: PageAssets, options: HtmlOptions): string {
+  const answer = headlineAnswer(results);
+  const title = answer === null ? 'What reusing TLS connections saves' : answer.down;
+  const page = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>tls-reuse-bench ${e(results.runId)}: ${e(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header>
+<h1>What reusing TLS connections saves</h1>
+<p class="meta">tls-reuse-bench run <code>${e(results.runId)}</code>, suite ${e(results.options.suite)}, ${results.scenarios.length} scenarios, started ${e(results.startedAt)}.</p>
+</header>
+${answerSection(results, answer)}
+${statusSection(results, options.check)}
+<p>An agent (an osquery-like workload: enroll, config every minute, log posts every few seconds, distributed reads) talks to a TLS server in three ways, measured from packet captures, normalised per endpoint (agent) per virtual minute:</p>
+${modesSection()}
+<nav><ul>
+<li><a href="#answer">The answer</a></li>
+<li><a href="#charts">Charts</a></li>
+<li><a href="#headline">Headline table</a></li>
+<li><a href="#scenarios">Scenario matrix</a></li>
+<li><a href="#environment">Environment</a></li>
+<li><a href="#capture">Capture health</a></li>
+<li><a href="#warnings">Warnings</a></li>
+<li><a href="#files">Captures and key logs</a></li>
+</ul></nav>
+<div id="charts">
+${chartsSections(results, charts)}
+</div>
+<section id="headline"><h2>Headline table</h2>
+${headlineTable(results)}
+</section>
+<section id="scenarios"><h2>Scenario matrix</h2>
+${scenarioMatrix(results)}
+</section>
+<section id="environment"><h2>Environment</h2>
+${environmentSection(results)}
+</section>
+<section id="capture"><h2>Capture health</h2>
+${captureHealth(results)}
+</section>
+<section id="warnings"><h2>Warnings</h2>
+${warningsSection(results)}
+</section>
+<section id="files"><h2>Captures and key logs</h2>
+${filesSection(results, options)}
+</section>
+<script>${inlineScript(assets.chartJs, 'chart.umd.js')}</script>
+<script type="application/json" id="report-charts">${jsonForScript(charts.map((c) => ({ name: c.name, config: c.config })))}</script>
+<script type="application/json" id="report-results">${jsonForScript(results)}</script>
+<script type="module">
+${inlineScript(assets.plugins, 'chart-plugins.js')}
+drawReportCharts(window.Chart, JSON.parse(document.getElementById('report-charts').textContent), document);
+</script>
+</body>
+</html>
+`;
+  return page;
+}
+

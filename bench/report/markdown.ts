@@ -1,0 +1,37 @@
+/** `summary.md`: the answer, the headline table and the check verdict, short enough for a PR comment. */
+import type { Results } from '../model.ts';
+import { headlineAnswer } from './answer.ts';
+import { escapeMarkdown } from './format.ts';
+import { headlineMarkdown } from './headline.ts';
+import type { CheckSummary } from './html.ts';
+
+/** The summary; `check` adds the regression gate's verdict and table. */
+export function renderMarkdown(results: Results, check?: CheckSummary): string {
+  const md = escapeMarkdown;
+  const parts: string[] = [`## tls-reuse-bench: what reusing TLS connections saves`, ''];
+  const answer = headlineAnswer(results);
+  if (answer === null) {
+    parts.push('No answer: no scenario could be compared with a fresh one of the same configuration.');
+  } else {
+    parts.push(`**${md(answer.down)}.**`, '', `**${md(answer.up)}.**`, '', `_${md(answer.context)}._`);
+  }
+  parts.push('', headlineMarkdown(results));
+
+  const troubled = results.scenarios.filter((s) => s.state !== 'completed');
+  if (troubled.length > 0 || results.interrupted) {
+    parts.push('', '### Invalid and failed scenarios', '');
+    if (results.interrupted) parts.push('- the run was interrupted: only the scenarios that finished are reported');
+    for (const s of troubled) {
+      const why = s.state === 'failed' ? s.error : s.state === 'invalid' ? s.invalidReasons.join('; ') : '';
+      parts.push(`- ${md(s.id)}: **${s.state}**: ${md(why)}`);
+    }
+  }
+  if (check !== undefined) {
+    parts.push('', `### Check: ${check.verdict === 'pass' ? 'PASS' : 'REGRESSION'}`, '', check.markdown.trim());
+  }
+  parts.push(
+    '',
+    `Run ${md(results.runId)}, suite ${md(results.options.suite)}. Charts, tables, captures and key logs: \`report.html\` next to this file.`,
+  );
+  return `${parts.join('\n')}\n`;
+}

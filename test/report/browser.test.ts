@@ -1,0 +1,110 @@
+/**
+ * report.html in a real browser: Debian's Chromium driven by playwright-core, the page opened from file://
+ * with every network request refused, as a reader would open it offline.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Results } from '../../bench/model.ts';
+import { renderReports } from '../../bench/report/index.ts';
+import { hostileResults, sampleResults } from './fixtures.ts';
+import { tempDir } from './helpers.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = path.resolve(import.meta.dirname, '../..');
+// A missing browser skips the test on a developer's machine, never in CI, where it must fail instead.
+const skip = !existsSync(CHROMIUM) && process.env.CI !== 'true';
+if (skip) console.warn(`report browser test skipped: ${CHROMIUM} not found (apt-get install chromium, or npm run setup)`);
+
+const tmp = tempDir();
+let context: BrowserContext;
+
+beforeAll(async () => {
+  if (skip) return;
+  context = await chromium.launchPersistentContext(path.join(tmp.dir, 'profile'), {
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1200, height: 900 },
+  });
+});
+afterAll(async () => {
+  await context?.close();
+  tmp.cleanup();
+});
+
+/** Renders the reports of `results` into a fresh folder, opens report.html and waits for the charts. */
+async function openReport(name: string, results: Results) {
+  const dir = path.join(tmp.dir, name);
+  const { html } = await renderReports(results, dir);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  const requests: string[] = [];
+  await page.route('**/*', async (route) => {
+    const url = route.request().url();
+    if (url.startsWith('file:')) return route.continue();
+    requests.push(url);
+    return route.abort();
+  });
+  await page.goto(pathToFileURL(html).href);
+  await page.waitForSelector('body[data-charts-drawn]', { timeout: 30_000 });
+  return { page, problems, requests };
+}
+
+describe.skipIf(skip)('report.html in Chromium', () => {
+  it('draws every chart offline, without console errors, under the answer', async () => {
+    const { page, problems, requests } = await openReport('sample', sampleResults());
+    expect(problems).toEqual([]);
+    expect(requests).toEqual([]);
+    await expect(page.locator('#answer').textContent()).resolves.toContain(
+      'Reusing connections saved 67% of downstream bytes: 50.7 kB → 16.9 kB per endpoint-minute.',
+    );
+    const canvases = await page.evaluate(() => {
+      // The page's globals, typed here because the project type-checks without the DOM library.
+      type Canvas = { id: string; width: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+      type Area = { left: number; top: number; width: number; height: number };
+      const page = globalThis as unknown as {
+        document: { querySelectorAll(selector: string): Iterable<Canvas> };
+        Chart: { getChart(canvas: Canvas): { chartArea: Area } | undefined };
+      };
+      return [...page.document.querySelectorAll('canvas')].map((canvas) => {
+        // Inside the plot area only (not the title or the legend's swatches): opaque pixels of a colour
+        // (channel spread above 60) are bars and lines; text, axes and grid are grey.
+        const area = page.Chart.getChart(canvas)?.chartArea;
+        if (area === undefined) return { id: canvas.id, width: canvas.width, share: 0 };
+        const { data } = canvas.getContext('2d').getImageData(area.left, area.top, area.width, area.height);
+        let coloured = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          const [r, g, b, a] = [data[i]!, data[i + 1]!, data[i + 2]!, data[i + 3]!];
+          if (a > 200 && Math.max(r, g, b) - Math.min(r, g, b) > 60) coloured++;
+        }
+        return { id: canvas.id, width: canvas.width, share: coloured / (data.length / 4) };
+      });
+    });
+    expect(canvases).toHaveLength(12);
+    await expect(page.locator('body').getAttribute('data-charts-drawn')).resolves.toBe('12');
+    for (const c of canvases) {
+      expect(c.width, c.id).toBeGreaterThan(300);
+      // An empty plot area has no coloured pixel at all; the thinnest chart here (a CDF of two 2-pixel lines
+      // that mostly overlap the axes) colours 0.3% of it.
+      expect(c.share, c.id).toBeGreaterThan(0.001);
+    }
+    mkdirSync(path.join(ROOT, 'test-artifacts'), { recursive: true });
+    await page.screenshot({ path: path.join(ROOT, 'test-artifacts', 'report.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('runs no script from the results', async () => {
+    const { page, problems } = await openReport('hostile', hostileResults());
+    expect(problems).toEqual([]);
+    expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.locator('img').count()).toBe(0);
+    await expect(page.locator('#scenarios').textContent()).resolves.toContain('fresh</script><img src=x onerror="window.__pwned=1">&<b>');
+    await page.close();
+  });
+});
