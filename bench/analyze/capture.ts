@@ -6,16 +6,17 @@ import {
   emptyTrafficCounters,
   type AnalyzeResult,
   type ConnectionReport,
+  type ConnectionTls,
   type Direction,
   type SkippedPackets,
   type TimelineBucket,
   type TrafficCounters,
 } from '../model.ts';
 import { decodePacket } from '../pcap/decode.ts';
-import { FlowTable, TCP_FIN, TCP_SYN, type Flow } from '../pcap/flows.ts';
+import { FlowTable, TCP_SYN, type Flow } from '../pcap/flows.ts';
 import type { CapturedPacket } from '../pcap/packet.ts';
 import { readCapture } from '../pcap/reader.ts';
-import { DirectionReassembler } from '../pcap/reassembly.ts';
+import { DirectionReassembler, type StreamSink } from '../pcap/reassembly.ts';
 import { TlsConnection } from '../tls/connection.ts';
 import { loadKeyLog, type KeyLog } from '../tls/keylog.ts';
 import { sumTraffic } from './counters.ts';
@@ -32,14 +33,20 @@ export interface AnalyzeOptions {
   timelineBucketMs?: number;
 }
 
-/** Per-connection state while the capture is read. */
+/**
+ * Per-connection state while the capture is read. Once a connection is closed and complete, its TLS walker
+ * is finished and dropped (`tls: null`), keeping only counters and what the report needs: memory then
+ * follows the connections open at once, not every connection of the file.
+ */
 interface ConnectionState {
   counters: Record<Direction, TrafficCounters>;
   reassembly: Record<Direction, DirectionReassembler>;
-  tls: TlsConnection;
+  tls: TlsConnection | null;
+  /** Set when `tls` is finished. */
+  tlsInfo: ConnectionTls | null;
+  requests: number;
   firstPacketMs: number;
   lastPacketMs: number;
-  finished: boolean;
 }
 
 /** Accounts one capture file. Throws InputError/PcapFormatError for files that cannot be read at all. */
@@ -59,32 +66,44 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
   let firstNsec = 0;
   let nowMs = 0;
 
+  /** Ends a connection's stream: data held behind a hole is delivered after a gap, the TLS walker ends. */
   const finish = (flow: Flow<ConnectionState>): void => {
     const state = flow.state;
-    if (state.finished) return;
-    state.finished = true;
+    const tls = state.tls;
+    if (tls === null) return;
     state.reassembly.up.finish();
     state.reassembly.down.finish();
-    state.tls.end();
+    tls.end();
+    state.counters.up.tls = tls.counters('up');
+    state.counters.down.tls = tls.counters('down');
+    state.tlsInfo = tls.info();
+    state.requests = tls.requests;
+    warnings.addAll(tls.warnings);
+    state.tls = null;
   };
 
   const flows = new FlowTable<ConnectionState>(
     new Set(options.serverPorts ?? []),
     () => {
-      const tls = new TlsConnection(keyLog === undefined ? {} : { keyLog });
-      const sink = (direction: Direction) => ({
-        data: (bytes: Buffer) => tls.push(direction, bytes),
-        skip: (n: number) => tls.skip(direction, n),
-        gap: () => tls.gap(direction),
-      });
-      return {
+      const state: ConnectionState = {
         counters: { up: emptyTrafficCounters(), down: emptyTrafficCounters() },
-        reassembly: { up: new DirectionReassembler(sink('up')), down: new DirectionReassembler(sink('down')) },
-        tls,
+        reassembly: { up: new DirectionReassembler(sinkOf('up')), down: new DirectionReassembler(sinkOf('down')) },
+        tls: new TlsConnection(keyLog === undefined ? {} : { keyLog }),
+        tlsInfo: null,
+        requests: 0,
         firstPacketMs: nowMs,
         lastPacketMs: nowMs,
-        finished: false,
       };
+      // Through `state`, so that dropping `state.tls` frees the walker. A finished connection receives no
+      // new stream bytes: they open a new connection (see onPacket).
+      function sinkOf(direction: Direction): StreamSink {
+        return {
+          data: (bytes) => state.tls!.push(direction, bytes),
+          skip: (n) => state.tls!.skip(direction, n),
+          gap: () => state.tls!.gap(direction),
+        };
+      }
+      return state;
     },
     finish,
   );
@@ -118,7 +137,14 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
         break;
     }
     const segment = decoded.segment;
-    const { flow, direction } = flows.lookup(segment);
+    let { flow, direction } = flows.lookup(segment);
+    const syn = (segment.flags & TCP_SYN) !== 0;
+    // A SYN's sequence number is consumed by the SYN itself; data it carries (TCP Fast Open) follows it.
+    const dataSeq = syn ? (segment.seq + 1) >>> 0 : segment.seq;
+    if (flow.state.tls === null && segment.payloadLength > 0 && !flow.state.reassembly[direction].seen(dataSeq, segment.payloadLength)) {
+      // New data on a 4-tuple whose connection already closed: a new connection whose SYN was not captured.
+      ({ flow, direction } = flows.restart(segment));
+    }
     const state = flow.state;
     state.lastPacketMs = nowMs;
     const c = state.counters[direction];
@@ -132,10 +158,7 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
       c.controlWireBytes += packet.originalLength;
     }
     const reassembly = state.reassembly[direction];
-    const syn = (segment.flags & TCP_SYN) !== 0;
     if (syn) reassembly.syn(segment.seq);
-    // A SYN's sequence number is consumed by the SYN itself; data it carries (TCP Fast Open) follows it.
-    const dataSeq = syn ? (segment.seq + 1) >>> 0 : segment.seq;
     c.retransmittedBytes += reassembly.segment(dataSeq, segment.payloadLength, segment.payload);
 
     if (bucketMs !== undefined) {
@@ -145,8 +168,8 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
       if (direction === 'up') bucket.upWireBytes += packet.originalLength;
       else bucket.downWireBytes += packet.originalLength;
     }
-    if ((segment.flags & TCP_FIN) !== 0 && flow.finFrom.up && flow.finFrom.down) {
-      // Both sides closed: nothing more can arrive in order, so pending data behind a hole is a gap now.
+    if (state.tls !== null && (flow.reset || (flow.finFrom.up && flow.finFrom.down)) && state.reassembly.up.complete && state.reassembly.down.complete) {
+      // Closed, and no data waits behind a hole: nothing more can join the stream.
       finish(flow);
     }
   };
@@ -179,7 +202,7 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
     });
   }
 
-  const connections = flows.flows.map((flow) => report(flow, warnings));
+  const connections = flows.flows.map(report);
   const fullHandshakes = connections.filter((c) => c.tls?.handshake === 'full').length;
   const resumedHandshakes = connections.filter((c) => c.tls?.handshake === 'resumed').length;
 
@@ -211,14 +234,9 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
   };
 }
 
-/** The finished report of one connection; its TLS warnings join the capture's. */
-function report(flow: Flow<ConnectionState>, warnings: WarningSet): ConnectionReport {
+/** The report of one finished connection. */
+function report(flow: Flow<ConnectionState>): ConnectionReport {
   const { state } = flow;
-  const up = state.counters.up;
-  const down = state.counters.down;
-  up.tls = state.tls.counters('up');
-  down.tls = state.tls.counters('down');
-  warnings.addAll(state.tls.warnings);
   return {
     index: flow.index,
     client: flow.client,
@@ -228,9 +246,9 @@ function report(flow: Flow<ConnectionState>, warnings: WarningSet): ConnectionRe
     closedBy: flow.reset ? 'reset' : flow.firstFin === 'up' ? 'client-fin' : flow.firstFin === 'down' ? 'server-fin' : 'open',
     firstPacketMs: state.firstPacketMs,
     lastPacketMs: state.lastPacketMs,
-    up,
-    down,
-    tls: state.tls.info(),
-    requests: state.tls.requests,
+    up: state.counters.up,
+    down: state.counters.down,
+    tls: state.tlsInfo,
+    requests: state.requests,
   };
 }

@@ -4,6 +4,8 @@
  */
 import { BenchError } from '../errors.ts';
 import { analyzeCommand } from './analyze.ts';
+import { checkCommand } from './check.ts';
+import { reportCommand } from './report.ts';
 import { runCommand } from './run.ts';
 
 type Command = (args: string[], out: NodeJS.WritableStream) => Promise<number>;
@@ -11,6 +13,8 @@ type Command = (args: string[], out: NodeJS.WritableStream) => Promise<number>;
 const commands: Record<string, Command> = {
   run: runCommand,
   analyze: analyzeCommand,
+  report: reportCommand,
+  check: checkCommand,
 };
 
 const usage = `usage: tls-reuse-bench <command> [flags]
@@ -18,6 +22,8 @@ const usage = `usage: tls-reuse-bench <command> [flags]
 commands:
   run            run the benchmark: agent workload x modes, captured and accounted
   analyze FILE   account an existing capture per connection and direction
+  report FILE    re-render charts, HTML and Markdown from a results.json
+  check FILE     compare a results.json with a baseline: exit 0 pass, 1 regression, 2 bad input
 
 run "tls-reuse-bench <command> --help" for a command's flags`;
 

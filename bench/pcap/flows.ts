@@ -81,6 +81,18 @@ export class FlowTable<S> {
   }
 
   /**
+   * Starts a new connection on the segment's 4-tuple, retiring the current one: for data that cannot
+   * belong to a connection that already closed.
+   */
+  restart(s: TcpSegment): { flow: Flow<S>; direction: Direction } {
+    const key = flowKey(s);
+    const old = this.byKey.get(key);
+    if (old !== undefined) this.onRetire(old);
+    this.byKey.set(key, this.create(s, false));
+    return this.lookup(s);
+  }
+
+  /**
    * A client SYN on a known 4-tuple opens a new connection unless it retransmits the current one's SYN (same
    * initial sequence number): the port was reused after FIN/RST and TIME_WAIT, or the capture began mid-stream.
    */

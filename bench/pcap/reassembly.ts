@@ -83,6 +83,16 @@ export class DirectionReassembler {
     return seen;
   }
 
+  /** No data waits behind a hole. */
+  get complete(): boolean {
+    return this.pending.length === 0;
+  }
+
+  /** Every byte of [seq, seq + length) was already delivered (a retransmission of old data). */
+  seen(seq: number, length: number): boolean {
+    return !Number.isNaN(this.next) && this.unwrap(seq) + length <= this.next;
+  }
+
   /** End of the capture or the connection: data still waiting behind a hole is delivered after a gap. */
   finish(): void {
     while (this.pending.length > 0) {
