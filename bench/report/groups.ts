@@ -78,6 +78,14 @@ export function groupScenarios(results: Results): ScenarioGroup[] {
       measured: scenarios.filter((s): s is MeasuredScenario => s.state !== 'failed'),
     };
   });
+  // Slugs name files and element ids: labels that differ only in punctuation must not share one.
+  const used = new Set<string>();
+  for (const [i, g] of groups.entries()) {
+    let slug = g.slug === '' ? `group-${i + 1}` : g.slug;
+    for (let n = 2; used.has(slug); n++) slug = `${g.slug}-${n}`;
+    used.add(slug);
+    g.slug = slug;
+  }
   const comparable = (g: ScenarioGroup) =>
     results.comparisons.some((c) => g.measured.some((s) => s.id === c.candidate));
   const primaryIndex = Math.max(0, groups.findIndex(comparable));
@@ -88,6 +96,21 @@ export function groupScenarios(results: Results): ScenarioGroup[] {
 
 function modeRank(mode: Mode): number {
   return MODES.indexOf(mode);
+}
+
+/**
+ * What a chart of these scenarios leaves out or pales, for its subtitle: e.g. `not drawn: resumed (failed) ·
+ * drawn pale: persistent (INVALID)`; null when every scenario completed. `name` says how to call a scenario
+ * (its mode inside one configuration, its id across configurations).
+ */
+export function stateNote(scenarios: ScenarioResult[], name: (s: ScenarioResult) => string): string | null {
+  const failed = scenarios.filter((s) => s.state === 'failed').map(name);
+  const invalid = scenarios.filter((s) => s.state === 'invalid').map(name);
+  const parts = [
+    ...(failed.length > 0 ? [`not drawn: ${failed.join(', ')} (failed)`] : []),
+    ...(invalid.length > 0 ? [`drawn pale: ${invalid.join(', ')} (INVALID)`] : []),
+  ];
+  return parts.length === 0 ? null : `${parts.join(' · ')}: see the scenario table`;
 }
 
 /** The group's measured scenario of a mode, if any. */

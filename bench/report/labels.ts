@@ -11,18 +11,22 @@ export const MODE_DESCRIPTIONS: Record<Mode, string> = {
   resumed: 'a new connection per request, TLS session resumed',
 };
 
+/** `TLS 1.3` for `tls1.3`. */
 export function tlsLabel(tls: TlsVersion): string {
   return tls === 'tls1.2' ? 'TLS 1.2' : 'TLS 1.3';
 }
 
+/** `RSA-2048`, `ECDSA P-256`, `custom chain`. */
 export function certLabel(cert: CertKind): string {
   return { rsa2048: 'RSA-2048', 'ecdsa-p256': 'ECDSA P-256', custom: 'custom chain' }[cert];
 }
 
+/** `Node server` (the embedded agent API) or `nginx`. */
 export function serverLabel(server: ServerKind): string {
   return server === 'node' ? 'Node server' : 'nginx';
 }
 
+/** The network profile's name (`loopback`). */
 export function networkLabel(network: NetworkProfile): string {
   return network;
 }

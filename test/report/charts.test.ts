@@ -88,7 +88,24 @@ describe('chart configurations', () => {
       ['16.4 kB', '52% saved', 'INVALID'],
     ]);
     expect(headline.table.rows.map((r) => r[1])).toEqual(['completed', 'invalid', 'failed']);
-    expect(charts.some((c) => JSON.stringify(c.config).includes('resumed/tls1.2'))).toBe(false);
+    // Across configurations the failed scenario's bars are gaps, and the subtitle says why.
+    const connections = byName(charts, 'connections');
+    const resumed = connections.config.data.datasets.find((d) => d.label === 'resumed')!;
+    expect(connections.config.data.labels).toEqual([
+      ['connections opened', 'TLS 1.3 · RSA-2048'],
+      ['connections opened', 'TLS 1.2 · ECDSA P-256'],
+      ['sockets through TIME_WAIT', 'TLS 1.3 · RSA-2048'],
+      ['sockets through TIME_WAIT', 'TLS 1.2 · ECDSA P-256'],
+    ]);
+    expect(resumed.data).toEqual([15.2, null, 15.2, null]);
+    expect(connections.config.options?.plugins?.subtitle?.text).toContain(
+      'not drawn: resumed/tls1.2/ecdsa-p256/loopback/node (failed) · drawn pale: persistent/tls1.2/ecdsa-p256/loopback/node (INVALID): see the scenario table',
+    );
+    expect(connections.config.options?.plugins?.fadedBars?.bars).toEqual([
+      [false, false, false, false],
+      [false, true, false, true],
+      [false, false, false, false],
+    ]);
   });
 
   it('shares one value range across the per-configuration headlines', () => {

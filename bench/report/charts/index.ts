@@ -1,6 +1,6 @@
 /** Every chart of a run, in page order: the primary configuration, charts across configurations, the others. */
 import type { Results } from '../../model.ts';
-import { groupScenarios } from '../groups.ts';
+import { groupScenarios, stateNote } from '../groups.ts';
 import { bandwidthCharts } from './bandwidth.ts';
 import { breakdownCharts } from './breakdown.ts';
 import { headlineCharts } from './bytes.ts';
@@ -11,10 +11,20 @@ import { protocolChart } from './protocol.ts';
 
 export type { ChartSpec, ChartTable } from './common.ts';
 
+/** Adds a line to a chart's subtitle. */
+function withSubtitleLine(chart: ChartSpec, line: string | null): ChartSpec {
+  const subtitle = chart.config.options?.plugins?.subtitle;
+  if (line === null || subtitle === undefined) return chart;
+  const lines = Array.isArray(subtitle.text) ? subtitle.text : [subtitle.text ?? ''];
+  subtitle.text = [...lines, line];
+  subtitle.display = true;
+  return chart;
+}
+
 /**
  * Builds every chart from the results alone. Failed scenarios are left out (they measured nothing); invalid
- * ones are drawn, translucent and labelled INVALID. Charts that need a capture (breakdown, bandwidth,
- * protocol matrix) are absent from a run without one.
+ * ones are drawn pale and labelled INVALID; each chart's subtitle names both. Charts that need a capture
+ * (breakdown, bandwidth, protocol matrix) are absent from a run without one.
  */
 export function buildCharts(results: Results): ChartSpec[] {
   const groups = groupScenarios(results);
@@ -24,7 +34,12 @@ export function buildCharts(results: Results): ChartSpec[] {
     ...bandwidthCharts(results, groups),
     ...latencyCharts(results, groups),
   ];
-  const across = [...connectionsChart(results, groups), ...protocolChart(results, groups)];
+  for (const group of groups) {
+    const note = stateNote(group.scenarios, (s) => s.spec.mode);
+    for (const chart of perGroup) if (chart.group === group.label) withSubtitleLine(chart, note);
+  }
+  const acrossNote = stateNote(results.scenarios, (s) => s.id);
+  const across = [...connectionsChart(results, groups), ...protocolChart(results, groups)].map((c) => withSubtitleLine(c, acrossNote));
   const ofGroup = (label: string) => perGroup.filter((c) => c.group === label);
   const [primary, ...others] = groups;
   return [
