@@ -20,10 +20,11 @@ function headlineTitle(results: Results, group: ScenarioGroup): string {
   if (found === undefined) return 'Bytes per endpoint-minute by mode (no mode to compare with fresh)';
   const { comparison: c, candidate } = found;
   const subject = changeSubject(candidate.spec.mode);
+  const bytes = c.basis === 'wire' ? 'bytes' : 'TCP payload bytes';
   if (Math.round(c.downSavedPct) >= 0 && Math.round(c.upSavedPct) >= 0) {
-    return `${subject} saved ${formatPct(Math.round(c.downSavedPct), 0)} of downstream and ${formatPct(Math.round(c.upSavedPct), 0)} of upstream bytes`;
+    return `${subject} saved ${formatPct(Math.round(c.downSavedPct), 0)} of downstream and ${formatPct(Math.round(c.upSavedPct), 0)} of upstream ${bytes}`;
   }
-  return `${subject} ${savedPhrase(c.downSavedPct, 'downstream bytes')} and ${savedPhrase(c.upSavedPct, 'upstream bytes')}`;
+  return `${subject} ${savedPhrase(c.downSavedPct, `downstream ${bytes}`)} and ${savedPhrase(c.upSavedPct, `upstream ${bytes}`)}`;
 }
 
 /**
