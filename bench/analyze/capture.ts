@@ -101,6 +101,7 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
           data: (bytes) => state.tls!.push(direction, bytes),
           skip: (n) => state.tls!.skip(direction, n),
           gap: () => state.tls!.gap(direction),
+          midstream: () => state.tls!.startMidstream(direction),
         };
       }
       return state;

@@ -12,6 +12,8 @@ export interface StreamSink {
   skip(n: number): void;
   /** The capture lost an unknown part of the stream here (a segment was never captured). */
   gap(): void;
+  /** The stream began before the capture (its SYN was not captured): the first byte may be mid-message. */
+  midstream(): void;
 }
 
 /** A segment that arrived ahead of the stream, waiting for the bytes before it. */
@@ -61,10 +63,9 @@ export class DirectionReassembler {
   segment(seq: number, payloadLength: number, captured: Buffer): number {
     if (payloadLength === 0) return 0;
     if (Number.isNaN(this.next)) {
-      // Without the SYN the first byte seen need not start a record: let the consumer resynchronise.
       this.next = seq;
       this.startedMidstream = true;
-      this.sink.gap();
+      this.sink.midstream();
     }
     const start = this.unwrap(seq);
     const end = start + payloadLength;

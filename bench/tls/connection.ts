@@ -109,13 +109,20 @@ export class TlsConnection {
   /**
    * The capture lost an unknown stretch of this direction: the record in progress is cut (incompleteBytes), the
    * walker resynchronises on the next plausible record header (bytes meanwhile are nonTlsBytes) and the
-   * direction's counters are no longer exact. Also usable before the first push, for a stream whose start was
-   * not captured.
+   * direction's counters are no longer exact.
    */
   gap(dir: Direction): void {
     const side = this.side(dir);
     side.stream.gap();
     this.loseHandshakeStream(side);
+  }
+
+  /**
+   * This direction began before the capture (no SYN captured): the walker looks for the first record header
+   * and stays exact when it finds one at the first byte (only the TCP handshake was missed).
+   */
+  startMidstream(dir: Direction): void {
+    this.side(dir).stream.beginMidstream();
   }
 
   /** End of capture or connection: partial records become incompleteBytes. */

@@ -85,6 +85,8 @@ export class RecordStream {
   private damaged = false;
   /** The body of a `keep` record that arrives in pieces; held only while that record is in progress. */
   private bodyBuffer: Buffer | null = null;
+  /** The stream's start was not captured and its first header is still being looked for. */
+  private midstream = false;
 
   constructor(
     readonly dir: Direction,
@@ -150,6 +152,23 @@ export class RecordStream {
     this.cutRecord();
     this.counters.exact = false;
     this.mode = 'resync';
+  }
+
+  /**
+   * The stream began before the capture (its SYN was not captured): look for the first record header. Only
+   * bytes passed over to find it make the counts inexact; a capture that missed just the TCP handshake loses
+   * nothing.
+   */
+  beginMidstream(): void {
+    if (this.mode !== 'start' || this.bytesIn > 0) throw new Error(`TLS ${this.dir} stream: midstream start after data`);
+    this.mode = 'resync';
+    this.midstream = true;
+  }
+
+  /** The first header after a midstream start was found after `skipped` bytes. */
+  private foundMidstreamStart(skipped: number): void {
+    this.midstream = false;
+    if (skipped > 0) this.loseSync();
   }
 
   /** End of the stream: a record in progress is incomplete. */
@@ -289,6 +308,7 @@ export class RecordStream {
       if (plausibleHeader(type, version, length)) {
         this.counters.nonTlsBytes += i;
         this.headFill = 0;
+        if (this.midstream) this.foundMidstreamStart(i);
         this.beginRecord(type, version, length);
         return off + i + RECORD_HEADER_BYTES - carried;
       }
@@ -313,6 +333,7 @@ export class RecordStream {
       if (plausibleHeader(type, version, length)) {
         this.counters.nonTlsBytes += passed + (j - from);
         this.headFill = 0;
+        if (this.midstream) this.foundMidstreamStart(passed + (j - from));
         this.beginRecord(type, version, length);
         return j + RECORD_HEADER_BYTES;
       }

@@ -8,6 +8,7 @@ function recorder(): StreamSink & { text: () => string } {
     data: (bytes) => (text += bytes.toString('latin1')),
     skip: (n) => (text += '?'.repeat(n)),
     gap: () => (text += '|'),
+    midstream: () => (text += '~'),
     text: () => text,
   };
 }
@@ -111,7 +112,7 @@ describe('DirectionReassembler', () => {
     feed(r, 5000, 'xy');
     feed(r, 5002, 'z');
     r.finish();
-    expect(sink.text()).toBe('|xyz');
+    expect(sink.text()).toBe('~xyz');
     expect(r.startedMidstream).toBe(true);
     expect(r.gaps).toBe(0);
   });
