@@ -178,23 +178,34 @@ function stateNote(s: ScenarioResult): string {
 }
 
 function scenarioMatrix(results: Results): string {
+  const workload = (s: ScenarioResult) =>
+    `${s.spec.workload}: ${s.spec.endpoints} endpoint${s.spec.endpoints === 1 ? '' : 's'} × ${s.spec.virtualMinutes} virtual min at ${formatNumber(s.spec.timeCompression, 0)}×`;
+  const settings = (s: ScenarioResult) =>
+    `session timeout ${formatCount(s.spec.sessionTimeoutVirtualSeconds)} s, server idle timeout ${formatCount(s.spec.serverIdleTimeoutVirtualSeconds)} s, session tickets ${s.spec.sessionTickets ? 'on' : 'off'}, seed ${s.spec.seed}`;
+  // Columns that are the same for every scenario are said once above the table instead.
+  const shared = [workload, settings].filter((f) => new Set(results.scenarios.map(f)).size === 1);
+  const varying = [
+    { header: 'workload', cell: workload },
+    { header: 'settings', cell: settings },
+  ].filter((c) => !shared.includes(c.cell));
   const rows = results.scenarios.map((s) => {
-    const sp = s.spec;
     const measured = s.state === 'failed' ? null : s;
     return [
       s.id,
       s.state,
-      `${sp.tls}, ${sp.cert}, ${sp.server}, ${sp.network}`,
-      `${sp.workload}: ${sp.endpoints} endpoint${sp.endpoints === 1 ? '' : 's'} × ${sp.virtualMinutes} virtual min at ${formatNumber(sp.timeCompression, 0)}×`,
-      `session timeout ${formatCount(sp.sessionTimeoutVirtualSeconds)} s, server idle timeout ${formatCount(sp.serverIdleTimeoutVirtualSeconds)} s, tickets ${sp.sessionTickets ? 'on' : 'off'}, seed ${sp.seed}`,
+      `${s.spec.tls}, ${s.spec.cert}, ${s.spec.server}, ${s.spec.network}`,
+      ...varying.map((c) => c.cell(s)),
       measured === null ? '-' : `${measured.requests.ok} of ${measured.requests.scheduled}${measured.requests.retried > 0 ? ` (${measured.requests.retried} retried)` : ''}`,
       measured === null ? '-' : formatNumber(measured.server.cpuMsPerRequest, 3),
       measured === null ? '-' : `${formatNumber(measured.realDurationMs / 1000, 1)} s`,
       stateNote(s),
     ];
   });
-  const header = ['scenario', 'state', 'TLS, chain, server, network', 'workload', 'settings', 'requests ok', 'server CPU ms / request', 'real duration', 'note'];
-  return table({ header, rows, numeric: [6, 7] }, 'matrix');
+  const header = ['scenario', 'state', 'TLS, chain, server, network', ...varying.map((c) => c.header), 'requests ok', 'server CPU ms / request', 'real duration', 'note'];
+  const first = results.scenarios[0];
+  const common = first === undefined || shared.length === 0 ? '' : `<p>Every scenario: ${e(shared.map((f) => f(first)).join('; '))}.</p>\n`;
+  const numericFrom = 3 + varying.length;
+  return `${common}${table({ header, rows, numeric: [numericFrom + 1, numericFrom + 2] }, 'matrix')}`;
 }
 
 function environmentSection(results: Results): string {
@@ -306,6 +317,7 @@ th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: left; vertical-al
 th { background: #f6f6f6; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 table.kv th { width: 14em; }
+table.matrix td:last-child { min-width: 18em; }
 pre { white-space: pre-wrap; font-size: 0.85em; }
 nav ul { columns: 2; padding-left: 1.2em; }
 `;
