@@ -49,6 +49,34 @@ interface ConnectionState {
   lastPacketMs: number;
 }
 
+/**
+ * Hands one direction's reassembled stream to the connection's TLS walker. Goes through `state` so that
+ * dropping `state.tls` frees the walker; a finished connection receives no new stream bytes (they open a
+ * new connection, see onPacket).
+ */
+class TlsSink implements StreamSink {
+  constructor(
+    private readonly state: ConnectionState,
+    private readonly direction: Direction,
+  ) {}
+
+  data(bytes: Buffer): void {
+    this.state.tls!.push(this.direction, bytes);
+  }
+
+  skip(n: number): void {
+    this.state.tls!.skip(this.direction, n);
+  }
+
+  gap(): void {
+    this.state.tls!.gap(this.direction);
+  }
+
+  midstream(): void {
+    this.state.tls!.startMidstream(this.direction);
+  }
+}
+
 /** Accounts one capture file. Throws InputError/PcapFormatError for files that cannot be read at all. */
 export async function analyzeCapture(path: string, options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
   const warnings = new WarningSet();
@@ -85,25 +113,18 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
   const flows = new FlowTable<ConnectionState>(
     new Set(options.serverPorts ?? []),
     () => {
-      const state: ConnectionState = {
+      const state = {
         counters: { up: emptyTrafficCounters(), down: emptyTrafficCounters() },
-        reassembly: { up: new DirectionReassembler(sinkOf('up')), down: new DirectionReassembler(sinkOf('down')) },
         tls: new TlsConnection(keyLog === undefined ? {} : { keyLog }),
         tlsInfo: null,
         requests: 0,
         firstPacketMs: nowMs,
         lastPacketMs: nowMs,
+      } as Omit<ConnectionState, 'reassembly'> as ConnectionState;
+      state.reassembly = {
+        up: new DirectionReassembler(new TlsSink(state, 'up')),
+        down: new DirectionReassembler(new TlsSink(state, 'down')),
       };
-      // Through `state`, so that dropping `state.tls` frees the walker. A finished connection receives no
-      // new stream bytes: they open a new connection (see onPacket).
-      function sinkOf(direction: Direction): StreamSink {
-        return {
-          data: (bytes) => state.tls!.push(direction, bytes),
-          skip: (n) => state.tls!.skip(direction, n),
-          gap: () => state.tls!.gap(direction),
-          midstream: () => state.tls!.startMidstream(direction),
-        };
-      }
       return state;
     },
     finish,
@@ -138,13 +159,15 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
         break;
     }
     const segment = decoded.segment;
-    let { flow, direction } = flows.lookup(segment);
+    let flow = flows.lookup(segment);
+    let direction = flows.direction;
     const syn = (segment.flags & TCP_SYN) !== 0;
     // A SYN's sequence number is consumed by the SYN itself; data it carries (TCP Fast Open) follows it.
     const dataSeq = syn ? (segment.seq + 1) >>> 0 : segment.seq;
     if (flow.state.tls === null && segment.payloadLength > 0 && !flow.state.reassembly[direction].seen(dataSeq, segment.payloadLength)) {
       // New data on a 4-tuple whose connection already closed: a new connection whose SYN was not captured.
-      ({ flow, direction } = flows.restart(segment));
+      flow = flows.restart(segment);
+      direction = flows.direction;
     }
     const state = flow.state;
     state.lastPacketMs = nowMs;

@@ -1,4 +1,5 @@
 /** `tls-reuse-bench analyze FILE [--server-port N]... [--keylog FILE] [--json]`: accounts an existing capture. */
+import { once } from 'node:events';
 import { analyzeCapture } from '../analyze/capture.ts';
 import { UsageError } from '../errors.ts';
 import type { AnalyzeResult, ConnectionReport, TrafficCounters } from '../model.ts';
@@ -43,8 +44,38 @@ export async function analyzeCommand(args: string[], out: NodeJS.WritableStream)
     serverPorts,
     ...(values.keylog === undefined ? {} : { keyLogPath: values.keylog }),
   });
-  out.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderAnalysis(result, listed)}\n`);
+  if (values.json) await writeJson(result, out);
+  else out.write(`${renderAnalysis(result, listed)}\n`);
   return 0;
+}
+
+/** Characters gathered before one write: few system calls, bounded memory. */
+const JSON_WRITE_CHUNK = 1 << 16;
+
+/**
+ * Writes the result as `JSON.stringify(result, null, 2)` would, one connection at a time and respecting
+ * back-pressure: a capture with tens of thousands of connections never becomes one huge string.
+ */
+export async function writeJson(result: AnalyzeResult, out: NodeJS.WritableStream): Promise<void> {
+  const marker = '"\u0000connections\u0000"';
+  const [head, tail] = JSON.stringify({ ...result, connections: marker }, null, 2).split(JSON.stringify(marker));
+  const write = async (text: string) => {
+    if (!out.write(text)) await once(out, 'drain');
+  };
+  if (result.connections.length === 0) {
+    await write(`${head}[]${tail}\n`);
+    return;
+  }
+  let pending = `${head}[\n`;
+  const last = result.connections.length - 1;
+  for (const [i, connection] of result.connections.entries()) {
+    pending += `    ${JSON.stringify(connection, null, 2).replace(/\n/g, '\n    ')}${i === last ? '\n' : ',\n'}`;
+    if (pending.length >= JSON_WRITE_CHUNK) {
+      await write(pending);
+      pending = '';
+    }
+  }
+  await write(`${pending}  ]${tail}\n`);
 }
 
 /** The terminal rendering of an analysis: totals, the reuse audit, connections, warnings. */

@@ -3,18 +3,18 @@
  * `error: <message>` and an exit code (0 success, 1 a measured failure, 2 bad input or usage).
  */
 import { BenchError } from '../errors.ts';
-import { analyzeCommand } from './analyze.ts';
-import { checkCommand } from './check.ts';
-import { reportCommand } from './report.ts';
-import { runCommand } from './run.ts';
 
 type Command = (args: string[], out: NodeJS.WritableStream) => Promise<number>;
 
-const commands: Record<string, Command> = {
-  run: runCommand,
-  analyze: analyzeCommand,
-  report: reportCommand,
-  check: checkCommand,
+/**
+ * Commands load on demand: `analyze` must not pay for Chart.js, canvas and the live runner at start-up (its
+ * speed is benchmarked against tshark, start-up included).
+ */
+const commands: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./run.ts')).runCommand,
+  analyze: async () => (await import('./analyze.ts')).analyzeCommand,
+  report: async () => (await import('./report.ts')).reportCommand,
+  check: async () => (await import('./check.ts')).checkCommand,
 };
 
 const usage = `usage: tls-reuse-bench <command> [flags]
@@ -34,12 +34,13 @@ export async function main(args: string[]): Promise<number> {
     process.stdout.write(`${usage}\n`);
     return name === undefined ? 2 : 0;
   }
-  const command = commands[name];
-  if (command === undefined) {
+  const load = commands[name];
+  if (load === undefined) {
     process.stderr.write(`error: unknown command "${name}"\n${usage}\n`);
     return 2;
   }
   try {
+    const command = await load();
     return await command(rest, process.stdout);
   } catch (error) {
     if (error instanceof BenchError) {

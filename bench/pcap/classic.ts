@@ -36,7 +36,7 @@ const MAGIC_NS_BE = 0xa1b23c4d;
 const MAGIC_NS_LE = 0x4d3cb2a1;
 
 /** Chunk size of the file stream: large enough that per-chunk costs vanish, small enough to keep RSS flat. */
-const READ_CHUNK_BYTES = 1 << 18;
+const READ_CHUNK_BYTES = 1 << 20;
 
 /** True when the first four bytes are a classic pcap magic (either precision, either byte order). */
 export function isClassicPcapMagic(magicBigEndian: number): boolean {

@@ -30,11 +30,23 @@ export interface Flow<S> {
   state: S;
 }
 
-/** Keys a segment by its endpoints, the same key for both directions. */
-function flowKey(s: TcpSegment): string {
-  const a = `${s.srcIp}]${s.srcPort}`;
-  const b = `${s.dstIp}]${s.dstPort}`;
-  return a < b ? `${a}|${b}` : `${b}|${a}`;
+/**
+ * Connections are found by their port pair first (a number: cheap to hash, unlike a string built per
+ * packet), then by addresses among the few connections that share a port pair. Address strings come from
+ * the decoder's caches, so comparing them is usually a pointer comparison.
+ */
+function portPairKey(s: TcpSegment): number {
+  return s.srcPort < s.dstPort ? s.srcPort * 65536 + s.dstPort : s.dstPort * 65536 + s.srcPort;
+}
+
+/** The segment travels between the flow's two endpoints, in either direction. */
+function sameEndpoints<S>(flow: Flow<S>, s: TcpSegment): boolean {
+  const c = flow.client;
+  const v = flow.server;
+  return (
+    (s.srcPort === c.port && s.srcIp === c.ip && s.dstPort === v.port && s.dstIp === v.ip) ||
+    (s.srcPort === v.port && s.srcIp === v.ip && s.dstPort === c.port && s.dstIp === c.ip)
+  );
 }
 
 /**
@@ -44,8 +56,11 @@ function flowKey(s: TcpSegment): string {
  * by a new one on the same 4-tuple, so its state can be finished before the new one begins.
  */
 export class FlowTable<S> {
-  private readonly byKey = new Map<string, Flow<S>>();
+  /** Current connection per port pair; several only when different addresses share a port pair. */
+  private readonly byPorts = new Map<number, Flow<S> | Flow<S>[]>();
   readonly flows: Flow<S>[] = [];
+  /** The direction of the segment last looked up (set by `lookup`, so that it allocates nothing). */
+  direction: Direction = 'up';
 
   constructor(
     private readonly serverPorts: ReadonlySet<number>,
@@ -53,21 +68,21 @@ export class FlowTable<S> {
     private readonly onRetire: (flow: Flow<S>) => void,
   ) {}
 
-  /** The connection and direction of a segment, creating the connection on its first packet. */
-  lookup(s: TcpSegment): { flow: Flow<S>; direction: Direction } {
-    const key = flowKey(s);
+  /**
+   * The connection of a segment, creating it on its first packet; its direction is left in `direction`.
+   * Called once per packet.
+   */
+  lookup(s: TcpSegment): Flow<S> {
     const syn = (s.flags & TCP_SYN) !== 0 && (s.flags & TCP_ACK) === 0;
-    let flow = this.byKey.get(key);
+    let flow = this.find(s);
     if (flow !== undefined && syn && this.startsNewConnection(flow, s)) {
       this.onRetire(flow);
+      this.remove(flow, s);
       flow = undefined;
     }
-    if (flow === undefined) {
-      flow = this.create(s, syn);
-      this.byKey.set(key, flow);
-    }
-    const direction: Direction =
-      s.srcPort === flow.client.port && s.srcIp === flow.client.ip ? 'up' : 'down';
+    if (flow === undefined) flow = this.add(s, syn);
+    const direction: Direction = s.srcPort === flow.client.port && s.srcIp === flow.client.ip ? 'up' : 'down';
+    this.direction = direction;
     if (syn && direction === 'up' && flow.clientIsn === null) {
       flow.clientIsn = s.seq;
       flow.synSeen = true;
@@ -77,18 +92,44 @@ export class FlowTable<S> {
       flow.firstFin ??= direction;
     }
     if ((s.flags & TCP_RST) !== 0) flow.reset = true;
-    return { flow, direction };
+    return flow;
+  }
+
+  private find(s: TcpSegment): Flow<S> | undefined {
+    const entry = this.byPorts.get(portPairKey(s));
+    if (entry === undefined) return undefined;
+    if (!Array.isArray(entry)) return sameEndpoints(entry, s) ? entry : undefined;
+    return entry.find((f) => sameEndpoints(f, s));
+  }
+
+  private add(s: TcpSegment, syn: boolean): Flow<S> {
+    const flow = this.create(s, syn);
+    const key = portPairKey(s);
+    const entry = this.byPorts.get(key);
+    if (entry === undefined) this.byPorts.set(key, flow);
+    else if (Array.isArray(entry)) entry.push(flow);
+    else this.byPorts.set(key, [entry, flow]);
+    return flow;
+  }
+
+  private remove(flow: Flow<S>, s: TcpSegment): void {
+    const key = portPairKey(s);
+    const entry = this.byPorts.get(key);
+    if (entry === flow) this.byPorts.delete(key);
+    else if (Array.isArray(entry)) entry.splice(entry.indexOf(flow), 1);
   }
 
   /**
    * Starts a new connection on the segment's 4-tuple, retiring the current one: for data that cannot
-   * belong to a connection that already closed.
+   * belong to a connection that already closed. Like `lookup`, leaves the direction in `direction`.
    */
-  restart(s: TcpSegment): { flow: Flow<S>; direction: Direction } {
-    const key = flowKey(s);
-    const old = this.byKey.get(key);
-    if (old !== undefined) this.onRetire(old);
-    this.byKey.set(key, this.create(s, false));
+  restart(s: TcpSegment): Flow<S> {
+    const old = this.find(s);
+    if (old !== undefined) {
+      this.onRetire(old);
+      this.remove(old, s);
+    }
+    this.add(s, false);
     return this.lookup(s);
   }
 
