@@ -1,10 +1,12 @@
 /** `tls-reuse-bench run`: resolves the scenario matrix, runs it live, prints the headline. */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.ts';
 import type { ScenarioResult, ScenarioSpec } from '../model.ts';
 import { resolveRun } from '../plan/resolve.ts';
 import { headlineText } from '../report/headline.ts';
+import { appendStepSummary, renderReports } from '../report/index.ts';
 import { runSuite, type RunEvents } from '../run/suite.ts';
 import { parseCommand } from './args.ts';
 
@@ -100,7 +102,11 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
   out.write(`tls-reuse-bench: ${run.scenarios.length} scenarios (suite ${run.suite}) → ${displayPath(run.outDir)}\n`);
   try {
     const results = await runSuite(run, progress, controller.signal);
-    out.write(`\n${headlineText(results)}\n\nresults: ${displayPath(path.join(run.outDir, 'results.json'))}\n`);
+    const rendered = await renderReports(results, run.outDir);
+    await appendStepSummary(await readFile(rendered.markdown, 'utf8'));
+    out.write(`\n${headlineText(results)}\n\n`);
+    out.write(`results: ${displayPath(path.join(run.outDir, 'results.json'))}\n`);
+    out.write(`report:  ${displayPath(rendered.html)} (charts in ${displayPath(path.join(run.outDir, 'charts'))}/)\n`);
     if (results.interrupted) return 130;
     const failed = results.scenarios.filter((s) => s.state === 'failed').length;
     const invalid = results.scenarios.filter((s) => s.state === 'invalid').length;

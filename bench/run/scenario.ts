@@ -99,11 +99,10 @@ export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Pro
       keyLog,
     });
 
-    const outcomes = await Promise.race([
-      drive(client, ctx, spec.timeCompression, timeWait),
-      serverExited,
-      aborted(ctx.signal),
-    ]);
+    const interrupted = abortion(ctx.signal);
+    const outcomes = await Promise.race([drive(client, ctx, spec.timeCompression, timeWait), serverExited, interrupted.promise]).finally(
+      interrupted.dispose,
+    );
     await client.close();
     await sleep(CAPTURE_SETTLE_MS);
     await timeWait.sample();
@@ -247,13 +246,16 @@ async function drive(
   return Promise.all(pending);
 }
 
-/** Rejects when the signal aborts. */
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    const fail = () => reject(new Error(`interrupted (${String(signal.reason ?? 'aborted')})`));
+/** A promise that rejects when the signal aborts, and `dispose` to stop listening (one listener per scenario). */
+function abortion(signal: AbortSignal): { promise: Promise<never>; dispose: () => void } {
+  let fail = () => {};
+  const promise = new Promise<never>((_, reject) => {
+    fail = () => reject(new Error(`interrupted (${String(signal.reason ?? 'aborted')})`));
     if (signal.aborted) fail();
     else signal.addEventListener('abort', fail, { once: true });
   });
+  promise.catch(() => undefined);
+  return { promise, dispose: () => signal.removeEventListener('abort', fail) };
 }
 
 function sleep(ms: number): Promise<void> {
