@@ -45,6 +45,8 @@ const TIMELINE_BUCKET_VIRTUAL_S = 1;
 const TIME_WAIT_SAMPLE_MS = 2_000;
 /** Below this many samples a latency percentile says little; the report warns. */
 const FEW_LATENCY_SAMPLES = 20;
+/** How long a failed scenario waits to learn whether its server process exited. */
+const SERVER_EXIT_GRACE_MS = 500;
 /** After the last FIN, time for the kernel to deliver the final ACKs to tcpdump before it is stopped. */
 const CAPTURE_SETTLE_MS = 200;
 
@@ -65,6 +67,8 @@ export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Pro
   let capture: TcpdumpCapture | undefined;
   let client: AgentClient | undefined;
   let keyLog: WriteStream | undefined;
+  /** Set when the server process exits before the scenario closed it: the cause of whatever fails next. */
+  let serverDied: string | null = null;
   try {
     await mkdir(dir, { recursive: true });
     keyLog = createWriteStream(keylogFile, { flags: 'w' });
@@ -80,7 +84,8 @@ export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Pro
     };
     server = spec.server === 'nginx' ? await startNginx(serverOptions) : await startAgentServer(serverOptions);
     const serverExited = server.exited.then((exit) => {
-      throw new Error(`the ${spec.server} server exited during the scenario (${exit.signal ?? `exit code ${exit.code}`})`);
+      serverDied = `the ${spec.server} server exited during the scenario (${exit.signal ?? `exit code ${exit.code}`})`;
+      throw new Error(serverDied);
     });
     serverExited.catch(() => undefined);
 
@@ -108,6 +113,8 @@ export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Pro
     await timeWait.sample();
     const cpuAfter = await server.stats();
     const captureStats = capture === undefined ? null : await capture.stop();
+    // The server must still be up here: one that died (and was replaced by nothing) invalidates the counts.
+    if (serverDied !== null) throw new Error(serverDied);
     await server.close();
     keyLog.end();
     await once(keyLog, 'finish');
@@ -203,7 +210,11 @@ export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Pro
     }
     return { id: spec.id, state: 'completed', spec, warnings, ...measurement };
   } catch (error) {
-    return { id: spec.id, state: 'failed', spec, warnings, error: error instanceof Error ? error.message : String(error) };
+    // A dead server is noticed first by whatever talks to it (a request, the stats channel); give its exit a
+    // moment to be reported so the failure names the cause.
+    if (server !== undefined && serverDied === null) await Promise.race([server.exited, sleep(SERVER_EXIT_GRACE_MS)]);
+    const message = error instanceof Error ? error.message : String(error);
+    return { id: spec.id, state: 'failed', spec, warnings, error: serverDied !== null && message !== serverDied ? `${serverDied}: ${message}` : message };
   } finally {
     // Whatever happened, nothing this scenario started may outlive it. An interrupted scenario does not
     // wait for requests in flight (up to the agent's 16 s deadline).

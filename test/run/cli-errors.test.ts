@@ -1,0 +1,43 @@
+/** Bad flags and bad files stop `run` before it measures anything: exit 2 and one line naming the culprit. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cli } from './support.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'trb-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const badWorkload = path.join(dir, 'workload.json');
+writeFileSync(badWorkload, JSON.stringify({ schema: 'tls-reuse-bench/workload@1', name: 'x', logger: { intervalSeconds: 'fast' } }));
+
+describe('run rejects bad input with exit 2', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['an unknown suite', ['--suite', 'huge'], /^error: --suite: expected quick, default or full, got "huge"$/],
+    ['an unknown mode', ['--modes', 'fresh,pooled'], /^error: --modes: expected one or more of fresh, persistent, resumed .*got "pooled"$/],
+    ['an unknown TLS version', ['--tls', '1.4'], /^error: --tls: .*got "1\.4"$/],
+    ['zero endpoints', ['--endpoints', '0'], /^error: --endpoints: expected a whole number from 1 to 10000, got "0"$/],
+    ['a non-numeric length', ['--virtual-minutes', 'long'], /^error: --virtual-minutes: expected a number .*got "long"$/],
+    ['a bad duration', ['--session-timeout', 'soon'], /^error: --session-timeout: expected a duration like 3600s, 15m or 1h, got "soon"$/],
+    ['a custom chain without its key', ['--cert', './mine.pem'], /^error: --key: required with --cert \.\/mine\.pem/],
+    ['a custom chain that does not exist', ['--cert', '/nonexistent/chain.pem', '--key', '/nonexistent/k.pem', '--ca', '/nonexistent/ca.pem'], /^error: --cert: cannot read \/nonexistent\/chain\.pem \(ENOENT\)$/],
+    ['a missing workload file', ['--workload', '/nonexistent/w.json'], /^error: --workload: cannot read \/nonexistent\/w\.json \(ENOENT\)$/],
+    ['a workload with a bad field', ['--workload', badWorkload, '--no-capture'], /^error: .*workload\.json: \$\.\S+: /],
+    ['an unknown flag', ['--colour'], /^error: run: .*--colour.*\(see tls-reuse-bench run --help\)$/],
+    ['a stray argument', ['default'], /^error: run: unexpected argument "default"/],
+  ];
+  for (const [name, args, message] of cases) {
+    it(name, async () => {
+      const result = await cli(['run', '--out', path.join(dir, 'out'), ...args]);
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr.trim()).toMatch(message);
+    });
+  }
+
+  it('an unknown command', async () => {
+    const result = await cli(['frobnicate']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/^error: unknown command "frobnicate"/);
+  });
+});

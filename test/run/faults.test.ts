@@ -1,0 +1,104 @@
+/**
+ * Faults mid-run: Ctrl-C (SIGINT to the process group, as a terminal sends it), SIGTERM to the process
+ * alone, and a server that dies during a scenario. Nothing that finished may be lost and nothing the run
+ * started may outlive it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BIN, ROOT, listeningPorts, liveRunSkipReason, processesMatching, readResults } from './support.ts';
+
+const skip = liveRunSkipReason();
+const dirs: string[] = [];
+
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'trb-faults-'));
+  dirs.push(dir);
+  return dir;
+}
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Starts the default suite in its own process group; resolves once its first scenario has ended. */
+async function startRun(dir: string) {
+  const child = execa('node', [BIN, 'run', '--suite', 'default', '--out', dir], {
+    cwd: ROOT,
+    reject: false,
+    detached: true,
+    env: { CI: 'true' },
+    timeout: 120_000,
+  });
+  let stdout = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (/\[1\/12\] \S+ \d+\.\d s,/.test(stdout)) resolve();
+    });
+    child.then((r) => reject(new Error(`run ended before its first scenario did: ${r.stdout}\n${r.stderr}`)), reject);
+  });
+  return { child, stdout: () => stdout };
+}
+
+/** Everything the run started is gone: tcpdump writing into `dir`, server processes, listening sockets. */
+function assertNothingLeft(dir: string, portsBefore: Set<number>): void {
+  expect(processesMatching(dir)).toEqual([]);
+  expect(processesMatching('bench/serve/agent-server-main.ts')).toEqual([]);
+  const leaked = [...listeningPorts()].filter((p) => !portsBefore.has(p));
+  expect(leaked).toEqual([]);
+}
+
+describe.skipIf(skip !== null)('faults during a run', () => {
+  it('Ctrl-C (SIGINT to the process group) stops everything and keeps the finished scenarios', async () => {
+    const dir = tempDir();
+    const portsBefore = listeningPorts();
+    const { child } = await startRun(dir);
+    process.kill(-child.pid!, 'SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    const results = readResults(dir);
+    expect(results.interrupted).toBe(true);
+    expect(results.scenarios.length).toBeGreaterThanOrEqual(1);
+    expect(results.scenarios[0]!.state).toBe('completed');
+    expect(results.warnings.map((w) => w.kind)).toContain('interrupted');
+    await sleep(200);
+    assertNothingLeft(dir, portsBefore);
+  });
+
+  it('SIGTERM to the process alone stops its children too', async () => {
+    const dir = tempDir();
+    const portsBefore = listeningPorts();
+    const { child } = await startRun(dir);
+    child.kill('SIGTERM');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(readResults(dir).scenarios[0]!.state).toBe('completed');
+    await sleep(200);
+    assertNothingLeft(dir, portsBefore);
+  });
+
+  it('a server that dies mid-scenario fails that scenario as data; the others run', async () => {
+    const dir = tempDir();
+    const child = execa('node', [BIN, 'run', '--suite', 'quick', '--out', dir], { cwd: ROOT, reject: false, env: { CI: 'true' } });
+    // Kill the first scenario's server once it has been up for a moment.
+    let victim: number | undefined;
+    for (let i = 0; i < 200 && victim === undefined; i++) {
+      await sleep(25);
+      victim = processesMatching('bench/serve/agent-server-main.ts')[0]?.pid;
+    }
+    expect(victim).toBeDefined();
+    await sleep(300);
+    process.kill(victim!, 'SIGKILL');
+    const result = await child;
+    expect(result.exitCode).toBe(1);
+    const results = readResults(dir);
+    expect(results.scenarios.map((s) => s.state)).toEqual(['failed', 'completed']);
+    const failed = results.scenarios[0]!;
+    expect(failed.state === 'failed' && failed.error).toMatch(/server exited during the scenario/);
+    expect(processesMatching(dir)).toEqual([]);
+  });
+});

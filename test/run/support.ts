@@ -1,0 +1,57 @@
+/** Shared by the live-run tests: where they may run, and how to run the real command line. */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import type { Results } from '../../bench/model.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = path.join(ROOT, 'bin/tls-reuse-bench.js');
+
+/**
+ * Why a live capture cannot run here, or null when it can. In CI the reason is an error instead: there the
+ * tests must run (`.ci/run` runs as root with tcpdump installed by the set-up script).
+ */
+export function liveRunSkipReason(): string | null {
+  let reason: string | null = null;
+  if (process.getuid?.() !== 0) reason = 'capturing on lo needs root (or CAP_NET_RAW for tcpdump)';
+  else if (!['/usr/bin/tcpdump', '/usr/sbin/tcpdump'].some((p) => existsSync(p))) reason = 'tcpdump is not installed';
+  if (reason !== null && process.env.CI === 'true') throw new Error(`live run tests cannot be skipped in CI: ${reason}`);
+  if (reason !== null) console.log(`skipped: ${reason}`);
+  return reason;
+}
+
+/** Runs the real CLI; never rejects (the exit code is part of what tests assert). */
+export function cli(args: string[], options: { timeout?: number } = {}) {
+  return execa('node', [BIN, ...args], { cwd: ROOT, reject: false, timeout: options.timeout ?? 120_000, env: { CI: 'true' } });
+}
+
+export function readResults(dir: string): Results {
+  return JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as Results;
+}
+
+/** Processes whose command line contains `needle` (read from /proc), with their pids. */
+export function processesMatching(needle: string): { pid: number; cmdline: string }[] {
+  const found: { pid: number; cmdline: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      continue; // the process exited while the list was read
+    }
+    if (cmdline.includes(needle)) found.push({ pid: Number(entry), cmdline });
+  }
+  return found;
+}
+
+/** TCP ports listening on 127.0.0.1 (from /proc/net/tcp, state 0A). */
+export function listeningPorts(): Set<number> {
+  const ports = new Set<number>();
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields[3] === '0A' && fields[1] !== undefined) ports.add(Number.parseInt(fields[1].split(':')[1]!, 16));
+  }
+  return ports;
+}
