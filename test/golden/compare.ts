@@ -4,6 +4,7 @@
  * invariants. Both return readable mismatch lines so a failing test names file, field and both numbers.
  */
 import type { AnalyzeResult, ConnectionReport, Endpoint, TrafficCounters } from '../../bench/model.ts';
+import { trafficInvariantViolations } from '../../bench/analyze/counters.ts';
 import type {
   CompareKey,
   Expectation,
@@ -115,20 +116,7 @@ function compareConnection(
 
 /** DESIGN.md's two invariants on one direction's counters; returns the violated ones. */
 function directionInvariants(where: string, c: TrafficCounters): string[] {
-  const violations: string[] = [];
-  if (c.ipBytes !== c.headerBytes + c.tcpPayloadBytes) {
-    violations.push(`${where}: ipBytes ${c.ipBytes} != headerBytes ${c.headerBytes} + tcpPayloadBytes ${c.tcpPayloadBytes}`);
-  }
-  const t = c.tls;
-  const accounted = t.handshakeBytes + t.appDataBytes + t.alertBytes + t.otherBytes + t.nonTlsBytes + t.incompleteBytes;
-  if (c.tcpPayloadBytes - c.retransmittedBytes !== accounted) {
-    violations.push(
-      `${where}: tcpPayloadBytes ${c.tcpPayloadBytes} - retransmittedBytes ${c.retransmittedBytes} != ` +
-        `handshake ${t.handshakeBytes} + appData ${t.appDataBytes} + alert ${t.alertBytes} + other ${t.otherBytes} + ` +
-        `nonTls ${t.nonTlsBytes} + incomplete ${t.incompleteBytes} (= ${accounted})`,
-    );
-  }
-  return violations;
+  return trafficInvariantViolations(c).map((violation) => `${where}: ${violation}`);
 }
 
 /** The invariants on every direction of every connection and of the total. */
