@@ -1,0 +1,59 @@
+/** `tls-reuse-bench analyze` through the real command line: its table, its JSON, and its bad-input errors. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cli, ROOT } from '../run/support.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'trb-analyze-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const fixture = (name: string) => path.join(ROOT, 'fixtures/pcaps', name);
+const file = (name: string, bytes: Buffer) => {
+  const p = path.join(dir, name);
+  writeFileSync(p, bytes);
+  return p;
+};
+
+describe('analyze', () => {
+  it('prints totals, the reuse audit and the connections', async () => {
+    const result = await cli(['analyze', fixture('nginx-tls13-reused.pcap'), '--keylog', fixture('nginx-tls13-reused.keylog')]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/^total\s+up\s+down/m);
+    expect(result.stdout).toMatch(/^reuse: connections are reused — 3 requests .* over 1 connections/m);
+    expect(result.stdout).toMatch(/TLS1\.3\s+full\s+3/);
+    expect(result.stderr).toBe('');
+  });
+
+  it('says when connections are not reused', async () => {
+    const result = await cli(['analyze', fixture('nginx-tls13-fresh.pcap'), '--keylog', fixture('nginx-tls13-fresh.keylog')]);
+    expect(result.stdout).toMatch(/^reuse: connections are NOT reused/m);
+  });
+
+  it('--json prints analyze@1', async () => {
+    const result = await cli(['analyze', fixture('nginx-tls12-fresh.pcap'), '--json']);
+    const json = JSON.parse(result.stdout);
+    expect(json.schema).toBe('tls-reuse-bench/analyze@1');
+    expect(json.total.connections).toBe(json.connections.length);
+  });
+
+  const bad: [string, () => string[], RegExp][] = [
+    ['no file', () => ['analyze'], /^error: analyze: expected one capture FILE, got 0/],
+    ['a missing file', () => ['analyze', path.join(dir, 'none.pcap')], /none\.pcap/],
+    ['an empty file', () => ['analyze', file('empty.pcap', Buffer.alloc(0))], /empty\.pcap/],
+    ['an unknown magic', () => ['analyze', file('magic.pcap', Buffer.from('this is not a capture file at all'))], /magic\.pcap/],
+    ['a truncated file header', () => ['analyze', file('short.pcap', Buffer.from([0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0]))], /short\.pcap/],
+    ['a bad port', () => ['analyze', fixture('nginx-tls12-fresh.pcap'), '--server-port', 'https'], /^error: --server-port: expected a port number 1-65535, got "https"$/],
+    ['a missing key log', () => ['analyze', fixture('nginx-tls12-fresh.pcap'), '--keylog', path.join(dir, 'none.keylog')], /none\.keylog/],
+  ];
+  for (const [name, args, message] of bad) {
+    it(`exits 2 on ${name}, with one line naming it`, async () => {
+      const result = await cli(args());
+      expect(result.exitCode).toBe(2);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^error: /);
+      expect(lines[0]).toMatch(message);
+      expect(result.stdout).toBe('');
+    });
+  }
+});
