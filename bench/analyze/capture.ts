@@ -205,7 +205,7 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
   if (file.truncatedPackets > 0) {
     warnings.add({
       kind: 'snaplen-truncated',
-      message: `${file.truncatedPackets} packets were cut by the capture's snap length (${file.snapLength} bytes); wire and IP byte counts still use their original lengths, TLS records inside the cut parts could not be read`,
+      message: `${file.truncatedPackets} packets were captured shorter than they were on the wire (a short snap length); wire and IP byte counts still use their original lengths, TLS records inside the cut parts could not be read`,
       fix: 'capture with a full snap length (tcpdump -s 0)',
     });
   }

@@ -158,7 +158,7 @@ function connectionsTable(connections: ConnectionReport[]): string {
       String(c.index),
       `${c.client.ip}:${c.client.port}`,
       `${c.server.ip}:${c.server.port}`,
-      c.tls?.version ?? 'not TLS',
+      c.tls === null ? 'not TLS' : (c.tls.version ?? 'unknown'),
       c.tls?.handshake ?? '-',
       String(c.requests),
       formatCount(c.up.wireBytes),
