@@ -7,7 +7,7 @@
  * record header is parsed, before pcap-parser would wait for (and buffer) that many bytes.
  */
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import pcapParser from 'pcap-parser';
 import type { PacketHeader, ParsedPacket } from 'pcap-parser';
 import type { Warning } from '../model.ts';
@@ -15,6 +15,7 @@ import { InputError, PcapFormatError } from '../errors.ts';
 import {
   effectiveSnapLength,
   truncatedFileWarning,
+  type CapturedPacket,
   type CaptureReadSummary,
   type PacketHandler,
 } from './packet.ts';
@@ -107,20 +108,22 @@ export async function readClassicPcap(
   const fractionToNsec = facts.nanoseconds ? 1 : 1000;
   const linkType = facts.linkType;
 
-  let bytesStreamed = 0;
-  async function* chunks(): AsyncGenerator<Buffer> {
-    const header = headerForPcapParser(head, facts);
-    bytesStreamed += header.length;
-    yield header;
-    const file = createReadStream(path, { start: GLOBAL_HEADER_BYTES, highWaterMark: READ_CHUNK_BYTES });
-    for await (const chunk of file as AsyncIterable<Buffer>) {
-      bytesStreamed += chunk.length;
-      yield chunk;
-    }
-  }
-  const input = Readable.from(chunks(), { objectMode: false });
+  // pcap-parser reads the global header itself: it gets our (possibly re-labelled) copy, then the file from
+  // the first packet on. The file stream reads ahead into the pass-through while pcap-parser works on the
+  // chunk before, so reading and parsing overlap.
+  const header = headerForPcapParser(head, facts);
+  let bytesStreamed = header.length;
+  const file = createReadStream(path, { start: GLOBAL_HEADER_BYTES, highWaterMark: READ_CHUNK_BYTES });
+  const input = new PassThrough({ highWaterMark: READ_CHUNK_BYTES });
+  file.on('data', (chunk) => {
+    bytesStreamed += chunk.length;
+  });
+  file.on('error', (error) => input.destroy(error));
+  input.write(header);
+  file.pipe(input);
   const parser = pcapParser.parse(input);
 
+  const packet: CapturedPacket = { tsSec: 0, tsNsec: 0, capturedLength: 0, originalLength: 0, linkType, interfaceId: 0, data: header };
   let headersSeen = 0;
   let lastCapturedLength = 0;
   let packets = 0;
@@ -132,6 +135,7 @@ export async function readClassicPcap(
     const fail = (error: unknown): void => {
       if (settled) return;
       settled = true;
+      file.destroy();
       input.destroy();
       reject(error);
     };
@@ -157,16 +161,14 @@ export async function readClassicPcap(
       packets += 1;
       bytesConsumed += RECORD_HEADER_BYTES + header.capturedLength;
       if (header.capturedLength < header.originalLength) truncatedPackets += 1;
+      // One packet object, refilled per packet: the handler may not keep it (see CapturedPacket.data).
+      packet.tsSec = header.timestampSeconds;
+      packet.tsNsec = header.timestampMicroseconds * fractionToNsec;
+      packet.capturedLength = header.capturedLength;
+      packet.originalLength = header.originalLength;
+      packet.data = data;
       try {
-        onPacket({
-          tsSec: header.timestampSeconds,
-          tsNsec: header.timestampMicroseconds * fractionToNsec,
-          capturedLength: header.capturedLength,
-          originalLength: header.originalLength,
-          linkType,
-          interfaceId: 0,
-          data,
-        });
+        onPacket(packet);
       } catch (error) {
         fail(error);
       }

@@ -117,6 +117,8 @@ export function isSupportedLinkType(linkType: number): boolean {
  * the IP length and `payload` holds what was captured. Frames whose captured bytes end inside a header,
  * or whose header fields fail a sanity check, are `malformed` with the reason. Any IP fragment (IPv4 MF
  * or non-zero offset; an IPv6 fragment header other than an atomic fragment) is `fragment`.
+ *
+ * A `tcp` result is reused by the next call: read (or copy) it before decoding another frame.
  */
 export function decodePacket(linkType: number, data: Buffer): DecodeResult {
   switch (linkType) {
@@ -273,24 +275,43 @@ function decodeTcp(
   const payloadStart = tcp + tcpHeaderBytes;
   if (payloadStart > data.length) return malformed('frame ends inside the TCP options');
   const ipEnd = ipOffset + ipBytes;
-  return {
-    kind: 'tcp',
-    segment: {
-      ipVersion,
-      srcIp,
-      dstIp,
-      srcPort: data.readUInt16BE(tcp),
-      dstPort: data.readUInt16BE(tcp + 2),
-      ipBytes,
-      headerBytes,
-      seq: data.readUInt32BE(tcp + TCP_OFFSET_SEQ),
-      ack: data.readUInt32BE(tcp + TCP_OFFSET_ACK),
-      flags: data[tcp + TCP_OFFSET_FLAGS]!,
-      payloadLength: ipBytes - headerBytes,
-      payload: data.subarray(payloadStart, ipEnd < data.length ? ipEnd : data.length),
-    },
-  };
+  const segment = TCP_RESULT.segment;
+  segment.ipVersion = ipVersion;
+  segment.srcIp = srcIp;
+  segment.dstIp = dstIp;
+  segment.srcPort = data.readUInt16BE(tcp);
+  segment.dstPort = data.readUInt16BE(tcp + 2);
+  segment.ipBytes = ipBytes;
+  segment.headerBytes = headerBytes;
+  segment.seq = data.readUInt32BE(tcp + TCP_OFFSET_SEQ);
+  segment.ack = data.readUInt32BE(tcp + TCP_OFFSET_ACK);
+  segment.flags = data[tcp + TCP_OFFSET_FLAGS]!;
+  segment.payloadLength = ipBytes - headerBytes;
+  segment.payload = data.subarray(payloadStart, ipEnd < data.length ? ipEnd : data.length);
+  return TCP_RESULT;
 }
+
+/**
+ * The one TCP result, refilled by every call: a capture has millions of packets and the analyzer reads each
+ * segment before decoding the next, so allocating a result per packet would only feed the garbage collector.
+ */
+const TCP_RESULT: { kind: 'tcp'; segment: TcpSegment } = {
+  kind: 'tcp',
+  segment: {
+    ipVersion: 4,
+    srcIp: '',
+    dstIp: '',
+    srcPort: 0,
+    dstPort: 0,
+    ipBytes: 0,
+    headerBytes: 0,
+    seq: 0,
+    ack: 0,
+    flags: 0,
+    payloadLength: 0,
+    payload: Buffer.alloc(0),
+  },
+};
 
 /** Address strings are cached: a capture has few distinct addresses and many packets. The bound keeps a
  * scan or spoofed traffic from growing the caches without limit. */

@@ -4,7 +4,7 @@
  */
 import type { Warning } from '../model.ts';
 
-/** One captured packet, as the file recorded it. */
+/** One captured packet, as the file recorded it. Readers may refill one object per packet: read it in the callback, keep none of it. */
 export interface CapturedPacket {
   /** Timestamp, whole seconds since the epoch. */
   tsSec: number;
