@@ -19,7 +19,7 @@ import { readCapture } from '../pcap/reader.ts';
 import { DirectionReassembler, type StreamSink } from '../pcap/reassembly.ts';
 import { TlsConnection } from '../tls/connection.ts';
 import { loadKeyLog, type KeyLog } from '../tls/keylog.ts';
-import { sumTraffic } from './counters.ts';
+import { addTraffic } from './counters.ts';
 import { auditReuse } from './reuse.ts';
 import { WarningSet } from './warnings.ts';
 
@@ -47,6 +47,8 @@ interface ConnectionState {
   requests: number;
   firstPacketMs: number;
   lastPacketMs: number;
+  /** Its report has been handed out: nothing may be added to it any more. */
+  emitted: boolean;
 }
 
 /**
@@ -77,8 +79,34 @@ class TlsSink implements StreamSink {
   }
 }
 
-/** Accounts one capture file. Throws InputError/PcapFormatError for files that cannot be read at all. */
+/** An analysis without the per-connection list (streamed to a callback instead). */
+export type AnalyzeSummary = Omit<AnalyzeResult, 'connections'>;
+
+/**
+ * How long (in capture time) a closed connection stays in the table before its report is emitted and it is
+ * forgotten: long enough for the last ACK and any retransmission of the closing segments to join it, short
+ * enough that memory follows the connections open at once rather than every connection of the file.
+ */
+const CLOSED_LINGER_MS = 10_000;
+
+/** Accounts one capture file, keeping every connection's report. Throws InputError/PcapFormatError for files that cannot be read at all. */
 export async function analyzeCapture(path: string, options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+  const connections: ConnectionReport[] = [];
+  const summary = await streamCapture(path, options, (c) => connections.push(c));
+  connections.sort((a, b) => a.index - b.index);
+  return { ...summary, connections };
+}
+
+/**
+ * Accounts one capture file, handing each connection's report to `onConnection` once the connection is over
+ * (in the order connections end) instead of keeping it: memory stays bounded by the connections open at
+ * once, whatever the size of the file.
+ */
+export async function streamCapture(
+  path: string,
+  options: AnalyzeOptions,
+  onConnection: (report: ConnectionReport) => void,
+): Promise<AnalyzeSummary> {
   const warnings = new WarningSet();
   let keyLog: KeyLog | undefined;
   if (options.keyLogPath !== undefined) {
@@ -93,6 +121,18 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
   let firstSec = Number.NaN;
   let firstNsec = 0;
   let nowMs = 0;
+
+  const totals = {
+    up: emptyTrafficCounters(),
+    down: emptyTrafficCounters(),
+    connections: 0,
+    fullHandshakes: 0,
+    resumedHandshakes: 0,
+    requests: 0,
+  };
+  const requestCounts: number[] = [];
+  let gaps = 0;
+  let midstream = 0;
 
   /** Ends a connection's stream: data held behind a hole is delivered after a gap, the TLS walker ends. */
   const finish = (flow: Flow<ConnectionState>): void => {
@@ -110,6 +150,25 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
     state.tls = null;
   };
 
+  /** Reports a connection that is over, adds it to the totals, and lets it go. */
+  const emit = (flow: Flow<ConnectionState>): void => {
+    if (flow.state.emitted) return;
+    finish(flow);
+    flow.state.emitted = true;
+    const r = report(flow);
+    addTraffic(totals.up, r.up);
+    addTraffic(totals.down, r.down);
+    if (r.synSeen) totals.connections++;
+    if (r.tls?.handshake === 'full') totals.fullHandshakes++;
+    if (r.tls?.handshake === 'resumed') totals.resumedHandshakes++;
+    totals.requests += r.requests;
+    requestCounts.push(r.requests);
+    const { up, down } = flow.state.reassembly;
+    gaps += up.gaps + down.gaps;
+    if (up.startedMidstream || down.startedMidstream) midstream++;
+    onConnection(r);
+  };
+
   const flows = new FlowTable<ConnectionState>(
     new Set(options.serverPorts ?? []),
     () => {
@@ -120,6 +179,7 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
         requests: 0,
         firstPacketMs: nowMs,
         lastPacketMs: nowMs,
+        emitted: false,
       } as Omit<ConnectionState, 'reassembly'> as ConnectionState;
       state.reassembly = {
         up: new DirectionReassembler(new TlsSink(state, 'up')),
@@ -127,8 +187,27 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
       };
       return state;
     },
-    finish,
+    emit,
   );
+
+  /** Closed connections waiting out CLOSED_LINGER_MS, oldest first (`closedHead` is the queue's front). */
+  let closed: Flow<ConnectionState>[] = [];
+  let closedHead = 0;
+  const expireClosed = (): void => {
+    while (closedHead < closed.length) {
+      const flow = closed[closedHead]!;
+      if (!flow.state.emitted && flow.state.lastPacketMs + CLOSED_LINGER_MS > nowMs) break;
+      closedHead++;
+      if (!flow.state.emitted) {
+        emit(flow);
+        flows.evict(flow);
+      }
+    }
+    if (closedHead > 1024 && closedHead * 2 > closed.length) {
+      closed = closed.slice(closedHead);
+      closedHead = 0;
+    }
+  };
 
   const onPacket = (packet: CapturedPacket): void => {
     if (Number.isNaN(firstSec)) {
@@ -136,6 +215,7 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
       firstNsec = packet.tsNsec;
     }
     nowMs = (packet.tsSec - firstSec) * 1000 + (packet.tsNsec - firstNsec) / 1e6;
+    if (closedHead < closed.length) expireClosed();
     const decoded = decodePacket(packet.linkType, packet.data);
     switch (decoded.kind) {
       case 'non-ip':
@@ -195,12 +275,13 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
     if (state.tls !== null && (flow.reset || (flow.finFrom.up && flow.finFrom.down)) && state.reassembly.up.complete && state.reassembly.down.complete) {
       // Closed, and no data waits behind a hole: nothing more can join the stream.
       finish(flow);
+      closed.push(flow);
     }
   };
 
   const file = await readCapture(path, onPacket);
   warnings.addAll(file.warnings);
-  for (const flow of flows.flows) finish(flow);
+  for (const flow of flows.live()) emit(flow);
 
   if (file.truncatedPackets > 0) {
     warnings.add({
@@ -209,8 +290,6 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
       fix: 'capture with a full snap length (tcpdump -s 0)',
     });
   }
-  const gaps = flows.flows.reduce((n, f) => n + f.state.reassembly.up.gaps + f.state.reassembly.down.gaps, 0);
-  const midstream = flows.flows.filter((f) => f.state.reassembly.up.startedMidstream || f.state.reassembly.down.startedMidstream).length;
   if (midstream > 0) {
     warnings.add({
       kind: 'capture-started-midstream',
@@ -226,10 +305,6 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
     });
   }
 
-  const connections = flows.flows.map(report);
-  const fullHandshakes = connections.filter((c) => c.tls?.handshake === 'full').length;
-  const resumedHandshakes = connections.filter((c) => c.tls?.handshake === 'resumed').length;
-
   return {
     schema: 'tls-reuse-bench/analyze@1',
     file: {
@@ -242,16 +317,8 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
       truncatedPackets: file.truncatedPackets,
       durationSeconds: Number.isNaN(firstSec) ? 0 : nowMs / 1000,
     },
-    total: {
-      up: sumTraffic(connections.map((c) => c.up)),
-      down: sumTraffic(connections.map((c) => c.down)),
-      connections: connections.filter((c) => c.synSeen).length,
-      fullHandshakes,
-      resumedHandshakes,
-      requests: connections.reduce((sum, c) => sum + c.requests, 0),
-    },
-    connections,
-    reuse: auditReuse(connections),
+    total: totals,
+    reuse: auditReuse(requestCounts),
     skipped,
     ...(bucketMs === undefined ? {} : { timeline: { bucketMs, buckets } }),
     warnings: warnings.toArray(),

@@ -1,5 +1,5 @@
 /** The connection-reuse audit of a capture: how many requests each connection carried. */
-import type { ConnectionReport, ReuseAudit } from '../model.ts';
+import type { ReuseAudit } from '../model.ts';
 
 /**
  * Shares of single-request connections that decide the verdict. A client that reuses connections still has
@@ -9,9 +9,9 @@ import type { ConnectionReport, ReuseAudit } from '../model.ts';
 const NOT_REUSED_SHARE = 0.9;
 const REUSED_SHARE = 0.5;
 
-/** Summarises requests per connection over the connections that carried any. */
-export function auditReuse(connections: readonly ConnectionReport[]): ReuseAudit {
-  const counts = connections.map((c) => c.requests).filter((n) => n > 0).sort((a, b) => a - b);
+/** Summarises requests per connection (one count per connection) over the connections that carried any. */
+export function auditReuse(requestsPerConnection: readonly number[]): ReuseAudit {
+  const counts = requestsPerConnection.filter((n) => n > 0).sort((a, b) => a - b);
   const requests = counts.reduce((sum, n) => sum + n, 0);
   const single = counts.filter((n) => n === 1).length;
   const mid = Math.floor(counts.length / 2);

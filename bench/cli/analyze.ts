@@ -1,8 +1,8 @@
 /** `tls-reuse-bench analyze FILE [--server-port N]... [--keylog FILE] [--json]`: accounts an existing capture. */
 import { once } from 'node:events';
-import { analyzeCapture } from '../analyze/capture.ts';
+import { streamCapture, type AnalyzeSummary } from '../analyze/capture.ts';
 import { UsageError } from '../errors.ts';
-import type { AnalyzeResult, ConnectionReport, TrafficCounters } from '../model.ts';
+import type { ConnectionReport, TrafficCounters } from '../model.ts';
 import { formatBytes, formatCount, formatNumber, textTable } from '../report/format.ts';
 import { parseCommand, parsePort } from './args.ts';
 
@@ -40,12 +40,15 @@ export async function analyzeCommand(args: string[], out: NodeJS.WritableStream)
   if (!Number.isInteger(listed) || listed < 0) {
     throw new UsageError(`--connections: expected a whole number, got "${values.connections}"`);
   }
-  const result = await analyzeCapture(positionals[0]!, {
-    serverPorts,
-    ...(values.keylog === undefined ? {} : { keyLogPath: values.keylog }),
-  });
-  if (values.json) await writeJson(result, out);
-  else out.write(`${renderAnalysis(result, listed)}\n`);
+  const options = { serverPorts, ...(values.keylog === undefined ? {} : { keyLogPath: values.keylog }) };
+  if (values.json) {
+    const writer = new JsonWriter(out);
+    writer.finish(await streamCapture(positionals[0]!, options, (c) => writer.connection(c)));
+  } else {
+    const first = new FirstConnections(listed);
+    const summary = await streamCapture(positionals[0]!, options, (c) => first.offer(c));
+    out.write(`${renderAnalysis(summary, first.sorted(), first.offered)}\n`);
+  }
   return 0;
 }
 
@@ -53,33 +56,64 @@ export async function analyzeCommand(args: string[], out: NodeJS.WritableStream)
 const JSON_WRITE_CHUNK = 1 << 16;
 
 /**
- * Writes the result as `JSON.stringify(result, null, 2)` would, one connection at a time and respecting
- * back-pressure: a capture with tens of thousands of connections never becomes one huge string.
+ * Writes `analyze@1` JSON while the capture is read: each connection as it ends, then the totals. Key order
+ * differs from the in-memory result (connections come before the totals), the document does not: memory
+ * stays bounded whatever the number of connections. Writes to stdout are synchronous for files and pipes on
+ * Linux, so chunks never pile up.
  */
-export async function writeJson(result: AnalyzeResult, out: NodeJS.WritableStream): Promise<void> {
-  const marker = '"\u0000connections\u0000"';
-  const [head, tail] = JSON.stringify({ ...result, connections: marker }, null, 2).split(JSON.stringify(marker));
-  const write = async (text: string) => {
-    if (!out.write(text)) await once(out, 'drain');
-  };
-  if (result.connections.length === 0) {
-    await write(`${head}[]${tail}\n`);
-    return;
+export class JsonWriter {
+  private pending = '';
+  private count = 0;
+
+  constructor(private readonly out: NodeJS.WritableStream) {
+    this.pending = `{\n  "schema": ${JSON.stringify('tls-reuse-bench/analyze@1')},\n  "connections": [`;
   }
-  let pending = `${head}[\n`;
-  const last = result.connections.length - 1;
-  for (const [i, connection] of result.connections.entries()) {
-    pending += `    ${JSON.stringify(connection, null, 2).replace(/\n/g, '\n    ')}${i === last ? '\n' : ',\n'}`;
-    if (pending.length >= JSON_WRITE_CHUNK) {
-      await write(pending);
-      pending = '';
-    }
+
+  connection(c: ConnectionReport): void {
+    this.pending += `${this.count++ === 0 ? '' : ','}\n    ${JSON.stringify(c, null, 2).replace(/\n/g, '\n    ')}`;
+    if (this.pending.length >= JSON_WRITE_CHUNK) this.flush();
   }
-  await write(`${pending}  ]${tail}\n`);
+
+  finish(summary: AnalyzeSummary): void {
+    const { schema: _schema, ...rest } = summary;
+    // `rest` as JSON starts with "{\n" and ends with "\n}": its members continue the open object.
+    this.pending += `${this.count === 0 ? '' : '\n  '}],\n${JSON.stringify(rest, null, 2).slice(2)}\n`;
+    this.flush();
+  }
+
+  private flush(): void {
+    this.out.write(this.pending);
+    this.pending = '';
+  }
 }
 
-/** The terminal rendering of an analysis: totals, the reuse audit, connections, warnings. */
-export function renderAnalysis(result: AnalyzeResult, listed: number): string {
+/** The `limit` connections with the lowest index among those offered, for the terminal table. */
+class FirstConnections {
+  private readonly kept: ConnectionReport[] = [];
+  /** Connections offered in all. */
+  offered = 0;
+
+  constructor(private readonly limit: number) {}
+
+  offer(c: ConnectionReport): void {
+    this.offered++;
+    if (this.limit === 0) return;
+    if (this.kept.length < this.limit) {
+      this.kept.push(c);
+      return;
+    }
+    let highest = 0;
+    for (let i = 1; i < this.kept.length; i++) if (this.kept[i]!.index > this.kept[highest]!.index) highest = i;
+    if (c.index < this.kept[highest]!.index) this.kept[highest] = c;
+  }
+
+  sorted(): ConnectionReport[] {
+    return [...this.kept].sort((a, b) => a.index - b.index);
+  }
+}
+
+/** The terminal rendering of an analysis: totals, the reuse audit, the first connections, warnings. */
+export function renderAnalysis(result: AnalyzeSummary, connections: ConnectionReport[], connectionCount: number): string {
   const { total, reuse, file } = result;
   const parts: string[] = [];
   parts.push(
@@ -102,9 +136,9 @@ export function renderAnalysis(result: AnalyzeResult, listed: number): string {
       `median ${formatNumber(rpc.median, 1)}, max ${formatCount(rpc.max)}; ${formatCount(reuse.singleRequestConnections)} carried one request`,
   );
   parts.push('');
-  parts.push(connectionsTable(result.connections.slice(0, listed)));
-  if (result.connections.length > listed) {
-    parts.push(`… ${formatCount(result.connections.length - listed)} more connections (--connections N, or --json for all)`);
+  parts.push(connectionsTable(connections));
+  if (connectionCount > connections.length) {
+    parts.push(`… ${formatCount(connectionCount - connections.length)} more connections (--connections N, or --json for all)`);
   }
   const skipped = result.skipped;
   const skippedTotal = skipped.nonIp + skipped.nonTcp + skipped.fragments + skipped.malformed;

@@ -35,7 +35,7 @@ export interface Flow<S> {
  * packet), then by addresses among the few connections that share a port pair. Address strings come from
  * the decoder's caches, so comparing them is usually a pointer comparison.
  */
-function portPairKey(s: TcpSegment): number {
+function portPairKey(s: { srcPort: number; dstPort: number }): number {
   return s.srcPort < s.dstPort ? s.srcPort * 65536 + s.dstPort : s.dstPort * 65536 + s.srcPort;
 }
 
@@ -58,7 +58,8 @@ function sameEndpoints<S>(flow: Flow<S>, s: TcpSegment): boolean {
 export class FlowTable<S> {
   /** Current connection per port pair; several only when different addresses share a port pair. */
   private readonly byPorts = new Map<number, Flow<S> | Flow<S>[]>();
-  readonly flows: Flow<S>[] = [];
+  /** Connections created so far (the next one's index). */
+  created = 0;
   /** The direction of the segment last looked up (set by `lookup`, so that it allocates nothing). */
   direction: Direction = 'up';
 
@@ -112,11 +113,30 @@ export class FlowTable<S> {
     return flow;
   }
 
-  private remove(flow: Flow<S>, s: TcpSegment): void {
+  private remove(flow: Flow<S>, s: { srcPort: number; dstPort: number }): void {
     const key = portPairKey(s);
     const entry = this.byPorts.get(key);
     if (entry === flow) this.byPorts.delete(key);
-    else if (Array.isArray(entry)) entry.splice(entry.indexOf(flow), 1);
+    else if (Array.isArray(entry)) {
+      const at = entry.indexOf(flow);
+      if (at !== -1) entry.splice(at, 1);
+      if (entry.length === 0) this.byPorts.delete(key);
+    }
+  }
+
+  /** Forgets a connection that is over: a later packet on its 4-tuple starts a new one. */
+  evict(flow: Flow<S>): void {
+    this.remove(flow, { srcPort: flow.client.port, dstPort: flow.server.port });
+  }
+
+  /** The connections still in the table, in order of creation. */
+  live(): Flow<S>[] {
+    const all: Flow<S>[] = [];
+    for (const entry of this.byPorts.values()) {
+      if (Array.isArray(entry)) all.push(...entry);
+      else all.push(entry);
+    }
+    return all.sort((a, b) => a.index - b.index);
   }
 
   /**
@@ -164,7 +184,7 @@ export class FlowTable<S> {
       by = 'lower-port';
     }
     const base = {
-      index: this.flows.length,
+      index: this.created++,
       client: srcIsServer ? dst : src,
       server: srcIsServer ? src : dst,
       serverSideBy: by,
@@ -174,8 +194,6 @@ export class FlowTable<S> {
       firstFin: null,
       reset: false,
     };
-    const flow: Flow<S> = { ...base, state: this.createState(base) };
-    this.flows.push(flow);
-    return flow;
+    return { ...base, state: this.createState(base) };
   }
 }
