@@ -56,9 +56,9 @@ export async function analyzeCommand(args: string[], out: NodeJS.WritableStream)
 const JSON_WRITE_CHUNK = 1 << 16;
 
 /**
- * Writes `analyze@1` JSON while the capture is read: each connection as it ends, then the totals. Key order
- * differs from the in-memory result (connections come before the totals), the document does not: memory
- * stays bounded whatever the number of connections. Writes to stdout are synchronous for files and pipes on
+ * Writes `analyze@1` JSON while the capture is read: each connection as it ends, one per line, then the
+ * totals. Key order differs from the in-memory result (connections come before the totals), the document
+ * does not: memory stays bounded whatever the number of connections. Writes to stdout are synchronous for files and pipes on
  * Linux, so chunks never pile up.
  */
 export class JsonWriter {
@@ -70,7 +70,7 @@ export class JsonWriter {
   }
 
   connection(c: ConnectionReport): void {
-    this.pending += `${this.count++ === 0 ? '' : ','}\n    ${JSON.stringify(c, null, 2).replace(/\n/g, '\n    ')}`;
+    this.pending += `${this.count++ === 0 ? '' : ','}\n    ${JSON.stringify(c)}`;
     if (this.pending.length >= JSON_WRITE_CHUNK) this.flush();
   }
 
