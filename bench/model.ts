@@ -135,12 +135,13 @@ export interface SkippedPackets {
 export interface CaptureFileInfo {
   path: string;
   format: 'pcap' | 'pcapng';
-  /** Timestamp precision of the file's packets. */
+  /** `us`/`ns` when every interface uses that resolution, `other` for any other or a mix. */
   timestampResolution: 'us' | 'ns' | 'other';
-  /** Link types seen (pcap LINKTYPE_* numbers). */
+  /** Link types of the file's interfaces (pcap LINKTYPE_* numbers), in order of first appearance. */
   linkTypes: number[];
   /** Largest snap length of the file's interfaces (0 when the file does not say). */
   snapLength: number;
+  /** Packets in the file (delivered by the reader). */
   packets: number;
   /** Packets whose captured length is shorter than their original length. */
   truncatedPackets: number;

@@ -2,7 +2,7 @@
  * What the capture readers hand on: one packet at a time, and a summary of the file once it is read.
  * Both formats (classic pcap in `classic.ts`, pcapng in `pcapng.ts`) produce exactly these shapes.
  */
-import type { Warning } from '../model.ts';
+import type { CaptureFileInfo, Warning } from '../model.ts';
 
 /** One captured packet, as the file recorded it. Readers may refill one object per packet: read it in the callback, keep none of it. */
 export interface CapturedPacket {
@@ -23,18 +23,7 @@ export interface CapturedPacket {
 }
 
 /** Facts about a capture file, returned once every packet has been delivered. */
-export interface CaptureReadSummary {
-  format: 'pcap' | 'pcapng';
-  /** `us`/`ns` when every interface uses that resolution, `other` for any other or a mix. */
-  timestampResolution: 'us' | 'ns' | 'other';
-  /** Link types of the file's interfaces, in order of first appearance, without duplicates. */
-  linkTypes: number[];
-  /** Largest snap length of the file's interfaces (0 when the file does not say). */
-  snapLength: number;
-  /** Packets delivered to the callback. */
-  packets: number;
-  /** Packets whose captured length is shorter than their original length (capturedLength < originalLength). */
-  truncatedPackets: number;
+export interface CaptureReadSummary extends Omit<CaptureFileInfo, 'path' | 'durationSeconds'> {
   /** Conditions the reader survived: `truncated-file`, `pcapng-unknown-interface`. Packets cut by the snap
    * length are only counted (`truncatedPackets`): the analyzer words that warning. */
   warnings: Warning[];
