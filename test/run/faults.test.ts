@@ -84,14 +84,15 @@ describe.skipIf(skip !== null)('faults during a run', () => {
   it('a server that dies mid-scenario fails that scenario as data; the others run', async () => {
     const dir = tempDir();
     const child = execa('node', [BIN, 'run', '--suite', 'quick', '--out', dir], { cwd: ROOT, reject: false, env: { CI: 'true' } });
-    // Kill the first scenario's server once it has been up for a moment.
+    // Kill the first scenario's server once the scenario is under way: tcpdump, started after the server
+    // listens, is writing into the run's folder.
     let victim: number | undefined;
-    for (let i = 0; i < 200 && victim === undefined; i++) {
+    for (let i = 0; i < 400 && victim === undefined; i++) {
       await sleep(25);
-      victim = processesMatching('bench/serve/agent-server-main.ts')[0]?.pid;
+      if (processesMatching(`${dir}/scenarios/`).length > 0) victim = processesMatching('bench/serve/agent-server-main.ts')[0]?.pid;
     }
     expect(victim).toBeDefined();
-    await sleep(300);
+    await sleep(200);
     process.kill(victim!, 'SIGKILL');
     const result = await child;
     expect(result.exitCode).toBe(1);
