@@ -183,7 +183,7 @@ export class FlowTable<S> {
       srcIsServer = s.srcPort < s.dstPort;
       by = 'lower-port';
     }
-    const base = {
+    const flow: Flow<S> = {
       index: this.created++,
       client: srcIsServer ? dst : src,
       server: srcIsServer ? src : dst,
@@ -193,7 +193,11 @@ export class FlowTable<S> {
       finFrom: { up: false, down: false },
       firstFin: null,
       reset: false,
+      state: undefined as S,
     };
-    return { ...base, state: this.createState(base) };
+    // One literal with every field, filled in place: an object spread (`{ ...base, state }`) gives V8 an
+    // object whose field reads and writes in `lookup` are several times slower, once per packet.
+    flow.state = this.createState(flow);
+    return flow;
   }
 }
