@@ -32,11 +32,24 @@ export async function listTimeWait(serverPort: number): Promise<string[]> {
 /** Accumulates TIME_WAIT sockets of one server port over repeated samples. */
 export class TimeWaitObserver {
   private readonly seen = new Set<string>();
+  private readonly running: Promise<void>[] = [];
 
   constructor(private readonly serverPort: number) {}
 
-  /** Takes one sample. */
+  /** Starts a sample without waiting for it; `sample()` waits for it (and reports its failure). */
+  sampleInBackground(): void {
+    const sampling = this.take();
+    sampling.catch(() => undefined); // awaited, and its error thrown, by the next sample()
+    this.running.push(sampling);
+  }
+
+  /** Takes one sample, after every background sample has finished. */
   async sample(): Promise<void> {
+    await Promise.all(this.running.splice(0));
+    await this.take();
+  }
+
+  private async take(): Promise<void> {
     for (const socket of await listTimeWait(this.serverPort)) this.seen.add(socket);
   }
 

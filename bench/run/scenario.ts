@@ -6,13 +6,12 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
-import { analyzeCapture } from '../analyze/capture.ts';
+import { streamCapture, type AnalyzeSummary } from '../analyze/capture.ts';
 import { TcpdumpCapture, type CaptureStats } from '../capture/tcpdump.ts';
 import { TimeWaitObserver } from '../capture/timewait.ts';
 import { AgentClient } from '../drive/index.ts';
 import type {
   AgentRequest,
-  AnalyzeResult,
   CaptureHealth,
   PerEndpointMinute,
   RequestOutcome,
@@ -69,6 +68,7 @@ export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Pro
   let keyLog: WriteStream | undefined;
   /** Set when the server process exits before the scenario closed it: the cause of whatever fails next. */
   let serverDied: string | null = null;
+  let serverClosing = false;
   try {
     await mkdir(dir, { recursive: true });
     keyLog = createWriteStream(keylogFile, { flags: 'w' });
@@ -83,7 +83,9 @@ export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Pro
       distributedQueryFraction: ctx.workload.distributed.queryFraction,
     };
     server = spec.server === 'nginx' ? await startNginx(serverOptions) : await startAgentServer(serverOptions);
-    const serverExited = server.exited.then((exit) => {
+    const serverExited = server.exited.then((exit): Promise<never> => {
+      // A server the scenario closed itself is no failure: this race is long over by then.
+      if (serverClosing) return new Promise<never>(() => undefined);
       serverDied = `the ${spec.server} server exited during the scenario (${exit.signal ?? `exit code ${exit.code}`})`;
       throw new Error(serverDied);
     });
@@ -115,20 +117,26 @@ export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Pro
     const captureStats = capture === undefined ? null : await capture.stop();
     // The server must still be up here: one that died (and was replaced by nothing) invalidates the counts.
     if (serverDied !== null) throw new Error(serverDied);
+    serverClosing = true;
     await server.close();
     keyLog.end();
     await once(keyLog, 'finish');
 
     const socketBytes = client.socketBytes();
     const connectionRecords = client.connections();
+    // Totals and the timeline are what a scenario keeps; per-connection reports stay in the pcap.
     const analysis =
       capture === undefined
         ? null
-        : await analyzeCapture(pcapFile, {
-            serverPorts: [server.port],
-            keyLogPath: keylogFile,
-            timelineBucketMs: (TIMELINE_BUCKET_VIRTUAL_S * 1000) / spec.timeCompression,
-          });
+        : await streamCapture(
+            pcapFile,
+            {
+              serverPorts: [server.port],
+              keyLogPath: keylogFile,
+              timelineBucketMs: (TIMELINE_BUCKET_VIRTUAL_S * 1000) / spec.timeCompression,
+            },
+            () => undefined,
+          );
 
     const ok = outcomes.filter((o) => o.state === 'ok');
     const failed = outcomes.length - ok.length;
@@ -244,7 +252,7 @@ async function drive(
     if (wait > 0) await sleep(wait);
     if (performance.now() >= nextSample) {
       nextSample += TIME_WAIT_SAMPLE_MS;
-      void timeWait.sample();
+      timeWait.sampleInBackground();
     }
     pending.push(
       client.send(request).then((outcome) => {
@@ -274,7 +282,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Capture health and the reconciliation of socket counters with the pcap's stream bytes. */
-function captureHealth(analysis: AnalyzeResult | null, stats: CaptureStats | null, socket: { up: number; down: number }): CaptureHealth {
+function captureHealth(analysis: AnalyzeSummary | null, stats: CaptureStats | null, socket: { up: number; down: number }): CaptureHealth {
   const stream = (d: 'up' | 'down') =>
     analysis === null ? null : analysis.total[d].tcpPayloadBytes - analysis.total[d].retransmittedBytes;
   const up = stream('up');
@@ -292,7 +300,7 @@ function captureHealth(analysis: AnalyzeResult | null, stats: CaptureStats | nul
 
 /** Traffic per endpoint per virtual minute. */
 function normalise(
-  analysis: AnalyzeResult | null,
+  analysis: AnalyzeSummary | null,
   socket: { up: number; down: number },
   n: { endpointMinutes: number; connections: number; resumed: number; requests: number; timeWait: number },
 ): PerEndpointMinute {
