@@ -1,4 +1,5 @@
 /** `tls-reuse-bench check RESULTS.json --baseline FILE [--thresholds FILE]`: the regression gate. */
+import { existsSync } from 'node:fs';
 import { appendFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checkResults } from '../check/compare.ts';
@@ -7,6 +8,7 @@ import { METRICS, MIN_LATENCY_SAMPLES } from '../check/metrics.ts';
 import { formatTolerance, renderCheckMarkdown, renderCheckText, verdictLine } from '../check/render.ts';
 import { DEFAULT_THRESHOLDS, loadThresholds } from '../check/thresholds.ts';
 import { InputError, MeasurementError, UsageError } from '../errors.ts';
+import { renderReports } from '../report/index.ts';
 import { parseCommand } from './args.ts';
 
 const metricList = METRICS.map((m) => {
@@ -69,11 +71,17 @@ export async function checkCommand(args: string[], out: NodeJS.WritableStream): 
 
   out.write(`${renderCheckText(report)}\n`);
   const markdown = renderCheckMarkdown(report);
-  const markdownFile = path.join(path.dirname(resultsFile), 'check.md');
+  const resultsDir = path.dirname(resultsFile);
+  const markdownFile = path.join(resultsDir, 'check.md');
   await writeOutput(markdownFile, () => writeFile(markdownFile, markdown));
   const summary = process.env.GITHUB_STEP_SUMMARY;
   if (summary !== undefined && summary !== '') await writeOutput(summary, () => appendFile(summary, `${markdown}\n`));
   out.write(`markdown: ${markdownFile}\n`);
+  if (existsSync(path.join(resultsDir, 'report.html'))) {
+    // A run's folder: its report and summary show the verdict too.
+    await renderReports(current, resultsDir, { check: { verdict: report.passed ? 'pass' : 'regression', markdown } });
+    out.write(`reports: ${path.join(resultsDir, 'report.html')} and summary.md now carry the verdict\n`);
+  }
 
   if (!report.passed) throw new MeasurementError(verdictLine(report));
   return 0;

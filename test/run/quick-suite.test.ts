@@ -2,7 +2,7 @@
  * The quick suite end to end, through the real command line: tcpdump around each scenario, every byte
  * reconciled with the client's socket counters, and the numbers the schedule implies.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +94,12 @@ describe.skipIf(skip !== null)('run --suite quick', () => {
       expect(again.total.down).toEqual(s.traffic!.down);
       expect(again.total.up.tls.exact && again.total.down.tls.exact).toBe(true);
     }
+  });
+
+  it('check against itself passes and puts the verdict into the run\'s summary.md', async () => {
+    const result = await cli(['check', path.join(dir, 'results.json'), '--baseline', path.join(dir, 'results.json')]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, 'summary.md'), 'utf8')).toMatch(/^### Check: PASS$/m);
   });
 
   it('writes the reports', () => {
