@@ -12,6 +12,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, ROOT, listeningPorts, liveRunSkipReason, processesMatching, readResults } from './support.ts';
 
 const skip = liveRunSkipReason();
+/** This checkout's server program: servers of other checkouts running on the machine are not ours. */
+const SERVER_MAIN = path.join(ROOT, 'bench/serve/agent-server-main.ts');
 const dirs: string[] = [];
 
 function tempDir(): string {
@@ -47,7 +49,7 @@ async function startRun(dir: string) {
 /** Everything the run started is gone: tcpdump writing into `dir`, server processes, listening sockets. */
 function assertNothingLeft(dir: string, portsBefore: Set<number>): void {
   expect(processesMatching(dir)).toEqual([]);
-  expect(processesMatching('bench/serve/agent-server-main.ts')).toEqual([]);
+  expect(processesMatching(SERVER_MAIN)).toEqual([]);
   const leaked = [...listeningPorts()].filter((p) => !portsBefore.has(p));
   expect(leaked).toEqual([]);
 }
@@ -89,7 +91,7 @@ describe.skipIf(skip !== null)('faults during a run', () => {
     let victim: number | undefined;
     for (let i = 0; i < 400 && victim === undefined; i++) {
       await sleep(25);
-      if (processesMatching(`${dir}/scenarios/`).length > 0) victim = processesMatching('bench/serve/agent-server-main.ts')[0]?.pid;
+      if (processesMatching(`${dir}/scenarios/`).length > 0) victim = processesMatching(SERVER_MAIN)[0]?.pid;
     }
     expect(victim).toBeDefined();
     await sleep(200);
