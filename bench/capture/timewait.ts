@@ -13,28 +13,59 @@ export interface TimeWaitCounts {
   server: number;
 }
 
-/** Lists TIME_WAIT sockets with `serverPort` on either end, as `local peer` strings. */
-export async function listTimeWait(serverPort: number): Promise<string[]> {
+/** One TIME_WAIT socket: `local peer`, and the time its TIME_WAIT timer has left. */
+export interface TimeWaitSocket {
+  socket: string;
+  remainingMs: number;
+}
+
+/** Lists TIME_WAIT sockets with `serverPort` on either end. */
+export async function listTimeWait(serverPort: number): Promise<TimeWaitSocket[]> {
   const port = `:${serverPort}`;
-  const result = await execa('ss', ['-H', '-t', '-a', '-n', 'state', 'time-wait', '(', 'sport', '=', port, 'or', 'dport', '=', port, ')'], {
-    reject: false,
-  });
+  const result = await execa(
+    'ss',
+    ['-H', '-t', '-a', '-n', '-o', 'state', 'time-wait', '(', 'sport', '=', port, 'or', 'dport', '=', port, ')'],
+    { reject: false },
+  );
   if (result.failed) {
     throw new CaptureError(`ss failed (${result.shortMessage}); install iproute2 (apt-get install iproute2)`, { cause: result });
   }
-  return result.stdout
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/))
-    .filter((fields) => fields.length >= 4)
-    .map((fields) => `${fields[2]} ${fields[3]}`);
+  const sockets: TimeWaitSocket[] = [];
+  for (const line of result.stdout.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 4) continue;
+    sockets.push({ socket: `${fields[2]} ${fields[3]}`, remainingMs: timerMs(line) });
+  }
+  return sockets;
 }
 
-/** Accumulates TIME_WAIT sockets of one server port over repeated samples. */
+/** The TIME_WAIT timer `ss -o` prints, e.g. `timer:(timewait,33sec,0)`, in ms (NaN when absent). */
+function timerMs(line: string): number {
+  const match = /timer:\(timewait,(\d+(?:\.\d+)?)(ms|sec|min)/.exec(line);
+  if (match === null) return Number.NaN;
+  return Number(match[1]) * { ms: 1, sec: 1000, min: 60_000 }[match[2] as 'ms' | 'sec' | 'min'];
+}
+
+/** ss prints whole seconds: a socket's timer is trusted to this much. */
+const TIMER_SLACK_MS = 2_000;
+
+/**
+ * Accumulates the TIME_WAIT sockets of one server port that a scenario caused. The kernel may hand a scenario
+ * a port number an earlier run used a moment ago, whose sockets are still in TIME_WAIT: `begin()` notes them
+ * so they are not counted, unless their timer restarted (the 4-tuple was reused and closed again).
+ */
 export class TimeWaitObserver {
   private readonly seen = new Set<string>();
+  private readonly before = new Map<string, { remainingMs: number; atMs: number }>();
   private readonly running: Promise<void>[] = [];
 
   constructor(private readonly serverPort: number) {}
+
+  /** Notes the TIME_WAIT sockets that exist before the scenario's first connection. */
+  async begin(): Promise<void> {
+    const atMs = performance.now();
+    for (const s of await listTimeWait(this.serverPort)) this.before.set(s.socket, { remainingMs: s.remainingMs, atMs });
+  }
 
   /** Starts a sample without waiting for it; `sample()` waits for it (and reports its failure). */
   sampleInBackground(): void {
@@ -50,7 +81,13 @@ export class TimeWaitObserver {
   }
 
   private async take(): Promise<void> {
-    for (const socket of await listTimeWait(this.serverPort)) this.seen.add(socket);
+    const nowMs = performance.now();
+    for (const s of await listTimeWait(this.serverPort)) {
+      const earlier = this.before.get(s.socket);
+      // Still the earlier socket when its timer ran down as time passed (or ss printed no timer).
+      const restarted = earlier !== undefined && s.remainingMs > earlier.remainingMs - (nowMs - earlier.atMs) + TIMER_SLACK_MS;
+      if (earlier === undefined || restarted) this.seen.add(s.socket);
+    }
   }
 
   /** Counts per side over every sample so far. */

@@ -91,8 +91,9 @@ export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Pro
     });
     serverExited.catch(() => undefined);
 
-    if (ctx.capture) capture = await TcpdumpCapture.start({ iface: 'lo', ports: [server.port], file: pcapFile });
     const timeWait = new TimeWaitObserver(server.port);
+    await timeWait.begin();
+    if (ctx.capture) capture = await TcpdumpCapture.start({ iface: 'lo', ports: [server.port], file: pcapFile });
     const cpuBefore = await server.stats();
 
     client = new AgentClient({
