@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { InputError, UsageError } from '../errors.ts';
 import { ServeError, stderrTail } from './errors.ts';
 import type { AgentServer, AgentServerOptions, AgentServerStats, ChildMessage } from './protocol.ts';
+import { SERVER_PROCESS_OPTIONS, exitOf, keepStderrTail } from './process.ts';
 
 export type { AgentServer, AgentServerOptions, AgentServerStats } from './protocol.ts';
 
@@ -19,8 +20,6 @@ const STARTUP_TIMEOUT_MS = 60_000;
 /** How long `close()` waits for a graceful exit before SIGKILL. */
 const CLOSE_TIMEOUT_MS = 5_000;
 const STATS_TIMEOUT_MS = 10_000;
-/** Bytes of the child's stderr kept for error messages. */
-const STDERR_KEEP_BYTES = 8192;
 
 /** Rejects options no server can honour; shared with the nginx launcher. */
 export function checkServerOptions(o: AgentServerOptions): void {
@@ -81,27 +80,17 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
 export async function startAgentServer(o: AgentServerOptions): Promise<AgentServer> {
   checkServerOptions(o);
   const child = execa(process.execPath, ['--import', 'tsx', MAIN_FILE, '--options', JSON.stringify(o)], {
+    ...SERVER_PROCESS_OPTIONS,
     cwd: REPO_ROOT,
     ipc: true,
     serialization: 'json',
-    reject: false,
-    stdin: 'ignore',
-    stdout: 'ignore',
-    stderr: 'pipe',
-    buffer: false,
-    cleanup: true,
-    forceKillAfterDelay: false,
   });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-STDERR_KEEP_BYTES);
-  });
-  const exited = child.then((result) => ({ code: result.exitCode ?? null, signal: result.signal ?? null }));
+  const stderr = keepStderrTail(child.stderr);
+  const exited = exitOf(child);
   const pid = child.pid;
   if (pid === undefined) {
     const exit = await exited;
-    throw new ServeError(`embedded agent server: could not spawn ${process.execPath} (exit ${exit.code ?? exit.signal})\n${stderrTail(stderr)}`);
+    throw new ServeError(`embedded agent server: could not spawn ${process.execPath} (exit ${exit.code ?? exit.signal})\n${stderrTail(stderr())}`);
   }
 
   // Resolves null when the child exits before it listens (getOneMessage rejects then; the exit says why).
@@ -119,7 +108,7 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
   if (port === null) {
     const exit = await exited;
     const how = exit.signal === null ? `exit code ${exit.code}` : `signal ${exit.signal}`;
-    const message = `embedded agent server failed to start (${how}):\n${stderrTail(stderr)}`;
+    const message = `embedded agent server failed to start (${how}):\n${stderrTail(stderr())}`;
     throw exit.code === 2 ? new InputError(message) : new ServeError(message);
   }
 
@@ -127,7 +116,7 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
   const ask = async (type: 'stats' | 'reset'): Promise<ChildMessage> => {
     if (child.exitCode !== null || child.signalCode !== null || !child.connected) {
       const exit = await exited;
-      throw new ServeError(`embedded agent server is not running (exited: ${exit.signal ?? `code ${exit.code}`}):\n${stderrTail(stderr)}`);
+      throw new ServeError(`embedded agent server is not running (exited: ${exit.signal ?? `code ${exit.code}`}):\n${stderrTail(stderr())}`);
     }
     nextId += 1;
     const id = nextId;

@@ -1,0 +1,34 @@
+/** What both servers' child processes share: how they are started and how their stderr is kept. */
+import type { Readable } from 'node:stream';
+
+/** Bytes of a server's stderr kept for error messages. */
+const STDERR_KEEP_BYTES = 8192;
+
+/**
+ * execa options of a server process: no stdin or stdout, stderr streamed (never buffered whole), no rejection
+ * (an exit is data: `exited`), killed when the benchmark exits, and stopped only by the server's own close().
+ */
+export const SERVER_PROCESS_OPTIONS = {
+  reject: false,
+  stdin: 'ignore',
+  stdout: 'ignore',
+  stderr: 'pipe',
+  buffer: false,
+  cleanup: true,
+  forceKillAfterDelay: false,
+} as const;
+
+/** Follows a child's stderr, keeping its last 8 KiB; returns a function that reads what is kept. */
+export function keepStderrTail(stderr: Readable): () => string {
+  let kept = '';
+  stderr.setEncoding('utf8');
+  stderr.on('data', (chunk: string) => {
+    kept = (kept + chunk).slice(-STDERR_KEEP_BYTES);
+  });
+  return () => kept;
+}
+
+/** How a child process ended. */
+export function exitOf(child: Promise<{ exitCode?: number; signal?: string }>): Promise<{ code: number | null; signal: string | null }> {
+  return child.then((result) => ({ code: result.exitCode ?? null, signal: result.signal ?? null }));
+}
