@@ -17,6 +17,7 @@
 import { createServer } from 'node:net';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { ApiCall } from '../model.ts';
@@ -26,11 +27,16 @@ import { loadResponseBodies, type ResponseName } from './api-bodies.ts';
 import { checkServerOptions, raceTimeout } from './agent-server.ts';
 import { ServeError, stderrTail } from './errors.ts';
 import { emptyRequestCounts, type AgentServer, type AgentServerOptions, type AgentServerStats } from './protocol.ts';
+import { SERVER_PROCESS_OPTIONS, exitOf, keepStderrTail } from './process.ts';
 
 const INSTALL_HINT = 'nginx is not installed: run `apt-get install nginx-light` (or `bash scripts/setup.sh`, which does it)';
 const STARTUP_TIMEOUT_MS = 15_000;
 const CLOSE_TIMEOUT_MS = 5_000;
 const PID_POLL_MS = 20;
+
+/** The access log is read again until it held still for one of these pauses (at most this many rounds). */
+const LOG_SETTLE_MS = 25;
+const LOG_SETTLE_ROUNDS = 20;
 /** A freshly probed free port can be taken before nginx binds it; try a few. */
 const PORT_ATTEMPTS = 5;
 /** nginx's `keepalive_requests` default since 1.19.10. */
@@ -284,23 +290,11 @@ async function readTail(file: string): Promise<string> {
 }
 
 async function launch(l: Layout, port: number): Promise<AgentServer | 'port-taken'> {
-  const child = execa('nginx', ['-p', `${l.prefix}/`, '-e', l.errorLog, '-c', l.conf, '-g', 'daemon off;'], {
-    reject: false,
-    stdin: 'ignore',
-    stdout: 'ignore',
-    stderr: 'pipe',
-    buffer: false,
-    cleanup: true,
-    forceKillAfterDelay: false,
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-8192);
-  });
-  const exited = child.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }));
+  const child = execa('nginx', ['-p', `${l.prefix}/`, '-e', l.errorLog, '-c', l.conf, '-g', 'daemon off;'], SERVER_PROCESS_OPTIONS);
+  const stderr = keepStderrTail(child.stderr);
+  const exited = exitOf(child);
   const pid = child.pid;
-  const diagnostics = async () => stderrTail(`${stderr}\n${await readTail(l.errorLog)}`);
+  const diagnostics = async () => stderrTail(`${stderr()}\n${await readTail(l.errorLog)}`);
 
   // nginx writes its pid file after binding its listening sockets, so once it holds our pid we can connect.
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
@@ -308,7 +302,7 @@ async function launch(l: Layout, port: number): Promise<AgentServer | 'port-take
   while (!ready) {
     const exit = await raceTimeout(exited, PID_POLL_MS, null);
     if (exit !== null) {
-      const text = `${stderr}\n${await readTail(l.errorLog)}`;
+      const text = `${stderr()}\n${await readTail(l.errorLog)}`;
       if (/Address already in use/.test(text)) return 'port-taken';
       const message = `nginx failed to start (${exit.signal ?? `exit code ${exit.code}`}):\n${await diagnostics()}`;
       throw /cannot load certificate|PEM_read_bio|no such file/i.test(text) ? new InputError(message) : new ServeError(message);
@@ -343,8 +337,22 @@ async function launch(l: Layout, port: number): Promise<AgentServer | 'port-take
     return { user, system };
   };
 
+  /**
+   * The access log once it has stopped growing: nginx writes a request's line in its log phase, just after
+   * the response, so a client holding its response can ask before the line is there.
+   */
+  const settledAccessLog = async (): Promise<Buffer> => {
+    let log = await readFile(l.accessLog);
+    for (let i = 0; i < LOG_SETTLE_ROUNDS; i++) {
+      await sleep(LOG_SETTLE_MS);
+      if ((await stat(l.accessLog)).size === log.length) break;
+      log = await readFile(l.accessLog);
+    }
+    return log;
+  };
+
   const stats = async (): Promise<AgentServerStats> => {
-    const [ticks, hz, log] = await Promise.all([cpuTicks(), clockTicks(), readFile(l.accessLog)]);
+    const [ticks, hz, log] = await Promise.all([cpuTicks(), clockTicks(), settledAccessLog()]);
     const requests = emptyRequestCounts();
     let notFound = 0;
     const connections = new Map<string, boolean>();
