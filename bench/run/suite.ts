@@ -26,11 +26,12 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
   await mkdir(run.outDir, { recursive: true });
   await assertWritable(run.outDir);
   const workload = await loadWorkload(run.workloadPath);
-  const needsNginx = run.scenarios.some((s) => s.server === 'nginx');
-  const environment = await describeEnvironment(needsNginx);
-  if (needsNginx && environment.nginx === null) {
-    throw new InputError('--server nginx: nginx is not installed (Debian/Ubuntu: apt-get install nginx-light)');
+  // nginx's version belongs in every run's environment; without nginx, only nginx scenarios cannot run.
+  const nginx = await nginxVersion().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+  if (nginx instanceof Error && run.scenarios.some((s) => s.server === 'nginx')) {
+    throw new InputError(`--server nginx: ${nginx.message}`, { cause: nginx });
   }
+  const environment = await describeEnvironment(typeof nginx === 'string' ? nginx : null);
   if (run.capture) await checkCapture('lo', path.join(run.outDir, '.capture-check.pcap')).finally(() => rm(path.join(run.outDir, '.capture-check.pcap'), { force: true }));
   if (run.latestLink !== null) await pointLatest(run.latestLink, run.outDir);
 
@@ -117,7 +118,7 @@ async function pointLatest(link: string, target: string): Promise<void> {
 }
 
 /** Node, OpenSSL, kernel, CPU and tool versions. */
-async function describeEnvironment(withNginx: boolean): Promise<Environment> {
+async function describeEnvironment(nginx: string | null): Promise<Environment> {
   const cpus = os.cpus();
   return {
     node: process.versions.node,
@@ -127,7 +128,7 @@ async function describeEnvironment(withNginx: boolean): Promise<Environment> {
     cpu: cpus[0]?.model ?? 'unknown',
     cores: cpus.length,
     tcpdump: await tcpdumpVersion(),
-    nginx: withNginx ? await nginxVersion() : await nginxVersion().catch(() => null),
+    nginx,
   };
 }
 

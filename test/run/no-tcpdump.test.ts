@@ -12,7 +12,7 @@ import { BIN, ROOT, readResults } from './support.ts';
 const dir = mkdtempSync(path.join(tmpdir(), 'trb-nocap-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A PATH holding node and ss but no tcpdump. */
+/** A PATH holding node and ss but no tcpdump (and no nginx). */
 function pathWithoutTcpdump(): string {
   const bin = path.join(dir, 'bin');
   mkdirSync(bin);
@@ -33,6 +33,12 @@ describe('run without tcpdump', () => {
     const result = await run(['--suite', 'quick', '--out', path.join(dir, 'a')]);
     expect(result.exitCode).toBe(2);
     expect(result.stderr.trim()).toMatch(/^error: tcpdump was not found: install it \(Debian\/Ubuntu: apt-get install tcpdump\), or run with --no-capture/);
+  });
+
+  it('--server nginx without nginx exits 2 naming the flag', async () => {
+    const result = await run(['--suite', 'quick', '--server', 'nginx', '--out', path.join(dir, 'c')]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toMatch(/^error: --server nginx: nginx is not installed: run `apt-get install nginx-light`/);
   });
 
   it('--no-capture measures from socket counters, with a warning in results and reports', async () => {
