@@ -1,5 +1,5 @@
 /** Arithmetic on traffic counters: one place sums them, so totals and per-scenario sums agree. */
-import { emptyTrafficCounters, type TrafficCounters } from '../model.ts';
+import type { TrafficCounters } from '../model.ts';
 
 /** Adds `b` into `a` (exact stays true only while both are exact). */
 export function addTraffic(a: TrafficCounters, b: TrafficCounters): void {
@@ -20,13 +20,6 @@ export function addTraffic(a: TrafficCounters, b: TrafficCounters): void {
   a.tls.nonTlsBytes += b.tls.nonTlsBytes;
   a.tls.incompleteBytes += b.tls.incompleteBytes;
   a.tls.exact = a.tls.exact && b.tls.exact;
-}
-
-/** The sum of several counters. */
-export function sumTraffic(items: Iterable<TrafficCounters>): TrafficCounters {
-  const total = emptyTrafficCounters();
-  for (const item of items) addTraffic(total, item);
-  return total;
 }
 
 /**

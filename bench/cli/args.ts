@@ -24,12 +24,3 @@ export function parsePort(flag: string, value: string): number {
   }
   return n;
 }
-
-/** A positive integer given to `flag`. */
-export function parsePositiveInt(flag: string, value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-    throw new UsageError(`${flag}: expected a positive whole number, got "${value}"`);
-  }
-  return n;
-}
