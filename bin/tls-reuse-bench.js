@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-// Entry point for `npx tls-reuse-bench`: the sources are TypeScript, loaded through tsx's ESM hook so the
-// command always runs the checked-out code without a build step.
-import { register } from 'tsx/esm/api';
+// Entry point for `npx tls-reuse-bench`: runs the checked-out TypeScript sources from a bundle that
+// bin/bundle.js keeps in step with them (rebuilt when any source changes).
+import { cliBundle } from './bundle.js';
 
-register();
-const { main } = await import('../bench/cli/main.ts');
+const { main } = await import(await cliBundle());
 process.exitCode = await main(process.argv.slice(2));

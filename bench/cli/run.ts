@@ -1,9 +1,9 @@
 /** `tls-reuse-bench run`: resolves the scenario matrix, runs it live, prints the headline. */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.ts';
 import type { ScenarioResult, ScenarioSpec } from '../model.ts';
+import { REPO_ROOT } from '../paths.ts';
 import { resolveRun } from '../plan/resolve.ts';
 import { headlineText } from '../report/headline.ts';
 import { appendStepSummary, renderReports } from '../report/index.ts';
@@ -33,9 +33,6 @@ resumption), captures it with tcpdump, accounts every byte and prints what reuse
   --workload FILE           workload description (default fixtures/workloads/osquery-default.json)
   --no-capture              measure from socket counters only (no tcpdump; no headers, no TLS breakdown)
   --allow-invalid           exit 0 even when a scenario is invalid (kernel drops, reconciliation mismatch)`;
-
-/** The project folder (fixtures, reports) relative to this file. */
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Runs the command; returns the exit code. */
 export async function runCommand(args: string[], out: NodeJS.WritableStream): Promise<number> {
@@ -87,7 +84,7 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
       capture: !values['no-capture'],
       allowInvalid: values['allow-invalid'] ?? false,
     },
-    ROOT,
+    REPO_ROOT,
   );
 
   const controller = new AbortController();

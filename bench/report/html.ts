@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Results, ScenarioResult, Warning } from '../model.ts';
+import { repoPath } from '../paths.ts';
 import { headlineAnswer, type HeadlineAnswer } from './answer.ts';
 import type { ChartSpec, ChartTable } from './charts/index.ts';
 import { escapeHtml, formatCount, formatNumber } from './format.ts';
@@ -39,11 +40,11 @@ export interface HtmlOptions {
 
 /** Reads the scripts the page inlines: Chart.js from node_modules, the plugins from this folder. */
 export async function loadPageAssets(): Promise<PageAssets> {
-  const require = createRequire(import.meta.url);
+  const require = createRequire(repoPath('package.json'));
   const chartJsFile = path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.js');
   const [chartJs, plugins] = await Promise.all([
     readFile(chartJsFile, 'utf8'),
-    readFile(new URL('./chart-plugins.js', import.meta.url), 'utf8'),
+    readFile(repoPath('bench/report/chart-plugins.js'), 'utf8'),
   ]);
   return { chartJs, plugins };
 }

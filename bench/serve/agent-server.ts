@@ -3,18 +3,17 @@
  * CPU time is the server's alone), waits for it to listen, and talks to it over execa's IPC channel.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { InputError, UsageError } from '../errors.ts';
+import { REPO_ROOT, repoPath } from '../paths.ts';
 import { ServeError, stderrTail } from './errors.ts';
 import type { AgentServer, AgentServerOptions, AgentServerStats, ChildMessage } from './protocol.ts';
 import { SERVER_PROCESS_OPTIONS, exitOf, keepStderrTail } from './process.ts';
 
 export type { AgentServer, AgentServerOptions, AgentServerStats } from './protocol.ts';
 
-const MAIN_FILE = fileURLToPath(new URL('./agent-server-main.ts', import.meta.url));
-/** `--import tsx` resolves from the working directory: the checkout's root, whose node_modules has tsx. */
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The child's source: it runs through tsx, started from the checkout's root (`--import tsx` resolves from the working directory). */
+const MAIN_FILE = repoPath('bench/serve/agent-server-main.ts');
 /** Compiling the child with tsx takes a few seconds on a loaded 2-core machine. */
 const STARTUP_TIMEOUT_MS = 60_000;
 /** How long `close()` waits for a graceful exit before SIGKILL. */

@@ -5,12 +5,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { InputError } from '../errors.ts';
+import { repoPath } from '../paths.ts';
 
 /** `fixtures/api/` of this checkout. */
-export const DEFAULT_API_DIR = fileURLToPath(new URL('../../fixtures/api/', import.meta.url));
+export const DEFAULT_API_DIR = repoPath('fixtures/api/');
 
 /** The responses the API can give, by name; each is `<name>.json` in the fixture folder. */
 export const RESPONSE_NAMES = [
