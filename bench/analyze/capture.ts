@@ -62,8 +62,8 @@ class TlsSink implements StreamSink {
     private readonly direction: Direction,
   ) {}
 
-  data(bytes: Buffer): void {
-    this.state.tls!.push(this.direction, bytes);
+  data(bytes: Buffer, start: number, end: number): void {
+    this.state.tls!.push(this.direction, bytes, start, end);
   }
 
   skip(n: number): void {
@@ -216,7 +216,7 @@ export async function streamCapture(
     }
     nowMs = (packet.tsSec - firstSec) * 1000 + (packet.tsNsec - firstNsec) / 1e6;
     if (closedHead < closed.length) expireClosed();
-    const decoded = decodePacket(packet.linkType, packet.data);
+    const decoded = decodePacket(packet.linkType, packet.data, packet.offset, packet.offset + packet.capturedLength);
     switch (decoded.kind) {
       case 'non-ip':
         skipped.nonIp++;
@@ -263,7 +263,7 @@ export async function streamCapture(
     }
     const reassembly = state.reassembly[direction];
     if (syn) reassembly.syn(segment.seq);
-    c.retransmittedBytes += reassembly.segment(dataSeq, segment.payloadLength, segment.payload);
+    c.retransmittedBytes += reassembly.segment(dataSeq, segment.payloadLength, packet.data, segment.payloadStart, segment.payloadEnd);
 
     if (bucketMs !== undefined) {
       const at = Math.floor(nowMs / bucketMs);

@@ -1,19 +1,15 @@
 /**
- * Classic libpcap files (https://www.tcpdump.org/manpages/pcap-savefile.5.html), read through pcap-parser.
- *
- * pcap-parser knows only the microsecond magic and buffers until a whole packet is present, so this file
- * validates the global header itself, presents the microsecond magic to pcap-parser for nanosecond files
- * (remembering to read the fraction as nanoseconds), and rejects an absurd captured length as soon as its
- * record header is parsed, before pcap-parser would wait for (and buffer) that many bytes.
+ * Classic libpcap files (https://www.tcpdump.org/manpages/pcap-savefile.5.html), streamed record by record
+ * through two reused buffers: while one chunk is parsed, the read of the next is already in flight. Both
+ * byte orders and both fractions (microseconds, nanoseconds) are read here; an absurd captured length is
+ * rejected as soon as its record header is read, before any wait for that many bytes.
  */
-import { createReadStream } from 'node:fs';
-import { PassThrough } from 'node:stream';
-import pcapParser from 'pcap-parser';
-import type { PacketHeader, ParsedPacket } from 'pcap-parser';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Warning } from '../model.ts';
 import { InputError, PcapFormatError } from '../errors.ts';
 import {
   effectiveSnapLength,
+  MAX_PACKET_BYTES,
   truncatedFileWarning,
   type CapturedPacket,
   type CaptureReadSummary,
@@ -36,8 +32,18 @@ const MAGIC_US_LE = 0xd4c3b2a1;
 const MAGIC_NS_BE = 0xa1b23c4d;
 const MAGIC_NS_LE = 0x4d3cb2a1;
 
-/** Chunk size of the file stream: large enough that per-chunk costs vanish, small enough to keep RSS flat. */
+/** Bytes per read: large enough that per-read costs vanish, small enough to keep RSS flat. */
 const READ_CHUNK_BYTES = 1 << 20;
+/**
+ * Room before each chunk for the unfinished record carried over from the chunk before: a record header and
+ * at most MAX_PACKET_BYTES (the captured-length check runs before a body is waited for).
+ */
+const CARRY_BYTES = RECORD_HEADER_BYTES + MAX_PACKET_BYTES;
+/** Record header fields. */
+const RECORD_OFFSET_TS_SEC = 0;
+const RECORD_OFFSET_TS_FRAC = 4;
+const RECORD_OFFSET_CAPTURED = 8;
+const RECORD_OFFSET_ORIGINAL = 12;
 
 /** True when the first four bytes are a classic pcap magic (either precision, either byte order). */
 export function isClassicPcapMagic(magicBigEndian: number): boolean {
@@ -80,19 +86,7 @@ function parseGlobalHeader(path: string, head: Buffer): GlobalHeaderFacts {
 }
 
 /**
- * The header bytes pcap-parser should see: the file's own, with a nanosecond magic replaced by the
- * microsecond magic of the same byte order (pcap-parser rejects any other magic).
- */
-function headerForPcapParser(head: Buffer, facts: GlobalHeaderFacts): Buffer {
-  const header = Buffer.from(head.subarray(0, GLOBAL_HEADER_BYTES));
-  if (facts.nanoseconds) {
-    header.writeUInt32BE(facts.littleEndian ? MAGIC_US_LE : MAGIC_US_BE, 0);
-  }
-  return header;
-}
-
-/**
- * Streams a classic pcap file through pcap-parser.
+ * Streams a classic pcap file, calling `onPacket` for each record in file order.
  *
  * @param head - the file's first bytes (at least the global header when the file has one), already read
  *   by the caller to recognise the format.
@@ -104,101 +98,153 @@ export async function readClassicPcap(
   onPacket: PacketHandler,
 ): Promise<CaptureReadSummary> {
   const facts = parseGlobalHeader(path, head);
-  const maxCapturedLength = effectiveSnapLength(facts.snapLength);
-  const fractionToNsec = facts.nanoseconds ? 1 : 1000;
-  const linkType = facts.linkType;
+  let file: FileHandle;
+  try {
+    file = await open(path, 'r');
+  } catch (error) {
+    throw new InputError(`${path}: cannot open the capture: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    return await new ClassicReader(path, facts, onPacket).run(file);
+  } finally {
+    await file.close();
+  }
+}
 
-  // pcap-parser reads the global header itself: it gets our (possibly re-labelled) copy, then the file from
-  // the first packet on. The file stream reads ahead into the pass-through while pcap-parser works on the
-  // chunk before, so reading and parsing overlap.
-  const header = headerForPcapParser(head, facts);
-  let bytesStreamed = header.length;
-  const file = createReadStream(path, { start: GLOBAL_HEADER_BYTES, highWaterMark: READ_CHUNK_BYTES });
-  const input = new PassThrough({ highWaterMark: READ_CHUNK_BYTES });
-  file.on('data', (chunk) => {
-    bytesStreamed += chunk.length;
-  });
-  file.on('error', (error) => input.destroy(error));
-  input.write(header);
-  file.pipe(input);
-  const parser = pcapParser.parse(input);
+class ClassicReader {
+  /** Each chunk is read to buffer[CARRY_BYTES..]; the unfinished record before it is copied just below. */
+  private readonly buffers = [
+    Buffer.allocUnsafe(CARRY_BYTES + READ_CHUNK_BYTES),
+    Buffer.allocUnsafe(CARRY_BYTES + READ_CHUNK_BYTES),
+  ];
+  private readonly maxCapturedLength: number;
+  private readonly fractionToNsec: number;
+  /** One packet object, refilled per record: the handler may not keep it (see CapturedPacket.data). */
+  private readonly packet: CapturedPacket;
+  private packets = 0;
+  private truncatedPackets = 0;
 
-  const packet: CapturedPacket = { tsSec: 0, tsNsec: 0, capturedLength: 0, originalLength: 0, linkType, interfaceId: 0, data: header };
-  let headersSeen = 0;
-  let lastCapturedLength = 0;
-  let packets = 0;
-  let truncatedPackets = 0;
-  let bytesConsumed = GLOBAL_HEADER_BYTES;
-
-  return new Promise<CaptureReadSummary>((resolve, reject) => {
-    let settled = false;
-    const fail = (error: unknown): void => {
-      if (settled) return;
-      settled = true;
-      file.destroy();
-      input.destroy();
-      reject(error);
+  constructor(
+    private readonly path: string,
+    private readonly facts: GlobalHeaderFacts,
+    private readonly onPacket: PacketHandler,
+  ) {
+    this.maxCapturedLength = effectiveSnapLength(facts.snapLength);
+    this.fractionToNsec = facts.nanoseconds ? 1 : 1000;
+    this.packet = {
+      tsSec: 0,
+      tsNsec: 0,
+      capturedLength: 0,
+      originalLength: 0,
+      linkType: facts.linkType,
+      interfaceId: 0,
+      data: this.buffers[0]!,
+      offset: 0,
     };
+  }
 
-    parser.on('packetHeader', (header: PacketHeader) => {
-      if (settled) return;
-      headersSeen += 1;
-      lastCapturedLength = header.capturedLength;
-      if (header.capturedLength > maxCapturedLength) {
-        const limit =
-          maxCapturedLength === facts.snapLength ? `the snap length ${facts.snapLength}` : `${maxCapturedLength} bytes`;
-        fail(
-          new PcapFormatError(
-            `${path}: packet ${headersSeen} claims ${header.capturedLength} captured bytes, more than ${limit}; ` +
-              'the file is corrupt from there on',
-          ),
-        );
+  async run(file: FileHandle): Promise<CaptureReadSummary> {
+    let position = GLOBAL_HEADER_BYTES;
+    let current = 0;
+    let inFlight = this.read(file, this.buffers[0]!, position);
+    /** The unfinished record at the end of the chunk parsed last: buffers[1 - current][carryStart, carryEnd). */
+    let carryStart = CARRY_BYTES;
+    let carryEnd = CARRY_BYTES;
+    try {
+      for (;;) {
+        const bytesRead = await inFlight;
+        if (bytesRead === 0) break;
+        position += bytesRead;
+        const buffer = this.buffers[current]!;
+        const carried = carryEnd - carryStart;
+        this.buffers[1 - current]!.copy(buffer, CARRY_BYTES - carried, carryStart, carryEnd);
+        // The other buffer is free now: its read overlaps the parsing of this one.
+        inFlight = this.read(file, this.buffers[1 - current]!, position);
+        carryStart = this.parse(buffer, CARRY_BYTES - carried, CARRY_BYTES + bytesRead);
+        carryEnd = CARRY_BYTES + bytesRead;
+        current = 1 - current;
       }
-    });
+    } catch (error) {
+      // The read in flight is of no use any more; its outcome must not become an unhandled rejection.
+      await Promise.allSettled([inFlight]);
+      throw error;
+    }
+    return this.summary(this.buffers[1 - current]!, carryStart, carryEnd);
+  }
 
-    parser.on('packet', ({ header, data }: ParsedPacket) => {
-      if (settled) return;
-      packets += 1;
-      bytesConsumed += RECORD_HEADER_BYTES + header.capturedLength;
-      if (header.capturedLength < header.originalLength) truncatedPackets += 1;
-      // One packet object, refilled per packet: the handler may not keep it (see CapturedPacket.data).
-      packet.tsSec = header.timestampSeconds;
-      packet.tsNsec = header.timestampMicroseconds * fractionToNsec;
-      packet.capturedLength = header.capturedLength;
-      packet.originalLength = header.originalLength;
-      packet.data = data;
-      try {
-        onPacket(packet);
-      } catch (error) {
-        fail(error);
+  private async read(file: FileHandle, buffer: Buffer, position: number): Promise<number> {
+    try {
+      const { bytesRead } = await file.read(buffer, CARRY_BYTES, READ_CHUNK_BYTES, position);
+      return bytesRead;
+    } catch (error) {
+      throw new InputError(`${this.path}: cannot read the capture: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** Delivers every complete record in buffer[start, end); returns where the unfinished one begins. */
+  private parse(buffer: Buffer, start: number, end: number): number {
+    const littleEndian = this.facts.littleEndian;
+    const packet = this.packet;
+    let at = start;
+    while (end - at >= RECORD_HEADER_BYTES) {
+      const capturedLength = littleEndian
+        ? buffer.readUInt32LE(at + RECORD_OFFSET_CAPTURED)
+        : buffer.readUInt32BE(at + RECORD_OFFSET_CAPTURED);
+      if (capturedLength > this.maxCapturedLength) this.absurdLength(capturedLength);
+      const dataStart = at + RECORD_HEADER_BYTES;
+      if (end - dataStart < capturedLength) break;
+      if (littleEndian) {
+        packet.tsSec = buffer.readUInt32LE(at + RECORD_OFFSET_TS_SEC);
+        packet.tsNsec = buffer.readUInt32LE(at + RECORD_OFFSET_TS_FRAC) * this.fractionToNsec;
+        packet.originalLength = buffer.readUInt32LE(at + RECORD_OFFSET_ORIGINAL);
+      } else {
+        packet.tsSec = buffer.readUInt32BE(at + RECORD_OFFSET_TS_SEC);
+        packet.tsNsec = buffer.readUInt32BE(at + RECORD_OFFSET_TS_FRAC) * this.fractionToNsec;
+        packet.originalLength = buffer.readUInt32BE(at + RECORD_OFFSET_ORIGINAL);
       }
-    });
+      packet.capturedLength = capturedLength;
+      packet.data = buffer;
+      packet.offset = dataStart;
+      this.packets += 1;
+      if (capturedLength < packet.originalLength) this.truncatedPackets += 1;
+      at = dataStart + capturedLength;
+      this.onPacket(packet);
+    }
+    return at;
+  }
 
-    parser.on('error', (error: Error) => {
-      fail(new InputError(`${path}: cannot read the capture: ${error.message}`, { cause: error }));
-    });
+  private absurdLength(capturedLength: number): never {
+    const max = this.maxCapturedLength;
+    const limit = max === this.facts.snapLength ? `the snap length ${this.facts.snapLength}` : `${max} bytes`;
+    throw new PcapFormatError(
+      `${this.path}: packet ${this.packets + 1} claims ${capturedLength} captured bytes, more than ${limit}; ` +
+        'the file is corrupt from there on',
+    );
+  }
 
-    parser.on('end', () => {
-      if (settled) return;
-      settled = true;
-      const warnings: Warning[] = [];
-      const leftover = bytesStreamed - bytesConsumed;
-      if (leftover > 0) {
-        const detail =
-          headersSeen > packets
-            ? `packet ${headersSeen} (${leftover - RECORD_HEADER_BYTES} of ${lastCapturedLength} bytes)`
-            : `the record header of packet ${packets + 1} (${leftover} of ${RECORD_HEADER_BYTES} bytes)`;
-        warnings.push(truncatedFileWarning(path, detail));
-      }
-      resolve({
-        format: 'pcap',
-        timestampResolution: facts.nanoseconds ? 'ns' : 'us',
-        linkTypes: [linkType],
-        snapLength: facts.snapLength,
-        packets,
-        truncatedPackets,
-        warnings,
-      });
-    });
-  });
+  /** The file ended: bytes left in buffer[start, end) are an unfinished record. */
+  private summary(buffer: Buffer, start: number, end: number): CaptureReadSummary {
+    const warnings: Warning[] = [];
+    const leftover = end - start;
+    if (leftover > 0) {
+      const capturedLength = (): number =>
+        this.facts.littleEndian
+          ? buffer.readUInt32LE(start + RECORD_OFFSET_CAPTURED)
+          : buffer.readUInt32BE(start + RECORD_OFFSET_CAPTURED);
+      const detail =
+        leftover >= RECORD_HEADER_BYTES
+          ? `packet ${this.packets + 1} (${leftover - RECORD_HEADER_BYTES} of ${capturedLength()} bytes)`
+          : `the record header of packet ${this.packets + 1} (${leftover} of ${RECORD_HEADER_BYTES} bytes)`;
+      warnings.push(truncatedFileWarning(this.path, detail));
+    }
+    return {
+      format: 'pcap',
+      timestampResolution: this.facts.nanoseconds ? 'ns' : 'us',
+      linkTypes: [this.facts.linkType],
+      snapLength: this.facts.snapLength,
+      packets: this.packets,
+      truncatedPackets: this.truncatedPackets,
+      warnings,
+    };
+  }
 }

@@ -10,7 +10,7 @@ export interface CapturedPacket {
   tsSec: number;
   /** Nanoseconds within the second (microsecond files: usec*1000). */
   tsNsec: number;
-  /** Bytes present in `data`. */
+  /** Bytes of the frame present in `data`, from `offset` on. */
   capturedLength: number;
   /** Length of the frame on the wire. */
   originalLength: number;
@@ -18,8 +18,17 @@ export interface CapturedPacket {
   linkType: number;
   /** 0 for classic pcap; the Interface Description Block index (within its section) for pcapng. */
   interfaceId: number;
-  /** The captured bytes: a view into the reader's buffer, valid only during the callback (do not retain). */
+  /**
+   * The reader's buffer, holding the captured frame at data[offset, offset + capturedLength): valid only
+   * during the callback (do not retain). No view is made per packet; `frameBytes` makes one when needed.
+   */
   data: Buffer;
+  offset: number;
+}
+
+/** The captured frame of a packet as its own view (for callers off the hot path; it shares the reader's memory). */
+export function frameBytes(packet: CapturedPacket): Buffer {
+  return packet.data.subarray(packet.offset, packet.offset + packet.capturedLength);
 }
 
 /** Facts about a capture file, returned once every packet has been delivered. */

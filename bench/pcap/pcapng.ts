@@ -328,8 +328,7 @@ class PcapngReader {
     }
     const originalLength = this.read32(at + EPB_OFFSET_ORIGINAL);
     splitTimestamp(iface, this.read32(at + EPB_OFFSET_TS_HIGH), this.read32(at + EPB_OFFSET_TS_LOW), this.timestamp);
-    const data = this.buffer.subarray(at + EPB_OFFSET_DATA, at + EPB_OFFSET_DATA + capturedLength);
-    this.deliver(this.timestamp.sec, this.timestamp.nsec, originalLength, iface.linkType, interfaceId, data);
+    this.deliver(this.timestamp.sec, this.timestamp.nsec, originalLength, iface.linkType, interfaceId, at + EPB_OFFSET_DATA, capturedLength);
   }
 
   private simplePacketBlock(at: number, length: number): void {
@@ -344,8 +343,7 @@ class PcapngReader {
     // the room in the block (which holds the data padded to 32 bits).
     let capturedLength = Math.min(originalLength, length - SPB_MIN_BYTES);
     if (iface.snapLength > 0 && iface.snapLength < capturedLength) capturedLength = iface.snapLength;
-    const data = this.buffer.subarray(at + SPB_OFFSET_DATA, at + SPB_OFFSET_DATA + capturedLength);
-    this.deliver(0, 0, originalLength, iface.linkType, 0, data);
+    this.deliver(0, 0, originalLength, iface.linkType, 0, at + SPB_OFFSET_DATA, capturedLength);
   }
 
   private deliver(
@@ -354,18 +352,11 @@ class PcapngReader {
     originalLength: number,
     linkType: number,
     interfaceId: number,
-    data: Buffer,
+    offset: number,
+    capturedLength: number,
   ): void {
     this.packets += 1;
-    if (data.length < originalLength) this.truncatedPackets += 1;
-    this.onPacket({
-      tsSec,
-      tsNsec,
-      capturedLength: data.length,
-      originalLength,
-      linkType,
-      interfaceId,
-      data,
-    });
+    if (capturedLength < originalLength) this.truncatedPackets += 1;
+    this.onPacket({ tsSec, tsNsec, capturedLength, originalLength, linkType, interfaceId, data: this.buffer, offset });
   }
 }

@@ -6,8 +6,8 @@
 
 /** Receives the in-order stream of one direction. */
 export interface StreamSink {
-  /** Stream bytes, in order, each byte exactly once. */
-  data(bytes: Buffer): void;
+  /** Stream bytes `bytes[start, end)`, in order, each byte exactly once. */
+  data(bytes: Buffer, start: number, end: number): void;
   /** `n` stream bytes that were on the wire but not captured (the packet was cut by the snap length). */
   skip(n: number): void;
   /** The capture lost an unknown part of the stream here (a segment was never captured). */
@@ -58,9 +58,10 @@ export class DirectionReassembler {
 
   /**
    * A segment with `payloadLength` bytes of payload starting at sequence number `seq` (uint32), of which the
-   * first `captured.length` bytes were captured. Returns the number of those payload bytes already seen.
+   * first ones were captured: they are `frame[capturedStart, capturedEnd)` (a buffer the caller may reuse
+   * once this returns: bytes held for later are copied). Returns the number of payload bytes already seen.
    */
-  segment(seq: number, payloadLength: number, captured: Buffer): number {
+  segment(seq: number, payloadLength: number, frame: Buffer, capturedStart: number, capturedEnd: number): number {
     if (payloadLength === 0) return 0;
     if (Number.isNaN(this.next)) {
       this.next = seq;
@@ -76,10 +77,10 @@ export class DirectionReassembler {
 
     if (end <= this.next) return seen;
     if (start <= this.next) {
-      this.deliver(start, end, captured);
+      this.deliver(start, end, frame, capturedStart, capturedEnd);
       this.drain();
     } else {
-      this.hold(start, end, captured);
+      this.hold(start, end, frame.subarray(capturedStart, capturedEnd));
     }
     return seen;
   }
@@ -112,12 +113,11 @@ export class DirectionReassembler {
     return base + offset;
   }
 
-  /** Delivers the part of [start, end) at or after `next`; `captured` holds bytes from `start`. */
-  private deliver(start: number, end: number, captured: Buffer): void {
-    const from = this.next - start;
-    const capturedEnd = start + captured.length;
+  /** Delivers the part of [start, end) at or after `next`; `frame[from, to)` holds the captured bytes from `start`. */
+  private deliver(start: number, end: number, frame: Buffer, from: number, to: number): void {
+    const capturedEnd = start + (to - from);
     if (capturedEnd > this.next) {
-      this.sink.data(from === 0 ? captured : captured.subarray(from));
+      this.sink.data(frame, from + (this.next - start), to);
       this.sink.skip(end - capturedEnd);
     } else {
       this.sink.skip(end - this.next);
@@ -132,7 +132,7 @@ export class DirectionReassembler {
       if (first.start > this.next) return;
       this.pending.shift();
       this.pendingBytes -= first.data.length;
-      if (first.end > this.next) this.deliver(first.start, first.end, first.data);
+      if (first.end > this.next) this.deliver(first.start, first.end, first.data, 0, first.data.length);
     }
   }
 

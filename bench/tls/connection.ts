@@ -94,8 +94,8 @@ export class TlsConnection {
   }
 
   /** In-order stream bytes of one direction (any slice: partial records, several records). */
-  push(dir: Direction, data: Buffer): void {
-    this.side(dir).stream.push(data);
+  push(dir: Direction, data: Buffer, start = 0, end = data.length): void {
+    this.side(dir).stream.push(data, start, end);
   }
 
   /**

@@ -39,6 +39,18 @@ export class HandshakeReader {
   feed(data: Buffer, start: number, end: number): void {
     let off = start;
     while (off < end && !this.lost) {
+      if (!this.inBody && this.headFill === 0 && end - off >= HANDSHAKE_HEADER_BYTES) {
+        // A whole message in this slice (the common case): hand its body over in place, no copy.
+        const length = data.readUIntBE(off + 1, 3);
+        const bodyStart = off + HANDSHAKE_HEADER_BYTES;
+        if (end - bodyStart >= length) {
+          const type = data[off] as number;
+          const hello = type === HS_CLIENT_HELLO || type === HS_SERVER_HELLO;
+          off = bodyStart + length;
+          this.listener(type, hello && length <= MAX_HELLO_BYTES ? data.subarray(bodyStart, off) : null);
+          continue;
+        }
+      }
       if (!this.inBody) {
         const take = Math.min(end - off, HANDSHAKE_HEADER_BYTES - this.headFill);
         data.copy(this.head, this.headFill, off, off + take);

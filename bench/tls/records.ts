@@ -87,18 +87,21 @@ export class RecordStream {
   private bodyBuffer: Buffer | null = null;
   /** The stream's start was not captured and its first header is still being looked for. */
   private midstream = false;
+  /** End of the bytes of the push in progress within its buffer. */
+  private limit = 0;
 
   constructor(
     readonly dir: Direction,
     private readonly sink: RecordSink,
   ) {}
 
-  /** Stream bytes, in order. */
-  push(data: Buffer): void {
+  /** Stream bytes `data[start, end)`, in order. */
+  push(data: Buffer, start = 0, end = data.length): void {
     if (this.mode === 'ended') throw new Error(`TLS ${this.dir} stream: push after end`);
-    this.bytesIn += data.length;
-    const length = data.length;
-    let off = 0;
+    this.bytesIn += end - start;
+    const length = end;
+    this.limit = end;
+    let off = start;
     while (off < length) {
       switch (this.mode) {
         case 'not-tls':
@@ -201,7 +204,7 @@ export class RecordStream {
 
   /** Reads header bytes from `off`; returns where it stopped. */
   private header(data: Buffer, off: number): number {
-    if (this.headFill === 0 && data.length - off >= RECORD_HEADER_BYTES) {
+    if (this.headFill === 0 && this.limit - off >= RECORD_HEADER_BYTES) {
       const type = data[off] as number;
       const version = data.readUInt16BE(off + 1);
       const length = data.readUInt16BE(off + 3);
@@ -267,7 +270,7 @@ export class RecordStream {
 
   /** Consumes body bytes from `off`; returns where it stopped. */
   private body(data: Buffer, off: number): number {
-    const take = Math.min(data.length - off, this.recordLength - this.bodyDone);
+    const take = Math.min(this.limit - off, this.recordLength - this.bodyDone);
     if (this.bodyUse === 'stream') {
       if (!this.damaged) this.sink.recordBody(this, data, off, off + take);
     } else if (this.bodyUse === 'keep') {
@@ -298,7 +301,7 @@ export class RecordStream {
    */
   private resync(data: Buffer, off: number): number {
     const carried = this.headFill;
-    const available = carried + data.length - off;
+    const available = carried + this.limit - off;
     const byteAt = (i: number): number => (i < carried ? this.head[i] : data[off + i - carried]) as number;
     let i = 0;
     for (; i + RECORD_HEADER_BYTES <= available; i++) {
@@ -319,13 +322,13 @@ export class RecordStream {
     this.counters.nonTlsBytes += i;
     for (let k = 0; k < available - i; k++) this.head[k] = byteAt(i + k);
     this.headFill = available - i;
-    return data.length;
+    return this.limit;
   }
 
   /** The part of `resync` that scans `data` alone; `passed` bytes (carried ones included) were already rejected. */
   private scan(data: Buffer, from: number, passed: number): number {
     let j = from;
-    for (; j + RECORD_HEADER_BYTES <= data.length; j++) {
+    for (; j + RECORD_HEADER_BYTES <= this.limit; j++) {
       const type = data[j] as number;
       if (type < CONTENT_CHANGE_CIPHER_SPEC || type > CONTENT_HEARTBEAT) continue;
       const version = data.readUInt16BE(j + 1);
@@ -339,8 +342,8 @@ export class RecordStream {
       }
     }
     this.counters.nonTlsBytes += passed + (j - from);
-    this.headFill = data.length - j;
-    data.copy(this.head, 0, j, data.length);
-    return data.length;
+    this.headFill = this.limit - j;
+    data.copy(this.head, 0, j, this.limit);
+    return this.limit;
   }
 }

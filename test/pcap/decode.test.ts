@@ -21,13 +21,30 @@ const segment6 = (extensions: Parameters<typeof ipv6>[1] = {}): Buffer =>
     ...extensions,
   });
 
-function tcpOf(result: DecodeResult): TcpSegment {
+/** A decoded segment with its captured payload cut out, in place of the payload's bounds. */
+type Segment = Omit<TcpSegment, 'payloadStart' | 'payloadEnd'> & { payload: Buffer };
+type Decoded = Exclude<DecodeResult, { kind: 'tcp' }> | { kind: 'tcp'; segment: Segment };
+
+/**
+ * Decodes `frame` the way the readers hand frames over: inside a larger buffer, given by its bounds. The bytes
+ * around it are TCP-looking junk, so a decoder that reads past either bound gives a different answer.
+ */
+function decode(linkType: number, frame: Buffer): Decoded {
+  const before = Buffer.alloc(7, 0x45);
+  const buffer = Buffer.concat([before, frame, Buffer.alloc(64, 0x50)]);
+  const result = decodePacket(linkType, buffer, before.length, before.length + frame.length);
+  if (result.kind !== 'tcp') return result;
+  const { payloadStart, payloadEnd, ...segment } = result.segment;
+  return { kind: 'tcp', segment: { ...segment, payload: Buffer.from(buffer.subarray(payloadStart, payloadEnd)) } };
+}
+
+function tcpOf(result: Decoded): Segment {
   expect(result.kind).toBe('tcp');
   if (result.kind !== 'tcp') throw new Error('unreachable');
   return result.segment;
 }
 
-const expected4: TcpSegment = {
+const expected4: Segment = {
   ipVersion: 4,
   srcIp: '192.168.1.10',
   dstIp: '10.20.30.40',
@@ -41,7 +58,7 @@ const expected4: TcpSegment = {
   payloadLength: payload.length,
   payload,
 };
-const expected6: TcpSegment = {
+const expected6: Segment = {
   ipVersion: 6,
   srcIp: '2001:db8::1',
   dstIp: '::1',
@@ -57,7 +74,7 @@ const expected6: TcpSegment = {
 };
 
 describe('decodePacket: link layers', () => {
-  const cases: [string, number, Buffer, TcpSegment][] = [
+  const cases: [string, number, Buffer, Segment][] = [
     ['Ethernet IPv4', 1, ethernet(0x0800, segment4()), expected4],
     ['Ethernet IPv6', 1, ethernet(0x86dd, segment6()), expected6],
     ['802.1Q', 1, ethernet(0x0800, segment4(), [0x8100]), expected4],
@@ -80,25 +97,25 @@ describe('decodePacket: link layers', () => {
   ];
   for (const [name, linkType, frame, expected] of cases) {
     it(name, () => {
-      expect(tcpOf(decodePacket(linkType, frame))).toEqual(expected);
+      expect(tcpOf(decode(linkType, frame))).toEqual(expected);
       expect(isSupportedLinkType(linkType)).toBe(true);
     });
   }
 
   it('non-IP frames and link types', () => {
-    expect(decodePacket(1, ethernet(0x0806, Buffer.alloc(28)))).toEqual({ kind: 'non-ip' }); // ARP
-    expect(decodePacket(1, ethernet(0x0800, Buffer.alloc(28)).subarray(0, 14 + 28))).toEqual({
+    expect(decode(1, ethernet(0x0806, Buffer.alloc(28)))).toEqual({ kind: 'non-ip' }); // ARP
+    expect(decode(1, ethernet(0x0800, Buffer.alloc(28)).subarray(0, 14 + 28))).toEqual({
       kind: 'malformed',
       reason: 'IP version 0 where IPv4 was announced',
     });
-    expect(decodePacket(113, linuxSll(0x0806, Buffer.alloc(28)))).toEqual({ kind: 'non-ip' });
-    expect(decodePacket(0, loopback(7, segment4(), true))).toEqual({ kind: 'non-ip' });
-    expect(decodePacket(147, segment4())).toEqual({ kind: 'non-ip' });
+    expect(decode(113, linuxSll(0x0806, Buffer.alloc(28)))).toEqual({ kind: 'non-ip' });
+    expect(decode(0, loopback(7, segment4(), true))).toEqual({ kind: 'non-ip' });
+    expect(decode(147, segment4())).toEqual({ kind: 'non-ip' });
     expect(isSupportedLinkType(147)).toBe(false);
   });
 
   it('LOOP does not guess the byte order', () => {
-    expect(decodePacket(108, loopback(2, segment4(), true))).toEqual({ kind: 'non-ip' });
+    expect(decode(108, loopback(2, segment4(), true))).toEqual({ kind: 'non-ip' });
   });
 });
 
@@ -107,39 +124,39 @@ describe('decodePacket: IP and TCP', () => {
     const frame = ipv4(tcp({ options: Buffer.from([2, 4, 0x05, 0xb4, 1, 1, 4, 2, 1, 3, 3, 7]), payload }), {
       options: Buffer.from([0x94, 4, 0, 0]), // router alert
     });
-    const s = tcpOf(decodePacket(101, frame));
+    const s = tcpOf(decode(101, frame));
     expect(s).toMatchObject({ headerBytes: 24 + 32, ipBytes: 24 + 32 + payload.length, payloadLength: payload.length });
     expect(s.payload).toEqual(payload);
   });
 
   it('ignores Ethernet padding after the IP datagram', () => {
     const frame = Buffer.concat([ethernet(0x0800, ipv4(tcp({ flags: 0x10 }))), Buffer.alloc(6)]);
-    const s = tcpOf(decodePacket(1, frame));
+    const s = tcpOf(decode(1, frame));
     expect(s).toMatchObject({ ipBytes: 40, payloadLength: 0 });
     expect(s.payload.length).toBe(0);
   });
 
   it('takes payloadLength from the IP length when the snap length cut the payload', () => {
     const whole = ethernet(0x0800, ipv4(tcp({ payload: Buffer.alloc(1000, 7) })));
-    const s = tcpOf(decodePacket(1, whole.subarray(0, 14 + 40 + 100)));
+    const s = tcpOf(decode(1, whole.subarray(0, 14 + 40 + 100)));
     expect(s).toMatchObject({ ipBytes: 1040, headerBytes: 40, payloadLength: 1000 });
     expect(s.payload).toEqual(Buffer.alloc(100, 7));
   });
 
   it('measures an offloaded IPv4 segment (total length 0) by its captured bytes', () => {
-    const s = tcpOf(decodePacket(1, ethernet(0x0800, ipv4(tcp({ payload: Buffer.alloc(3000) }), { totalLength: 0 }))));
+    const s = tcpOf(decode(1, ethernet(0x0800, ipv4(tcp({ payload: Buffer.alloc(3000) }), { totalLength: 0 }))));
     expect(s).toMatchObject({ ipBytes: 3040, headerBytes: 40, payloadLength: 3000 });
     expect(s.payload.length).toBe(3000);
   });
 
   it('measures IPv6 payload length 0 by its captured bytes', () => {
-    const s = tcpOf(decodePacket(229, segment6({ payloadLength: 0 })));
+    const s = tcpOf(decode(229, segment6({ payloadLength: 0 })));
     expect(s).toMatchObject({ ipBytes: 40 + 20 + payload.length, payloadLength: payload.length });
   });
 
   it('walks IPv6 extension headers into headerBytes', () => {
     const s = tcpOf(
-      decodePacket(
+      decode(
         229,
         segment6({
           extensions: [
@@ -159,9 +176,9 @@ describe('decodePacket: IP and TCP', () => {
 
   it('formats addresses', () => {
     const a = v6(0x2001, 0xdb8, 0, 0, 1, 0, 0, 1);
-    const s = tcpOf(decodePacket(229, segment6({ src: a, dst: v6(0, 0, 0, 0, 0, 0xffff, 0xc000, 0x0201) })));
+    const s = tcpOf(decode(229, segment6({ src: a, dst: v6(0, 0, 0, 0, 0, 0xffff, 0xc000, 0x0201) })));
     expect([s.srcIp, s.dstIp]).toEqual(['2001:db8::1:0:0:1', '::ffff:192.0.2.1']);
-    expect(tcpOf(decodePacket(101, ipv4(tcp(), { src: '0.0.0.0', dst: '255.255.255.255' })))).toMatchObject({
+    expect(tcpOf(decode(101, ipv4(tcp(), { src: '0.0.0.0', dst: '255.255.255.255' })))).toMatchObject({
       srcIp: '0.0.0.0',
       dstIp: '255.255.255.255',
     });
@@ -169,29 +186,29 @@ describe('decodePacket: IP and TCP', () => {
 
   describe('fragments and other protocols', () => {
     it('IPv4 more-fragments and offset', () => {
-      expect(decodePacket(101, ipv4(tcp(), { fragment: 0x2000 }))).toEqual({ kind: 'fragment' });
-      expect(decodePacket(101, ipv4(tcp(), { fragment: 0x0010 }))).toEqual({ kind: 'fragment' });
-      expect(decodePacket(101, ipv4(tcp(), { fragment: 0x4000 })).kind).toBe('tcp');
+      expect(decode(101, ipv4(tcp(), { fragment: 0x2000 }))).toEqual({ kind: 'fragment' });
+      expect(decode(101, ipv4(tcp(), { fragment: 0x0010 }))).toEqual({ kind: 'fragment' });
+      expect(decode(101, ipv4(tcp(), { fragment: 0x4000 })).kind).toBe('tcp');
     });
 
     it('IPv6 fragment header', () => {
       const first = Buffer.from([0x00, 0x01, 0, 0, 0, 1]); // offset 0, M set
       const later = Buffer.from([0x00, 0xa8, 0, 0, 0, 1]); // offset 21, M clear
-      expect(decodePacket(229, segment6({ extensions: [{ type: 44, body: first }] }))).toEqual({ kind: 'fragment' });
-      expect(decodePacket(229, segment6({ extensions: [{ type: 44, body: later }] }))).toEqual({ kind: 'fragment' });
+      expect(decode(229, segment6({ extensions: [{ type: 44, body: first }] }))).toEqual({ kind: 'fragment' });
+      expect(decode(229, segment6({ extensions: [{ type: 44, body: later }] }))).toEqual({ kind: 'fragment' });
     });
 
     it('non-TCP protocols', () => {
-      expect(decodePacket(101, ipv4(Buffer.alloc(8), { protocol: 17 }))).toEqual({ kind: 'non-tcp' });
-      expect(decodePacket(229, ipv6(Buffer.alloc(8), { protocol: 58 }))).toEqual({ kind: 'non-tcp' });
-      expect(decodePacket(229, ipv6(Buffer.alloc(0), { protocol: 59 }))).toEqual({ kind: 'non-tcp' });
-      expect(decodePacket(229, ipv6(Buffer.alloc(8), { protocol: 50 }))).toEqual({ kind: 'non-tcp' });
+      expect(decode(101, ipv4(Buffer.alloc(8), { protocol: 17 }))).toEqual({ kind: 'non-tcp' });
+      expect(decode(229, ipv6(Buffer.alloc(8), { protocol: 58 }))).toEqual({ kind: 'non-tcp' });
+      expect(decode(229, ipv6(Buffer.alloc(0), { protocol: 59 }))).toEqual({ kind: 'non-tcp' });
+      expect(decode(229, ipv6(Buffer.alloc(8), { protocol: 50 }))).toEqual({ kind: 'non-tcp' });
     });
   });
 
   describe('malformed', () => {
     const reasonOf = (linkType: number, frame: Buffer): string => {
-      const result = decodePacket(linkType, frame);
+      const result = decode(linkType, frame);
       expect(result.kind).toBe('malformed');
       return result.kind === 'malformed' ? result.reason : '';
     };

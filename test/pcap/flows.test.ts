@@ -5,7 +5,7 @@ import { FlowTable, TCP_ACK, TCP_FIN, TCP_SYN } from '../../bench/pcap/flows.ts'
 function seg(src: string, sport: number, dst: string, dport: number, flags: number, seq = 1000): TcpSegment {
   return {
     ipVersion: 4, srcIp: src, dstIp: dst, srcPort: sport, dstPort: dport, ipBytes: 52, headerBytes: 52,
-    seq, ack: 0, flags, payloadLength: 0, payload: Buffer.alloc(0),
+    seq, ack: 0, flags, payloadLength: 0, payloadStart: 0, payloadEnd: 0,
   };
 }
 

@@ -7,12 +7,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCapture } from '../../bench/pcap/reader.ts';
-import type { CaptureReadSummary, CapturedPacket } from '../../bench/pcap/packet.ts';
+import { frameBytes, type CaptureReadSummary, type CapturedPacket } from '../../bench/pcap/packet.ts';
 
 /** Reads a whole capture, copying each packet's bytes (the reader's `data` is valid only during the callback). */
 export async function readAll(path: string): Promise<{ packets: CapturedPacket[]; summary: CaptureReadSummary }> {
   const packets: CapturedPacket[] = [];
-  const summary = await readCapture(path, (p) => packets.push({ ...p, data: Buffer.from(p.data) }));
+  const summary = await readCapture(path, (p) => packets.push({ ...p, data: Buffer.from(frameBytes(p)), offset: 0 }));
   return { packets, summary };
 }
 

@@ -92,7 +92,7 @@ async function tsharkRows(path: string): Promise<string[]> {
 }
 
 function ourRow(p: CapturedPacket): string {
-  const decoded = decodePacket(p.linkType, p.data);
+  const decoded = decodePacket(p.linkType, p.data, p.offset, p.offset + p.capturedLength);
   if (decoded.kind !== 'tcp') return `${decoded.kind}`;
   const s = decoded.segment;
   const time = `${p.tsSec}.${String(p.tsNsec).padStart(9, '0')}`;

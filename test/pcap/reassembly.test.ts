@@ -5,7 +5,7 @@ import { DirectionReassembler, type StreamSink } from '../../bench/pcap/reassemb
 function recorder(): StreamSink & { text: () => string } {
   let text = '';
   return {
-    data: (bytes) => (text += bytes.toString('latin1')),
+    data: (bytes, start, end) => (text += bytes.toString('latin1', start, end)),
     skip: (n) => (text += '?'.repeat(n)),
     gap: () => (text += '|'),
     midstream: () => (text += '~'),
@@ -13,8 +13,10 @@ function recorder(): StreamSink & { text: () => string } {
   };
 }
 
+/** Feeds a segment whose payload sits inside a larger frame, as the analyzer passes it (by its bounds). */
 function feed(r: DirectionReassembler, seq: number, payload: string, payloadLength = payload.length): number {
-  return r.segment(seq >>> 0, payloadLength, Buffer.from(payload, 'latin1'));
+  const frame = Buffer.from(`<hdr>${payload}<pad>`, 'latin1');
+  return r.segment(seq >>> 0, payloadLength, frame, 5, 5 + payload.length);
 }
 
 describe('DirectionReassembler', () => {
