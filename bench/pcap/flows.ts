@@ -31,12 +31,16 @@ export interface Flow<S> {
 }
 
 /**
- * Connections are found by their port pair first (a number: cheap to hash, unlike a string built per
- * packet), then by addresses among the few connections that share a port pair. Address strings come from
- * the decoder's caches, so comparing them is usually a pointer comparison.
+ * Connections are found by a hash of their port pair first (a small integer: cheap to hash, unlike a string
+ * built per packet), then by ports and addresses among the few connections that share the hash. Address
+ * strings come from the decoder's caches, so comparing them is usually a pointer comparison. The hash fits
+ * in 30 bits so that V8 keeps it a small integer: the exact pair (32 bits) would be a heap number, allocated
+ * and hashed as a double on every lookup.
  */
 function portPairKey(s: { srcPort: number; dstPort: number }): number {
-  return s.srcPort < s.dstPort ? s.srcPort * 65536 + s.dstPort : s.dstPort * 65536 + s.srcPort;
+  const low = s.srcPort < s.dstPort ? s.srcPort : s.dstPort;
+  const high = s.srcPort < s.dstPort ? s.dstPort : s.srcPort;
+  return (low << 14) ^ high;
 }
 
 /** The segment travels between the flow's two endpoints, in either direction. */
@@ -56,7 +60,7 @@ function sameEndpoints<S>(flow: Flow<S>, s: TcpSegment): boolean {
  * by a new one on the same 4-tuple, so its state can be finished before the new one begins.
  */
 export class FlowTable<S> {
-  /** Current connection per port pair; several only when different addresses share a port pair. */
+  /** Current connection per port-pair hash; several only when different addresses or port pairs share a hash. */
   private readonly byPorts = new Map<number, Flow<S> | Flow<S>[]>();
   /** Connections created so far (the next one's index). */
   created = 0;

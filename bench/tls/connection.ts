@@ -77,8 +77,8 @@ export class TlsConnection {
   private clientEncrypted = false;
   /** TLS 1.3 without usable keys: why, for the warning. */
   private noKeysReason = '';
-  /** A 5-byte record header rebuilt for AEAD additional data. */
-  private readonly aad = Buffer.alloc(RECORD_HEADER_BYTES);
+  /** A 5-byte record header rebuilt for AEAD additional data; made on the first decryption. */
+  private aad: Buffer | null = null;
 
   constructor(options: { keyLog?: KeyLog } = {}) {
     this.keyLog = options.keyLog;
@@ -421,10 +421,11 @@ export class TlsConnection {
   }
 
   private recordHeader(stream: RecordStream): Buffer {
-    this.aad[0] = stream.recordType;
-    this.aad.writeUInt16BE(stream.recordVersion, 1);
-    this.aad.writeUInt16BE(stream.recordLength, 3);
-    return this.aad;
+    const aad = (this.aad ??= Buffer.alloc(RECORD_HEADER_BYTES));
+    aad[0] = stream.recordType;
+    aad.writeUInt16BE(stream.recordVersion, 1);
+    aad.writeUInt16BE(stream.recordLength, 3);
+    return aad;
   }
 
   /**

@@ -25,7 +25,8 @@ export class HandshakeReader {
   /** Bytes went missing: message boundaries are unknown from here on, so nothing more is reported. */
   lost = false;
 
-  private readonly head = Buffer.alloc(HANDSHAKE_HEADER_BYTES);
+  /** A header split across record bodies (a plain array: cheaper to make than a Buffer, one per side of every connection). */
+  private readonly head = [0, 0, 0, 0];
   private headFill = 0;
   private inBody = false;
   private type = 0;
@@ -53,7 +54,7 @@ export class HandshakeReader {
       }
       if (!this.inBody) {
         const take = Math.min(end - off, HANDSHAKE_HEADER_BYTES - this.headFill);
-        data.copy(this.head, this.headFill, off, off + take);
+        for (let k = 0; k < take; k++) this.head[this.headFill + k] = data[off + k]!;
         this.headFill += take;
         off += take;
         if (this.headFill === HANDSHAKE_HEADER_BYTES) this.beginMessage();
@@ -75,8 +76,9 @@ export class HandshakeReader {
 
   private beginMessage(): void {
     this.headFill = 0;
-    this.type = this.head[0] as number;
-    this.length = this.head.readUIntBE(1, 3);
+    const head = this.head;
+    this.type = head[0]!;
+    this.length = (head[1]! << 16) | (head[2]! << 8) | head[3]!;
     this.done = 0;
     this.inBody = true;
     const hello = this.type === HS_CLIENT_HELLO || this.type === HS_SERVER_HELLO;
@@ -89,52 +91,6 @@ export class HandshakeReader {
     const body = this.body;
     this.body = null;
     this.listener(this.type, body);
-  }
-}
-
-/** Bounds-checked big-endian reads over a message body; a read past the end marks it failed. */
-class Cursor {
-  ok = true;
-  constructor(
-    private readonly buf: Buffer,
-    public pos = 0,
-    private readonly end = buf.length,
-  ) {}
-
-  remaining(): number {
-    return this.end - this.pos;
-  }
-
-  private take(n: number): number {
-    if (this.pos + n > this.end) {
-      this.ok = false;
-      this.pos = this.end;
-      return -1;
-    }
-    const at = this.pos;
-    this.pos += n;
-    return at;
-  }
-
-  u8(): number {
-    const at = this.take(1);
-    return at < 0 ? 0 : (this.buf[at] as number);
-  }
-
-  u16(): number {
-    const at = this.take(2);
-    return at < 0 ? 0 : this.buf.readUInt16BE(at);
-  }
-
-  bytes(n: number): Buffer {
-    const at = this.take(n);
-    return at < 0 ? Buffer.alloc(0) : this.buf.subarray(at, at + n);
-  }
-
-  /** A sub-cursor over the next `n` bytes; this one moves past them. */
-  sub(n: number): Cursor {
-    const at = this.take(n);
-    return at < 0 ? new Cursor(this.buf, 0, 0) : new Cursor(this.buf, at, at + n);
   }
 }
 
@@ -174,70 +130,91 @@ const HELLO_RETRY_REQUEST_RANDOM = Buffer.from(
   'hex',
 );
 
-/** Walks an extensions block; `visit` gets each extension's type and a cursor over its data. */
-function eachExtension(c: Cursor, visit: (type: number, data: Cursor) => void): void {
-  // Extensions are optional before TLS 1.3 (RFC 5246 §7.4.1.2): a hello may end after compression.
-  if (c.remaining() === 0) return;
-  const block = c.sub(c.u16());
-  while (block.ok && block.remaining() > 0) {
-    const type = block.u16();
-    const data = block.sub(block.u16());
-    if (!block.ok) break;
-    visit(type, data);
-    if (!data.ok) {
-      block.ok = false;
-      break;
-    }
-  }
-  if (!block.ok) c.ok = false;
+/**
+ * The hello parsers below read with plain offsets, one function each, no objects per field: they run once per
+ * connection, tens of thousands of times on a large capture. The rule is the same everywhere: a length that
+ * runs past its enclosing vector makes the hello malformed (null). Bytes after the extensions block, or after
+ * the part of an extension that is read, are ignored.
+ */
+
+/** Extensions are optional before TLS 1.3 (RFC 5246 §7.4.1.2): a hello may end where they would begin. */
+function extensionsEnd(body: Buffer, at: number): number {
+  if (at === body.length) return at;
+  if (at + 2 > body.length) return -1;
+  const end = at + 2 + body.readUInt16BE(at);
+  return end > body.length ? -1 : end;
 }
 
 /** Parses a ClientHello body; null when it is malformed. */
 export function parseClientHello(body: Buffer): ClientHello | null {
-  const c = new Cursor(body);
-  c.u16(); // legacy_version
-  const random = Buffer.from(c.bytes(32));
-  const sessionId = Buffer.from(c.bytes(c.u8()));
-  c.bytes(c.u16()); // cipher_suites
-  c.bytes(c.u8()); // legacy_compression_methods
+  const n = body.length;
+  let at = 2; // legacy_version
+  if (at + 32 + 1 > n) return null;
+  const random = Buffer.from(body.subarray(at, at + 32));
+  at += 32;
+  const sessionIdEnd = at + 1 + body[at]!;
+  if (sessionIdEnd > n) return null;
+  const sessionId = Buffer.from(body.subarray(at + 1, sessionIdEnd));
+  at = sessionIdEnd;
+  if (at + 2 > n) return null;
+  at += 2 + body.readUInt16BE(at); // cipher_suites
+  if (at + 1 > n) return null;
+  at += 1 + body[at]!; // legacy_compression_methods
+  if (at > n) return null;
+  const end = extensionsEnd(body, at);
+  if (end < 0) return null;
   let serverName: string | null = null;
   let offersEarlyData = false;
-  eachExtension(c, (type, data) => {
+  for (at = at === n ? n : at + 2; at < end; ) {
+    if (at + 4 > end) return null;
+    const type = body.readUInt16BE(at);
+    const dataEnd = at + 4 + body.readUInt16BE(at + 2);
+    if (dataEnd > end) return null;
     if (type === EXT_EARLY_DATA) offersEarlyData = true;
-    if (type !== EXT_SERVER_NAME) return;
-    // server_name_list<1..2^16-1> of { name_type (0 = host_name), HostName<1..2^16-1> } (RFC 6066 §3).
-    const list = data.sub(data.u16());
-    while (list.ok && list.remaining() > 0 && serverName === null) {
-      const nameType = list.u8();
-      const name = list.bytes(list.u16());
-      if (list.ok && nameType === 0) serverName = name.toString('ascii');
+    if (type === EXT_SERVER_NAME) {
+      // server_name_list<1..2^16-1> of { name_type (0 = host_name), HostName<1..2^16-1> } (RFC 6066 §3).
+      if (at + 6 > dataEnd) return null;
+      const listEnd = at + 6 + body.readUInt16BE(at + 4);
+      if (listEnd > dataEnd) return null;
+      for (let entry = at + 6; entry < listEnd && serverName === null; ) {
+        if (entry + 3 > listEnd) return null;
+        const nameEnd = entry + 3 + body.readUInt16BE(entry + 1);
+        if (nameEnd > listEnd) return null;
+        if (body[entry] === 0) serverName = body.toString('ascii', entry + 3, nameEnd);
+        entry = nameEnd;
+      }
     }
-    if (!list.ok) data.ok = false;
-  });
-  return c.ok ? { random, sessionId, serverName, offersEarlyData } : null;
+    at = dataEnd;
+  }
+  return { random, sessionId, serverName, offersEarlyData };
 }
 
 /** Parses a ServerHello (or HelloRetryRequest) body; null when it is malformed. */
 export function parseServerHello(body: Buffer): ServerHello | null {
-  const c = new Cursor(body);
-  const legacyVersion = c.u16();
-  const random = c.bytes(32);
-  const sessionId = Buffer.from(c.bytes(c.u8()));
-  const cipherSuite = c.u16();
-  c.u8(); // legacy_compression_method
+  const n = body.length;
+  if (2 + 32 + 1 > n) return null;
+  const legacyVersion = body.readUInt16BE(0);
+  const helloRetryRequest = body.compare(HELLO_RETRY_REQUEST_RANDOM, 0, 32, 2, 34) === 0;
+  const sessionIdEnd = 35 + body[34]!;
+  // session id, cipher_suite(2), legacy_compression_method(1)
+  if (sessionIdEnd + 3 > n) return null;
+  const sessionId = Buffer.from(body.subarray(35, sessionIdEnd));
+  const cipherSuite = body.readUInt16BE(sessionIdEnd);
+  const end = extensionsEnd(body, sessionIdEnd + 3);
+  if (end < 0) return null;
   let version = legacyVersion;
   let preSharedKey = false;
-  eachExtension(c, (type, data) => {
-    if (type === EXT_SUPPORTED_VERSIONS) version = data.u16();
+  for (let at = end === sessionIdEnd + 3 ? end : sessionIdEnd + 5; at < end; ) {
+    if (at + 4 > end) return null;
+    const type = body.readUInt16BE(at);
+    const dataEnd = at + 4 + body.readUInt16BE(at + 2);
+    if (dataEnd > end) return null;
+    if (type === EXT_SUPPORTED_VERSIONS) {
+      if (at + 6 > dataEnd) return null;
+      version = body.readUInt16BE(at + 4);
+    }
     if (type === EXT_PRE_SHARED_KEY) preSharedKey = true;
-  });
-  if (!c.ok) return null;
-  return {
-    legacyVersion,
-    version,
-    sessionId,
-    cipherSuite,
-    helloRetryRequest: random.equals(HELLO_RETRY_REQUEST_RANDOM),
-    preSharedKey,
-  };
+    at = dataEnd;
+  }
+  return { legacyVersion, version, sessionId, cipherSuite, helloRetryRequest, preSharedKey };
 }

@@ -76,8 +76,9 @@ export class RecordStream {
   recordLength = 0;
 
   private mode: Mode = 'start';
-  /** A header being assembled across pushes, or the carried-over bytes while resynchronising. */
-  private readonly head = Buffer.alloc(RECORD_HEADER_BYTES);
+  /** A header being assembled across pushes, or the carried-over bytes while resynchronising (a plain array:
+   * cheaper to make than a Buffer, and there is one per direction of every connection). */
+  private readonly head = [0, 0, 0, 0, 0];
   private headFill = 0;
   private inBody = false;
   private bodyDone = 0;
@@ -223,7 +224,8 @@ export class RecordStream {
     this.head[this.headFill++] = byte;
     if (this.headFill === RECORD_HEADER_BYTES) {
       this.headFill = 0;
-      this.beginRecord(this.head[0] as number, this.head.readUInt16BE(1), this.head.readUInt16BE(3));
+      const head = this.head;
+      this.beginRecord(head[0]!, (head[1]! << 8) | head[2]!, (head[3]! << 8) | head[4]!);
     }
     return off + 1;
   }
@@ -343,7 +345,7 @@ export class RecordStream {
     }
     this.counters.nonTlsBytes += passed + (j - from);
     this.headFill = this.limit - j;
-    data.copy(this.head, 0, j, this.limit);
+    for (let k = 0; j + k < this.limit; k++) this.head[k] = data[j + k]!;
     return this.limit;
   }
 }

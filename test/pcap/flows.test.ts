@@ -28,6 +28,19 @@ describe('FlowTable', () => {
     expect(flows.live().map((f) => f.client.ip)).toEqual(['10.0.0.1', '10.0.0.2']);
   });
 
+  it('keeps apart port pairs whose lookup hashes collide, and evicts one without the other', () => {
+    // The table hashes a port pair as (low << 14) ^ high: (1000, 50000) and (1001, 50000 ^ 1 << 14) collide.
+    const { flows } = table();
+    const a = flows.lookup(seg('10.0.0.1', 1000, '10.0.0.9', 50000, TCP_SYN));
+    const b = flows.lookup(seg('10.0.0.1', 1001, '10.0.0.9', 50000 ^ (1 << 14), TCP_SYN));
+    expect(b).not.toBe(a);
+    expect(flows.lookup(seg('10.0.0.9', 50000, '10.0.0.1', 1000, TCP_SYN | TCP_ACK))).toBe(a);
+    expect(flows.direction).toBe('down');
+    flows.evict(a);
+    expect(flows.lookup(seg('10.0.0.1', 1001, '10.0.0.9', 50000 ^ (1 << 14), TCP_ACK))).toBe(b);
+    expect(flows.live()).toEqual([b]);
+  });
+
   it('a retransmitted SYN stays in its connection; a new ISN on a used 4-tuple opens a new one', () => {
     const { flows, retired } = table();
     const first = flows.lookup(seg('127.0.0.1', 40000, '127.0.0.1', 8443, TCP_SYN, 7));
