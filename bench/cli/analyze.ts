@@ -1,8 +1,8 @@
 /** `tls-reuse-bench analyze FILE [--server-port N]... [--keylog FILE] [--json]`: accounts an existing capture. */
-import { once } from 'node:events';
 import { streamCapture, type AnalyzeSummary } from '../analyze/capture.ts';
 import { UsageError } from '../errors.ts';
 import type { ConnectionReport, TrafficCounters } from '../model.ts';
+import { JsonWriter } from './analyze-json.ts';
 import { formatBytes, formatCount, formatNumber, textTable } from '../report/format.ts';
 import { parseCommand, parsePort } from './args.ts';
 
@@ -50,41 +50,6 @@ export async function analyzeCommand(args: string[], out: NodeJS.WritableStream)
     out.write(`${renderAnalysis(summary, first.sorted(), first.offered)}\n`);
   }
   return 0;
-}
-
-/** Characters gathered before one write: few system calls, bounded memory. */
-const JSON_WRITE_CHUNK = 1 << 16;
-
-/**
- * Writes `analyze@1` JSON while the capture is read: each connection as it ends, one per line, then the
- * totals. Key order differs from the in-memory result (connections come before the totals), the document
- * does not: memory stays bounded whatever the number of connections. Writes to stdout are synchronous for files and pipes on
- * Linux, so chunks never pile up.
- */
-export class JsonWriter {
-  private pending = '';
-  private count = 0;
-
-  constructor(private readonly out: NodeJS.WritableStream) {
-    this.pending = `{\n  "schema": ${JSON.stringify('tls-reuse-bench/analyze@1')},\n  "connections": [`;
-  }
-
-  connection(c: ConnectionReport): void {
-    this.pending += `${this.count++ === 0 ? '' : ','}\n    ${JSON.stringify(c)}`;
-    if (this.pending.length >= JSON_WRITE_CHUNK) this.flush();
-  }
-
-  finish(summary: AnalyzeSummary): void {
-    const { schema: _schema, ...rest } = summary;
-    // `rest` as JSON starts with "{\n" and ends with "\n}": its members continue the open object.
-    this.pending += `${this.count === 0 ? '' : '\n  '}],\n${JSON.stringify(rest, null, 2).slice(2)}\n`;
-    this.flush();
-  }
-
-  private flush(): void {
-    this.out.write(this.pending);
-    this.pending = '';
-  }
 }
 
 /** The `limit` connections with the lowest index among those offered, for the terminal table. */
