@@ -37,45 +37,55 @@ export interface AnalyzeOptions {
  * Per-connection state while the capture is read. Once a connection is closed and complete, its TLS walker
  * is finished and dropped (`tls: null`), keeping only counters and what the report needs: memory then
  * follows the connections open at once, not every connection of the file.
+ *
+ * It is also the sink of both reassemblers: stream bytes go to the TLS walker through `tls`, so dropping the
+ * walker frees it; a finished connection receives no new stream bytes (they open a new connection, see
+ * onPacket). One object holds what would otherwise be a handful per connection, which the garbage collector
+ * feels on captures of tens of thousands of connections.
  */
-interface ConnectionState {
-  counters: Record<Direction, TrafficCounters>;
-  reassembly: Record<Direction, DirectionReassembler>;
+class ConnectionState implements StreamSink {
+  readonly countersUp = emptyTrafficCounters();
+  readonly countersDown = emptyTrafficCounters();
+  readonly reassemblyUp: DirectionReassembler = new DirectionReassembler(this, 'up');
+  readonly reassemblyDown: DirectionReassembler = new DirectionReassembler(this, 'down');
   tls: TlsConnection | null;
   /** Set when `tls` is finished. */
-  tlsInfo: ConnectionTls | null;
-  requests: number;
-  firstPacketMs: number;
+  tlsInfo: ConnectionTls | null = null;
+  requests = 0;
   lastPacketMs: number;
   /** Its report has been handed out: nothing may be added to it any more. */
-  emitted: boolean;
-}
+  emitted = false;
 
-/**
- * Hands one direction's reassembled stream to the connection's TLS walker. Goes through `state` so that
- * dropping `state.tls` frees the walker; a finished connection receives no new stream bytes (they open a
- * new connection, see onPacket).
- */
-class TlsSink implements StreamSink {
   constructor(
-    private readonly state: ConnectionState,
-    private readonly direction: Direction,
-  ) {}
-
-  data(bytes: Buffer, start: number, end: number): void {
-    this.state.tls!.push(this.direction, bytes, start, end);
+    readonly firstPacketMs: number,
+    keyLog: KeyLog | undefined,
+  ) {
+    this.lastPacketMs = firstPacketMs;
+    this.tls = new TlsConnection(keyLog === undefined ? {} : { keyLog });
   }
 
-  skip(n: number): void {
-    this.state.tls!.skip(this.direction, n);
+  counters(dir: Direction): TrafficCounters {
+    return dir === 'up' ? this.countersUp : this.countersDown;
   }
 
-  gap(): void {
-    this.state.tls!.gap(this.direction);
+  reassembly(dir: Direction): DirectionReassembler {
+    return dir === 'up' ? this.reassemblyUp : this.reassemblyDown;
   }
 
-  midstream(): void {
-    this.state.tls!.startMidstream(this.direction);
+  data(dir: Direction, bytes: Buffer, start: number, end: number): void {
+    this.tls!.push(dir, bytes, start, end);
+  }
+
+  skip(dir: Direction, n: number): void {
+    this.tls!.skip(dir, n);
+  }
+
+  gap(dir: Direction): void {
+    this.tls!.gap(dir);
+  }
+
+  midstream(dir: Direction): void {
+    this.tls!.startMidstream(dir);
   }
 }
 
@@ -139,11 +149,11 @@ export async function streamCapture(
     const state = flow.state;
     const tls = state.tls;
     if (tls === null) return;
-    state.reassembly.up.finish();
-    state.reassembly.down.finish();
+    state.reassemblyUp.finish();
+    state.reassemblyDown.finish();
     tls.end();
-    state.counters.up.tls = tls.counters('up');
-    state.counters.down.tls = tls.counters('down');
+    state.countersUp.tls = tls.counters('up');
+    state.countersDown.tls = tls.counters('down');
     state.tlsInfo = tls.info();
     state.requests = tls.requests;
     warnings.addAll(tls.warnings);
@@ -163,7 +173,8 @@ export async function streamCapture(
     if (r.tls?.handshake === 'resumed') totals.resumedHandshakes++;
     totals.requests += r.requests;
     requestCounts.push(r.requests);
-    const { up, down } = flow.state.reassembly;
+    const up = flow.state.reassemblyUp;
+    const down = flow.state.reassemblyDown;
     gaps += up.gaps + down.gaps;
     if (up.startedMidstream || down.startedMidstream) midstream++;
     onConnection(r);
@@ -171,22 +182,7 @@ export async function streamCapture(
 
   const flows = new FlowTable<ConnectionState>(
     new Set(options.serverPorts ?? []),
-    () => {
-      const state = {
-        counters: { up: emptyTrafficCounters(), down: emptyTrafficCounters() },
-        tls: new TlsConnection(keyLog === undefined ? {} : { keyLog }),
-        tlsInfo: null,
-        requests: 0,
-        firstPacketMs: nowMs,
-        lastPacketMs: nowMs,
-        emitted: false,
-      } as Omit<ConnectionState, 'reassembly'> as ConnectionState;
-      state.reassembly = {
-        up: new DirectionReassembler(new TlsSink(state, 'up')),
-        down: new DirectionReassembler(new TlsSink(state, 'down')),
-      };
-      return state;
-    },
+    () => new ConnectionState(nowMs, keyLog),
     emit,
   );
 
@@ -244,14 +240,14 @@ export async function streamCapture(
     const syn = (segment.flags & TCP_SYN) !== 0;
     // A SYN's sequence number is consumed by the SYN itself; data it carries (TCP Fast Open) follows it.
     const dataSeq = syn ? (segment.seq + 1) >>> 0 : segment.seq;
-    if (flow.state.tls === null && segment.payloadLength > 0 && !flow.state.reassembly[direction].seen(dataSeq, segment.payloadLength)) {
+    if (flow.state.tls === null && segment.payloadLength > 0 && !flow.state.reassembly(direction).seen(dataSeq, segment.payloadLength)) {
       // New data on a 4-tuple whose connection already closed: a new connection whose SYN was not captured.
       flow = flows.restart(segment);
       direction = flows.direction;
     }
     const state = flow.state;
     state.lastPacketMs = nowMs;
-    const c = state.counters[direction];
+    const c = state.counters(direction);
     c.frames++;
     c.wireBytes += packet.originalLength;
     c.ipBytes += segment.ipBytes;
@@ -261,7 +257,7 @@ export async function streamCapture(
       c.controlFrames++;
       c.controlWireBytes += packet.originalLength;
     }
-    const reassembly = state.reassembly[direction];
+    const reassembly = state.reassembly(direction);
     if (syn) reassembly.syn(segment.seq);
     c.retransmittedBytes += reassembly.segment(dataSeq, segment.payloadLength, packet.data, segment.payloadStart, segment.payloadEnd);
 
@@ -272,7 +268,7 @@ export async function streamCapture(
       if (direction === 'up') bucket.upWireBytes += packet.originalLength;
       else bucket.downWireBytes += packet.originalLength;
     }
-    if (state.tls !== null && (flow.reset || (flow.finFrom.up && flow.finFrom.down)) && state.reassembly.up.complete && state.reassembly.down.complete) {
+    if (state.tls !== null && (flow.reset || (flow.finUp && flow.finDown)) && state.reassemblyUp.complete && state.reassemblyDown.complete) {
       // Closed, and no data waits behind a hole: nothing more can join the stream.
       finish(flow);
       closed.push(flow);
@@ -337,8 +333,8 @@ function report(flow: Flow<ConnectionState>): ConnectionReport {
     closedBy: flow.reset ? 'reset' : flow.firstFin === 'up' ? 'client-fin' : flow.firstFin === 'down' ? 'server-fin' : 'open',
     firstPacketMs: state.firstPacketMs,
     lastPacketMs: state.lastPacketMs,
-    up: state.counters.up,
-    down: state.counters.down,
+    up: state.countersUp,
+    down: state.countersDown,
     tls: state.tlsInfo,
     requests: state.requests,
   };

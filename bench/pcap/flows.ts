@@ -23,7 +23,9 @@ export interface Flow<S> {
   /** Client's initial sequence number, when its SYN was captured. */
   clientIsn: number | null;
   synSeen: boolean;
-  finFrom: { up: boolean; down: boolean };
+  /** A FIN was seen from the client (`finUp`) or the server (`finDown`). */
+  finUp: boolean;
+  finDown: boolean;
   /** The side that sent the first FIN: it closed actively, so its socket goes through TIME_WAIT. */
   firstFin: Direction | null;
   reset: boolean;
@@ -93,7 +95,8 @@ export class FlowTable<S> {
       flow.synSeen = true;
     }
     if ((s.flags & TCP_FIN) !== 0) {
-      flow.finFrom[direction] = true;
+      if (direction === 'up') flow.finUp = true;
+      else flow.finDown = true;
       flow.firstFin ??= direction;
     }
     if ((s.flags & TCP_RST) !== 0) flow.reset = true;
@@ -194,7 +197,8 @@ export class FlowTable<S> {
       serverSideBy: by,
       clientIsn: null,
       synSeen: false,
-      finFrom: { up: false, down: false },
+      finUp: false,
+      finDown: false,
       firstFin: null,
       reset: false,
       state: undefined as S,

@@ -3,17 +3,21 @@
  * payload bytes whose sequence numbers were already seen (retransmissions and overlaps), and reports gaps
  * where the capture never saw part of the stream.
  */
+import type { Direction } from '../model.ts';
 
-/** Receives the in-order stream of one direction. */
+/**
+ * Receives the in-order stream of a connection's directions: one sink serves both of a connection's
+ * reassemblers, told apart by `dir` (one object per connection instead of one per direction).
+ */
 export interface StreamSink {
   /** Stream bytes `bytes[start, end)`, in order, each byte exactly once. */
-  data(bytes: Buffer, start: number, end: number): void;
+  data(dir: Direction, bytes: Buffer, start: number, end: number): void;
   /** `n` stream bytes that were on the wire but not captured (the packet was cut by the snap length). */
-  skip(n: number): void;
+  skip(dir: Direction, n: number): void;
   /** The capture lost an unknown part of the stream here (a segment was never captured). */
-  gap(): void;
+  gap(dir: Direction): void;
   /** The stream began before the capture (its SYN was not captured): the first byte may be mid-message. */
-  midstream(): void;
+  midstream(dir: Direction): void;
 }
 
 /** A segment that arrived ahead of the stream, waiting for the bytes before it. */
@@ -23,6 +27,12 @@ interface PendingSegment {
   /** Captured bytes from `start` (may be shorter than end - start when the packet was cut). */
   data: Buffer;
 }
+
+/**
+ * The pending list of every reassembler that never held a segment (nearly all of them: loopback and most
+ * networks deliver in order). Never changed: `hold` gives a reassembler its own list first.
+ */
+const NOTHING_PENDING: PendingSegment[] = [];
 
 const SEQ_SPACE = 2 ** 32;
 const HALF_SEQ_SPACE = 2 ** 31;
@@ -40,7 +50,7 @@ export class DirectionReassembler {
   /** Unwrapped sequence number of the next stream byte to deliver; NaN until the stream's start is known. */
   private next = Number.NaN;
   /** Sorted by start, non-overlapping with each other's first-seen bytes. */
-  private pending: PendingSegment[] = [];
+  private pending = NOTHING_PENDING;
   private pendingBytes = 0;
   /** Payload bytes whose sequence numbers had already been seen. */
   retransmittedBytes = 0;
@@ -49,7 +59,10 @@ export class DirectionReassembler {
   /** The stream's SYN was not captured: it starts at the first data seen, maybe mid-record. */
   startedMidstream = false;
 
-  constructor(private readonly sink: StreamSink) {}
+  constructor(
+    private readonly sink: StreamSink,
+    readonly dir: Direction,
+  ) {}
 
   /** A SYN (or SYN-ACK) with initial sequence number `isn`: the stream starts at isn + 1. */
   syn(isn: number): void {
@@ -66,7 +79,7 @@ export class DirectionReassembler {
     if (Number.isNaN(this.next)) {
       this.next = seq;
       this.startedMidstream = true;
-      this.sink.midstream();
+      this.sink.midstream(this.dir);
     }
     const start = this.unwrap(seq);
     const end = start + payloadLength;
@@ -99,7 +112,7 @@ export class DirectionReassembler {
   finish(): void {
     while (this.pending.length > 0) {
       this.gaps++;
-      this.sink.gap();
+      this.sink.gap(this.dir);
       const first = this.pending[0]!;
       this.next = first.start;
       this.drain();
@@ -117,10 +130,10 @@ export class DirectionReassembler {
   private deliver(start: number, end: number, frame: Buffer, from: number, to: number): void {
     const capturedEnd = start + (to - from);
     if (capturedEnd > this.next) {
-      this.sink.data(frame, from + (this.next - start), to);
-      this.sink.skip(end - capturedEnd);
+      this.sink.data(this.dir, frame, from + (this.next - start), to);
+      this.sink.skip(this.dir, end - capturedEnd);
     } else {
-      this.sink.skip(end - this.next);
+      this.sink.skip(this.dir, end - this.next);
     }
     this.next = end;
   }
@@ -153,6 +166,7 @@ export class DirectionReassembler {
    * overlap and each stream byte is delivered once.
    */
   private hold(start: number, end: number, captured: Buffer): void {
+    if (this.pending === NOTHING_PENDING) this.pending = [];
     let cursor = start;
     let index = 0;
     const pieces: PendingSegment[] = [];
@@ -178,7 +192,7 @@ export class DirectionReassembler {
     }
     if (this.pendingBytes > MAX_PENDING_BYTES || this.pending.length > MAX_PENDING_SEGMENTS) {
       this.gaps++;
-      this.sink.gap();
+      this.sink.gap(this.dir);
       this.next = this.pending[0]!.start;
       this.drain();
     }

@@ -6,6 +6,7 @@
 import type { ConnectionTls, Direction, HandshakeKind, TlsCounters, Warning } from '../model.ts';
 import {
   HandshakeReader,
+  type HandshakeListener,
   HS_CERTIFICATE,
   HS_CLIENT_HELLO,
   HS_FINISHED,
@@ -41,25 +42,42 @@ const DEFAULT_TAG_BYTES = 16;
 
 const FIX_KEYLOG = 'pass --keylog FILE (SSLKEYLOGFILE)';
 
-/** Per-direction state. */
-interface Side {
-  readonly dir: Direction;
+/** Per-direction state; it hears its handshake reader's messages and hands them to the connection. */
+class Side implements HandshakeListener {
   readonly stream: RecordStream;
-  readonly reader: HandshakeReader;
+  readonly reader: HandshakeReader = new HandshakeReader(this);
   /** TLS 1.2 and earlier: this side sent ChangeCipherSpec, so its later handshake records are encrypted. */
-  changedCipherSpec: boolean;
+  changedCipherSpec = false;
   /** TLS 1.3 with keys: opens this side's records. */
-  decryptor: Tls13Decryptor | null;
+  decryptor: Tls13Decryptor | null = null;
   /** A Finished or KeyUpdate was read in the record being opened: this side's key changes after it. */
-  keyChangePending: boolean;
+  keyChangePending = false;
+
+  constructor(
+    readonly dir: Direction,
+    private readonly connection: TlsConnection,
+  ) {
+    this.stream = new RecordStream(dir, connection);
+  }
+
+  handshakeMessage(type: number, body: Buffer | null): void {
+    this.connection.handshakeMessage(this, type, body);
+  }
 }
 
-/** TLS accounting for one TCP connection; feed it both directions in capture order. */
-export class TlsConnection {
+/**
+ * TLS accounting for one TCP connection; feed it both directions in capture order.
+ *
+ * It is itself the sink of its two record streams (the `RecordSink` methods below are their callbacks, not
+ * for other callers): a connection is a handful of objects, not a closure per callback, which matters on
+ * captures of tens of thousands of connections.
+ */
+export class TlsConnection implements RecordSink {
   private readonly keyLog: KeyLog | undefined;
   private readonly up: Side;
   private readonly down: Side;
-  private readonly warningsByKind = new Map<string, Warning>();
+  /** Made on the first warning: most connections have none. */
+  private warningsByKind: Map<string, Warning> | null = null;
 
   private requestCount = 0;
   /** Client application data was seen that no server application data has answered yet. */
@@ -82,15 +100,8 @@ export class TlsConnection {
 
   constructor(options: { keyLog?: KeyLog } = {}) {
     this.keyLog = options.keyLog;
-    const sink: RecordSink = {
-      recordStart: (stream) => this.recordStart(stream),
-      recordBody: (stream, data, start, end) => this.side(stream.dir).reader.feed(data, start, end),
-      recordBodyLost: (stream) => this.loseHandshakeStream(this.side(stream.dir)),
-      recordEnd: (stream, body, damaged) => this.recordEnd(stream, body, damaged),
-      syncLost: (stream) => this.syncLost(stream),
-    };
-    this.up = this.makeSide('up', sink);
-    this.down = this.makeSide('down', sink);
+    this.up = new Side('up', this);
+    this.down = new Side('down', this);
   }
 
   /** In-order stream bytes of one direction (any slice: partial records, several records). */
@@ -167,19 +178,7 @@ export class TlsConnection {
 
   /** This connection's warnings, one per kind with a count. */
   get warnings(): Warning[] {
-    return [...this.warningsByKind.values()].map((w) => ({ ...w }));
-  }
-
-  private makeSide(dir: Direction, sink: RecordSink): Side {
-    const side: Side = {
-      dir,
-      stream: new RecordStream(dir, sink),
-      reader: new HandshakeReader((type, body) => this.handshakeMessage(side, type, body)),
-      changedCipherSpec: false,
-      decryptor: null,
-      keyChangePending: false,
-    };
-    return side;
+    return this.warningsByKind === null ? [] : [...this.warningsByKind.values()].map((w) => ({ ...w }));
   }
 
   private side(dir: Direction): Side {
@@ -200,6 +199,7 @@ export class TlsConnection {
 
   /** Counts one occurrence; the message is built only for the first (this runs per record on hot paths). */
   private warn(kind: string, message: () => string, fix: string): void {
+    this.warningsByKind ??= new Map();
     const seen = this.warningsByKind.get(kind);
     if (seen === undefined) {
       this.warningsByKind.set(kind, { kind, message: message(), fix, count: 1 });
@@ -214,7 +214,8 @@ export class TlsConnection {
     if (side.decryptor !== null) side.decryptor.uncertain = true;
   }
 
-  private recordStart(stream: RecordStream): BodyUse {
+  /** RecordSink. */
+  recordStart(stream: RecordStream): BodyUse {
     const side = this.side(stream.dir);
     switch (stream.recordType) {
       case CONTENT_HANDSHAKE:
@@ -226,7 +227,18 @@ export class TlsConnection {
     }
   }
 
-  private syncLost(stream: RecordStream): void {
+  /** RecordSink. */
+  recordBody(stream: RecordStream, data: Buffer, start: number, end: number): void {
+    this.side(stream.dir).reader.feed(data, start, end);
+  }
+
+  /** RecordSink. */
+  recordBodyLost(stream: RecordStream): void {
+    this.loseHandshakeStream(this.side(stream.dir));
+  }
+
+  /** RecordSink. */
+  syncLost(stream: RecordStream): void {
     this.loseHandshakeStream(this.side(stream.dir));
     this.warn(
       'tls-lost-sync',
@@ -237,7 +249,8 @@ export class TlsConnection {
     );
   }
 
-  private recordEnd(stream: RecordStream, body: Buffer | null, damaged: boolean): void {
+  /** RecordSink. */
+  recordEnd(stream: RecordStream, body: Buffer | null, damaged: boolean): void {
     const side = this.side(stream.dir);
     const size = RECORD_HEADER_BYTES + stream.recordLength;
     const counters = stream.counters;
@@ -272,7 +285,8 @@ export class TlsConnection {
     if (side.dir === 'down') this.serverChangedCipherSpec = true;
   }
 
-  private handshakeMessage(side: Side, type: number, body: Buffer | null): void {
+  /** A complete handshake message of `side` (called by the side's handshake reader). */
+  handshakeMessage(side: Side, type: number, body: Buffer | null): void {
     switch (type) {
       case HS_CLIENT_HELLO:
         // A second ClientHello answers a HelloRetryRequest with the same random.

@@ -18,7 +18,9 @@ export const HS_KEY_UPDATE = 24;
 export const MAX_HELLO_BYTES = 64 * 1024;
 
 /** Receives each complete message; `body` only for hellos within MAX_HELLO_BYTES, valid during the call. */
-export type HandshakeListener = (type: number, body: Buffer | null) => void;
+export interface HandshakeListener {
+  handshakeMessage(type: number, body: Buffer | null): void;
+}
 
 /** Reassembles handshake messages from record bodies of one direction. */
 export class HandshakeReader {
@@ -48,7 +50,7 @@ export class HandshakeReader {
           const type = data[off] as number;
           const hello = type === HS_CLIENT_HELLO || type === HS_SERVER_HELLO;
           off = bodyStart + length;
-          this.listener(type, hello && length <= MAX_HELLO_BYTES ? data.subarray(bodyStart, off) : null);
+          this.listener.handshakeMessage(type, hello && length <= MAX_HELLO_BYTES ? data.subarray(bodyStart, off) : null);
           continue;
         }
       }
@@ -90,7 +92,7 @@ export class HandshakeReader {
     this.inBody = false;
     const body = this.body;
     this.body = null;
-    this.listener(this.type, body);
+    this.listener.handshakeMessage(this.type, body);
   }
 }
 

@@ -5,8 +5,8 @@ import { DirectionReassembler, type StreamSink } from '../../bench/pcap/reassemb
 function recorder(): StreamSink & { text: () => string } {
   let text = '';
   return {
-    data: (bytes, start, end) => (text += bytes.toString('latin1', start, end)),
-    skip: (n) => (text += '?'.repeat(n)),
+    data: (_dir, bytes, start, end) => (text += bytes.toString('latin1', start, end)),
+    skip: (_dir, n) => (text += '?'.repeat(n)),
     gap: () => (text += '|'),
     midstream: () => (text += '~'),
     text: () => text,
@@ -22,7 +22,7 @@ function feed(r: DirectionReassembler, seq: number, payload: string, payloadLeng
 describe('DirectionReassembler', () => {
   it('delivers in-order segments once and counts nothing as retransmitted', () => {
     const sink = recorder();
-    const r = new DirectionReassembler(sink);
+    const r = new DirectionReassembler(sink, 'up');
     r.syn(999);
     expect(feed(r, 1000, 'hello ')).toBe(0);
     expect(feed(r, 1006, 'world')).toBe(0);
@@ -33,7 +33,7 @@ describe('DirectionReassembler', () => {
 
   it('counts a full retransmission and delivers it once', () => {
     const sink = recorder();
-    const r = new DirectionReassembler(sink);
+    const r = new DirectionReassembler(sink, 'up');
     r.syn(0);
     feed(r, 1, 'abcd');
     expect(feed(r, 1, 'abcd')).toBe(4);
@@ -45,7 +45,7 @@ describe('DirectionReassembler', () => {
 
   it('counts only the overlapping bytes of a partial overlap', () => {
     const sink = recorder();
-    const r = new DirectionReassembler(sink);
+    const r = new DirectionReassembler(sink, 'up');
     r.syn(0);
     feed(r, 1, 'abcd');
     expect(feed(r, 3, 'cdEF')).toBe(2);
@@ -55,7 +55,7 @@ describe('DirectionReassembler', () => {
 
   it('reorders out-of-order segments and counts overlaps between held segments', () => {
     const sink = recorder();
-    const r = new DirectionReassembler(sink);
+    const r = new DirectionReassembler(sink, 'up');
     r.syn(0);
     feed(r, 1, 'ab');
     expect(feed(r, 7, 'gh')).toBe(0);
@@ -68,7 +68,7 @@ describe('DirectionReassembler', () => {
 
   it('unwraps sequence numbers across 2^32', () => {
     const sink = recorder();
-    const r = new DirectionReassembler(sink);
+    const r = new DirectionReassembler(sink, 'up');
     r.syn(2 ** 32 - 4);
     feed(r, 2 ** 32 - 3, 'abc');
     feed(r, 0, 'def');
@@ -79,7 +79,7 @@ describe('DirectionReassembler', () => {
 
   it('reports a gap when a segment never arrives, then delivers what followed', () => {
     const sink = recorder();
-    const r = new DirectionReassembler(sink);
+    const r = new DirectionReassembler(sink, 'up');
     r.syn(0);
     feed(r, 1, 'ab');
     feed(r, 5, 'ef');
@@ -90,7 +90,7 @@ describe('DirectionReassembler', () => {
 
   it('skips the uncaptured tail of a packet cut by the snap length', () => {
     const sink = recorder();
-    const r = new DirectionReassembler(sink);
+    const r = new DirectionReassembler(sink, 'up');
     r.syn(0);
     feed(r, 1, 'ab', 5);
     feed(r, 6, 'fg');
@@ -100,7 +100,7 @@ describe('DirectionReassembler', () => {
 
   it('holds a cut out-of-order packet and skips its missing tail when reached', () => {
     const sink = recorder();
-    const r = new DirectionReassembler(sink);
+    const r = new DirectionReassembler(sink, 'up');
     r.syn(0);
     feed(r, 4, 'd', 3);
     feed(r, 1, 'abc');
@@ -110,7 +110,7 @@ describe('DirectionReassembler', () => {
 
   it('starts at the first data segment when the SYN was not captured', () => {
     const sink = recorder();
-    const r = new DirectionReassembler(sink);
+    const r = new DirectionReassembler(sink, 'up');
     feed(r, 5000, 'xy');
     feed(r, 5002, 'z');
     r.finish();
