@@ -12,9 +12,9 @@ import {
   type TimelineBucket,
   type TrafficCounters,
 } from '../model.ts';
-import { decodePacket } from '../pcap/decode.ts';
+import { decodePacket, type DecodeResult } from '../pcap/decode.ts';
 import { FlowTable, TCP_SYN, type Flow } from '../pcap/flows.ts';
-import type { CapturedPacket } from '../pcap/packet.ts';
+import type { CaptureReadSummary, CapturedPacket } from '../pcap/packet.ts';
 import { readCapture } from '../pcap/reader.ts';
 import { DirectionReassembler, type StreamSink } from '../pcap/reassembly.ts';
 import { TlsConnection } from '../tls/connection.ts';
@@ -124,15 +124,20 @@ export async function streamCapture(
     keyLog = loaded.keyLog;
     warnings.addAll(loaded.warnings);
   }
+  const account = new CaptureAccount(warnings, keyLog, options, onConnection);
+  const file = await readCapture(path, (packet) => account.packet(packet));
+  return account.end(path, file);
+}
 
-  const skipped: SkippedPackets = { nonIp: 0, nonTcp: 0, malformed: 0, fragments: 0 };
-  const bucketMs = options.timelineBucketMs;
-  const buckets: TimelineBucket[] = [];
-  let firstSec = Number.NaN;
-  let firstNsec = 0;
-  let nowMs = 0;
-
-  const totals = {
+/**
+ * The accounting of one capture while it is read: `packet` runs once per packet, so its state lives in fields
+ * (a number kept in a closure's variable would be boxed anew on every write).
+ */
+class CaptureAccount {
+  private readonly skipped: SkippedPackets = { nonIp: 0, nonTcp: 0, malformed: 0, fragments: 0 };
+  private readonly bucketMs: number | undefined;
+  private readonly buckets: TimelineBucket[] = [];
+  private readonly totals = {
     up: emptyTrafficCounters(),
     down: emptyTrafficCounters(),
     connections: 0,
@@ -140,101 +145,53 @@ export async function streamCapture(
     resumedHandshakes: 0,
     requests: 0,
   };
-  const requestCounts: number[] = [];
-  let gaps = 0;
-  let midstream = 0;
+  private readonly requestCounts: number[] = [];
+  private gaps = 0;
+  private midstream = 0;
+  /** Capture time of the first packet, and of the packet being accounted in ms since then. */
+  private firstSec = Number.NaN;
+  private firstNsec = 0;
+  private nowMs = 0;
+  private readonly flows: FlowTable<ConnectionState>;
+  /**
+   * Closed connections waiting out CLOSED_LINGER_MS, oldest first (`closedHead` is the queue's front), with
+   * the time each may be emitted at: checked once per packet, a number in an array of numbers costs no trip
+   * to a connection's state (a cache miss, as the connection closed long ago). A late packet can only move
+   * a connection's real deadline later, so a deadline not yet reached still means "not yet".
+   */
+  private closed: Flow<ConnectionState>[] = [];
+  private closedDeadlinesMs: number[] = [];
+  private closedHead = 0;
 
-  /** Ends a connection's stream: data held behind a hole is delivered after a gap, the TLS walker ends. */
-  const finish = (flow: Flow<ConnectionState>): void => {
-    const state = flow.state;
-    const tls = state.tls;
-    if (tls === null) return;
-    state.reassemblyUp.finish();
-    state.reassemblyDown.finish();
-    tls.end();
-    state.countersUp.tls = tls.counters('up');
-    state.countersDown.tls = tls.counters('down');
-    state.tlsInfo = tls.info();
-    state.requests = tls.requests;
-    warnings.addAll(tls.warnings);
-    state.tls = null;
-  };
+  constructor(
+    private readonly warnings: WarningSet,
+    private readonly keyLog: KeyLog | undefined,
+    options: AnalyzeOptions,
+    private readonly onConnection: (report: ConnectionReport) => void,
+  ) {
+    this.bucketMs = options.timelineBucketMs;
+    this.flows = new FlowTable<ConnectionState>(
+      new Set(options.serverPorts ?? []),
+      () => new ConnectionState(this.nowMs, this.keyLog),
+      (flow) => this.emit(flow),
+    );
+  }
 
-  /** Reports a connection that is over, adds it to the totals, and lets it go. */
-  const emit = (flow: Flow<ConnectionState>): void => {
-    if (flow.state.emitted) return;
-    finish(flow);
-    flow.state.emitted = true;
-    const r = report(flow);
-    addTraffic(totals.up, r.up);
-    addTraffic(totals.down, r.down);
-    if (r.synSeen) totals.connections++;
-    if (r.tls?.handshake === 'full') totals.fullHandshakes++;
-    if (r.tls?.handshake === 'resumed') totals.resumedHandshakes++;
-    totals.requests += r.requests;
-    requestCounts.push(r.requests);
-    const up = flow.state.reassemblyUp;
-    const down = flow.state.reassemblyDown;
-    gaps += up.gaps + down.gaps;
-    if (up.startedMidstream || down.startedMidstream) midstream++;
-    onConnection(r);
-  };
-
-  const flows = new FlowTable<ConnectionState>(
-    new Set(options.serverPorts ?? []),
-    () => new ConnectionState(nowMs, keyLog),
-    emit,
-  );
-
-  /** Closed connections waiting out CLOSED_LINGER_MS, oldest first (`closedHead` is the queue's front). */
-  let closed: Flow<ConnectionState>[] = [];
-  let closedHead = 0;
-  const expireClosed = (): void => {
-    while (closedHead < closed.length) {
-      const flow = closed[closedHead]!;
-      if (!flow.state.emitted && flow.state.lastPacketMs + CLOSED_LINGER_MS > nowMs) break;
-      closedHead++;
-      if (!flow.state.emitted) {
-        emit(flow);
-        flows.evict(flow);
-      }
+  packet(packet: CapturedPacket): void {
+    if (Number.isNaN(this.firstSec)) {
+      this.firstSec = packet.tsSec;
+      this.firstNsec = packet.tsNsec;
     }
-    if (closedHead > 1024 && closedHead * 2 > closed.length) {
-      closed = closed.slice(closedHead);
-      closedHead = 0;
-    }
-  };
-
-  const onPacket = (packet: CapturedPacket): void => {
-    if (Number.isNaN(firstSec)) {
-      firstSec = packet.tsSec;
-      firstNsec = packet.tsNsec;
-    }
-    nowMs = (packet.tsSec - firstSec) * 1000 + (packet.tsNsec - firstNsec) / 1e6;
-    if (closedHead < closed.length) expireClosed();
+    const nowMs = (packet.tsSec - this.firstSec) * 1000 + (packet.tsNsec - this.firstNsec) / 1e6;
+    this.nowMs = nowMs;
+    if (this.closedHead < this.closed.length && this.closedDeadlinesMs[this.closedHead]! <= nowMs) this.expireClosed();
     const decoded = decodePacket(packet.linkType, packet.data, packet.offset, packet.offset + packet.capturedLength);
-    switch (decoded.kind) {
-      case 'non-ip':
-        skipped.nonIp++;
-        return;
-      case 'non-tcp':
-        skipped.nonTcp++;
-        return;
-      case 'fragment':
-        skipped.fragments++;
-        return;
-      case 'malformed':
-        skipped.malformed++;
-        warnings.add({
-          kind: 'malformed-packet',
-          message: `packets skipped as malformed (first: ${decoded.reason})`,
-          fix: 'check that the capture file is not damaged; the other packets are still accounted',
-        });
-        return;
-      case 'tcp':
-        break;
+    if (decoded.kind !== 'tcp') {
+      this.skip(decoded);
+      return;
     }
     const segment = decoded.segment;
+    const flows = this.flows;
     let flow = flows.lookup(segment);
     let direction = flows.direction;
     const syn = (segment.flags & TCP_SYN) !== 0;
@@ -261,64 +218,157 @@ export async function streamCapture(
     if (syn) reassembly.syn(segment.seq);
     c.retransmittedBytes += reassembly.segment(dataSeq, segment.payloadLength, packet.data, segment.payloadStart, segment.payloadEnd);
 
-    if (bucketMs !== undefined) {
-      const at = Math.floor(nowMs / bucketMs);
-      while (buckets.length <= at) buckets.push({ startMs: buckets.length * bucketMs, upWireBytes: 0, downWireBytes: 0 });
-      const bucket = buckets[at]!;
-      if (direction === 'up') bucket.upWireBytes += packet.originalLength;
-      else bucket.downWireBytes += packet.originalLength;
-    }
+    if (this.bucketMs !== undefined) this.timeline(direction, packet.originalLength);
     if (state.tls !== null && (flow.reset || (flow.finUp && flow.finDown)) && state.reassemblyUp.complete && state.reassemblyDown.complete) {
       // Closed, and no data waits behind a hole: nothing more can join the stream.
-      finish(flow);
-      closed.push(flow);
+      this.finish(flow);
+      this.closed.push(flow);
+      this.closedDeadlinesMs.push(nowMs + CLOSED_LINGER_MS);
     }
-  };
-
-  const file = await readCapture(path, onPacket);
-  warnings.addAll(file.warnings);
-  for (const flow of flows.live()) emit(flow);
-
-  if (file.truncatedPackets > 0) {
-    warnings.add({
-      kind: 'snaplen-truncated',
-      message: `${file.truncatedPackets} packets were captured shorter than they were on the wire (a short snap length); wire and IP byte counts still use their original lengths, TLS records inside the cut parts could not be read`,
-      fix: 'capture with a full snap length (tcpdump -s 0)',
-    });
-  }
-  if (midstream > 0) {
-    warnings.add({
-      kind: 'capture-started-midstream',
-      message: `${midstream} connections began before the capture (no SYN): their TLS accounting starts at the first record header found and they are not counted as connections opened`,
-      fix: 'start the capture before the client connects',
-    });
-  }
-  if (gaps > 0) {
-    warnings.add({
-      kind: 'capture-gap',
-      message: `the capture missed part of a TCP stream ${gaps} times; TLS accounting resynchronised on the next record and is marked inexact for those connections`,
-      fix: 'capture with tcpdump --immediate-mode -U -s 0 and check its "dropped by kernel" count',
-    });
   }
 
-  return {
-    schema: 'tls-reuse-bench/analyze@1',
-    file: {
-      path,
-      format: file.format,
-      timestampResolution: file.timestampResolution,
-      linkTypes: file.linkTypes,
-      snapLength: file.snapLength,
-      packets: file.packets,
-      truncatedPackets: file.truncatedPackets,
-      durationSeconds: Number.isNaN(firstSec) ? 0 : nowMs / 1000,
-    },
-    total: totals,
-    reuse: auditReuse(requestCounts),
-    skipped,
-    ...(bucketMs === undefined ? {} : { timeline: { bucketMs, buckets } }),
-    warnings: warnings.toArray(),
-  };
+  /** Counts a packet that carries no TCP segment. */
+  private skip(decoded: Exclude<DecodeResult, { kind: 'tcp' }>): void {
+    switch (decoded.kind) {
+      case 'non-ip':
+        this.skipped.nonIp++;
+        return;
+      case 'non-tcp':
+        this.skipped.nonTcp++;
+        return;
+      case 'fragment':
+        this.skipped.fragments++;
+        return;
+      case 'malformed':
+        this.skipped.malformed++;
+        this.warnings.add({
+          kind: 'malformed-packet',
+          message: `packets skipped as malformed (first: ${decoded.reason})`,
+          fix: 'check that the capture file is not damaged; the other packets are still accounted',
+        });
+    }
+  }
+
+  private timeline(direction: Direction, wireBytes: number): void {
+    const bucketMs = this.bucketMs!;
+    const buckets = this.buckets;
+    const at = Math.floor(this.nowMs / bucketMs);
+    while (buckets.length <= at) buckets.push({ startMs: buckets.length * bucketMs, upWireBytes: 0, downWireBytes: 0 });
+    const bucket = buckets[at]!;
+    if (direction === 'up') bucket.upWireBytes += wireBytes;
+    else bucket.downWireBytes += wireBytes;
+  }
+
+  /** Emits the closed connections whose linger is over. */
+  private expireClosed(): void {
+    const closed = this.closed;
+    const deadlines = this.closedDeadlinesMs;
+    while (this.closedHead < closed.length && deadlines[this.closedHead]! <= this.nowMs) {
+      const flow = closed[this.closedHead]!;
+      if (!flow.state.emitted) {
+        const deadlineMs = flow.state.lastPacketMs + CLOSED_LINGER_MS;
+        if (deadlineMs > this.nowMs) {
+          // A late packet joined it: it waits longer, and so do the connections behind it in the queue.
+          deadlines[this.closedHead] = deadlineMs;
+          break;
+        }
+        this.emit(flow);
+        this.flows.evict(flow);
+      }
+      this.closedHead++;
+    }
+    if (this.closedHead > 1024 && this.closedHead * 2 > closed.length) {
+      this.closed = closed.slice(this.closedHead);
+      this.closedDeadlinesMs = deadlines.slice(this.closedHead);
+      this.closedHead = 0;
+    }
+  }
+
+  /** Ends a connection's stream: data held behind a hole is delivered after a gap, the TLS walker ends. */
+  private finish(flow: Flow<ConnectionState>): void {
+    const state = flow.state;
+    const tls = state.tls;
+    if (tls === null) return;
+    state.reassemblyUp.finish();
+    state.reassemblyDown.finish();
+    tls.end();
+    state.countersUp.tls = tls.counters('up');
+    state.countersDown.tls = tls.counters('down');
+    state.tlsInfo = tls.info();
+    state.requests = tls.requests;
+    this.warnings.addAll(tls.warnings);
+    state.tls = null;
+  }
+
+  /** Reports a connection that is over, adds it to the totals, and lets it go. */
+  private emit(flow: Flow<ConnectionState>): void {
+    if (flow.state.emitted) return;
+    this.finish(flow);
+    flow.state.emitted = true;
+    const r = report(flow);
+    const totals = this.totals;
+    addTraffic(totals.up, r.up);
+    addTraffic(totals.down, r.down);
+    if (r.synSeen) totals.connections++;
+    if (r.tls?.handshake === 'full') totals.fullHandshakes++;
+    if (r.tls?.handshake === 'resumed') totals.resumedHandshakes++;
+    totals.requests += r.requests;
+    this.requestCounts.push(r.requests);
+    const up = flow.state.reassemblyUp;
+    const down = flow.state.reassemblyDown;
+    this.gaps += up.gaps + down.gaps;
+    if (up.startedMidstream || down.startedMidstream) this.midstream++;
+    this.onConnection(r);
+  }
+
+  /** The file is read: reports the connections still open and sums up. */
+  end(path: string, file: CaptureReadSummary): AnalyzeSummary {
+    const warnings = this.warnings;
+    warnings.addAll(file.warnings);
+    for (const flow of this.flows.live()) this.emit(flow);
+
+    if (file.truncatedPackets > 0) {
+      warnings.add({
+        kind: 'snaplen-truncated',
+        message: `${file.truncatedPackets} packets were captured shorter than they were on the wire (a short snap length); wire and IP byte counts still use their original lengths, TLS records inside the cut parts could not be read`,
+        fix: 'capture with a full snap length (tcpdump -s 0)',
+      });
+    }
+    if (this.midstream > 0) {
+      warnings.add({
+        kind: 'capture-started-midstream',
+        message: `${this.midstream} connections began before the capture (no SYN): their TLS accounting starts at the first record header found and they are not counted as connections opened`,
+        fix: 'start the capture before the client connects',
+      });
+    }
+    if (this.gaps > 0) {
+      warnings.add({
+        kind: 'capture-gap',
+        message: `the capture missed part of a TCP stream ${this.gaps} times; TLS accounting resynchronised on the next record and is marked inexact for those connections`,
+        fix: 'capture with tcpdump --immediate-mode -U -s 0 and check its "dropped by kernel" count',
+      });
+    }
+
+    const bucketMs = this.bucketMs;
+    return {
+      schema: 'tls-reuse-bench/analyze@1',
+      file: {
+        path,
+        format: file.format,
+        timestampResolution: file.timestampResolution,
+        linkTypes: file.linkTypes,
+        snapLength: file.snapLength,
+        packets: file.packets,
+        truncatedPackets: file.truncatedPackets,
+        durationSeconds: Number.isNaN(this.firstSec) ? 0 : this.nowMs / 1000,
+      },
+      total: this.totals,
+      reuse: auditReuse(this.requestCounts),
+      skipped: this.skipped,
+      ...(bucketMs === undefined ? {} : { timeline: { bucketMs, buckets: this.buckets } }),
+      warnings: warnings.toArray(),
+    };
+  }
 }
 
 /** The report of one finished connection. */

@@ -42,6 +42,8 @@ const DEFAULT_TAG_BYTES = 16;
 
 const FIX_KEYLOG = 'pass --keylog FILE (SSLKEYLOGFILE)';
 
+const NO_WARNINGS: readonly Readonly<Warning>[] = Object.freeze([]);
+
 /** Per-direction state; it hears its handshake reader's messages and hands them to the connection. */
 class Side implements HandshakeListener {
   readonly stream: RecordStream;
@@ -176,9 +178,9 @@ export class TlsConnection implements RecordSink {
     return this.requestCount;
   }
 
-  /** This connection's warnings, one per kind with a count. */
-  get warnings(): Warning[] {
-    return this.warningsByKind === null ? [] : [...this.warningsByKind.values()].map((w) => ({ ...w }));
+  /** This connection's warnings, one per kind with a count: read-only views, copy to keep or change them. */
+  get warnings(): readonly Readonly<Warning>[] {
+    return this.warningsByKind === null ? NO_WARNINGS : [...this.warningsByKind.values()];
   }
 
   private side(dir: Direction): Side {
