@@ -10,13 +10,14 @@ import {
   type Direction,
   type SkippedPackets,
   type TimelineBucket,
+  type TlsCounters,
   type TrafficCounters,
 } from '../model.ts';
 import { decodePacket, type DecodeResult } from '../pcap/decode.ts';
 import { FlowTable, TCP_SYN, type Flow } from '../pcap/flows.ts';
 import type { CaptureReadSummary, CapturedPacket } from '../pcap/packet.ts';
 import { readCapture } from '../pcap/reader.ts';
-import { DirectionReassembler, type StreamSink } from '../pcap/reassembly.ts';
+import { DirectionReassembler, seenBefore, type StreamSink } from '../pcap/reassembly.ts';
 import { TlsConnection } from '../tls/connection.ts';
 import { loadKeyLog, type KeyLog } from '../tls/keylog.ts';
 import { addTraffic } from './counters.ts';
@@ -34,22 +35,48 @@ export interface AnalyzeOptions {
 }
 
 /**
- * Per-connection state while the capture is read. Once a connection is closed and complete, its TLS walker
- * is finished and dropped (`tls: null`), keeping only counters and what the report needs: memory then
- * follows the connections open at once, not every connection of the file.
+ * Per-connection state while the capture is read.
  *
- * It is also the sink of both reassemblers: stream bytes go to the TLS walker through `tls`, so dropping the
- * walker frees it; a finished connection receives no new stream bytes (they open a new connection, see
- * onPacket). One object holds what would otherwise be a handful per connection, which the garbage collector
- * feels on captures of tens of thousands of connections.
+ * While the connection is open it owns a TLS walker and two reassemblers, and is the sink of both: stream
+ * bytes go to the walker through `tls`. When it is closed and complete, `finish` ends the walker and keeps
+ * what the report needs; `release` then drops the walker and the reassemblers. A closed connection waits
+ * out CLOSED_LINGER_MS in the table (late ACKs and retransmissions still join it), and on a large capture
+ * thousands wait at once: that is why the counters are fields of this one object rather than objects of
+ * their own. What lingers is the flow, this object and the TLS figures, so the garbage collector has little
+ * to carry; the open connection's many objects die young.
  */
 class ConnectionState implements StreamSink {
-  readonly countersUp = emptyTrafficCounters();
-  readonly countersDown = emptyTrafficCounters();
-  readonly reassemblyUp: DirectionReassembler = new DirectionReassembler(this, 'up');
-  readonly reassemblyDown: DirectionReassembler = new DirectionReassembler(this, 'down');
+  /* TrafficCounters per direction, without `tls` (see the model). */
+  upFrames = 0;
+  upWireBytes = 0;
+  upIpBytes = 0;
+  upHeaderBytes = 0;
+  upTcpPayloadBytes = 0;
+  upRetransmittedBytes = 0;
+  upControlFrames = 0;
+  upControlWireBytes = 0;
+  downFrames = 0;
+  downWireBytes = 0;
+  downIpBytes = 0;
+  downHeaderBytes = 0;
+  downTcpPayloadBytes = 0;
+  downRetransmittedBytes = 0;
+  downControlFrames = 0;
+  downControlWireBytes = 0;
+
+  /** Open: the reassemblers; null once released. */
+  reassemblyUp: DirectionReassembler | null = new DirectionReassembler(this, 'up');
+  reassemblyDown: DirectionReassembler | null = new DirectionReassembler(this, 'down');
+  /** Released: each direction's next unwrapped sequence number (NaN when it never started), gaps and whether it began mid-stream. */
+  nextSeqUp = Number.NaN;
+  nextSeqDown = Number.NaN;
+  gaps = 0;
+  startedMidstream = false;
+
   tls: TlsConnection | null;
-  /** Set when `tls` is finished. */
+  /** Set by `finish`: the TLS walker's counters and what the handshake told. */
+  tlsUp: TlsCounters | null = null;
+  tlsDown: TlsCounters | null = null;
   tlsInfo: ConnectionTls | null = null;
   requests = 0;
   lastPacketMs: number;
@@ -64,12 +91,97 @@ class ConnectionState implements StreamSink {
     this.tls = new TlsConnection(keyLog === undefined ? {} : { keyLog });
   }
 
-  counters(dir: Direction): TrafficCounters {
-    return dir === 'up' ? this.countersUp : this.countersDown;
+  /** Counts one packet's headers and payload in its direction. */
+  count(dir: Direction, wireBytes: number, ipBytes: number, headerBytes: number, payloadBytes: number): void {
+    if (dir === 'up') {
+      this.upFrames++;
+      this.upWireBytes += wireBytes;
+      this.upIpBytes += ipBytes;
+      this.upHeaderBytes += headerBytes;
+      this.upTcpPayloadBytes += payloadBytes;
+      if (payloadBytes === 0) {
+        this.upControlFrames++;
+        this.upControlWireBytes += wireBytes;
+      }
+    } else {
+      this.downFrames++;
+      this.downWireBytes += wireBytes;
+      this.downIpBytes += ipBytes;
+      this.downHeaderBytes += headerBytes;
+      this.downTcpPayloadBytes += payloadBytes;
+      if (payloadBytes === 0) {
+        this.downControlFrames++;
+        this.downControlWireBytes += wireBytes;
+      }
+    }
   }
 
-  reassembly(dir: Direction): DirectionReassembler {
+  countRetransmitted(dir: Direction, bytes: number): void {
+    if (dir === 'up') this.upRetransmittedBytes += bytes;
+    else this.downRetransmittedBytes += bytes;
+  }
+
+  /** The direction's reassembler while the connection is open. */
+  reassembly(dir: Direction): DirectionReassembler | null {
     return dir === 'up' ? this.reassemblyUp : this.reassemblyDown;
+  }
+
+  /**
+   * Every byte of the segment was already delivered in `dir`. After `release` nothing more is delivered,
+   * so the reassembler's position is all that is needed.
+   */
+  seen(dir: Direction, seq: number, length: number): boolean {
+    const reassembly = this.reassembly(dir);
+    if (reassembly !== null) return reassembly.seen(seq, length);
+    return seenBefore(seq, length, dir === 'up' ? this.nextSeqUp : this.nextSeqDown);
+  }
+
+  /** Ends the streams and the TLS walker, keeping their figures; the walker and reassemblers stay until `release`. */
+  finish(): TlsConnection | null {
+    const tls = this.tls;
+    if (tls === null || this.tlsUp !== null) return null;
+    this.reassemblyUp!.finish();
+    this.reassemblyDown!.finish();
+    tls.end();
+    this.tlsUp = tls.counters('up');
+    this.tlsDown = tls.counters('down');
+    this.tlsInfo = tls.info();
+    this.requests = tls.requests;
+    return tls;
+  }
+
+  /** After `finish`: lets the walker and the reassemblers go, keeping the positions and facts still needed. */
+  release(): void {
+    const up = this.reassemblyUp!;
+    const down = this.reassemblyDown!;
+    this.nextSeqUp = up.nextSeq;
+    this.nextSeqDown = down.nextSeq;
+    this.gaps = up.gaps + down.gaps;
+    this.startedMidstream = up.startedMidstream || down.startedMidstream;
+    this.reassemblyUp = null;
+    this.reassemblyDown = null;
+    this.tls = null;
+  }
+
+  /** A SYN after `release`: it starts a direction that had not started (the reassembler's `syn`). */
+  synAfterRelease(dir: Direction, isn: number): void {
+    if (dir === 'up' && Number.isNaN(this.nextSeqUp)) this.nextSeqUp = isn + 1;
+    if (dir === 'down' && Number.isNaN(this.nextSeqDown)) this.nextSeqDown = isn + 1;
+  }
+
+  traffic(dir: Direction): TrafficCounters {
+    const up = dir === 'up';
+    return {
+      frames: up ? this.upFrames : this.downFrames,
+      wireBytes: up ? this.upWireBytes : this.downWireBytes,
+      ipBytes: up ? this.upIpBytes : this.downIpBytes,
+      headerBytes: up ? this.upHeaderBytes : this.downHeaderBytes,
+      tcpPayloadBytes: up ? this.upTcpPayloadBytes : this.downTcpPayloadBytes,
+      retransmittedBytes: up ? this.upRetransmittedBytes : this.downRetransmittedBytes,
+      controlFrames: up ? this.upControlFrames : this.downControlFrames,
+      controlWireBytes: up ? this.upControlWireBytes : this.downControlWireBytes,
+      tls: (up ? this.tlsUp : this.tlsDown)!,
+    };
   }
 
   data(dir: Direction, bytes: Buffer, start: number, end: number): void {
@@ -197,31 +309,30 @@ class CaptureAccount {
     const syn = (segment.flags & TCP_SYN) !== 0;
     // A SYN's sequence number is consumed by the SYN itself; data it carries (TCP Fast Open) follows it.
     const dataSeq = syn ? (segment.seq + 1) >>> 0 : segment.seq;
-    if (flow.state.tls === null && segment.payloadLength > 0 && !flow.state.reassembly(direction).seen(dataSeq, segment.payloadLength)) {
+    if (flow.state.tls === null && segment.payloadLength > 0 && !flow.state.seen(direction, dataSeq, segment.payloadLength)) {
       // New data on a 4-tuple whose connection already closed: a new connection whose SYN was not captured.
       flow = flows.restart(segment);
       direction = flows.direction;
     }
     const state = flow.state;
     state.lastPacketMs = nowMs;
-    const c = state.counters(direction);
-    c.frames++;
-    c.wireBytes += packet.originalLength;
-    c.ipBytes += segment.ipBytes;
-    c.headerBytes += segment.headerBytes;
-    c.tcpPayloadBytes += segment.payloadLength;
-    if (segment.payloadLength === 0) {
-      c.controlFrames++;
-      c.controlWireBytes += packet.originalLength;
-    }
+    state.count(direction, packet.originalLength, segment.ipBytes, segment.headerBytes, segment.payloadLength);
     const reassembly = state.reassembly(direction);
-    if (syn) reassembly.syn(segment.seq);
-    c.retransmittedBytes += reassembly.segment(dataSeq, segment.payloadLength, packet.data, segment.payloadStart, segment.payloadEnd);
+    if (reassembly !== null) {
+      if (syn) reassembly.syn(segment.seq);
+      const seen = reassembly.segment(dataSeq, segment.payloadLength, packet.data, segment.payloadStart, segment.payloadEnd);
+      if (seen > 0) state.countRetransmitted(direction, seen);
+    } else {
+      // Closed and released: payload here was all seen before (new data opened a new connection above).
+      if (syn) state.synAfterRelease(direction, segment.seq);
+      if (segment.payloadLength > 0) state.countRetransmitted(direction, segment.payloadLength);
+    }
 
     if (this.bucketMs !== undefined) this.timeline(direction, packet.originalLength);
-    if (state.tls !== null && (flow.reset || (flow.finUp && flow.finDown)) && state.reassemblyUp.complete && state.reassemblyDown.complete) {
+    if (state.tls !== null && (flow.reset || (flow.finUp && flow.finDown)) && state.reassemblyUp!.complete && state.reassemblyDown!.complete) {
       // Closed, and no data waits behind a hole: nothing more can join the stream.
       this.finish(flow);
+      state.release();
       this.closed.push(flow);
       this.closedDeadlinesMs.push(nowMs + CLOSED_LINGER_MS);
     }
@@ -286,18 +397,8 @@ class CaptureAccount {
 
   /** Ends a connection's stream: data held behind a hole is delivered after a gap, the TLS walker ends. */
   private finish(flow: Flow<ConnectionState>): void {
-    const state = flow.state;
-    const tls = state.tls;
-    if (tls === null) return;
-    state.reassemblyUp.finish();
-    state.reassemblyDown.finish();
-    tls.end();
-    state.countersUp.tls = tls.counters('up');
-    state.countersDown.tls = tls.counters('down');
-    state.tlsInfo = tls.info();
-    state.requests = tls.requests;
-    this.warnings.addAll(tls.warnings);
-    state.tls = null;
+    const tls = flow.state.finish();
+    if (tls !== null) this.warnings.addAll(tls.warnings);
   }
 
   /** Reports a connection that is over, adds it to the totals, and lets it go. */
@@ -305,6 +406,7 @@ class CaptureAccount {
     if (flow.state.emitted) return;
     this.finish(flow);
     flow.state.emitted = true;
+    if (flow.state.tls !== null) flow.state.release();
     const r = report(flow);
     const totals = this.totals;
     addTraffic(totals.up, r.up);
@@ -314,10 +416,8 @@ class CaptureAccount {
     if (r.tls?.handshake === 'resumed') totals.resumedHandshakes++;
     totals.requests += r.requests;
     this.requestCounts.push(r.requests);
-    const up = flow.state.reassemblyUp;
-    const down = flow.state.reassemblyDown;
-    this.gaps += up.gaps + down.gaps;
-    if (up.startedMidstream || down.startedMidstream) this.midstream++;
+    this.gaps += flow.state.gaps;
+    if (flow.state.startedMidstream) this.midstream++;
     this.onConnection(r);
   }
 
@@ -376,15 +476,15 @@ function report(flow: Flow<ConnectionState>): ConnectionReport {
   const { state } = flow;
   return {
     index: flow.index,
-    client: flow.client,
-    server: flow.server,
+    client: { ip: flow.clientIp, port: flow.clientPort },
+    server: { ip: flow.serverIp, port: flow.serverPort },
     serverSideBy: flow.serverSideBy,
     synSeen: flow.synSeen,
     closedBy: flow.reset ? 'reset' : flow.firstFin === 'up' ? 'client-fin' : flow.firstFin === 'down' ? 'server-fin' : 'open',
     firstPacketMs: state.firstPacketMs,
     lastPacketMs: state.lastPacketMs,
-    up: state.countersUp,
-    down: state.countersDown,
+    up: state.traffic('up'),
+    down: state.traffic('down'),
     tls: state.tlsInfo,
     requests: state.requests,
   };

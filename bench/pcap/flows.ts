@@ -17,8 +17,11 @@ const WELL_KNOWN_PORT_LIMIT = 1024;
 /** A connection as the flow table knows it; the analyzer hangs its per-connection state on `state`. */
 export interface Flow<S> {
   index: number;
-  client: Endpoint;
-  server: Endpoint;
+  /** The endpoints, as fields rather than objects: a connection's flow can outlive most of its state. */
+  clientIp: string;
+  clientPort: number;
+  serverIp: string;
+  serverPort: number;
   serverSideBy: ServerSideBy;
   /** Client's initial sequence number, when its SYN was captured. */
   clientIsn: number | null;
@@ -47,11 +50,9 @@ function portPairKey(s: { srcPort: number; dstPort: number }): number {
 
 /** The segment travels between the flow's two endpoints, in either direction. */
 function sameEndpoints<S>(flow: Flow<S>, s: TcpSegment): boolean {
-  const c = flow.client;
-  const v = flow.server;
   return (
-    (s.srcPort === c.port && s.srcIp === c.ip && s.dstPort === v.port && s.dstIp === v.ip) ||
-    (s.srcPort === v.port && s.srcIp === v.ip && s.dstPort === c.port && s.dstIp === c.ip)
+    (s.srcPort === flow.clientPort && s.srcIp === flow.clientIp && s.dstPort === flow.serverPort && s.dstIp === flow.serverIp) ||
+    (s.srcPort === flow.serverPort && s.srcIp === flow.serverIp && s.dstPort === flow.clientPort && s.dstIp === flow.clientIp)
   );
 }
 
@@ -88,7 +89,7 @@ export class FlowTable<S> {
       flow = undefined;
     }
     if (flow === undefined) flow = this.add(s, syn);
-    const direction: Direction = s.srcPort === flow.client.port && s.srcIp === flow.client.ip ? 'up' : 'down';
+    const direction: Direction = s.srcPort === flow.clientPort && s.srcIp === flow.clientIp ? 'up' : 'down';
     this.direction = direction;
     if (syn && direction === 'up' && flow.clientIsn === null) {
       flow.clientIsn = s.seq;
@@ -133,7 +134,7 @@ export class FlowTable<S> {
 
   /** Forgets a connection that is over: a later packet on its 4-tuple starts a new one. */
   evict(flow: Flow<S>): void {
-    this.remove(flow, { srcPort: flow.client.port, dstPort: flow.server.port });
+    this.remove(flow, { srcPort: flow.clientPort, dstPort: flow.serverPort });
   }
 
   /** The connections still in the table, in order of creation. */
@@ -169,8 +170,6 @@ export class FlowTable<S> {
   }
 
   private create(s: TcpSegment, syn: boolean): Flow<S> {
-    const src = { ip: s.srcIp, port: s.srcPort };
-    const dst = { ip: s.dstIp, port: s.dstPort };
     const synAck = (s.flags & TCP_SYN) !== 0 && (s.flags & TCP_ACK) !== 0;
     let srcIsServer: boolean;
     let by: ServerSideBy;
@@ -192,8 +191,10 @@ export class FlowTable<S> {
     }
     const flow: Flow<S> = {
       index: this.created++,
-      client: srcIsServer ? dst : src,
-      server: srcIsServer ? src : dst,
+      clientIp: srcIsServer ? s.dstIp : s.srcIp,
+      clientPort: srcIsServer ? s.dstPort : s.srcPort,
+      serverIp: srcIsServer ? s.srcIp : s.dstIp,
+      serverPort: srcIsServer ? s.srcPort : s.dstPort,
       serverSideBy: by,
       clientIsn: null,
       synSeen: false,

@@ -45,6 +45,17 @@ const HALF_SEQ_SPACE = 2 ** 31;
 const MAX_PENDING_BYTES = 8 * 1024 * 1024;
 const MAX_PENDING_SEGMENTS = 4096;
 
+/** Maps a 32-bit sequence number to the unwrapped value nearest `base`, an unwrapped position (wrap-around safe). */
+function unwrapSeq(seq: number, base: number): number {
+  const offset = (((seq - base) % SEQ_SPACE) + SEQ_SPACE + HALF_SEQ_SPACE) % SEQ_SPACE - HALF_SEQ_SPACE;
+  return base + offset;
+}
+
+/** Every byte of [seq, seq + length) comes before `nextSeq`, a stream's next unwrapped position (NaN: none). */
+export function seenBefore(seq: number, length: number, nextSeq: number): boolean {
+  return !Number.isNaN(nextSeq) && unwrapSeq(seq, nextSeq) + length <= nextSeq;
+}
+
 /** Reassembles one direction of one TCP connection. */
 export class DirectionReassembler {
   /** Unwrapped sequence number of the next stream byte to deliver; NaN until the stream's start is known. */
@@ -105,7 +116,7 @@ export class DirectionReassembler {
 
   /** Every byte of [seq, seq + length) was already delivered (a retransmission of old data). */
   seen(seq: number, length: number): boolean {
-    return !Number.isNaN(this.next) && this.unwrap(seq) + length <= this.next;
+    return seenBefore(seq, length, this.next);
   }
 
   /** End of the capture or the connection: data still waiting behind a hole is delivered after a gap. */
@@ -119,11 +130,17 @@ export class DirectionReassembler {
     }
   }
 
-  /** Maps a 32-bit sequence number to the unwrapped value nearest the stream position (wrap-around safe). */
+  /**
+   * The unwrapped sequence number of the next stream byte (NaN before the stream's start is known). Once
+   * `finish` has run nothing more is delivered, so this is all a finished direction needs to keep to tell a
+   * late retransmission from new data (`seenBefore`).
+   */
+  get nextSeq(): number {
+    return this.next;
+  }
+
   private unwrap(seq: number): number {
-    const base = this.next;
-    const offset = (((seq - base) % SEQ_SPACE) + SEQ_SPACE + HALF_SEQ_SPACE) % SEQ_SPACE - HALF_SEQ_SPACE;
-    return base + offset;
+    return unwrapSeq(seq, this.next);
   }
 
   /** Delivers the part of [start, end) at or after `next`; `frame[from, to)` holds the captured bytes from `start`. */

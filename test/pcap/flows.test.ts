@@ -25,7 +25,7 @@ describe('FlowTable', () => {
     expect(flows.direction).toBe('down');
     expect(flows.lookup(seg('10.0.0.1', 50000, '10.0.0.9', 443, TCP_ACK))).toBe(a);
     expect(flows.direction).toBe('up');
-    expect(flows.live().map((f) => f.client.ip)).toEqual(['10.0.0.1', '10.0.0.2']);
+    expect(flows.live().map((f) => f.clientIp)).toEqual(['10.0.0.1', '10.0.0.2']);
   });
 
   it('keeps apart port pairs whose lookup hashes collide, and evicts one without the other', () => {
@@ -63,7 +63,7 @@ describe('FlowTable', () => {
     ];
     for (const [ports, s, server, by] of cases) {
       const flow = table(ports).flows.lookup(s);
-      expect([flow.server.ip, flow.serverSideBy]).toEqual([server, by]);
+      expect([flow.serverIp, flow.serverSideBy]).toEqual([server, by]);
     }
   });
 
