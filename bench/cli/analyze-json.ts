@@ -46,7 +46,23 @@ export class JsonWriter {
  * added here too: the test fails until it is.
  */
 
-const jsonString = (s: string | null): string => (s === null ? 'null' : JSON.stringify(s));
+/**
+ * JSON text of the strings a connection repeats (addresses, suite names, server names), cached: there are few
+ * distinct ones and tens of thousands of connections. The bound keeps a capture of many hosts from growing it.
+ */
+const QUOTED_CACHE_LIMIT = 4096;
+const quoted = new Map<string, string>();
+
+function jsonString(s: string | null): string {
+  if (s === null) return 'null';
+  let text = quoted.get(s);
+  if (text === undefined) {
+    text = JSON.stringify(s);
+    if (quoted.size >= QUOTED_CACHE_LIMIT) quoted.clear();
+    quoted.set(s, text);
+  }
+  return text;
+}
 
 function tlsCountersJson(t: TlsCounters): string {
   return (
