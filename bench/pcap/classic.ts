@@ -111,6 +111,15 @@ export async function readClassicPcap(
   }
 }
 
+/** Record header fields read by hand: they inline in the per-record loop, where Buffer's checked readers stay calls. */
+function u32le(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+}
+
+function u32be(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+}
+
 class ClassicReader {
   /** Each chunk is read to buffer[CARRY_BYTES..]; the unfinished record before it is copied just below. */
   private readonly buffers = [
@@ -188,19 +197,19 @@ class ClassicReader {
     let at = start;
     while (end - at >= RECORD_HEADER_BYTES) {
       const capturedLength = littleEndian
-        ? buffer.readUInt32LE(at + RECORD_OFFSET_CAPTURED)
-        : buffer.readUInt32BE(at + RECORD_OFFSET_CAPTURED);
+        ? u32le(buffer, at + RECORD_OFFSET_CAPTURED)
+        : u32be(buffer, at + RECORD_OFFSET_CAPTURED);
       if (capturedLength > this.maxCapturedLength) this.absurdLength(capturedLength);
       const dataStart = at + RECORD_HEADER_BYTES;
       if (end - dataStart < capturedLength) break;
       if (littleEndian) {
-        packet.tsSec = buffer.readUInt32LE(at + RECORD_OFFSET_TS_SEC);
-        packet.tsNsec = buffer.readUInt32LE(at + RECORD_OFFSET_TS_FRAC) * this.fractionToNsec;
-        packet.originalLength = buffer.readUInt32LE(at + RECORD_OFFSET_ORIGINAL);
+        packet.tsSec = u32le(buffer, at + RECORD_OFFSET_TS_SEC);
+        packet.tsNsec = u32le(buffer, at + RECORD_OFFSET_TS_FRAC) * this.fractionToNsec;
+        packet.originalLength = u32le(buffer, at + RECORD_OFFSET_ORIGINAL);
       } else {
-        packet.tsSec = buffer.readUInt32BE(at + RECORD_OFFSET_TS_SEC);
-        packet.tsNsec = buffer.readUInt32BE(at + RECORD_OFFSET_TS_FRAC) * this.fractionToNsec;
-        packet.originalLength = buffer.readUInt32BE(at + RECORD_OFFSET_ORIGINAL);
+        packet.tsSec = u32be(buffer, at + RECORD_OFFSET_TS_SEC);
+        packet.tsNsec = u32be(buffer, at + RECORD_OFFSET_TS_FRAC) * this.fractionToNsec;
+        packet.originalLength = u32be(buffer, at + RECORD_OFFSET_ORIGINAL);
       }
       packet.capturedLength = capturedLength;
       packet.data = buffer;
