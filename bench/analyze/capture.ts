@@ -10,7 +10,6 @@ import {
   type Direction,
   type SkippedPackets,
   type TimelineBucket,
-  type TlsCounters,
   type TrafficCounters,
 } from '../model.ts';
 import { decodePacket, type DecodeResult } from '../pcap/decode.ts';
@@ -74,9 +73,26 @@ class ConnectionState implements StreamSink {
   startedMidstream = false;
 
   tls: TlsConnection | null;
-  /** Set by `finish`: the TLS walker's counters and what the handshake told. */
-  tlsUp: TlsCounters | null = null;
-  tlsDown: TlsCounters | null = null;
+  /** Set by `finish`: the TLS walker's counters per direction (TlsCounters, as fields) and what the handshake told. */
+  finished = false;
+  upRecords = 0;
+  upHandshakeBytes = 0;
+  upAppDataBytes = 0;
+  upAppDataOverheadBytes = 0;
+  upAlertBytes = 0;
+  upOtherBytes = 0;
+  upNonTlsBytes = 0;
+  upIncompleteBytes = 0;
+  upExact = true;
+  downRecords = 0;
+  downHandshakeBytes = 0;
+  downAppDataBytes = 0;
+  downAppDataOverheadBytes = 0;
+  downAlertBytes = 0;
+  downOtherBytes = 0;
+  downNonTlsBytes = 0;
+  downIncompleteBytes = 0;
+  downExact = true;
   tlsInfo: ConnectionTls | null = null;
   requests = 0;
   lastPacketMs: number;
@@ -139,12 +155,31 @@ class ConnectionState implements StreamSink {
   /** Ends the streams and the TLS walker, keeping their figures; the walker and reassemblers stay until `release`. */
   finish(): TlsConnection | null {
     const tls = this.tls;
-    if (tls === null || this.tlsUp !== null) return null;
+    if (tls === null || this.finished) return null;
+    this.finished = true;
     this.reassemblyUp!.finish();
     this.reassemblyDown!.finish();
     tls.end();
-    this.tlsUp = tls.counters('up');
-    this.tlsDown = tls.counters('down');
+    const up = tls.counters('up');
+    this.upRecords = up.records;
+    this.upHandshakeBytes = up.handshakeBytes;
+    this.upAppDataBytes = up.appDataBytes;
+    this.upAppDataOverheadBytes = up.appDataOverheadBytes;
+    this.upAlertBytes = up.alertBytes;
+    this.upOtherBytes = up.otherBytes;
+    this.upNonTlsBytes = up.nonTlsBytes;
+    this.upIncompleteBytes = up.incompleteBytes;
+    this.upExact = up.exact;
+    const down = tls.counters('down');
+    this.downRecords = down.records;
+    this.downHandshakeBytes = down.handshakeBytes;
+    this.downAppDataBytes = down.appDataBytes;
+    this.downAppDataOverheadBytes = down.appDataOverheadBytes;
+    this.downAlertBytes = down.alertBytes;
+    this.downOtherBytes = down.otherBytes;
+    this.downNonTlsBytes = down.nonTlsBytes;
+    this.downIncompleteBytes = down.incompleteBytes;
+    this.downExact = down.exact;
     this.tlsInfo = tls.info();
     this.requests = tls.requests;
     return tls;
@@ -180,7 +215,29 @@ class ConnectionState implements StreamSink {
       retransmittedBytes: up ? this.upRetransmittedBytes : this.downRetransmittedBytes,
       controlFrames: up ? this.upControlFrames : this.downControlFrames,
       controlWireBytes: up ? this.upControlWireBytes : this.downControlWireBytes,
-      tls: (up ? this.tlsUp : this.tlsDown)!,
+      tls: up
+        ? {
+            records: this.upRecords,
+            handshakeBytes: this.upHandshakeBytes,
+            appDataBytes: this.upAppDataBytes,
+            appDataOverheadBytes: this.upAppDataOverheadBytes,
+            alertBytes: this.upAlertBytes,
+            otherBytes: this.upOtherBytes,
+            nonTlsBytes: this.upNonTlsBytes,
+            incompleteBytes: this.upIncompleteBytes,
+            exact: this.upExact,
+          }
+        : {
+            records: this.downRecords,
+            handshakeBytes: this.downHandshakeBytes,
+            appDataBytes: this.downAppDataBytes,
+            appDataOverheadBytes: this.downAppDataOverheadBytes,
+            alertBytes: this.downAlertBytes,
+            otherBytes: this.downOtherBytes,
+            nonTlsBytes: this.downNonTlsBytes,
+            incompleteBytes: this.downIncompleteBytes,
+            exact: this.downExact,
+          },
     };
   }
 
