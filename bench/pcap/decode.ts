@@ -208,8 +208,8 @@ function decodeIpv4(data: Buffer, offset: number, end: number): DecodeResult {
     offset,
     headerBytes,
     ipBytes,
-    ipv4String(u32(data, offset + IPV4_OFFSET_SRC)),
-    ipv4String(u32(data, offset + IPV4_OFFSET_DST)),
+    ipv4String(data, offset + IPV4_OFFSET_SRC),
+    ipv4String(data, offset + IPV4_OFFSET_DST),
   );
 }
 
@@ -339,20 +339,35 @@ const ADDRESS_CACHE_LIMIT = 4096;
 const ipv4Cache = new Map<number, string>();
 const ipv6Cache = new Map<string, string>();
 
-/** The last address formatted: consecutive packets mostly carry the same addresses (no Map lookup then). */
-let lastIpv4 = -1;
-let lastIpv4Text = '';
+/**
+ * The last two addresses formatted, as 16-bit halves (small integers: a whole IPv4 address above 2^30 would be
+ * a heap number, made anew per packet): a packet's source and destination are mostly the last packet's.
+ */
+let lastHighA = -1;
+let lastLowA = -1;
+let lastTextA = '';
+let lastHighB = -1;
+let lastLowB = -1;
+let lastTextB = '';
 
-function ipv4String(address: number): string {
-  if (address === lastIpv4) return lastIpv4Text;
+function ipv4String(data: Uint8Array, at: number): string {
+  const high = (data[at]! << 8) | data[at + 1]!;
+  const low = (data[at + 2]! << 8) | data[at + 3]!;
+  if (high === lastHighA && low === lastLowA) return lastTextA;
+  if (high === lastHighB && low === lastLowB) return lastTextB;
+  const address = high * 65536 + low;
   let text = ipv4Cache.get(address);
   if (text === undefined) {
-    text = `${address >>> 24}.${(address >>> 16) & 0xff}.${(address >>> 8) & 0xff}.${address & 0xff}`;
+    text = `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
     if (ipv4Cache.size >= ADDRESS_CACHE_LIMIT) ipv4Cache.clear();
     ipv4Cache.set(address, text);
   }
-  lastIpv4 = address;
-  lastIpv4Text = text;
+  lastHighB = lastHighA;
+  lastLowB = lastLowA;
+  lastTextB = lastTextA;
+  lastHighA = high;
+  lastLowA = low;
+  lastTextA = text;
   return text;
 }
 

@@ -80,6 +80,8 @@ export class TlsConnection implements RecordSink {
   private readonly down: Side;
   /** Made on the first warning: most connections have none. */
   private warningsByKind: Map<string, Warning> | null = null;
+  /** The `tls13-no-keys` entry of `warningsByKind`, once made. */
+  private noKeysWarning: Warning | null = null;
 
   private requestCount = 0;
   /** Client application data was seen that no server application data has answered yet. */
@@ -422,11 +424,19 @@ export class TlsConnection implements RecordSink {
    */
   private typeByPosition(side: Side): number {
     if (side.decryptor === null) {
-      this.warn(
-        'tls13-no-keys',
-        () => `TLS 1.3 records were classified by position, not decrypted: ${this.noKeysReason}`,
-        FIX_KEYLOG,
-      );
+      // Once per record of every TLS 1.3 connection without keys: the warning is made on the first one, later
+      // ones only add to its count.
+      const warning = this.noKeysWarning;
+      if (warning !== null) {
+        warning.count = (warning.count ?? 1) + 1;
+      } else {
+        this.warn(
+          'tls13-no-keys',
+          () => `TLS 1.3 records were classified by position, not decrypted: ${this.noKeysReason}`,
+          FIX_KEYLOG,
+        );
+        this.noKeysWarning = this.warningsByKind!.get('tls13-no-keys')!;
+      }
     }
     return this.clientEncrypted ? CONTENT_APPLICATION_DATA : CONTENT_HANDSHAKE;
   }
