@@ -62,8 +62,8 @@ class Side implements HandshakeListener {
     this.stream = new RecordStream(dir, connection);
   }
 
-  handshakeMessage(type: number, body: Buffer | null): void {
-    this.connection.handshakeMessage(this, type, body);
+  handshakeMessage(type: number, body: Buffer | null, start: number, end: number): void {
+    this.connection.handshakeMessage(this, type, body, start, end);
   }
 }
 
@@ -198,7 +198,7 @@ export class TlsConnection implements RecordSink {
     if (this.serverChangedCipherSpec) return 'resumed';
     // The flight was cut before either sign: a session ID echoed from the ClientHello still means resumption.
     const offered = this.clientHello?.sessionId;
-    return offered !== undefined && offered.length > 0 && offered.equals(hello.sessionId) ? 'resumed' : 'full';
+    return offered !== undefined && offered.length > 0 && offered === hello.sessionId ? 'resumed' : 'full';
   }
 
   /** Counts one occurrence; the message is built only for the first (this runs per record on hot paths). */
@@ -290,14 +290,14 @@ export class TlsConnection implements RecordSink {
   }
 
   /** A complete handshake message of `side` (called by the side's handshake reader). */
-  handshakeMessage(side: Side, type: number, body: Buffer | null): void {
+  handshakeMessage(side: Side, type: number, body: Buffer | null, start: number, end: number): void {
     switch (type) {
       case HS_CLIENT_HELLO:
         // A second ClientHello answers a HelloRetryRequest with the same random.
-        if (side.dir === 'up' && this.clientHello === null) this.clientHello = this.parseHello(body, parseClientHello);
+        if (side.dir === 'up' && this.clientHello === null) this.clientHello = this.parseHello(body, start, end, parseClientHello);
         break;
       case HS_SERVER_HELLO:
-        if (side.dir === 'down' && this.serverHello === null) this.serverHelloReceived(body);
+        if (side.dir === 'down' && this.serverHello === null) this.serverHelloReceived(body, start, end);
         break;
       case HS_CERTIFICATE:
       case HS_SERVER_KEY_EXCHANGE:
@@ -311,8 +311,13 @@ export class TlsConnection implements RecordSink {
     }
   }
 
-  private parseHello<T>(body: Buffer | null, parse: (body: Buffer) => T | null): T | null {
-    const hello = body === null ? null : parse(body);
+  private parseHello<T>(
+    body: Buffer | null,
+    start: number,
+    end: number,
+    parse: (body: Buffer, start: number, end: number) => T | null,
+  ): T | null {
+    const hello = body === null ? null : parse(body, start, end);
     if (hello === null) {
       this.warn(
         'tls-hello-unparsed',
@@ -325,8 +330,8 @@ export class TlsConnection implements RecordSink {
     return hello;
   }
 
-  private serverHelloReceived(body: Buffer | null): void {
-    const hello = this.parseHello(body, parseServerHello);
+  private serverHelloReceived(body: Buffer | null, start: number, end: number): void {
+    const hello = this.parseHello(body, start, end, parseServerHello);
     if (hello === null || hello.helloRetryRequest) return;
     this.serverHello = hello;
     this.suite = cipherSuite(hello.cipherSuite);
@@ -344,14 +349,14 @@ export class TlsConnection implements RecordSink {
     } else if (random === undefined) {
       this.noKeysReason = 'the ClientHello was not captured, so the key log cannot be searched';
     } else if (secrets === undefined) {
-      this.noKeysReason = `the key log has no entry for client random ${random.toString('hex')}`;
+      this.noKeysReason = `the key log has no entry for client random ${random}`;
     } else if (
       secrets.clientHandshakeTrafficSecret === undefined ||
       secrets.serverHandshakeTrafficSecret === undefined ||
       secrets.clientTrafficSecret0 === undefined ||
       secrets.serverTrafficSecret0 === undefined
     ) {
-      this.noKeysReason = `the key log lacks some traffic secrets for client random ${random.toString('hex')}`;
+      this.noKeysReason = `the key log lacks some traffic secrets for client random ${random}`;
     } else if (suite === null || !suite.tls13) {
       this.noKeysReason = `cipher suite ${cipherSuiteName(this.serverHello?.cipherSuite ?? 0)} cannot be decrypted`;
     } else {

@@ -17,9 +17,12 @@ export const HS_KEY_UPDATE = 24;
 /** Hellos larger than this are counted but not parsed (real ones are a few KB, post-quantum key shares included). */
 export const MAX_HELLO_BYTES = 64 * 1024;
 
-/** Receives each complete message; `body` only for hellos within MAX_HELLO_BYTES, valid during the call. */
+/**
+ * Receives each complete message. For hellos within MAX_HELLO_BYTES the body is `body[start, end)`, valid
+ * during the call only (it may be the record's own buffer); for other messages `body` is null.
+ */
 export interface HandshakeListener {
-  handshakeMessage(type: number, body: Buffer | null): void;
+  handshakeMessage(type: number, body: Buffer | null, start: number, end: number): void;
 }
 
 /** Reassembles handshake messages from record bodies of one direction. */
@@ -50,7 +53,7 @@ export class HandshakeReader {
           const type = data[off] as number;
           const hello = type === HS_CLIENT_HELLO || type === HS_SERVER_HELLO;
           off = bodyStart + length;
-          this.listener.handshakeMessage(type, hello && length <= MAX_HELLO_BYTES ? data.subarray(bodyStart, off) : null);
+          this.listener.handshakeMessage(type, hello && length <= MAX_HELLO_BYTES ? data : null, bodyStart, off);
           continue;
         }
       }
@@ -92,7 +95,7 @@ export class HandshakeReader {
     this.inBody = false;
     const body = this.body;
     this.body = null;
-    this.listener.handshakeMessage(this.type, body);
+    this.listener.handshakeMessage(this.type, body, 0, body === null ? 0 : body.length);
   }
 }
 
@@ -104,9 +107,10 @@ const EXT_SUPPORTED_VERSIONS = 43;
 
 /** What the ClientHello tells (RFC 8446 §4.1.2). */
 export interface ClientHello {
-  /** Copied: the key log is keyed by it. */
-  random: Buffer;
-  sessionId: Buffer;
+  /** As 64 hex digits, the form the key log is keyed by. */
+  random: string;
+  /** As hex digits ('' when empty). */
+  sessionId: string;
   serverName: string | null;
   /** The client offered 0-RTT data (early_data extension). */
   offersEarlyData: boolean;
@@ -118,7 +122,8 @@ export interface ServerHello {
   legacyVersion: number;
   /** supported_versions' selected_version when present, else legacyVersion. */
   version: number;
-  sessionId: Buffer;
+  /** As hex digits ('' when empty). */
+  sessionId: string;
   cipherSuite: number;
   /** This is a HelloRetryRequest, not the real ServerHello. */
   helloRetryRequest: boolean;
@@ -139,50 +144,56 @@ const HELLO_RETRY_REQUEST_RANDOM = Buffer.from(
  * the part of an extension that is read, are ignored.
  */
 
-/** Extensions are optional before TLS 1.3 (RFC 5246 §7.4.1.2): a hello may end where they would begin. */
-function extensionsEnd(body: Buffer, at: number): number {
-  if (at === body.length) return at;
-  if (at + 2 > body.length) return -1;
-  const end = at + 2 + body.readUInt16BE(at);
-  return end > body.length ? -1 : end;
+function u16(data: Uint8Array, at: number): number {
+  return (data[at]! << 8) | data[at + 1]!;
 }
 
-/** Parses a ClientHello body; null when it is malformed. */
-export function parseClientHello(body: Buffer): ClientHello | null {
-  const n = body.length;
-  let at = 2; // legacy_version
-  if (at + 32 + 1 > n) return null;
-  const random = Buffer.from(body.subarray(at, at + 32));
+/**
+ * Where the extensions block that may begin at `at` ends: `at` itself when there is none (extensions are
+ * optional before TLS 1.3, RFC 5246 §7.4.1.2), -1 when its length runs past `end`.
+ */
+function extensionsEnd(data: Buffer, at: number, end: number): number {
+  if (at === end) return at;
+  if (at + 2 > end) return -1;
+  const blockEnd = at + 2 + u16(data, at);
+  return blockEnd > end ? -1 : blockEnd;
+}
+
+/** Parses the ClientHello body `data[start, end)`; null when it is malformed. */
+export function parseClientHello(data: Buffer, start = 0, end = data.length): ClientHello | null {
+  let at = start + 2; // legacy_version
+  if (at + 32 + 1 > end) return null;
+  const random = data.toString('hex', at, at + 32);
   at += 32;
-  const sessionIdEnd = at + 1 + body[at]!;
-  if (sessionIdEnd > n) return null;
-  const sessionId = Buffer.from(body.subarray(at + 1, sessionIdEnd));
+  const sessionIdEnd = at + 1 + data[at]!;
+  if (sessionIdEnd > end) return null;
+  const sessionId = data.toString('hex', at + 1, sessionIdEnd);
   at = sessionIdEnd;
-  if (at + 2 > n) return null;
-  at += 2 + body.readUInt16BE(at); // cipher_suites
-  if (at + 1 > n) return null;
-  at += 1 + body[at]!; // legacy_compression_methods
-  if (at > n) return null;
-  const end = extensionsEnd(body, at);
-  if (end < 0) return null;
+  if (at + 2 > end) return null;
+  at += 2 + u16(data, at); // cipher_suites
+  if (at + 1 > end) return null;
+  at += 1 + data[at]!; // legacy_compression_methods
+  if (at > end) return null;
+  const blockEnd = extensionsEnd(data, at, end);
+  if (blockEnd < 0) return null;
   let serverName: string | null = null;
   let offersEarlyData = false;
-  for (at = at === n ? n : at + 2; at < end; ) {
-    if (at + 4 > end) return null;
-    const type = body.readUInt16BE(at);
-    const dataEnd = at + 4 + body.readUInt16BE(at + 2);
-    if (dataEnd > end) return null;
+  for (at = at === end ? end : at + 2; at < blockEnd; ) {
+    if (at + 4 > blockEnd) return null;
+    const type = u16(data, at);
+    const dataEnd = at + 4 + u16(data, at + 2);
+    if (dataEnd > blockEnd) return null;
     if (type === EXT_EARLY_DATA) offersEarlyData = true;
     if (type === EXT_SERVER_NAME) {
       // server_name_list<1..2^16-1> of { name_type (0 = host_name), HostName<1..2^16-1> } (RFC 6066 §3).
       if (at + 6 > dataEnd) return null;
-      const listEnd = at + 6 + body.readUInt16BE(at + 4);
+      const listEnd = at + 6 + u16(data, at + 4);
       if (listEnd > dataEnd) return null;
       for (let entry = at + 6; entry < listEnd && serverName === null; ) {
         if (entry + 3 > listEnd) return null;
-        const nameEnd = entry + 3 + body.readUInt16BE(entry + 1);
+        const nameEnd = entry + 3 + u16(data, entry + 1);
         if (nameEnd > listEnd) return null;
-        if (body[entry] === 0) serverName = body.toString('ascii', entry + 3, nameEnd);
+        if (data[entry] === 0) serverName = data.toString('ascii', entry + 3, nameEnd);
         entry = nameEnd;
       }
     }
@@ -191,29 +202,29 @@ export function parseClientHello(body: Buffer): ClientHello | null {
   return { random, sessionId, serverName, offersEarlyData };
 }
 
-/** Parses a ServerHello (or HelloRetryRequest) body; null when it is malformed. */
-export function parseServerHello(body: Buffer): ServerHello | null {
-  const n = body.length;
-  if (2 + 32 + 1 > n) return null;
-  const legacyVersion = body.readUInt16BE(0);
-  const helloRetryRequest = body.compare(HELLO_RETRY_REQUEST_RANDOM, 0, 32, 2, 34) === 0;
-  const sessionIdEnd = 35 + body[34]!;
+/** Parses the ServerHello (or HelloRetryRequest) body `data[start, end)`; null when it is malformed. */
+export function parseServerHello(data: Buffer, start = 0, end = data.length): ServerHello | null {
+  if (start + 2 + 32 + 1 > end) return null;
+  const legacyVersion = u16(data, start);
+  const helloRetryRequest = data.compare(HELLO_RETRY_REQUEST_RANDOM, 0, 32, start + 2, start + 34) === 0;
+  const sessionIdEnd = start + 35 + data[start + 34]!;
   // session id, cipher_suite(2), legacy_compression_method(1)
-  if (sessionIdEnd + 3 > n) return null;
-  const sessionId = Buffer.from(body.subarray(35, sessionIdEnd));
-  const cipherSuite = body.readUInt16BE(sessionIdEnd);
-  const end = extensionsEnd(body, sessionIdEnd + 3);
-  if (end < 0) return null;
+  if (sessionIdEnd + 3 > end) return null;
+  const sessionId = data.toString('hex', start + 35, sessionIdEnd);
+  const cipherSuite = u16(data, sessionIdEnd);
+  const extensionsStart = sessionIdEnd + 3;
+  const blockEnd = extensionsEnd(data, extensionsStart, end);
+  if (blockEnd < 0) return null;
   let version = legacyVersion;
   let preSharedKey = false;
-  for (let at = end === sessionIdEnd + 3 ? end : sessionIdEnd + 5; at < end; ) {
-    if (at + 4 > end) return null;
-    const type = body.readUInt16BE(at);
-    const dataEnd = at + 4 + body.readUInt16BE(at + 2);
-    if (dataEnd > end) return null;
+  for (let at = extensionsStart === end ? end : extensionsStart + 2; at < blockEnd; ) {
+    if (at + 4 > blockEnd) return null;
+    const type = u16(data, at);
+    const dataEnd = at + 4 + u16(data, at + 2);
+    if (dataEnd > blockEnd) return null;
     if (type === EXT_SUPPORTED_VERSIONS) {
       if (at + 6 > dataEnd) return null;
-      version = body.readUInt16BE(at + 4);
+      version = u16(data, at + 4);
     }
     if (type === EXT_PRE_SHARED_KEY) preSharedKey = true;
     at = dataEnd;

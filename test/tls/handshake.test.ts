@@ -32,8 +32,8 @@ describe('hello parsers on the RFC 8448 trace', () => {
   it('reads the ClientHello', () => {
     const hello = parseClientHello(clientHelloBody);
     expect(hello).not.toBeNull();
-    expect(hello!.random.toString('hex')).toBe(RFC8448_SIMPLE.clientRandom);
-    expect(hello!.sessionId.length).toBe(0);
+    expect(hello!.random).toBe(RFC8448_SIMPLE.clientRandom);
+    expect(hello!.sessionId).toBe('');
     expect(hello!.serverName).toBe('server');
     expect(hello!.offersEarlyData).toBe(false);
   });
@@ -42,14 +42,22 @@ describe('hello parsers on the RFC 8448 trace', () => {
     const body = Buffer.from(clientHelloBody);
     const hello = parseClientHello(body)!;
     body.fill(0);
-    expect(hello.random.toString('hex')).toBe(RFC8448_SIMPLE.clientRandom);
+    expect(hello.random).toBe(RFC8448_SIMPLE.clientRandom);
+  });
+
+  it('reads a hello given by its bounds in a larger buffer, and nothing outside them', () => {
+    const embed = (body: Buffer) => Buffer.concat([Buffer.alloc(9, 0x16), body, Buffer.alloc(40, 0x2b)]);
+    expect(parseClientHello(embed(clientHelloBody), 9, 9 + clientHelloBody.length)).toEqual(parseClientHello(clientHelloBody));
+    expect(parseServerHello(embed(serverHelloBody), 9, 9 + serverHelloBody.length)).toEqual(parseServerHello(serverHelloBody));
+    // One byte short of the body, with plausible bytes after it: malformed, not read past the bound.
+    expect(parseServerHello(embed(serverHelloBody), 9, 9 + serverHelloBody.length - 1)).toBeNull();
   });
 
   it('reads the ServerHello and the HelloRetryRequest', () => {
     expect(parseServerHello(serverHelloBody)).toEqual({
       legacyVersion: 0x0303,
       version: 0x0304,
-      sessionId: Buffer.alloc(0),
+      sessionId: '',
       cipherSuite: 0x1301,
       helloRetryRequest: false,
       preSharedKey: false,
