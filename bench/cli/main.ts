@@ -39,6 +39,12 @@ export async function main(args: string[]): Promise<number> {
     process.stderr.write(`error: unknown command "${name}"\n${usage}\n`);
     return 2;
   }
+  // A reader that goes away (`| head` having read enough) makes writes to a pipe fail with EPIPE, reported
+  // as an 'error' event: without a listener that is a crash with a stack trace. The command goes on and what
+  // is left to write is dropped, as the reader asked.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
   try {
     const command = await load();
     return await command(rest, process.stdout);

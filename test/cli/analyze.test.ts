@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, ROOT } from '../run/support.ts';
+import { execa } from 'execa';
+import { classicPcap, ethernet, ipv4, tcp } from '../pcap/helpers.ts';
+import { BIN, cli, ROOT } from '../run/support.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'trb-analyze-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -15,6 +17,21 @@ const file = (name: string, bytes: Buffer) => {
 };
 
 describe('analyze', () => {
+  it('stops quietly when the reader of its output goes away (| head)', async () => {
+    // 2000 one-packet connections: about 1.4 MB of JSON, far more than a pipe holds, so writes meet EPIPE.
+    const packets = Array.from({ length: 2000 }, (_, i) => ({
+      tsSec: 1_700_000_000 + i,
+      tsFrac: 0,
+      data: ethernet(0x0800, ipv4(tcp({ srcPort: 10_000 + i, dstPort: 443, flags: 0x02 }), { src: '10.0.0.1', dst: '10.0.0.2' })),
+    }));
+    const capture = file('many.pcap', classicPcap(packets));
+    const child = execa(process.execPath, [BIN, 'analyze', capture, '--json'], { reject: false, stdout: 'pipe', stderr: 'pipe' });
+    child.stdout!.once('data', () => child.stdout!.destroy());
+    const result = await child;
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+  });
+
   it('prints totals, the reuse audit and the connections', async () => {
     const result = await cli(['analyze', fixture('nginx-tls13-reused.pcap'), '--keylog', fixture('nginx-tls13-reused.keylog')]);
     expect(result.exitCode).toBe(0);
