@@ -95,15 +95,27 @@ class ConnectionState implements StreamSink {
   downExact = true;
   tlsInfo: ConnectionTls | null = null;
   requests = 0;
-  lastPacketMs: number;
+  /**
+   * Capture times of the first and last packet: whole seconds since the capture's first packet, and the
+   * packet's own nanoseconds. Small integers, where milliseconds would be a heap number written per packet;
+   * `CaptureAccount.ms` turns them into the report's milliseconds.
+   */
+  readonly firstSec: number;
+  readonly firstNsec: number;
+  lastSec: number;
+  lastNsec: number;
   /** Its report has been handed out: nothing may be added to it any more. */
   emitted = false;
 
   constructor(
-    readonly firstPacketMs: number,
+    sec: number,
+    nsec: number,
     keyLog: KeyLog | undefined,
   ) {
-    this.lastPacketMs = firstPacketMs;
+    this.firstSec = sec;
+    this.firstNsec = nsec;
+    this.lastSec = sec;
+    this.lastNsec = nsec;
     this.tls = new TlsConnection(keyLog === undefined ? {} : { keyLog });
   }
 
@@ -321,6 +333,11 @@ class CaptureAccount {
   private firstSec = Number.NaN;
   private firstNsec = 0;
   private nowMs = 0;
+  /** The packet being accounted: seconds since the first packet, and its nanoseconds. */
+  private nowSec = 0;
+  private nowNsec = 0;
+  /** The deadline of the closed connection at the queue's front (Infinity when the queue is empty). */
+  private nextDeadlineMs = Number.POSITIVE_INFINITY;
   private readonly flows: FlowTable<ConnectionState>;
   /**
    * Closed connections waiting out CLOSED_LINGER_MS, oldest first (`closedHead` is the queue's front), with
@@ -341,7 +358,7 @@ class CaptureAccount {
     this.bucketMs = options.timelineBucketMs;
     this.flows = new FlowTable<ConnectionState>(
       new Set(options.serverPorts ?? []),
-      () => new ConnectionState(this.nowMs, this.keyLog),
+      () => new ConnectionState(this.nowSec, this.nowNsec, this.keyLog),
       (flow) => this.emit(flow),
     );
   }
@@ -351,9 +368,13 @@ class CaptureAccount {
       this.firstSec = packet.tsSec;
       this.firstNsec = packet.tsNsec;
     }
-    const nowMs = (packet.tsSec - this.firstSec) * 1000 + (packet.tsNsec - this.firstNsec) / 1e6;
+    const nowSec = packet.tsSec - this.firstSec;
+    const nowNsec = packet.tsNsec;
+    const nowMs = this.ms(nowSec, nowNsec);
+    this.nowSec = nowSec;
+    this.nowNsec = nowNsec;
     this.nowMs = nowMs;
-    if (this.closedHead < this.closed.length && this.closedDeadlinesMs[this.closedHead]! <= nowMs) this.expireClosed();
+    if (nowMs >= this.nextDeadlineMs) this.expireClosed();
     const decoded = decodePacket(packet.linkType, packet.data, packet.offset, packet.offset + packet.capturedLength);
     if (decoded.kind !== 'tcp') {
       this.skip(decoded);
@@ -372,7 +393,8 @@ class CaptureAccount {
       direction = flows.direction;
     }
     const state = flow.state;
-    state.lastPacketMs = nowMs;
+    state.lastSec = nowSec;
+    state.lastNsec = nowNsec;
     state.count(direction, packet.originalLength, segment.ipBytes, segment.headerBytes, segment.payloadLength);
     const reassembly = state.reassembly(direction);
     if (reassembly !== null) {
@@ -392,6 +414,7 @@ class CaptureAccount {
       state.release();
       this.closed.push(flow);
       this.closedDeadlinesMs.push(nowMs + CLOSED_LINGER_MS);
+      if (this.closedHead === this.closed.length - 1) this.nextDeadlineMs = nowMs + CLOSED_LINGER_MS;
     }
   }
 
@@ -434,7 +457,7 @@ class CaptureAccount {
     while (this.closedHead < closed.length && deadlines[this.closedHead]! <= this.nowMs) {
       const flow = closed[this.closedHead]!;
       if (!flow.state.emitted) {
-        const deadlineMs = flow.state.lastPacketMs + CLOSED_LINGER_MS;
+        const deadlineMs = this.ms(flow.state.lastSec, flow.state.lastNsec) + CLOSED_LINGER_MS;
         if (deadlineMs > this.nowMs) {
           // A late packet joined it: it waits longer, and so do the connections behind it in the queue.
           deadlines[this.closedHead] = deadlineMs;
@@ -445,11 +468,17 @@ class CaptureAccount {
       }
       this.closedHead++;
     }
+    this.nextDeadlineMs = this.closedHead < closed.length ? deadlines[this.closedHead]! : Number.POSITIVE_INFINITY;
     if (this.closedHead > 1024 && this.closedHead * 2 > closed.length) {
       this.closed = closed.slice(this.closedHead);
       this.closedDeadlinesMs = deadlines.slice(this.closedHead);
       this.closedHead = 0;
     }
+  }
+
+  /** Milliseconds since the capture's first packet of a time kept as (seconds since it, nanoseconds). */
+  private ms(sec: number, nsec: number): number {
+    return sec * 1000 + (nsec - this.firstNsec) / 1e6;
   }
 
   /** Ends a connection's stream: data held behind a hole is delivered after a gap, the TLS walker ends. */
@@ -464,7 +493,7 @@ class CaptureAccount {
     this.finish(flow);
     flow.state.emitted = true;
     if (flow.state.tls !== null) flow.state.release();
-    const r = report(flow);
+    const r = report(flow, this.ms(flow.state.firstSec, flow.state.firstNsec), this.ms(flow.state.lastSec, flow.state.lastNsec));
     const totals = this.totals;
     addTraffic(totals.up, r.up);
     addTraffic(totals.down, r.down);
@@ -529,7 +558,7 @@ class CaptureAccount {
 }
 
 /** The report of one finished connection. */
-function report(flow: Flow<ConnectionState>): ConnectionReport {
+function report(flow: Flow<ConnectionState>, firstPacketMs: number, lastPacketMs: number): ConnectionReport {
   const { state } = flow;
   return {
     index: flow.index,
@@ -538,8 +567,8 @@ function report(flow: Flow<ConnectionState>): ConnectionReport {
     serverSideBy: flow.serverSideBy,
     synSeen: flow.synSeen,
     closedBy: flow.reset ? 'reset' : flow.firstFin === 'up' ? 'client-fin' : flow.firstFin === 'down' ? 'server-fin' : 'open',
-    firstPacketMs: state.firstPacketMs,
-    lastPacketMs: state.lastPacketMs,
+    firstPacketMs,
+    lastPacketMs,
     up: state.traffic('up'),
     down: state.traffic('down'),
     tls: state.tlsInfo,

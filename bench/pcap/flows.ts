@@ -11,6 +11,10 @@ export const TCP_SYN = 0x02;
 export const TCP_RST = 0x04;
 export const TCP_ACK = 0x10;
 
+/** Slots of the table's cache of recently found connections (a power of two). */
+const RECENT_SLOTS = 256;
+const RECENT_MASK = RECENT_SLOTS - 1;
+
 /** Well-known ports end below this (IANA system ports). */
 const WELL_KNOWN_PORT_LIMIT = 1024;
 
@@ -65,6 +69,12 @@ function sameEndpoints<S>(flow: Flow<S>, s: TcpSegment): boolean {
 export class FlowTable<S> {
   /** Current connection per port-pair hash; several only when different addresses or port pairs share a hash. */
   private readonly byPorts = new Map<number, Flow<S> | Flow<S>[]>();
+  /**
+   * The connection last found for each of RECENT_SLOTS values of the hash, always one still in `byPorts`:
+   * packets mostly belong to the few connections active at the moment, and a capture with thousands of
+   * closed connections waiting out their linger makes the map big enough that a lookup misses the cache.
+   */
+  private readonly recent: (Flow<S> | undefined)[] = new Array<Flow<S> | undefined>(RECENT_SLOTS).fill(undefined);
   /** Connections created so far (the next one's index). */
   created = 0;
   /** The direction of the segment last looked up (set by `lookup`, so that it allocates nothing). */
@@ -105,15 +115,21 @@ export class FlowTable<S> {
   }
 
   private find(s: TcpSegment): Flow<S> | undefined {
-    const entry = this.byPorts.get(portPairKey(s));
+    const key = portPairKey(s);
+    const slot = key & RECENT_MASK;
+    const recent = this.recent[slot];
+    if (recent !== undefined && sameEndpoints(recent, s)) return recent;
+    const entry = this.byPorts.get(key);
     if (entry === undefined) return undefined;
-    if (!Array.isArray(entry)) return sameEndpoints(entry, s) ? entry : undefined;
-    return entry.find((f) => sameEndpoints(f, s));
+    const flow = !Array.isArray(entry) ? (sameEndpoints(entry, s) ? entry : undefined) : entry.find((f) => sameEndpoints(f, s));
+    if (flow !== undefined) this.recent[slot] = flow;
+    return flow;
   }
 
   private add(s: TcpSegment, syn: boolean): Flow<S> {
     const flow = this.create(s, syn);
     const key = portPairKey(s);
+    this.recent[key & RECENT_MASK] = flow;
     const entry = this.byPorts.get(key);
     if (entry === undefined) this.byPorts.set(key, flow);
     else if (Array.isArray(entry)) entry.push(flow);
@@ -123,6 +139,7 @@ export class FlowTable<S> {
 
   private remove(flow: Flow<S>, s: { srcPort: number; dstPort: number }): void {
     const key = portPairKey(s);
+    if (this.recent[key & RECENT_MASK] === flow) this.recent[key & RECENT_MASK] = undefined;
     const entry = this.byPorts.get(key);
     if (entry === flow) this.byPorts.delete(key);
     else if (Array.isArray(entry)) {
