@@ -22,7 +22,7 @@ import { judge } from './perf/verdict.ts';
 const USAGE = `usage: npm run perf:analyze -- [--file FILE] [--server-port N] [--size-mb N] [--keep]
 
 Times \`tls-reuse-bench analyze FILE --json\` next to tshark (extracting frame.len, tls.record.content_type
-and tls.record.length) and a bare pcap-parser loop on the same capture: median of 3 runs, peak RSS.
+and tls.record.length) and a bare pcap-parser loop on the same capture: median of 5 runs, peak RSS.
 Targets: analyze at least 15x faster than tshark, analyze peak RSS under 200 MB. Exit 0 when both are met.
 
   --file FILE       capture to use (classic pcap for the pcap-parser loop); otherwise one is made on

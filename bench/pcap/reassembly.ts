@@ -34,9 +34,6 @@ interface PendingSegment {
  */
 const NOTHING_PENDING: PendingSegment[] = [];
 
-const SEQ_SPACE = 2 ** 32;
-const HALF_SEQ_SPACE = 2 ** 31;
-
 /**
  * Out-of-order data is held until the missing bytes arrive. Past these bounds, the missing bytes are taken as
  * lost by the capture and the stream moves on (a receiver's window is rarely above a few MB; a capture that
@@ -45,10 +42,13 @@ const HALF_SEQ_SPACE = 2 ** 31;
 const MAX_PENDING_BYTES = 8 * 1024 * 1024;
 const MAX_PENDING_SEGMENTS = 4096;
 
-/** Maps a 32-bit sequence number to the unwrapped value nearest `base`, an unwrapped position (wrap-around safe). */
+/**
+ * Maps a 32-bit sequence number to the unwrapped value nearest `base`, an unwrapped position (wrap-around
+ * safe): the offset is (seq - base) mod 2^32 taken in [-2^31, 2^31), which 32-bit integer arithmetic gives
+ * directly (`>>> 0` reduces base mod 2^32, `| 0` wraps the difference into the signed range).
+ */
 function unwrapSeq(seq: number, base: number): number {
-  const offset = (((seq - base) % SEQ_SPACE) + SEQ_SPACE + HALF_SEQ_SPACE) % SEQ_SPACE - HALF_SEQ_SPACE;
-  return base + offset;
+  return base + ((seq - (base >>> 0)) | 0);
 }
 
 /** Every byte of [seq, seq + length) comes before `nextSeq`, a stream's next unwrapped position (NaN: none). */

@@ -207,8 +207,8 @@ export class RecordStream {
   private header(data: Buffer, off: number): number {
     if (this.headFill === 0 && this.limit - off >= RECORD_HEADER_BYTES) {
       const type = data[off] as number;
-      const version = data.readUInt16BE(off + 1);
-      const length = data.readUInt16BE(off + 3);
+      const version = (data[off + 1]! << 8) | data[off + 2]!;
+      const length = (data[off + 3]! << 8) | data[off + 4]!;
       if (!plausibleHeader(type, version, length)) {
         this.implausible();
         return off;

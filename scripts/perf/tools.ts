@@ -8,8 +8,8 @@ import { execa } from 'execa';
 import type { Cleanup } from './cleanup.ts';
 import { measureRun, type RunMeasurement } from './measure.ts';
 
-/** Timed runs per tool; the median is reported. */
-export const RUNS_PER_TOOL = 3;
+/** Timed runs per tool; the median is reported (this shared machine varies by 15% from run to run: five runs give a steadier median than three). */
+export const RUNS_PER_TOOL = 5;
 /** A tshark run longer than this is not repeated: one run of a slow peer is precise enough for a ratio. */
 export const TSHARK_REPEAT_LIMIT_SECONDS = 30;
 

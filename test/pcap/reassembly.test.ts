@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DirectionReassembler, type StreamSink } from '../../bench/pcap/reassembly.ts';
+import { DirectionReassembler, seenBefore, type StreamSink } from '../../bench/pcap/reassembly.ts';
 
 /** Records what the reassembler delivers: the stream text with `?` for skipped bytes and `|` for gaps. */
 function recorder(): StreamSink & { text: () => string } {
@@ -117,5 +117,31 @@ describe('DirectionReassembler', () => {
     expect(sink.text()).toBe('~xyz');
     expect(r.startedMidstream).toBe(true);
     expect(r.gaps).toBe(0);
+  });
+});
+
+describe('seenBefore', () => {
+  /** The definition: [seq, seq + length) lies before `next`, seq taken as the 32-bit value nearest `next`. */
+  function expected(seq: number, length: number, next: number): boolean {
+    const offset = ((((seq - next) % 2 ** 32) + 2 ** 32 + 2 ** 31) % 2 ** 32) - 2 ** 31;
+    return next + offset + length <= next;
+  }
+
+  it('agrees with modular arithmetic across wrap-around, for streams past 2^32 bytes too', () => {
+    let state = 12345;
+    const random = (): number => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state;
+    };
+    const nexts = [0, 1, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 7, 3 * 2 ** 32 + 2 ** 31 + 5];
+    for (const next of nexts) {
+      for (let i = 0; i < 2000; i++) {
+        const near = i % 2 === 0;
+        const seq = near ? ((next >>> 0) + (random() % 4096) - 2048) >>> 0 : random();
+        const length = random() % 3000;
+        expect(seenBefore(seq, length, next), `seq ${seq} length ${length} next ${next}`).toBe(expected(seq, length, next));
+      }
+    }
+    expect(seenBefore(5, 1, Number.NaN)).toBe(false);
   });
 });
