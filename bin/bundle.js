@@ -31,7 +31,8 @@ function fingerprint(esbuildVersion) {
     .map((entry) => path.join(entry.parentPath ?? entry.path, entry.name))
     .sort();
   for (const file of [...files, TSCONFIG]) {
-    hash.update(`${path.relative(ROOT, file)}\0`);
+    // The name relative to the checkout, by slicing: path.relative resolves both paths, per file.
+    hash.update(`${file.slice(ROOT.length)}\0`);
     hash.update(readFileSync(file));
     hash.update('\0');
   }
