@@ -45,7 +45,7 @@ function esbuildVersion() {
 
 /** Builds the bundle into a private folder, then moves it into place (a concurrent build of the same sources may win). */
 async function build(target) {
-  const { build: esbuild } = await import('esbuild');
+  const { build: esbuild, stop } = await import('esbuild');
   const staging = `${target}.tmp-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   try {
@@ -70,6 +70,8 @@ async function build(target) {
     }
   } finally {
     rmSync(staging, { recursive: true, force: true });
+    // esbuild's service process has done its work: end it now rather than when this process exits.
+    await stop();
   }
   pruneStaleBundles(path.basename(target));
 }
