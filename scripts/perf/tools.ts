@@ -1,7 +1,9 @@
 /**
- * The three readers timed on the same capture: the product (`tls-reuse-bench analyze --json`, the CLI a user
- * runs), the peer (tshark extracting the same TLS record fields) and the floor (pcap-parser iterating the
- * file and nothing else). Results are data: a tool that fails or is missing is a value, not an exception.
+ * The readers timed on the same capture: the product (`tls-reuse-bench analyze --json`, the CLI a user runs,
+ * judged against the target; and `analyze` with its terminal table, the same analysis without 30 MB of
+ * JSON to write, for information), the peer (tshark extracting the same TLS record fields) and the floor of
+ * a pcap-parser-based reader (pcap-parser iterating the file and nothing else). Results are data: a tool that
+ * fails or is missing is a value, not an exception.
  */
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -14,7 +16,7 @@ export const RUNS_PER_TOOL = 5;
 export const TSHARK_REPEAT_LIMIT_SECONDS = 30;
 
 /** The tools, in table order. */
-export type ToolName = 'analyze' | 'tshark' | 'pcap-parser loop';
+export type ToolName = 'analyze' | 'analyze (table)' | 'tshark' | 'pcap-parser loop';
 
 /** What became of one tool. */
 export type ToolResult =
@@ -32,6 +34,11 @@ interface ToolCommand {
 /** The product, exactly as a user runs it. */
 export function analyzeCommand(repoRoot: string, file: string): ToolCommand {
   return { tool: 'analyze', command: process.execPath, args: [join(repoRoot, 'bin/tls-reuse-bench.js'), 'analyze', file, '--json'] };
+}
+
+/** The same analysis printing its terminal table instead of every connection's JSON. */
+function analyzeTableCommand(repoRoot: string, file: string): ToolCommand {
+  return { tool: 'analyze (table)', command: process.execPath, args: [join(repoRoot, 'bin/tls-reuse-bench.js'), 'analyze', file] };
 }
 
 function tsharkCommand(file: string, serverPort: number): ToolCommand {
@@ -77,7 +84,12 @@ export async function timeTools(options: {
   log: (line: string) => void;
 }): Promise<{ results: ToolResult[]; loopPackets: number | null }> {
   const { repoRoot, file, cleanup, log } = options;
-  const progress: Progress[] = [analyzeCommand(repoRoot, file), ...(options.tsharkPort === null ? [] : [tsharkCommand(file, options.tsharkPort)]), loopCommand(repoRoot, file)].map(
+  const progress: Progress[] = [
+    analyzeCommand(repoRoot, file),
+    analyzeTableCommand(repoRoot, file),
+    ...(options.tsharkPort === null ? [] : [tsharkCommand(file, options.tsharkPort)]),
+    loopCommand(repoRoot, file),
+  ].map(
     (command) => ({ command, runs: [], error: null, note: null, repeat: true }),
   );
   let loopPackets: number | null = null;
@@ -105,7 +117,7 @@ export async function timeTools(options: {
   const results: ToolResult[] = progress.map(({ command, runs, error, note }) =>
     error === null ? { tool: command.tool, state: 'completed', runs, note } : { tool: command.tool, state: 'failed', runs, error },
   );
-  if (options.tsharkPort === null) results.splice(1, 0, { tool: 'tshark', state: 'skipped', reason: options.tsharkSkipReason });
+  if (options.tsharkPort === null) results.splice(2, 0, { tool: 'tshark', state: 'skipped', reason: options.tsharkSkipReason });
   return { results, loopPackets };
 }
 
