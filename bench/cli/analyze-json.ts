@@ -1,100 +1,305 @@
 /**
  * The `analyze@1` JSON of `tls-reuse-bench analyze --json`, written while the capture is read.
+ *
+ * A capture of tens of thousands of connections makes tens of MB of JSON. Built as strings (templates, then
+ * a chunk, then its UTF-8 copy) it was allocated three times over, and that churn made the garbage collector
+ * run and copy the analyzer's live connections more often: writing the JSON cost a third of the whole
+ * analysis. So each connection is written field by field as bytes into the chunk that goes to the output:
+ * keys and punctuation are copied from bytes encoded once, whole numbers are written digit by digit. The text
+ * is exactly JSON.stringify's (same keys, order, number and string forms; a test holds the two equal on every
+ * golden connection). A field added to the model must be added here too: that test fails until it is.
  */
 import type { AnalyzeSummary } from '../analyze/capture.ts';
 import type { ConnectionReport, ConnectionTls, TlsCounters, TrafficCounters } from '../model.ts';
 
-/** Characters gathered before one write: few system calls, bounded memory. */
-const JSON_WRITE_CHUNK = 1 << 16;
+/** Bytes gathered before one write: few system calls, bounded memory. */
+const CHUNK_BYTES = 1 << 16;
+/** Room one connection's fields take at most, its strings apart (they reserve their own room). */
+const CONNECTION_BYTES = 2048;
+/** Whole numbers below this are written digit by digit; others (and fractions) go through String(). */
+const DIGIT_LIMIT = 1e9;
+/** JSON.stringify writes at most 6 characters per UTF-16 unit (`\u001f`), each at most 3 bytes in UTF-8. */
+const MAX_BYTES_PER_CHAR = 6;
+
+/** ASCII text as bytes, encoded once. */
+function ascii(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+const TRUE = ascii('true');
+const FALSE = ascii('false');
+const NULL = ascii('null');
+const K_INDEX = ascii('{"index":');
+const K_CLIENT = ascii(',"client":{"ip":');
+const K_PORT = ascii(',"port":');
+const K_SERVER = ascii('},"server":{"ip":');
+const K_SERVER_SIDE_BY = ascii('},"serverSideBy":');
+const K_SYN_SEEN = ascii(',"synSeen":');
+const K_CLOSED_BY = ascii(',"closedBy":');
+const K_FIRST_MS = ascii(',"firstPacketMs":');
+const K_LAST_MS = ascii(',"lastPacketMs":');
+const K_UP = ascii(',"up":{"frames":');
+const K_DOWN = ascii(',"down":{"frames":');
+const K_WIRE = ascii(',"wireBytes":');
+const K_IP = ascii(',"ipBytes":');
+const K_HEADER = ascii(',"headerBytes":');
+const K_PAYLOAD = ascii(',"tcpPayloadBytes":');
+const K_RETRANSMITTED = ascii(',"retransmittedBytes":');
+const K_CONTROL_FRAMES = ascii(',"controlFrames":');
+const K_CONTROL_WIRE = ascii(',"controlWireBytes":');
+const K_RECORDS = ascii(',"tls":{"records":');
+const K_HANDSHAKE_BYTES = ascii(',"handshakeBytes":');
+const K_APP_DATA = ascii(',"appDataBytes":');
+const K_APP_OVERHEAD = ascii(',"appDataOverheadBytes":');
+const K_ALERT = ascii(',"alertBytes":');
+const K_OTHER = ascii(',"otherBytes":');
+const K_NON_TLS = ascii(',"nonTlsBytes":');
+const K_INCOMPLETE = ascii(',"incompleteBytes":');
+const K_EXACT = ascii(',"exact":');
+const K_CLOSE2 = ascii('}}');
+const K_TLS = ascii(',"tls":');
+const K_VERSION = ascii('{"version":');
+const K_SUITE = ascii(',"cipherSuite":');
+const K_HANDSHAKE = ascii(',"handshake":');
+const K_SERVER_NAME = ascii(',"serverName":');
+const K_DECRYPTED = ascii(',"decrypted":');
+const K_REQUESTS = ascii(',"requests":');
+const K_CLOSE = ascii('}');
+const FIRST_LINE = ascii('\n    ');
+const NEXT_LINE = ascii(',\n    ');
+
+/**
+ * JSON text of the strings a connection repeats (addresses, suite names, server names, enum values) as UTF-8
+ * bytes, cached: there are few distinct ones and tens of thousands of connections. The bound keeps a capture
+ * of many hosts from growing it.
+ */
+const QUOTED_CACHE_LIMIT = 4096;
+const quoted = new Map<string, Uint8Array>();
+
+function quotedBytes(s: string): Uint8Array {
+  let bytes = quoted.get(s);
+  if (bytes === undefined) {
+    bytes = Buffer.from(JSON.stringify(s), 'utf8');
+    if (quoted.size >= QUOTED_CACHE_LIMIT) quoted.clear();
+    quoted.set(s, bytes);
+  }
+  return bytes;
+}
+
+/** Room a string takes at most, quoted and escaped. */
+function stringRoom(s: string | null): number {
+  return s === null ? NULL.length : 2 + MAX_BYTES_PER_CHAR * s.length;
+}
+
+/** An output chunk being filled. */
+class Bytes {
+  buffer: Buffer = Buffer.allocUnsafe(CHUNK_BYTES + CONNECTION_BYTES);
+  length = 0;
+
+  /** Makes sure `bytes` more fit, handing what is written to `flush` first when they would not. */
+  room(bytes: number, flush: (chunk: Buffer) => void): void {
+    if (this.length + bytes <= this.buffer.length) return;
+    if (this.length > 0) flush(this.take());
+    if (bytes > this.buffer.length) this.buffer = Buffer.allocUnsafe(bytes);
+  }
+
+  /** The bytes written; writing goes on in a new buffer (the output may still hold the taken one). */
+  take(): Buffer {
+    const chunk = this.buffer.subarray(0, this.length);
+    this.buffer = Buffer.allocUnsafe(CHUNK_BYTES + CONNECTION_BYTES);
+    this.length = 0;
+    return chunk;
+  }
+
+  bytes(b: Uint8Array): void {
+    const buffer = this.buffer;
+    let at = this.length;
+    for (let i = 0; i < b.length; i++) buffer[at++] = b[i]!;
+    this.length = at;
+  }
+
+  /** A number as JSON.stringify writes it. */
+  number(n: number): void {
+    if (n >= 0 && n < DIGIT_LIMIT && (n | 0) === n) {
+      const buffer = this.buffer;
+      const digits = n < 10 ? 1 : n < 100 ? 2 : n < 1e3 ? 3 : n < 1e4 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : 9;
+      let at = this.length + digits;
+      this.length = at;
+      do {
+        const rest = (n / 10) | 0;
+        buffer[--at] = 0x30 + n - rest * 10;
+        n = rest;
+      } while (n > 0);
+    } else {
+      this.text(Number.isFinite(n) ? String(n) : 'null');
+    }
+  }
+
+  boolean(b: boolean): void {
+    this.bytes(b ? TRUE : FALSE);
+  }
+
+  /** A string or null as JSON.stringify writes it (its room reserved with `stringRoom`). */
+  string(s: string | null): void {
+    this.bytes(s === null ? NULL : quotedBytes(s));
+  }
+
+  /** ASCII text made at run time (number forms). */
+  text(t: string): void {
+    const buffer = this.buffer;
+    let at = this.length;
+    for (let i = 0; i < t.length; i++) buffer[at++] = t.charCodeAt(i);
+    this.length = at;
+  }
+}
+
+function writeTlsCounters(b: Bytes, t: TlsCounters): void {
+  b.bytes(K_RECORDS);
+  b.number(t.records);
+  b.bytes(K_HANDSHAKE_BYTES);
+  b.number(t.handshakeBytes);
+  b.bytes(K_APP_DATA);
+  b.number(t.appDataBytes);
+  b.bytes(K_APP_OVERHEAD);
+  b.number(t.appDataOverheadBytes);
+  b.bytes(K_ALERT);
+  b.number(t.alertBytes);
+  b.bytes(K_OTHER);
+  b.number(t.otherBytes);
+  b.bytes(K_NON_TLS);
+  b.number(t.nonTlsBytes);
+  b.bytes(K_INCOMPLETE);
+  b.number(t.incompleteBytes);
+  b.bytes(K_EXACT);
+  b.boolean(t.exact);
+  b.bytes(K_CLOSE2);
+}
+
+/** A direction's counters after its `{"frames":` key. */
+function writeTraffic(b: Bytes, c: TrafficCounters): void {
+  b.number(c.frames);
+  b.bytes(K_WIRE);
+  b.number(c.wireBytes);
+  b.bytes(K_IP);
+  b.number(c.ipBytes);
+  b.bytes(K_HEADER);
+  b.number(c.headerBytes);
+  b.bytes(K_PAYLOAD);
+  b.number(c.tcpPayloadBytes);
+  b.bytes(K_RETRANSMITTED);
+  b.number(c.retransmittedBytes);
+  b.bytes(K_CONTROL_FRAMES);
+  b.number(c.controlFrames);
+  b.bytes(K_CONTROL_WIRE);
+  b.number(c.controlWireBytes);
+  writeTlsCounters(b, c.tls);
+}
+
+function writeConnectionTls(b: Bytes, t: ConnectionTls | null): void {
+  if (t === null) {
+    b.bytes(NULL);
+    return;
+  }
+  b.bytes(K_VERSION);
+  b.string(t.version);
+  b.bytes(K_SUITE);
+  b.string(t.cipherSuite);
+  b.bytes(K_HANDSHAKE);
+  b.string(t.handshake);
+  b.bytes(K_SERVER_NAME);
+  b.string(t.serverName);
+  b.bytes(K_DECRYPTED);
+  b.boolean(t.decrypted);
+  b.bytes(K_CLOSE);
+}
+
+function writeConnection(b: Bytes, c: ConnectionReport): void {
+  b.bytes(K_INDEX);
+  b.number(c.index);
+  b.bytes(K_CLIENT);
+  b.string(c.client.ip);
+  b.bytes(K_PORT);
+  b.number(c.client.port);
+  b.bytes(K_SERVER);
+  b.string(c.server.ip);
+  b.bytes(K_PORT);
+  b.number(c.server.port);
+  b.bytes(K_SERVER_SIDE_BY);
+  b.string(c.serverSideBy);
+  b.bytes(K_SYN_SEEN);
+  b.boolean(c.synSeen);
+  b.bytes(K_CLOSED_BY);
+  b.string(c.closedBy);
+  b.bytes(K_FIRST_MS);
+  b.number(c.firstPacketMs);
+  b.bytes(K_LAST_MS);
+  b.number(c.lastPacketMs);
+  b.bytes(K_UP);
+  writeTraffic(b, c.up);
+  b.bytes(K_DOWN);
+  writeTraffic(b, c.down);
+  b.bytes(K_TLS);
+  writeConnectionTls(b, c.tls);
+  b.bytes(K_REQUESTS);
+  b.number(c.requests);
+  b.bytes(K_CLOSE);
+}
+
+/** Room one connection takes at most. */
+function connectionRoom(c: ConnectionReport): number {
+  const tls = c.tls;
+  return (
+    CONNECTION_BYTES +
+    stringRoom(c.client.ip) +
+    stringRoom(c.server.ip) +
+    (tls === null ? 0 : stringRoom(tls.version) + stringRoom(tls.cipherSuite) + stringRoom(tls.serverName))
+  );
+}
+
+/** `JSON.stringify(c)`, as the writer writes it. */
+export function connectionJson(c: ConnectionReport): string {
+  const b = new Bytes();
+  b.room(connectionRoom(c), () => undefined);
+  writeConnection(b, c);
+  return b.take().toString('utf8');
+}
 
 /**
  * Writes `analyze@1` JSON while the capture is read: each connection as it ends, one per line, then the
  * totals. Key order differs from the in-memory result (connections come before the totals), the document
- * does not: memory stays bounded whatever the number of connections. Writes to stdout are synchronous for files and pipes on
- * Linux, so chunks never pile up.
+ * does not: memory stays bounded whatever the number of connections. Writes to stdout are synchronous for
+ * files and pipes on Linux, so chunks never pile up.
  */
 export class JsonWriter {
-  private pending = '';
+  private readonly bytes = new Bytes();
   private count = 0;
+  private readonly flush = (chunk: Buffer): void => {
+    this.out.write(chunk);
+  };
 
   constructor(private readonly out: NodeJS.WritableStream) {
-    this.pending = `{\n  "schema": ${JSON.stringify('tls-reuse-bench/analyze@1')},\n  "connections": [`;
+    this.text(`{\n  "schema": ${JSON.stringify('tls-reuse-bench/analyze@1')},\n  "connections": [`);
   }
 
   connection(c: ConnectionReport): void {
-    this.pending += `${this.count++ === 0 ? '' : ','}\n    ${connectionJson(c)}`;
-    if (this.pending.length >= JSON_WRITE_CHUNK) this.flush();
+    const b = this.bytes;
+    b.room(connectionRoom(c), this.flush);
+    b.bytes(this.count++ === 0 ? FIRST_LINE : NEXT_LINE);
+    writeConnection(b, c);
+    if (b.length >= CHUNK_BYTES) this.flush(b.take());
   }
 
   finish(summary: AnalyzeSummary): void {
     const { schema: _schema, ...rest } = summary;
     // `rest` as JSON starts with "{\n" and ends with "\n}": its members continue the open object.
-    this.pending += `${this.count === 0 ? '' : '\n  '}],\n${JSON.stringify(rest, null, 2).slice(2)}\n`;
-    this.flush();
+    this.text(`${this.count === 0 ? '' : '\n  '}],\n${JSON.stringify(rest, null, 2).slice(2)}\n`);
+    this.flush(this.bytes.take());
   }
 
-  private flush(): void {
-    this.out.write(this.pending);
-    this.pending = '';
+  /** Text of any kind (the document's opening and its totals), in UTF-8. */
+  private text(text: string): void {
+    const bytes = Buffer.from(text, 'utf8');
+    this.bytes.room(bytes.length, this.flush);
+    this.bytes.bytes(bytes);
   }
-}
-
-/*
- * One connection as JSON, written field by field: exactly JSON.stringify(c) (same keys, same order, same
- * number and string forms; a test holds the two equal on every golden capture), at about half its cost,
- * which matters when a capture holds tens of thousands of connections. A field added to the model must be
- * added here too: the test fails until it is.
- */
-
-/**
- * JSON text of the strings a connection repeats (addresses, suite names, server names), cached: there are few
- * distinct ones and tens of thousands of connections. The bound keeps a capture of many hosts from growing it.
- */
-const QUOTED_CACHE_LIMIT = 4096;
-const quoted = new Map<string, string>();
-
-function jsonString(s: string | null): string {
-  if (s === null) return 'null';
-  let text = quoted.get(s);
-  if (text === undefined) {
-    text = JSON.stringify(s);
-    if (quoted.size >= QUOTED_CACHE_LIMIT) quoted.clear();
-    quoted.set(s, text);
-  }
-  return text;
-}
-
-function tlsCountersJson(t: TlsCounters): string {
-  return (
-    `{"records":${t.records},"handshakeBytes":${t.handshakeBytes},"appDataBytes":${t.appDataBytes},` +
-    `"appDataOverheadBytes":${t.appDataOverheadBytes},"alertBytes":${t.alertBytes},"otherBytes":${t.otherBytes},` +
-    `"nonTlsBytes":${t.nonTlsBytes},"incompleteBytes":${t.incompleteBytes},"exact":${t.exact}}`
-  );
-}
-
-function trafficJson(c: TrafficCounters): string {
-  return (
-    `{"frames":${c.frames},"wireBytes":${c.wireBytes},"ipBytes":${c.ipBytes},"headerBytes":${c.headerBytes},` +
-    `"tcpPayloadBytes":${c.tcpPayloadBytes},"retransmittedBytes":${c.retransmittedBytes},` +
-    `"controlFrames":${c.controlFrames},"controlWireBytes":${c.controlWireBytes},"tls":${tlsCountersJson(c.tls)}}`
-  );
-}
-
-function connectionTlsJson(t: ConnectionTls | null): string {
-  if (t === null) return 'null';
-  return (
-    `{"version":${jsonString(t.version)},"cipherSuite":${jsonString(t.cipherSuite)},"handshake":${jsonString(t.handshake)},` +
-    `"serverName":${jsonString(t.serverName)},"decrypted":${t.decrypted}}`
-  );
-}
-
-/** `JSON.stringify(c)`, faster. */
-export function connectionJson(c: ConnectionReport): string {
-  return (
-    `{"index":${c.index},"client":{"ip":${jsonString(c.client.ip)},"port":${c.client.port}},` +
-    `"server":{"ip":${jsonString(c.server.ip)},"port":${c.server.port}},"serverSideBy":${jsonString(c.serverSideBy)},` +
-    `"synSeen":${c.synSeen},"closedBy":${jsonString(c.closedBy)},"firstPacketMs":${c.firstPacketMs},` +
-    `"lastPacketMs":${c.lastPacketMs},"up":${trafficJson(c.up)},"down":${trafficJson(c.down)},` +
-    `"tls":${connectionTlsJson(c.tls)},"requests":${c.requests}}`
-  );
 }
