@@ -139,6 +139,15 @@ class Bytes {
     this.bytes(b ? TRUE : FALSE);
   }
 
+  /** A key (with its punctuation) and a number: one call for the commonest pair. */
+  field(key: Uint8Array, n: number): void {
+    const buffer = this.buffer;
+    let at = this.length;
+    for (let i = 0; i < key.length; i++) buffer[at++] = key[i]!;
+    this.length = at;
+    this.number(n);
+  }
+
   /** A string or null as JSON.stringify writes it (its room reserved with `stringRoom`). */
   string(s: string | null): void {
     this.bytes(s === null ? NULL : quotedBytes(s));
@@ -154,22 +163,14 @@ class Bytes {
 }
 
 function writeTlsCounters(b: Bytes, t: TlsCounters): void {
-  b.bytes(K_RECORDS);
-  b.number(t.records);
-  b.bytes(K_HANDSHAKE_BYTES);
-  b.number(t.handshakeBytes);
-  b.bytes(K_APP_DATA);
-  b.number(t.appDataBytes);
-  b.bytes(K_APP_OVERHEAD);
-  b.number(t.appDataOverheadBytes);
-  b.bytes(K_ALERT);
-  b.number(t.alertBytes);
-  b.bytes(K_OTHER);
-  b.number(t.otherBytes);
-  b.bytes(K_NON_TLS);
-  b.number(t.nonTlsBytes);
-  b.bytes(K_INCOMPLETE);
-  b.number(t.incompleteBytes);
+  b.field(K_RECORDS, t.records);
+  b.field(K_HANDSHAKE_BYTES, t.handshakeBytes);
+  b.field(K_APP_DATA, t.appDataBytes);
+  b.field(K_APP_OVERHEAD, t.appDataOverheadBytes);
+  b.field(K_ALERT, t.alertBytes);
+  b.field(K_OTHER, t.otherBytes);
+  b.field(K_NON_TLS, t.nonTlsBytes);
+  b.field(K_INCOMPLETE, t.incompleteBytes);
   b.bytes(K_EXACT);
   b.boolean(t.exact);
   b.bytes(K_CLOSE2);
@@ -178,20 +179,13 @@ function writeTlsCounters(b: Bytes, t: TlsCounters): void {
 /** A direction's counters after its `{"frames":` key. */
 function writeTraffic(b: Bytes, c: TrafficCounters): void {
   b.number(c.frames);
-  b.bytes(K_WIRE);
-  b.number(c.wireBytes);
-  b.bytes(K_IP);
-  b.number(c.ipBytes);
-  b.bytes(K_HEADER);
-  b.number(c.headerBytes);
-  b.bytes(K_PAYLOAD);
-  b.number(c.tcpPayloadBytes);
-  b.bytes(K_RETRANSMITTED);
-  b.number(c.retransmittedBytes);
-  b.bytes(K_CONTROL_FRAMES);
-  b.number(c.controlFrames);
-  b.bytes(K_CONTROL_WIRE);
-  b.number(c.controlWireBytes);
+  b.field(K_WIRE, c.wireBytes);
+  b.field(K_IP, c.ipBytes);
+  b.field(K_HEADER, c.headerBytes);
+  b.field(K_PAYLOAD, c.tcpPayloadBytes);
+  b.field(K_RETRANSMITTED, c.retransmittedBytes);
+  b.field(K_CONTROL_FRAMES, c.controlFrames);
+  b.field(K_CONTROL_WIRE, c.controlWireBytes);
   writeTlsCounters(b, c.tls);
 }
 
@@ -214,34 +208,28 @@ function writeConnectionTls(b: Bytes, t: ConnectionTls | null): void {
 }
 
 function writeConnection(b: Bytes, c: ConnectionReport): void {
-  b.bytes(K_INDEX);
-  b.number(c.index);
+  b.field(K_INDEX, c.index);
   b.bytes(K_CLIENT);
   b.string(c.client.ip);
-  b.bytes(K_PORT);
-  b.number(c.client.port);
+  b.field(K_PORT, c.client.port);
   b.bytes(K_SERVER);
   b.string(c.server.ip);
-  b.bytes(K_PORT);
-  b.number(c.server.port);
+  b.field(K_PORT, c.server.port);
   b.bytes(K_SERVER_SIDE_BY);
   b.string(c.serverSideBy);
   b.bytes(K_SYN_SEEN);
   b.boolean(c.synSeen);
   b.bytes(K_CLOSED_BY);
   b.string(c.closedBy);
-  b.bytes(K_FIRST_MS);
-  b.number(c.firstPacketMs);
-  b.bytes(K_LAST_MS);
-  b.number(c.lastPacketMs);
+  b.field(K_FIRST_MS, c.firstPacketMs);
+  b.field(K_LAST_MS, c.lastPacketMs);
   b.bytes(K_UP);
   writeTraffic(b, c.up);
   b.bytes(K_DOWN);
   writeTraffic(b, c.down);
   b.bytes(K_TLS);
   writeConnectionTls(b, c.tls);
-  b.bytes(K_REQUESTS);
-  b.number(c.requests);
+  b.field(K_REQUESTS, c.requests);
   b.bytes(K_CLOSE);
 }
 
