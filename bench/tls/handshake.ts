@@ -47,7 +47,7 @@ export class HandshakeReader {
     while (off < end && !this.lost) {
       if (!this.inBody && this.headFill === 0 && end - off >= HANDSHAKE_HEADER_BYTES) {
         // A whole message in this slice (the common case): hand its body over in place, no copy.
-        const length = data.readUIntBE(off + 1, 3);
+        const length = (data[off + 1]! << 16) | (data[off + 2]! << 8) | data[off + 3]!;
         const bodyStart = off + HANDSHAKE_HEADER_BYTES;
         if (end - bodyStart >= length) {
           const type = data[off] as number;
