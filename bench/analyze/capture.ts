@@ -40,8 +40,8 @@ export interface AnalyzeOptions {
  * bytes go to the walker through `tls`. When it is closed and complete, `finish` ends the walker and keeps
  * what the report needs; `release` then drops the walker and the reassemblers. A closed connection waits
  * out CLOSED_LINGER_MS in the table (late ACKs and retransmissions still join it), and on a large capture
- * thousands wait at once: that is why the counters are fields of this one object rather than objects of
- * their own. What lingers is the flow, this object and the TLS figures, so the garbage collector has little
+ * thousands wait at once: that is why the counters (TLS ones included) are fields of this one object rather
+ * than objects of their own. What lingers is the flow and this object, so the garbage collector has little
  * to carry; the open connection's many objects die young.
  */
 class ConnectionState implements StreamSink {
