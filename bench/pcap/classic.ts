@@ -10,6 +10,7 @@
  * oracle this reader is tested against packet for packet (test/pcap/classic-vs-pcap-parser.test.ts).
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { u32be, u32le } from '../bytes.ts';
 import type { Warning } from '../model.ts';
 import { InputError, PcapFormatError } from '../errors.ts';
 import {
@@ -114,15 +115,6 @@ export async function readClassicPcap(
   } finally {
     await file.close();
   }
-}
-
-/** Record header fields read by hand: they inline in the per-record loop, where Buffer's checked readers stay calls. */
-function u32le(b: Uint8Array, at: number): number {
-  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
-}
-
-function u32be(b: Uint8Array, at: number): number {
-  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 }
 
 class ClassicReader {
@@ -242,9 +234,7 @@ class ClassicReader {
     const leftover = end - start;
     if (leftover > 0) {
       const capturedLength = (): number =>
-        this.facts.littleEndian
-          ? buffer.readUInt32LE(start + RECORD_OFFSET_CAPTURED)
-          : buffer.readUInt32BE(start + RECORD_OFFSET_CAPTURED);
+        this.facts.littleEndian ? u32le(buffer, start + RECORD_OFFSET_CAPTURED) : u32be(buffer, start + RECORD_OFFSET_CAPTURED);
       const detail =
         leftover >= RECORD_HEADER_BYTES
           ? `packet ${this.packets + 1} (${leftover - RECORD_HEADER_BYTES} of ${capturedLength()} bytes)`

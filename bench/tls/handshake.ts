@@ -3,6 +3,7 @@
  * header (type, 24-bit length) and a body, that can span records or share one. Only the hello bodies are
  * kept (bounded); other messages are recognised by type and skipped by length.
  */
+import { u16be } from '../bytes.ts';
 
 export const HANDSHAKE_HEADER_BYTES = 4;
 
@@ -144,10 +145,6 @@ const HELLO_RETRY_REQUEST_RANDOM = Buffer.from(
  * the part of an extension that is read, are ignored.
  */
 
-function u16(data: Uint8Array, at: number): number {
-  return (data[at]! << 8) | data[at + 1]!;
-}
-
 /**
  * Where the extensions block that may begin at `at` ends: `at` itself when there is none (extensions are
  * optional before TLS 1.3, RFC 5246 §7.4.1.2), -1 when its length runs past `end`.
@@ -155,7 +152,7 @@ function u16(data: Uint8Array, at: number): number {
 function extensionsEnd(data: Buffer, at: number, end: number): number {
   if (at === end) return at;
   if (at + 2 > end) return -1;
-  const blockEnd = at + 2 + u16(data, at);
+  const blockEnd = at + 2 + u16be(data, at);
   return blockEnd > end ? -1 : blockEnd;
 }
 
@@ -170,7 +167,7 @@ export function parseClientHello(data: Buffer, start = 0, end = data.length): Cl
   const sessionId = data.toString('hex', at + 1, sessionIdEnd);
   at = sessionIdEnd;
   if (at + 2 > end) return null;
-  at += 2 + u16(data, at); // cipher_suites
+  at += 2 + u16be(data, at); // cipher_suites
   if (at + 1 > end) return null;
   at += 1 + data[at]!; // legacy_compression_methods
   if (at > end) return null;
@@ -180,18 +177,18 @@ export function parseClientHello(data: Buffer, start = 0, end = data.length): Cl
   let offersEarlyData = false;
   for (at = at === end ? end : at + 2; at < blockEnd; ) {
     if (at + 4 > blockEnd) return null;
-    const type = u16(data, at);
-    const dataEnd = at + 4 + u16(data, at + 2);
+    const type = u16be(data, at);
+    const dataEnd = at + 4 + u16be(data, at + 2);
     if (dataEnd > blockEnd) return null;
     if (type === EXT_EARLY_DATA) offersEarlyData = true;
     if (type === EXT_SERVER_NAME) {
       // server_name_list<1..2^16-1> of { name_type (0 = host_name), HostName<1..2^16-1> } (RFC 6066 §3).
       if (at + 6 > dataEnd) return null;
-      const listEnd = at + 6 + u16(data, at + 4);
+      const listEnd = at + 6 + u16be(data, at + 4);
       if (listEnd > dataEnd) return null;
       for (let entry = at + 6; entry < listEnd && serverName === null; ) {
         if (entry + 3 > listEnd) return null;
-        const nameEnd = entry + 3 + u16(data, entry + 1);
+        const nameEnd = entry + 3 + u16be(data, entry + 1);
         if (nameEnd > listEnd) return null;
         if (data[entry] === 0) serverName = data.toString('ascii', entry + 3, nameEnd);
         entry = nameEnd;
@@ -213,13 +210,13 @@ function isHelloRetryRandom(data: Buffer, at: number): boolean {
 /** Parses the ServerHello (or HelloRetryRequest) body `data[start, end)`; null when it is malformed. */
 export function parseServerHello(data: Buffer, start = 0, end = data.length): ServerHello | null {
   if (start + 2 + 32 + 1 > end) return null;
-  const legacyVersion = u16(data, start);
+  const legacyVersion = u16be(data, start);
   const helloRetryRequest = isHelloRetryRandom(data, start + 2);
   const sessionIdEnd = start + 35 + data[start + 34]!;
   // session id, cipher_suite(2), legacy_compression_method(1)
   if (sessionIdEnd + 3 > end) return null;
   const sessionId = data.toString('hex', start + 35, sessionIdEnd);
-  const cipherSuite = u16(data, sessionIdEnd);
+  const cipherSuite = u16be(data, sessionIdEnd);
   const extensionsStart = sessionIdEnd + 3;
   const blockEnd = extensionsEnd(data, extensionsStart, end);
   if (blockEnd < 0) return null;
@@ -227,12 +224,12 @@ export function parseServerHello(data: Buffer, start = 0, end = data.length): Se
   let preSharedKey = false;
   for (let at = extensionsStart === end ? end : extensionsStart + 2; at < blockEnd; ) {
     if (at + 4 > blockEnd) return null;
-    const type = u16(data, at);
-    const dataEnd = at + 4 + u16(data, at + 2);
+    const type = u16be(data, at);
+    const dataEnd = at + 4 + u16be(data, at + 2);
     if (dataEnd > blockEnd) return null;
     if (type === EXT_SUPPORTED_VERSIONS) {
       if (at + 6 > dataEnd) return null;
-      version = u16(data, at + 4);
+      version = u16be(data, at + 4);
     }
     if (type === EXT_PRE_SHARED_KEY) preSharedKey = true;
     at = dataEnd;

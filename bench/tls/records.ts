@@ -3,6 +3,7 @@
  * stream into records, whatever the slicing of the pushes, and accounts every byte it is given. Record bodies
  * are only held when the sink asks for them; otherwise a record is skipped by its length.
  */
+import { u16be } from '../bytes.ts';
 import { emptyTlsCounters, type Direction, type TlsCounters } from '../model.ts';
 
 /** type (1) + legacy_record_version (2) + length (2). */
@@ -207,8 +208,8 @@ export class RecordStream {
   private header(data: Buffer, off: number): number {
     if (this.headFill === 0 && this.limit - off >= RECORD_HEADER_BYTES) {
       const type = data[off] as number;
-      const version = (data[off + 1]! << 8) | data[off + 2]!;
-      const length = (data[off + 3]! << 8) | data[off + 4]!;
+      const version = u16be(data, off + 1);
+      const length = u16be(data, off + 3);
       if (!plausibleHeader(type, version, length)) {
         this.implausible();
         return off;
@@ -333,8 +334,8 @@ export class RecordStream {
     for (; j + RECORD_HEADER_BYTES <= this.limit; j++) {
       const type = data[j] as number;
       if (type < CONTENT_CHANGE_CIPHER_SPEC || type > CONTENT_HEARTBEAT) continue;
-      const version = data.readUInt16BE(j + 1);
-      const length = data.readUInt16BE(j + 3);
+      const version = u16be(data, j + 1);
+      const length = u16be(data, j + 3);
       if (plausibleHeader(type, version, length)) {
         this.counters.nonTlsBytes += passed + (j - from);
         this.headFill = 0;
