@@ -10,6 +10,7 @@ import {
   type Direction,
   type SkippedPackets,
   type TimelineBucket,
+  type TlsCounters,
   type TrafficCounters,
 } from '../model.ts';
 import { decodePacket, type DecodeResult } from '../pcap/decode.ts';
@@ -37,12 +38,12 @@ export interface AnalyzeOptions {
  * Per-connection state while the capture is read.
  *
  * While the connection is open it owns a TLS walker and two reassemblers, and is the sink of both: stream
- * bytes go to the walker through `tls`. When it is closed and complete, `finish` ends the walker and keeps
- * what the report needs; `release` then drops the walker and the reassemblers. A closed connection waits
- * out CLOSED_LINGER_MS in the table (late ACKs and retransmissions still join it), and on a large capture
- * thousands wait at once: that is why the counters (TLS ones included) are fields of this one object rather
- * than objects of their own. What lingers is the flow and this object, so the garbage collector has little
- * to carry; the open connection's many objects die young.
+ * bytes go to the walker through `tls`. When it is closed and complete, `finish` ends the walker, keeps
+ * what the report needs and drops the walker and the reassemblers. A closed connection waits out
+ * CLOSED_LINGER_MS in the table (late ACKs and retransmissions still join it), and on a large capture
+ * thousands wait at once: that is why the traffic counters are fields of this one object rather than
+ * objects of their own. What lingers is the flow, this object and the walker's two TLS counter objects, so
+ * the garbage collector has little to carry; the open connection's many objects die young.
  */
 class ConnectionState implements StreamSink {
   /* TrafficCounters per direction, without `tls` (see the model). */
@@ -63,36 +64,19 @@ class ConnectionState implements StreamSink {
   downControlFrames = 0;
   downControlWireBytes = 0;
 
-  /** Open: the reassemblers; null once released. */
+  /** Open: the reassemblers; null once finished. */
   reassemblyUp: DirectionReassembler | null = new DirectionReassembler(this, 'up');
   reassemblyDown: DirectionReassembler | null = new DirectionReassembler(this, 'down');
-  /** Released: each direction's next unwrapped sequence number (NaN when it never started), gaps and whether it began mid-stream. */
+  /** Finished: each direction's next unwrapped sequence number (NaN when it never started), gaps and whether it began mid-stream. */
   nextSeqUp = Number.NaN;
   nextSeqDown = Number.NaN;
   gaps = 0;
   startedMidstream = false;
 
   tls: TlsConnection | null;
-  /** Set by `finish`: the TLS walker's counters per direction (TlsCounters, as fields) and what the handshake told. */
-  finished = false;
-  upRecords = 0;
-  upHandshakeBytes = 0;
-  upAppDataBytes = 0;
-  upAppDataOverheadBytes = 0;
-  upAlertBytes = 0;
-  upOtherBytes = 0;
-  upNonTlsBytes = 0;
-  upIncompleteBytes = 0;
-  upExact = true;
-  downRecords = 0;
-  downHandshakeBytes = 0;
-  downAppDataBytes = 0;
-  downAppDataOverheadBytes = 0;
-  downAlertBytes = 0;
-  downOtherBytes = 0;
-  downNonTlsBytes = 0;
-  downIncompleteBytes = 0;
-  downExact = true;
+  /** Set by `finish`: the TLS walker's counters per direction and what the handshake told. */
+  tlsUp: TlsCounters | null = null;
+  tlsDown: TlsCounters | null = null;
   tlsInfo: ConnectionTls | null = null;
   requests = 0;
   /**
@@ -155,7 +139,7 @@ class ConnectionState implements StreamSink {
   }
 
   /**
-   * Every byte of the segment was already delivered in `dir`. After `release` nothing more is delivered,
+   * Every byte of the segment was already delivered in `dir`. After `finish` nothing more is delivered,
    * so the reassembler's position is all that is needed.
    */
   seen(dir: Direction, seq: number, length: number): boolean {
@@ -164,43 +148,23 @@ class ConnectionState implements StreamSink {
     return seenBefore(seq, length, dir === 'up' ? this.nextSeqUp : this.nextSeqDown);
   }
 
-  /** Ends the streams and the TLS walker, keeping their figures; the walker and reassemblers stay until `release`. */
+  /**
+   * Ends the streams and the TLS walker, keeps their figures and the positions late packets still need, and
+   * lets the walker and the reassemblers go. Returns the walker (for its warnings), or null when the
+   * connection was already finished.
+   */
   finish(): TlsConnection | null {
     const tls = this.tls;
-    if (tls === null || this.finished) return null;
-    this.finished = true;
-    this.reassemblyUp!.finish();
-    this.reassemblyDown!.finish();
-    tls.end();
-    const up = tls.counters('up');
-    this.upRecords = up.records;
-    this.upHandshakeBytes = up.handshakeBytes;
-    this.upAppDataBytes = up.appDataBytes;
-    this.upAppDataOverheadBytes = up.appDataOverheadBytes;
-    this.upAlertBytes = up.alertBytes;
-    this.upOtherBytes = up.otherBytes;
-    this.upNonTlsBytes = up.nonTlsBytes;
-    this.upIncompleteBytes = up.incompleteBytes;
-    this.upExact = up.exact;
-    const down = tls.counters('down');
-    this.downRecords = down.records;
-    this.downHandshakeBytes = down.handshakeBytes;
-    this.downAppDataBytes = down.appDataBytes;
-    this.downAppDataOverheadBytes = down.appDataOverheadBytes;
-    this.downAlertBytes = down.alertBytes;
-    this.downOtherBytes = down.otherBytes;
-    this.downNonTlsBytes = down.nonTlsBytes;
-    this.downIncompleteBytes = down.incompleteBytes;
-    this.downExact = down.exact;
-    this.tlsInfo = tls.info();
-    this.requests = tls.requests;
-    return tls;
-  }
-
-  /** After `finish`: lets the walker and the reassemblers go, keeping the positions and facts still needed. */
-  release(): void {
+    if (tls === null) return null;
     const up = this.reassemblyUp!;
     const down = this.reassemblyDown!;
+    up.finish();
+    down.finish();
+    tls.end();
+    this.tlsUp = tls.counters('up');
+    this.tlsDown = tls.counters('down');
+    this.tlsInfo = tls.info();
+    this.requests = tls.requests;
     this.nextSeqUp = up.nextSeq;
     this.nextSeqDown = down.nextSeq;
     this.gaps = up.gaps + down.gaps;
@@ -208,10 +172,11 @@ class ConnectionState implements StreamSink {
     this.reassemblyUp = null;
     this.reassemblyDown = null;
     this.tls = null;
+    return tls;
   }
 
-  /** A SYN after `release`: it starts a direction that had not started (the reassembler's `syn`). */
-  synAfterRelease(dir: Direction, isn: number): void {
+  /** A SYN after `finish`: it starts a direction that had not started (the reassembler's `syn`). */
+  synAfterFinish(dir: Direction, isn: number): void {
     if (dir === 'up' && Number.isNaN(this.nextSeqUp)) this.nextSeqUp = isn + 1;
     if (dir === 'down' && Number.isNaN(this.nextSeqDown)) this.nextSeqDown = isn + 1;
   }
@@ -227,29 +192,7 @@ class ConnectionState implements StreamSink {
       retransmittedBytes: up ? this.upRetransmittedBytes : this.downRetransmittedBytes,
       controlFrames: up ? this.upControlFrames : this.downControlFrames,
       controlWireBytes: up ? this.upControlWireBytes : this.downControlWireBytes,
-      tls: up
-        ? {
-            records: this.upRecords,
-            handshakeBytes: this.upHandshakeBytes,
-            appDataBytes: this.upAppDataBytes,
-            appDataOverheadBytes: this.upAppDataOverheadBytes,
-            alertBytes: this.upAlertBytes,
-            otherBytes: this.upOtherBytes,
-            nonTlsBytes: this.upNonTlsBytes,
-            incompleteBytes: this.upIncompleteBytes,
-            exact: this.upExact,
-          }
-        : {
-            records: this.downRecords,
-            handshakeBytes: this.downHandshakeBytes,
-            appDataBytes: this.downAppDataBytes,
-            appDataOverheadBytes: this.downAppDataOverheadBytes,
-            alertBytes: this.downAlertBytes,
-            otherBytes: this.downOtherBytes,
-            nonTlsBytes: this.downNonTlsBytes,
-            incompleteBytes: this.downIncompleteBytes,
-            exact: this.downExact,
-          },
+      tls: (up ? this.tlsUp : this.tlsDown)!,
     };
   }
 
@@ -370,7 +313,7 @@ class CaptureAccount {
     }
     const nowSec = packet.tsSec - this.firstSec;
     const nowNsec = packet.tsNsec;
-    const nowMs = nowSec * 1000 + (nowNsec - this.firstNsec) / 1e6; // this.ms(nowSec, nowNsec), inline: once per packet
+    const nowMs = this.ms(nowSec, nowNsec);
     this.nowSec = nowSec;
     this.nowNsec = nowNsec;
     this.nowMs = nowMs;
@@ -402,8 +345,8 @@ class CaptureAccount {
       const seen = reassembly.segment(dataSeq, segment.payloadLength, packet.data, segment.payloadStart, segment.payloadEnd);
       if (seen > 0) state.countRetransmitted(direction, seen);
     } else {
-      // Closed and released: payload here was all seen before (new data opened a new connection above).
-      if (syn) state.synAfterRelease(direction, segment.seq);
+      // Closed and finished: payload here was all seen before (new data opened a new connection above).
+      if (syn) state.synAfterFinish(direction, segment.seq);
       if (segment.payloadLength > 0) state.countRetransmitted(direction, segment.payloadLength);
     }
 
@@ -411,7 +354,6 @@ class CaptureAccount {
     if (state.tls !== null && (flow.reset || (flow.finUp && flow.finDown)) && state.reassemblyUp!.complete && state.reassemblyDown!.complete) {
       // Closed, and no data waits behind a hole: nothing more can join the stream.
       this.finish(flow);
-      state.release();
       this.closed.push(flow);
       this.closedDeadlinesMs.push(nowMs + CLOSED_LINGER_MS);
       if (this.closedHead === this.closed.length - 1) this.nextDeadlineMs = nowMs + CLOSED_LINGER_MS;
@@ -492,7 +434,6 @@ class CaptureAccount {
     if (flow.state.emitted) return;
     this.finish(flow);
     flow.state.emitted = true;
-    if (flow.state.tls !== null) flow.state.release();
     const r = report(flow, this.ms(flow.state.firstSec, flow.state.firstNsec), this.ms(flow.state.lastSec, flow.state.lastNsec));
     const totals = this.totals;
     addTraffic(totals.up, r.up);
