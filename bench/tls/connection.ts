@@ -80,8 +80,6 @@ export class TlsConnection implements RecordSink {
   private readonly down: Side;
   /** Made on the first warning: most connections have none. */
   private warningsByKind: Map<string, Warning> | null = null;
-  /** The `tls13-no-keys` entry of `warningsByKind`, once made. */
-  private noKeysWarning: Warning | null = null;
 
   private requestCount = 0;
   /** Client application data was seen that no server application data has answered yet. */
@@ -201,12 +199,16 @@ export class TlsConnection implements RecordSink {
     return offered !== undefined && offered.length > 0 && offered === hello.sessionId ? 'resumed' : 'full';
   }
 
-  /** Counts one occurrence; the message is built only for the first (this runs per record on hot paths). */
-  private warn(kind: string, message: () => string, fix: string): void {
+  /**
+   * Counts one occurrence; the message is built only for the first. This runs per record on hot paths, so a
+   * caller there passes a method of this class as `message` (called with this connection) rather than a
+   * closure, which would be made anew on every call.
+   */
+  private warn(kind: string, message: (this: TlsConnection) => string, fix: string): void {
     this.warningsByKind ??= new Map();
     const seen = this.warningsByKind.get(kind);
     if (seen === undefined) {
-      this.warningsByKind.set(kind, { kind, message: message(), fix, count: 1 });
+      this.warningsByKind.set(kind, { kind, message: message.call(this), fix, count: 1 });
     } else {
       seen.count = (seen.count ?? 1) + 1;
     }
@@ -429,21 +431,13 @@ export class TlsConnection implements RecordSink {
    */
   private typeByPosition(side: Side): number {
     if (side.decryptor === null) {
-      // Once per record of every TLS 1.3 connection without keys: the warning is made on the first one, later
-      // ones only add to its count.
-      const warning = this.noKeysWarning;
-      if (warning !== null) {
-        warning.count = (warning.count ?? 1) + 1;
-      } else {
-        this.warn(
-          'tls13-no-keys',
-          () => `TLS 1.3 records were classified by position, not decrypted: ${this.noKeysReason}`,
-          FIX_KEYLOG,
-        );
-        this.noKeysWarning = this.warningsByKind!.get('tls13-no-keys')!;
-      }
+      this.warn('tls13-no-keys', this.noKeysMessage, FIX_KEYLOG);
     }
     return this.clientEncrypted ? CONTENT_APPLICATION_DATA : CONTENT_HANDSHAKE;
+  }
+
+  private noKeysMessage(): string {
+    return `TLS 1.3 records were classified by position, not decrypted: ${this.noKeysReason}`;
   }
 
   private tagBytes(): number {
