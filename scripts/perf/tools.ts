@@ -31,14 +31,17 @@ interface ToolCommand {
   args: string[];
 }
 
-/** The product, exactly as a user runs it. */
-export function analyzeCommand(repoRoot: string, file: string): ToolCommand {
-  return { tool: 'analyze', command: process.execPath, args: [join(repoRoot, 'bin/tls-reuse-bench.js'), 'analyze', file, '--json'] };
-}
-
-/** The same analysis printing its terminal table instead of every connection's JSON. */
-function analyzeTableCommand(repoRoot: string, file: string): ToolCommand {
-  return { tool: 'analyze (table)', command: process.execPath, args: [join(repoRoot, 'bin/tls-reuse-bench.js'), 'analyze', file] };
+/**
+ * The product, exactly as a user runs it: with `--json` (the judged run), or printing its terminal table
+ * instead of every connection's JSON.
+ */
+export function analyzeCommand(repoRoot: string, file: string, output: 'json' | 'table' = 'json'): ToolCommand {
+  const json = output === 'json';
+  return {
+    tool: json ? 'analyze' : 'analyze (table)',
+    command: process.execPath,
+    args: [join(repoRoot, 'bin/tls-reuse-bench.js'), 'analyze', file, ...(json ? ['--json'] : [])],
+  };
 }
 
 function tsharkCommand(file: string, serverPort: number): ToolCommand {
@@ -86,7 +89,7 @@ export async function timeTools(options: {
   const { repoRoot, file, cleanup, log } = options;
   const progress: Progress[] = [
     analyzeCommand(repoRoot, file),
-    analyzeTableCommand(repoRoot, file),
+    analyzeCommand(repoRoot, file, 'table'),
     ...(options.tsharkPort === null ? [] : [tsharkCommand(file, options.tsharkPort)]),
     loopCommand(repoRoot, file),
   ].map(
