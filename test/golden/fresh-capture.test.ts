@@ -15,6 +15,7 @@ import { execa, type ResultPromise } from 'execa';
 import { expect, it } from 'vitest';
 import { analyzeCapture } from '../../bench/analyze/capture.ts';
 import { deriveExpectation } from '../../scripts/golden/make-expected.ts';
+import { prng } from '../pcap/helpers.ts';
 import { compareWithExpectation, invariantViolations } from './compare.ts';
 
 /** One curl process: its requests share a connection unless `closeEach` makes curl reconnect (and resume). */
@@ -24,18 +25,6 @@ interface CurlRun {
   /** Response sizes of the GETs, or the request body size of the POST. */
   sizes: number[];
   closeEach: boolean;
-}
-
-/** mulberry32: a small seeded PRNG, so a failing seed can be replayed exactly. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 function makePlan(seed: number): CurlRun[] {

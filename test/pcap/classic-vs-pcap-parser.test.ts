@@ -21,7 +21,7 @@ import pcapParser, { type GlobalHeader } from 'pcap-parser';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { readCapture } from '../../bench/pcap/reader.ts';
 import { frameBytes, MAX_PACKET_BYTES, type CaptureReadSummary } from '../../bench/pcap/packet.ts';
-import { classicPcap, tempDir, type ClassicPacket } from './helpers.ts';
+import { classicPcap, prng, tempDir, type ClassicPacket } from './helpers.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/pcaps/', import.meta.url));
 
@@ -267,18 +267,6 @@ describe('our classic pcap reader agrees with pcap-parser on every fixture', () 
 
 // ---------------------------------------------------------------------------------------------------------
 // Records straddling the read chunks
-
-/** mulberry32: a small seeded PRNG, so a failing seed can be replayed exactly. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const SEED = Number(process.env.PCAP_DIFF_SEED ?? 20_240_613);
 /** Largest filler packet: well below a chunk, so the gap before each planned record can be closed exactly. */

@@ -354,3 +354,15 @@ export function pcapng(sections: NgSection[]): Buffer {
   }
   return Buffer.concat(out);
 }
+
+/** mulberry32: a small seeded PRNG, so a failing seed can be replayed exactly. */
+export function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
