@@ -296,7 +296,10 @@ export class TlsConnection implements RecordSink {
     switch (type) {
       case HS_CLIENT_HELLO:
         // A second ClientHello answers a HelloRetryRequest with the same random.
-        if (side.dir === 'up' && this.clientHello === null) this.clientHello = this.parseHello(body, start, end, parseClientHello);
+        if (side.dir === 'up' && this.clientHello === null) {
+          // The random is read only to search the key log.
+          this.clientHello = this.helloOrWarn(body, body === null ? null : parseClientHello(body, start, end, this.keyLog !== undefined));
+        }
         break;
       case HS_SERVER_HELLO:
         if (side.dir === 'down' && this.serverHello === null) this.serverHelloReceived(body, start, end);
@@ -313,13 +316,8 @@ export class TlsConnection implements RecordSink {
     }
   }
 
-  private parseHello<T>(
-    body: Buffer | null,
-    start: number,
-    end: number,
-    parse: (body: Buffer, start: number, end: number) => T | null,
-  ): T | null {
-    const hello = body === null ? null : parse(body, start, end);
+  /** The parsed hello, or null with a warning when its `body` was too large to hold (null) or malformed. */
+  private helloOrWarn<T>(body: Buffer | null, hello: T | null): T | null {
     if (hello === null) {
       this.warn(
         'tls-hello-unparsed',
@@ -333,7 +331,7 @@ export class TlsConnection implements RecordSink {
   }
 
   private serverHelloReceived(body: Buffer | null, start: number, end: number): void {
-    const hello = this.parseHello(body, start, end, parseServerHello);
+    const hello = this.helloOrWarn(body, body === null ? null : parseServerHello(body, start, end));
     if (hello === null || hello.helloRetryRequest) return;
     this.serverHello = hello;
     this.suite = cipherSuite(hello.cipherSuite);
@@ -344,7 +342,8 @@ export class TlsConnection implements RecordSink {
   /** Looks up this connection's TLS 1.3 traffic secrets; without them, records will be classified by position. */
   private prepareDecryption(): void {
     const suite = this.suite;
-    const random = this.clientHello?.random;
+    // Read from the ClientHello whenever there is a key log (and only then).
+    const random = this.clientHello?.random ?? undefined;
     const secrets = random === undefined ? undefined : this.keyLog?.get(random);
     if (this.keyLog === undefined) {
       this.noKeysReason = 'no key log was given';

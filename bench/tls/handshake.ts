@@ -108,8 +108,8 @@ const EXT_SUPPORTED_VERSIONS = 43;
 
 /** What the ClientHello tells (RFC 8446 §4.1.2). */
 export interface ClientHello {
-  /** As 64 hex digits, the form the key log is keyed by. */
-  random: string;
+  /** As 64 hex digits, the form the key log is keyed by; null when the caller did not ask for it (`withRandom`). */
+  random: string | null;
   /** As hex digits ('' when empty). */
   sessionId: string;
   serverName: string | null;
@@ -156,11 +156,15 @@ function extensionsEnd(data: Buffer, at: number, end: number): number {
   return blockEnd > end ? -1 : blockEnd;
 }
 
-/** Parses the ClientHello body `data[start, end)`; null when it is malformed. */
-export function parseClientHello(data: Buffer, start = 0, end = data.length): ClientHello | null {
+/**
+ * Parses the ClientHello body `data[start, end)`; null when it is malformed. The random is only needed to
+ * search a key log: without `withRandom` it is not read (a hex string per connection, tens of thousands on a
+ * large capture).
+ */
+export function parseClientHello(data: Buffer, start = 0, end = data.length, withRandom = true): ClientHello | null {
   let at = start + 2; // legacy_version
   if (at + 32 + 1 > end) return null;
-  const random = data.toString('hex', at, at + 32);
+  const random = withRandom ? data.toString('hex', at, at + 32) : null;
   at += 32;
   const sessionIdEnd = at + 1 + data[at]!;
   if (sessionIdEnd > end) return null;

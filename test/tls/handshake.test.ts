@@ -39,10 +39,19 @@ describe('hello parsers on the RFC 8448 trace', () => {
   });
 
   it('copies what it keeps: the body may be a reader buffer that is reused', () => {
+    const sessionId = Buffer.alloc(32, 0x5a);
     const body = Buffer.from(clientHelloBody);
-    const hello = parseClientHello(body)!;
-    body.fill(0);
+    // The trace's ClientHello offers no session id: give it one (its length byte follows the random).
+    const withSessionId = Buffer.concat([body.subarray(0, 34), Buffer.from([32]), sessionId, body.subarray(35)]);
+    const hello = parseClientHello(withSessionId)!;
+    withSessionId.fill(0);
     expect(hello.random).toBe(RFC8448_SIMPLE.clientRandom);
+    expect(hello.sessionId).toBe(sessionId.toString('hex'));
+  });
+
+  it('leaves the random unread unless asked for it (it is only needed to search a key log)', () => {
+    const hello = parseClientHello(clientHelloBody, 0, clientHelloBody.length, false);
+    expect(hello).toEqual({ ...parseClientHello(clientHelloBody), random: null });
   });
 
   it('reads a hello given by its bounds in a larger buffer, and nothing outside them', () => {
