@@ -15,6 +15,7 @@ import { BenchError } from '../bench/errors.ts';
 import type { AnalyzeResult } from '../bench/model.ts';
 import { Cleanup } from './perf/cleanup.ts';
 import { makeCapture, type MadeCapture } from './perf/capture.ts';
+import { TRAFFIC_VERSION } from './perf/traffic.ts';
 import { measureRun } from './perf/measure.ts';
 import { analyzeCommand, formatMiB, timeTools, tsharkVersion } from './perf/tools.ts';
 import { judge } from './perf/verdict.ts';
@@ -113,7 +114,8 @@ async function obtainCapture(options: PerfOptions, cleanup: Cleanup): Promise<{ 
     return { file: options.file, made: null };
   }
   await mkdir(CACHE_DIR, { recursive: true });
-  const file = join(CACHE_DIR, `capture-${options.sizeMb}mb.pcap`);
+  // Named by the traffic's version: a capture kept before the load changed is not taken for one of it.
+  const file = join(CACHE_DIR, `capture-${TRAFFIC_VERSION}-${options.sizeMb}mb.pcap`);
   const cached = await stat(file).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;

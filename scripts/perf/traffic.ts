@@ -1,7 +1,9 @@
 /**
  * The traffic behind the perf capture: an HTTPS server and a TLS client load on 127.0.0.1 that open tens of
- * thousands of connections, mixed TLS 1.2 and 1.3, most carrying one request (a new connection per request)
- * and some kept alive for several, with request and response sizes drawn from a seed.
+ * thousands of connections, mixed TLS 1.2 and 1.3, most carrying one request (a new connection per request,
+ * the fleet this tool audits) and some kept alive for several. The requests are the agent's own mix
+ * (../shared/AGENT-FACTS.md): log posts answered by a short acknowledgement, and now and then the ~11 KB
+ * config; sizes are drawn from a seed.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
@@ -21,15 +23,25 @@ const HOST = '127.0.0.1';
 /** The leaf names `localhost`; the client checks the chain against the test root. */
 const SERVER_NAME = 'localhost';
 
+/** Names the mix below; bumped when it changes, so a capture of an older mix is not reused (perf-analyze's cache). */
+export const TRAFFIC_VERSION = 'agent-mix-1';
+
 /**
- * Share of connections kept alive for several requests; the rest carry one request each. Kept small so that
- * a 200 MB capture still holds tens of thousands of connections (a fresh one is about 10 KB on the wire).
+ * Share of connections kept alive for several requests; the rest carry one request each, as an agent that
+ * does not reuse its connections sends them. A fresh connection is about 8 KB on the wire, most of it the
+ * handshake, so a 200 MB capture holds tens of thousands of connections.
  */
 const KEPT_ALIVE_SHARE = 0.05;
 const KEPT_ALIVE_REQUESTS = { min: 2, max: 6 } as const;
 const TLS13_SHARE = 0.5;
-const REQUEST_BODY_BYTES = { min: 300, max: 2048 } as const;
-const RESPONSE_BODY_BYTES = { min: 1024, max: 16 * 1024 } as const;
+/** One config fetch per this many requests: the field report's agents fetched it once a minute and posted logs 10-15 times. */
+const REQUESTS_PER_CONFIG = 14;
+/** The config request is `{node_key}`; the config, ~11 KB in the field report, is sent whole every time. */
+const CONFIG_REQUEST_BYTES = { min: 60, max: 120 } as const;
+const CONFIG_RESPONSE_BYTES = { min: 10 * 1024, max: 12 * 1024 } as const;
+/** A log post carries up to 1024 result or status lines; its answer is `{"node_invalid":false}` or so. */
+const LOG_REQUEST_BYTES = { min: 300, max: 8 * 1024 } as const;
+const LOG_RESPONSE_BYTES = { min: 20, max: 60 } as const;
 /** A connection that makes no progress for this long is a failure, not a hang. */
 const CONNECTION_TIMEOUT_MS = 10_000;
 /** Failed connections tolerated before the load gives up: a few resets under load are noise, more are a bug. */
@@ -38,7 +50,7 @@ const MIN_TOLERATED_FAILURES = 20;
 
 /** Filler for bodies: printable, so a capture opened in Wireshark reads as JSON-ish text where decrypted. */
 const FILLER_UNIT = '{"k":"v","n":12345,"t":"osquery"},';
-const FILLER = Buffer.from(FILLER_UNIT.repeat(Math.ceil(RESPONSE_BODY_BYTES.max / FILLER_UNIT.length)));
+const FILLER = Buffer.from(FILLER_UNIT.repeat(Math.ceil(Math.max(CONFIG_RESPONSE_BYTES.max, LOG_REQUEST_BYTES.max) / FILLER_UNIT.length)));
 
 /** What the client load did. */
 export interface TrafficCounts {
@@ -109,21 +121,23 @@ interface ConnectionPlan {
 
 /**
  * Between min and max, log-scaled with the uniform draw raised to `skew`: 1 is log-uniform, larger values
- * make small sizes commoner (an agent's API answers are mostly short acknowledgements, now and then a config).
+ * make small sizes commoner (most log posts carry a few lines, now and then a query's many results).
  */
 function logScaled(random: Random, range: { min: number; max: number }, skew: number): number {
   return Math.round(range.min * (range.max / range.min) ** (random.next() ** skew));
 }
 
+function drawExchange(random: Random): ConnectionPlan['exchanges'][number] {
+  if (random.next() < 1 / REQUESTS_PER_CONFIG) {
+    return { requestBodyBytes: random.int(CONFIG_REQUEST_BYTES.min, CONFIG_REQUEST_BYTES.max), responseBodyBytes: random.int(CONFIG_RESPONSE_BYTES.min, CONFIG_RESPONSE_BYTES.max) };
+  }
+  return { requestBodyBytes: logScaled(random, LOG_REQUEST_BYTES, 2), responseBodyBytes: random.int(LOG_RESPONSE_BYTES.min, LOG_RESPONSE_BYTES.max) };
+}
+
 function drawPlan(random: Random): ConnectionPlan {
   const version = random.next() < TLS13_SHARE ? 'TLSv1.3' : 'TLSv1.2';
   const count = random.next() < KEPT_ALIVE_SHARE ? random.int(KEPT_ALIVE_REQUESTS.min, KEPT_ALIVE_REQUESTS.max) : 1;
-  const exchanges = Array.from({ length: count }, () => ({
-    requestBodyBytes: logScaled(random, REQUEST_BODY_BYTES, 1),
-    // Median 2 KB, mean about 3.8 KB: keeps a 200 MB capture at tens of thousands of connections.
-    responseBodyBytes: logScaled(random, RESPONSE_BODY_BYTES, 2),
-  }));
-  return { version, exchanges };
+  return { version, exchanges: Array.from({ length: count }, () => drawExchange(random)) };
 }
 
 /** One client context per version, made once: without it every connect() builds a context and parses the root again. */
