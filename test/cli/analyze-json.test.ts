@@ -9,9 +9,31 @@ import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../../bench/analyze/capture.ts';
 import { connectionJson } from '../../bench/cli/analyze-json.ts';
 import { emptyTrafficCounters, type ConnectionReport } from '../../bench/model.ts';
+import { prng } from '../pcap/helpers.ts';
 
 const PCAPS = join(import.meta.dirname, '../../fixtures/pcaps');
 const captures = readdirSync(PCAPS).filter((name) => /\.pcap(ng)?$/.test(name));
+
+/** A connection with strings that need escaping, nulls, a fraction and numbers beyond 32 bits. */
+function handMade(): ConnectionReport {
+  const up = emptyTrafficCounters();
+  up.wireBytes = 2 ** 53 - 1;
+  up.tls.exact = false;
+  return {
+    index: 7,
+    client: { ip: '2001:db8::1', port: 1 },
+    server: { ip: '::ffff:192.0.2.1', port: 65535 },
+    serverSideBy: 'lower-port',
+    synSeen: false,
+    closedBy: 'open',
+    firstPacketMs: 0.1 + 0.2,
+    lastPacketMs: 1e21,
+    up,
+    down: emptyTrafficCounters(),
+    tls: { version: null, cipherSuite: null, handshake: 'incomplete', serverName: 'q"uote\\back\u0001\u2028é', decrypted: true },
+    requests: 0,
+  };
+}
 
 describe('connectionJson equals JSON.stringify', () => {
   it('on every connection of every golden capture', async () => {
@@ -33,25 +55,36 @@ describe('connectionJson equals JSON.stringify', () => {
   });
 
   it('on strings that need escaping, nulls, fractions and large numbers', () => {
-    const up = emptyTrafficCounters();
-    up.wireBytes = 2 ** 53 - 1;
-    up.tls.exact = false;
-    const base: ConnectionReport = {
-      index: 7,
-      client: { ip: '2001:db8::1', port: 1 },
-      server: { ip: '::ffff:192.0.2.1', port: 65535 },
-      serverSideBy: 'lower-port',
-      synSeen: false,
-      closedBy: 'open',
-      firstPacketMs: 0.1 + 0.2,
-      lastPacketMs: 1e21,
-      up,
-      down: emptyTrafficCounters(),
-      tls: { version: null, cipherSuite: null, handshake: 'incomplete', serverName: 'q"uote\\back\u0001\u2028é', decrypted: true },
-      requests: 0,
-    };
+    const base = handMade();
     for (const c of [base, { ...base, tls: null }, { ...base, firstPacketMs: -0, lastPacketMs: 5e-7 }]) {
       expect(connectionJson(c)).toBe(JSON.stringify(c));
     }
+  });
+
+  it('on packet times of every form: µs and ns captures, long ones, and fractions no decimal holds', () => {
+    const base = handMade();
+    const random = prng(0x7e57);
+    const firstNsec = Math.floor(random() * 1e9);
+    /** As the analyzer makes them: ms since the first packet from (whole seconds since it, nanoseconds). */
+    const packetMs = (sec: number, nsec: number) => sec * 1000 + (nsec - firstNsec) / 1e6;
+    const values = [
+      1e-6, 1e-3, 0.5, 0.1 + 0.2, 1 / 3, Math.PI, 999_999_999.999_999, 999_999_999.999_999_5, 1e9 - 0.5, 1e9 + 0.25,
+      123_456.000_001, 0.000_999, 5e-7, -0.001, -1.5, 2 ** 31 + 0.5, Number.MIN_VALUE, Number.MAX_VALUE,
+    ];
+    for (let i = 0; i < 20_000; i++) {
+      const sec = Math.floor(random() * 10 ** Math.floor(random() * 7));
+      values.push(packetMs(sec, Math.floor(random() * 1e6) * 1000)); // a microsecond capture
+      values.push(packetMs(sec, Math.floor(random() * 1e9))); // a nanosecond capture
+      values.push(random() * 10 ** Math.floor(random() * 12 - 3)); // any double, mostly not a short decimal
+    }
+    let mismatches = 0;
+    for (let i = 0; i < values.length; i += 2) {
+      const c = { ...base, firstPacketMs: values[i]!, lastPacketMs: values[i + 1] ?? 0 };
+      if (connectionJson(c) !== JSON.stringify(c)) {
+        expect(connectionJson(c), `firstPacketMs ${values[i]}, lastPacketMs ${values[i + 1]}`).toBe(JSON.stringify(c));
+        mismatches++;
+      }
+    }
+    expect(mismatches).toBe(0);
   });
 });
