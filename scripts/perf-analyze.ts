@@ -124,7 +124,7 @@ async function obtainCapture(options: PerfOptions, cleanup: Cleanup): Promise<{ 
     log(`capture: ${file} (cached by an earlier --keep run, ${(cached.size / 1e6).toFixed(1)} MB; delete it to make a new one)`);
     return { file, made: null };
   }
-  log(`capture: making ${file}: TLS 1.2 and 1.3 load on 127.0.0.1 captured by tcpdump until ${options.sizeMb} MB`);
+  log(`capture: making ${file}: the agent's requests (log posts, now and then the config), one per new TLS 1.2 or 1.3 connection (5% kept alive for several), on 127.0.0.1, captured by tcpdump until ${options.sizeMb} MB`);
   if (!options.keep) cleanup.add(() => rm(file, { force: true }));
   const made = await makeCapture(file, options.sizeMb * 1e6, { repoRoot: REPO_ROOT, cleanup, log });
   const { tcpdump, traffic } = made;
