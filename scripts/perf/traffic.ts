@@ -127,11 +127,13 @@ function logScaled(random: Random, range: { min: number; max: number }, skew: nu
   return Math.round(range.min * (range.max / range.min) ** (random.next() ** skew));
 }
 
+/** One request: a config fetch, or (mostly) a log post. */
 function drawExchange(random: Random): ConnectionPlan['exchanges'][number] {
+  const between = (range: { min: number; max: number }) => random.int(range.min, range.max);
   if (random.next() < 1 / REQUESTS_PER_CONFIG) {
-    return { requestBodyBytes: random.int(CONFIG_REQUEST_BYTES.min, CONFIG_REQUEST_BYTES.max), responseBodyBytes: random.int(CONFIG_RESPONSE_BYTES.min, CONFIG_RESPONSE_BYTES.max) };
+    return { requestBodyBytes: between(CONFIG_REQUEST_BYTES), responseBodyBytes: between(CONFIG_RESPONSE_BYTES) };
   }
-  return { requestBodyBytes: logScaled(random, LOG_REQUEST_BYTES, 2), responseBodyBytes: random.int(LOG_RESPONSE_BYTES.min, LOG_RESPONSE_BYTES.max) };
+  return { requestBodyBytes: logScaled(random, LOG_REQUEST_BYTES, 2), responseBodyBytes: between(LOG_RESPONSE_BYTES) };
 }
 
 function drawPlan(random: Random): ConnectionPlan {
