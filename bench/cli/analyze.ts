@@ -83,7 +83,7 @@ export function renderAnalysis(result: AnalyzeSummary, connections: ConnectionRe
   const parts: string[] = [];
   parts.push(
     `${file.path}: ${file.format}, ${formatCount(file.packets)} packets over ${formatNumber(file.durationSeconds, 3)} s, ` +
-      `${formatCount(total.connections)} connections opened in the capture (${total.fullHandshakes} full, ${total.resumedHandshakes} resumed TLS handshakes)`,
+      `${formatCount(total.connections)} connections opened in the capture (${formatCount(total.fullHandshakes)} full, ${formatCount(total.resumedHandshakes)} resumed TLS handshakes)`,
   );
   parts.push('');
   parts.push(totalsTable(total.up, total.down));

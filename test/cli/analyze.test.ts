@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
+import { analyzeCapture } from '../../bench/analyze/capture.ts';
+import { renderAnalysis } from '../../bench/cli/analyze.ts';
 import { classicPcap, ethernet, ipv4, tcp } from '../pcap/helpers.ts';
 import { BIN, cli, ROOT } from '../run/support.ts';
 
@@ -39,6 +41,13 @@ describe('analyze', () => {
     expect(result.stdout).toMatch(/^reuse: connections are reused — 3 requests .* over 1 connections/m);
     expect(result.stdout).toMatch(/TLS1\.3\s+full\s+3/);
     expect(result.stderr).toBe('');
+  });
+
+  it('groups the digits of every count in its first line', async () => {
+    const summary = await analyzeCapture(fixture('nginx-tls13-fresh.pcap'));
+    const total = { ...summary.total, connections: 24_361, fullHandshakes: 24_360, resumedHandshakes: 1_001 };
+    const firstLine = renderAnalysis({ ...summary, total }, [], 0).split('\n')[0];
+    expect(firstLine).toMatch(/24,361 connections opened in the capture \(24,360 full, 1,001 resumed TLS handshakes\)$/);
   });
 
   it('says when connections are not reused', async () => {
