@@ -400,9 +400,13 @@ edit bigendian "$stage/nginx-tls12-reused.pcap" "$stage/edge-bigendian.pcap"
 describe edge-bigendian edge-bigendian.pcap "$nginx_tls" "$nginx_tls" nginx-tls12-reused.keylog \
   'nginx-tls12-reused with big-endian file and record headers (pcap-edit.ts bigendian)'
 
-editcap -s 96 "$stage/nginx-tls13-fresh.pcap" "$stage/edge-snaplen96.pcap"
+# editcap writes pcapng unless -F says otherwise: the edits below keep the classic format their names say.
+editcap -F pcap -s 96 "$stage/nginx-tls13-fresh.pcap" "$stage/edge-snaplen96.pcap"
 describe edge-snaplen96 edge-snaplen96.pcap "$nginx_tls" "$nginx_tls" nginx-tls13-fresh.keylog \
   'nginx-tls13-fresh cut to 96 captured bytes per frame (editcap -s 96): headers only, no TLS comparable'
+editcap -F pcapng -s 96 "$stage/nginx-tls13-fresh.pcap" "$stage/edge-snaplen96-ng.pcapng"
+describe edge-snaplen96-ng edge-snaplen96-ng.pcapng "$nginx_tls" "$nginx_tls" nginx-tls13-fresh.keylog \
+  'the same cut as edge-snaplen96, written as pcapng (editcap -F pcapng -s 96)'
 
 edit vlan "$stage/nginx-tls12-reused.pcap" "$stage/edge-vlan.pcap"
 describe edge-vlan edge-vlan.pcap "$nginx_tls" "$nginx_tls" nginx-tls12-reused.keylog \
@@ -425,13 +429,13 @@ describe edge-seqwrap edge-seqwrap.pcap "$node_port" "$node_port" node-tls13-kee
   'node-tls13-keepalive with sequence numbers shifted to wrap past 2^32 300 B (client) and 900 B (server) into the data (pcap-edit.ts seqwrap)'
 
 # The first connection loses its three-way handshake (frames 1-3): its SYN is not in the capture.
-editcap "$stage/nginx-tls12-fresh.pcap" "$stage/edge-midstream.pcap" 1-3
+editcap -F pcap "$stage/nginx-tls12-fresh.pcap" "$stage/edge-midstream.pcap" 1-3
 describe edge-midstream edge-midstream.pcap "$nginx_tls" "$nginx_tls" nginx-tls12-fresh.keylog \
   'nginx-tls12-fresh without its first three frames (editcap): one connection whose SYN is not captured'
 
 # The capture ends in the middle of the 70 KB response: its last TLS records never complete.
 cut_frame=$(tshark -r "$stage/node-tls13-keepalive.pcap" -Y 'tcp.len > 30000' -T fields -e frame.number 2>/dev/null | head -1)
-editcap -r "$stage/node-tls13-keepalive.pcap" "$stage/edge-cut-mid-record.pcap" "1-$cut_frame"
+editcap -F pcap -r "$stage/node-tls13-keepalive.pcap" "$stage/edge-cut-mid-record.pcap" "1-$cut_frame"
 describe edge-cut-mid-record edge-cut-mid-record.pcap "$node_port" "$node_port" node-tls13-keepalive.keylog \
   "node-tls13-keepalive cut after frame $cut_frame (editcap -r), inside a TLS record of the 70 KB response"
 

@@ -204,6 +204,9 @@ describe('our classic pcap reader agrees with pcap-parser on every fixture', () 
     expect([...magics].sort((a, b) => a - b)).toEqual([MAGIC_NS_LE, MAGIC_US_BE, MAGIC_US_LE].sort((a, b) => a - b));
     // Anything else must be pcapng (read by pcapng.ts, outside pcap-parser's scope), named in its own test below.
     expect(otherFixtures.filter((file) => magicOf(join(FIXTURES, file)) !== PCAPNG_MAGIC)).toEqual([]);
+    // And each is named for what it is (editcap writes pcapng unless told otherwise: three once were not).
+    expect(classicFixtures.filter((file) => !file.endsWith('.pcap'))).toEqual([]);
+    expect(otherFixtures.filter((file) => !file.endsWith('.pcapng'))).toEqual([]);
   });
 
   it.each(classicFixtures)('%s', async (file) => {
@@ -228,7 +231,7 @@ describe('our classic pcap reader agrees with pcap-parser on every fixture', () 
     }
   });
 
-  // Named rather than skipped: some fixtures called .pcap are pcapng (editcap writes pcapng by default).
+  // Named rather than skipped: the pcapng fixtures are read by our pcapng reader, never by pcap-parser.
   it.each(otherFixtures)('%s is pcapng: outside pcap-parser, read by our pcapng reader', async (file) => {
     const path = join(FIXTURES, file);
     const theirs = await readTheirs(path, 1000);
