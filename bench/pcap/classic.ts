@@ -16,6 +16,7 @@ import { InputError, PcapFormatError } from '../errors.ts';
 import {
   effectiveSnapLength,
   MAX_PACKET_BYTES,
+  READ_CHUNK_BYTES,
   truncatedFileWarning,
   type CapturedPacket,
   type CaptureReadSummary,
@@ -38,8 +39,6 @@ const MAGIC_US_LE = 0xd4c3b2a1;
 const MAGIC_NS_BE = 0xa1b23c4d;
 const MAGIC_NS_LE = 0x4d3cb2a1;
 
-/** Bytes per read: large enough that per-read costs vanish, small enough to keep RSS flat. */
-const READ_CHUNK_BYTES = 1 << 20;
 /**
  * Room before each chunk for the unfinished record carried over from the chunk before: a record header and
  * at most MAX_PACKET_BYTES (the captured-length check runs before a body is waited for).

@@ -8,6 +8,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { Warning } from '../model.ts';
 import { InputError, PcapFormatError } from '../errors.ts';
 import {
+  READ_CHUNK_BYTES,
   truncatedFileWarning,
   type CaptureReadSummary,
   type PacketHandler,
@@ -57,7 +58,6 @@ const SPB_OFFSET_ORIGINAL = 8;
 const SPB_OFFSET_DATA = 12;
 const SPB_MIN_BYTES = 16;
 
-const READ_CHUNK_BYTES = 1 << 20;
 const NSEC_PER_SEC = 1_000_000_000;
 const TWO_POW_32 = 4_294_967_296;
 

@@ -20,7 +20,9 @@ import { fileURLToPath } from 'node:url';
 import pcapParser, { type GlobalHeader } from 'pcap-parser';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { readCapture } from '../../bench/pcap/reader.ts';
-import { frameBytes, MAX_PACKET_BYTES, type CaptureReadSummary } from '../../bench/pcap/packet.ts';
+// The chunk-boundary tests do not trust READ_CHUNK_BYTES alone: they record the reads the reader makes and
+// check that the boundaries fell where the files were planned.
+import { frameBytes, MAX_PACKET_BYTES, READ_CHUNK_BYTES, type CaptureReadSummary } from '../../bench/pcap/packet.ts';
 import { classicPcap, prng, tempDir, type ClassicPacket } from './helpers.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/pcaps/', import.meta.url));
@@ -35,11 +37,6 @@ const GLOBAL_HEADER_BYTES = 24;
 const RECORD_HEADER_BYTES = 16;
 /** The network field's low 26 bits are the link type (pcap-parser hands on the whole field). */
 const LINKTYPE_MASK = 0x03ff_ffff;
-/**
- * classic.ts's READ_CHUNK_BYTES (not exported). The chunk-boundary tests do not trust this number: they
- * record the reads the reader makes and check that the boundaries fell where the files were planned.
- */
-const READ_CHUNK_BYTES = 1 << 20;
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
