@@ -12,7 +12,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BenchError } from '../bench/errors.ts';
-import type { AnalyzeResult } from '../bench/model.ts';
+import type { AnalyzeResult } from '../bench/model/index.ts';
 import { Cleanup } from './perf/cleanup.ts';
 import { makeCapture, type MadeCapture } from './perf/capture.ts';
 import { TRAFFIC_VERSION } from './perf/traffic.ts';

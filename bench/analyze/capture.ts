@@ -3,8 +3,12 @@
  * as TLS, counters per connection and in total (DESIGN.md "Measurement definitions", `analyze@1`).
  */
 import {
+  addTraffic,
   emptyTrafficCounters,
+  warning,
+  WarningSet,
   type AnalyzeResult,
+  type AnalyzeSummary,
   type ConnectionReport,
   type ConnectionTls,
   type Direction,
@@ -12,7 +16,7 @@ import {
   type TimelineBucket,
   type TlsCounters,
   type TrafficCounters,
-} from '../model.ts';
+} from '../model/index.ts';
 import { decodePacket, type DecodeResult } from '../pcap/decode.ts';
 import { FlowTable, TCP_SYN, type Flow } from '../pcap/flows.ts';
 import type { CaptureReadSummary, CapturedPacket } from '../pcap/packet.ts';
@@ -20,9 +24,7 @@ import { readCapture } from '../pcap/reader.ts';
 import { DirectionReassembler, seenBefore, type StreamSink } from '../pcap/reassembly.ts';
 import { TlsConnection } from '../tls/connection.ts';
 import { loadKeyLog, type KeyLog } from '../tls/keylog.ts';
-import { addTraffic } from './counters.ts';
 import { auditReuse } from './reuse.ts';
-import { WarningSet } from './warnings.ts';
 
 /** What `analyzeCapture` can be asked. */
 export interface AnalyzeOptions {
@@ -213,9 +215,6 @@ class ConnectionState implements StreamSink {
   }
 }
 
-/** An analysis without the per-connection list (streamed to a callback instead). */
-export type AnalyzeSummary = Omit<AnalyzeResult, 'connections'>;
-
 /**
  * How long (in capture time) a closed connection stays in the table before its report is emitted and it is
  * forgotten: long enough for the last ACK and any retransmission of the closing segments to join it, short
@@ -374,11 +373,7 @@ class CaptureAccount {
         return;
       case 'malformed':
         this.skipped.malformed++;
-        this.warnings.add({
-          kind: 'malformed-packet',
-          message: `packets skipped as malformed (first: ${decoded.reason})`,
-          fix: 'check that the capture file is not damaged; the other packets are still accounted',
-        });
+        this.warnings.add(warning('malformed-packet', { reason: decoded.reason }));
     }
   }
 
@@ -455,25 +450,13 @@ class CaptureAccount {
     for (const flow of this.flows.live()) this.emit(flow);
 
     if (file.truncatedPackets > 0) {
-      warnings.add({
-        kind: 'snaplen-truncated',
-        message: `${file.truncatedPackets} packets were captured shorter than they were on the wire (a short snap length); wire and IP byte counts still use their original lengths, TLS records inside the cut parts could not be read`,
-        fix: 'capture with a full snap length (tcpdump -s 0)',
-      });
+      warnings.add(warning('snaplen-truncated', { packets: file.truncatedPackets }));
     }
     if (this.midstream > 0) {
-      warnings.add({
-        kind: 'capture-started-midstream',
-        message: `${this.midstream} connections began before the capture (no SYN): their TLS accounting starts at the first record header found and they are not counted as connections opened`,
-        fix: 'start the capture before the client connects',
-      });
+      warnings.add(warning('capture-started-midstream', { connections: this.midstream }));
     }
     if (this.gaps > 0) {
-      warnings.add({
-        kind: 'capture-gap',
-        message: `the capture missed part of a TCP stream ${this.gaps} times; TLS accounting resynchronised on the next record and is marked inexact for those connections`,
-        fix: 'capture with tcpdump --immediate-mode -U -s 0 and check its "dropped by kernel" count',
-      });
+      warnings.add(warning('capture-gap', { gaps: this.gaps }));
     }
 
     const bucketMs = this.bucketMs;

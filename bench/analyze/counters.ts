@@ -1,26 +1,5 @@
-/** Arithmetic on traffic counters: one place sums them, so totals and per-scenario sums agree. */
-import type { TrafficCounters } from '../model.ts';
-
-/** Adds `b` into `a` (exact stays true only while both are exact). */
-export function addTraffic(a: TrafficCounters, b: TrafficCounters): void {
-  a.frames += b.frames;
-  a.wireBytes += b.wireBytes;
-  a.ipBytes += b.ipBytes;
-  a.headerBytes += b.headerBytes;
-  a.tcpPayloadBytes += b.tcpPayloadBytes;
-  a.retransmittedBytes += b.retransmittedBytes;
-  a.controlFrames += b.controlFrames;
-  a.controlWireBytes += b.controlWireBytes;
-  a.tls.records += b.tls.records;
-  a.tls.handshakeBytes += b.tls.handshakeBytes;
-  a.tls.appDataBytes += b.tls.appDataBytes;
-  a.tls.appDataOverheadBytes += b.tls.appDataOverheadBytes;
-  a.tls.alertBytes += b.tls.alertBytes;
-  a.tls.otherBytes += b.tls.otherBytes;
-  a.tls.nonTlsBytes += b.tls.nonTlsBytes;
-  a.tls.incompleteBytes += b.tls.incompleteBytes;
-  a.tls.exact = a.tls.exact && b.tls.exact;
-}
+/** DESIGN.md's invariants on traffic counters, asserted on every capture the tests account. */
+import type { TrafficCounters } from '../model/index.ts';
 
 /**
  * Checks DESIGN.md's invariants on one direction and returns what is broken (empty when all hold):

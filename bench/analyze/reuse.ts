@@ -1,5 +1,5 @@
 /** The connection-reuse audit of a capture: how many requests each connection carried. */
-import type { ReuseAudit } from '../model.ts';
+import type { ReuseAudit } from '../model/index.ts';
 
 /**
  * Shares of single-request connections that decide the verdict. A client that reuses connections still has

@@ -4,6 +4,7 @@
  */
 import { execa, type ResultPromise } from 'execa';
 import { CaptureError } from '../errors.ts';
+import type { CaptureStats } from '../model/index.ts';
 
 /** What to capture. */
 export interface CaptureOptions {
@@ -13,15 +14,6 @@ export interface CaptureOptions {
   ports: number[];
   /** pcap file to write. */
   file: string;
-}
-
-/** tcpdump's own closing counts. */
-export interface CaptureStats {
-  packetsCaptured: number;
-  packetsReceivedByFilter: number;
-  packetsDroppedByKernel: number;
-  /** Reported by some libpcap versions; 0 when absent. */
-  packetsDroppedByInterface: number;
 }
 
 /** How long tcpdump may take to report that it is listening. */

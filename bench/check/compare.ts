@@ -16,7 +16,7 @@
  *   not a gate). Scenarios of the run that the baseline lacks are listed and not compared.
  */
 import { InputError } from '../errors.ts';
-import type { Results, ScenarioResult, ScenarioSpec } from '../model.ts';
+import type { Results, ScenarioResult, ScenarioSpec } from '../model/index.ts';
 import { METRICS, scenarioMetrics, type MetricUnit, type ScenarioMetrics, type Tolerance } from './metrics.ts';
 import { floorsFor, globMatches, resolveTolerance, type ThresholdRule, type Thresholds } from './thresholds.ts';
 

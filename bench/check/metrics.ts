@@ -15,8 +15,8 @@
  *   machine's speed cancels out; what is left is the effect of reuse, with a loose tolerance (the gate's
  *   precise signals of broken reuse are the connection and handshake counts).
  */
-import type { Comparison, Results, ScenarioResult } from '../model.ts';
-import { API_CALLS } from './load.ts';
+import type { Comparison, MeasuredScenario, Results, ScenarioResult } from '../model/index.ts';
+import { API_CALLS, MIN_LATENCY_SAMPLES } from '../model/index.ts';
 
 /** How a metric's values are written. */
 export type MetricUnit = 'bytes' | 'count' | 'pct' | 'ratio';
@@ -62,13 +62,6 @@ const LATENCY: Tolerance = { relativePct: 150, absolute: 0 };
 /** Server CPU per request: observed +30% between two runs. */
 const CPU: Tolerance = { relativePct: 60, absolute: 0 };
 
-/**
- * Fewest latency samples, in each of the two modes, for a p50 ratio to be compared: a median of a handful
- * of requests (an agent enrolls once, asks for its config once a minute) is one request's luck. The same
- * count below which the runner warns that percentiles are rough.
- */
-export const MIN_LATENCY_SAMPLES = 20;
-
 /** The prefix of the per-API latency ratio metrics: `p50LatencyRatio.config`. */
 export const LATENCY_RATIO = 'p50LatencyRatio';
 
@@ -102,9 +95,6 @@ export const METRICS: readonly MetricDefinition[] = [
   ...API_CALLS.map((api) => define(`${LATENCY_RATIO}.${api}`, 'ratio', 'higher', LATENCY, `p50 latency of ${api} / fresh's, same run`)),
   define('cpuMsPerRequestRatio', 'ratio', 'higher', CPU, "server CPU ms per request / fresh's, same run"),
 ];
-
-/** A scenario that has measurements. */
-export type MeasuredScenario = Extract<ScenarioResult, { state: 'completed' | 'invalid' }>;
 
 /** The metric values of one scenario of a run. */
 export interface ScenarioMetrics {

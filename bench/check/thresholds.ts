@@ -20,9 +20,9 @@
  * baseline says, and every matching floor applies, `ignore` included.
  */
 import { InputError } from '../errors.ts';
-import { readJsonFile } from './json.ts';
+import { readJsonFile } from '../input/json.ts';
 import { METRICS, type Tolerance } from './metrics.ts';
-import { boolean, isObject, memberPath, mismatch, nonNegative, number, ShapeError, string } from './shape.ts';
+import { boolean, isObject, memberPath, mismatch, nonNegative, number, ShapeError, string } from '../input/shape.ts';
 
 /** The thresholds schema this version reads. */
 export const THRESHOLDS_SCHEMA = 'tls-reuse-bench/thresholds@1';

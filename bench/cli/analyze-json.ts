@@ -7,10 +7,9 @@
  * analysis. So each connection is written field by field as bytes into the chunk that goes to the output:
  * keys and punctuation are copied from bytes encoded once, whole numbers are written digit by digit. The text
  * is exactly JSON.stringify's (same keys, order, number and string forms; a test holds the two equal on every
- * golden connection). A field added to the model must be added here too: that test fails until it is.
+ * golden connection). Counter keys come from the model's TRAFFIC_FIELDS and TLS_FIELDS tables.
  */
-import type { AnalyzeSummary } from '../analyze/capture.ts';
-import type { ConnectionReport, ConnectionTls, TlsCounters, TrafficCounters } from '../model.ts';
+import { TLS_FIELD_NAMES, TRAFFIC_FIELD_NAMES, type AnalyzeSummary, type ConnectionReport, type ConnectionTls, type TlsCounters, type TrafficCounters } from '../model/index.ts';
 
 /** Bytes gathered before one write: few system calls, bounded memory. */
 const CHUNK_BYTES = 1 << 16;
@@ -41,25 +40,16 @@ const K_SYN_SEEN = ascii(',"synSeen":');
 const K_CLOSED_BY = ascii(',"closedBy":');
 const K_FIRST_MS = ascii(',"firstPacketMs":');
 const K_LAST_MS = ascii(',"lastPacketMs":');
-const K_UP = ascii(',"up":{"frames":');
-const K_DOWN = ascii(',"down":{"frames":');
-const K_WIRE = ascii(',"wireBytes":');
-const K_IP = ascii(',"ipBytes":');
-const K_HEADER = ascii(',"headerBytes":');
-const K_PAYLOAD = ascii(',"tcpPayloadBytes":');
-const K_RETRANSMITTED = ascii(',"retransmittedBytes":');
-const K_CONTROL_FRAMES = ascii(',"controlFrames":');
-const K_CONTROL_WIRE = ascii(',"controlWireBytes":');
-const K_RECORDS = ascii(',"tls":{"records":');
-const K_HANDSHAKE_BYTES = ascii(',"handshakeBytes":');
-const K_APP_DATA = ascii(',"appDataBytes":');
-const K_APP_OVERHEAD = ascii(',"appDataOverheadBytes":');
-const K_ALERT = ascii(',"alertBytes":');
-const K_OTHER = ascii(',"otherBytes":');
-const K_NON_TLS = ascii(',"nonTlsBytes":');
-const K_INCOMPLETE = ascii(',"incompleteBytes":');
+const K_UP = ascii(',"up":');
+const K_DOWN = ascii(',"down":');
+/** A counter object's keys with their punctuation, from the model's tables (`{"frames":`, `,"wireBytes":`, …). */
+function counterKeys(names: readonly string[]): Uint8Array[] {
+  return names.map((name, i) => ascii(`${i === 0 ? '{' : ','}${JSON.stringify(name)}:`));
+}
+const TRAFFIC_KEYS = counterKeys(TRAFFIC_FIELD_NAMES);
+const TLS_KEYS = counterKeys(TLS_FIELD_NAMES);
+const K_TLS_COUNTERS = ascii(',"tls":');
 const K_EXACT = ascii(',"exact":');
-const K_CLOSE2 = ascii('}}');
 const K_TLS = ascii(',"tls":');
 const K_VERSION = ascii('{"version":');
 const K_SUITE = ascii(',"cipherSuite":');
@@ -194,30 +184,18 @@ class Bytes {
 }
 
 function writeTlsCounters(b: Bytes, t: TlsCounters): void {
-  b.field(K_RECORDS, t.records);
-  b.field(K_HANDSHAKE_BYTES, t.handshakeBytes);
-  b.field(K_APP_DATA, t.appDataBytes);
-  b.field(K_APP_OVERHEAD, t.appDataOverheadBytes);
-  b.field(K_ALERT, t.alertBytes);
-  b.field(K_OTHER, t.otherBytes);
-  b.field(K_NON_TLS, t.nonTlsBytes);
-  b.field(K_INCOMPLETE, t.incompleteBytes);
+  for (let i = 0; i < TLS_FIELD_NAMES.length; i++) b.field(TLS_KEYS[i]!, t[TLS_FIELD_NAMES[i]!]);
   b.bytes(K_EXACT);
   b.boolean(t.exact);
-  b.bytes(K_CLOSE2);
+  b.bytes(K_CLOSE);
 }
 
-/** A direction's counters after its `{"frames":` key. */
+/** A direction's counters, keys in the model's table order. */
 function writeTraffic(b: Bytes, c: TrafficCounters): void {
-  b.number(c.frames);
-  b.field(K_WIRE, c.wireBytes);
-  b.field(K_IP, c.ipBytes);
-  b.field(K_HEADER, c.headerBytes);
-  b.field(K_PAYLOAD, c.tcpPayloadBytes);
-  b.field(K_RETRANSMITTED, c.retransmittedBytes);
-  b.field(K_CONTROL_FRAMES, c.controlFrames);
-  b.field(K_CONTROL_WIRE, c.controlWireBytes);
+  for (let i = 0; i < TRAFFIC_FIELD_NAMES.length; i++) b.field(TRAFFIC_KEYS[i]!, c[TRAFFIC_FIELD_NAMES[i]!]);
+  b.bytes(K_TLS_COUNTERS);
   writeTlsCounters(b, c.tls);
+  b.bytes(K_CLOSE);
 }
 
 function writeConnectionTls(b: Bytes, t: ConnectionTls | null): void {

@@ -1,7 +1,16 @@
 /** `tls-reuse-bench analyze FILE [--server-port N]... [--keylog FILE] [--json]`: accounts an existing capture. */
-import { streamCapture, type AnalyzeSummary } from '../analyze/capture.ts';
+import { streamCapture } from '../analyze/capture.ts';
 import { UsageError } from '../errors.ts';
-import type { ConnectionReport, TrafficCounters } from '../model.ts';
+import {
+  TLS_FIELD_NAMES,
+  TLS_FIELDS,
+  TRAFFIC_FIELD_NAMES,
+  TRAFFIC_FIELDS,
+  type AnalyzeSummary,
+  type ConnectionReport,
+  type CounterField,
+  type TrafficCounters,
+} from '../model/index.ts';
 import { JsonWriter } from './analyze-json.ts';
 import { formatBytes, formatCount, formatNumber, textTable } from '../report/format.ts';
 import { parseCommand, parsePort } from './args.ts';
@@ -120,34 +129,24 @@ export function renderAnalysis(result: AnalyzeSummary, connections: ConnectionRe
   return parts.join('\n');
 }
 
+/** The totals, one row per counter the model's tables label, in their order. */
 function totalsTable(up: TrafficCounters, down: TrafficCounters): string {
-  const row = (name: string, pick: (c: TrafficCounters) => number, bytes = true): string[] => [
-    name,
-    bytes ? formatBytes(pick(up)) : formatCount(pick(up)),
-    bytes ? formatBytes(pick(down)) : formatCount(pick(down)),
-    bytes ? formatCount(pick(up)) : '',
-    bytes ? formatCount(pick(down)) : '',
-  ];
   const exact = up.tls.exact && down.tls.exact ? '' : ' (inexact)';
-  return textTable(
-    ['total', 'up', 'down', 'up (B)', 'down (B)'],
-    [
-      row('frames', (c) => c.frames, false),
-      row('wire bytes', (c) => c.wireBytes),
-      row('IP bytes', (c) => c.ipBytes),
-      row('IP+TCP headers', (c) => c.headerBytes),
-      row('TCP payload', (c) => c.tcpPayloadBytes),
-      row('retransmitted', (c) => c.retransmittedBytes),
-      row('control frames', (c) => c.controlFrames, false),
-      row('TLS records', (c) => c.tls.records, false),
-      row(`TLS handshake${exact}`, (c) => c.tls.handshakeBytes),
-      row(`TLS app data${exact}`, (c) => c.tls.appDataBytes),
-      row('  record overhead', (c) => c.tls.appDataOverheadBytes),
-      row('TLS alerts', (c) => c.tls.alertBytes),
-      row('not TLS', (c) => c.tls.nonTlsBytes),
-    ],
-    ['left', 'right', 'right', 'right', 'right'],
-  );
+  const row = (field: CounterField, label: string, pick: (c: TrafficCounters) => number): string[] => {
+    const bytes = field.unit === 'bytes';
+    return [
+      `${label}${field.classified === true ? exact : ''}`,
+      bytes ? formatBytes(pick(up)) : formatCount(pick(up)),
+      bytes ? formatBytes(pick(down)) : formatCount(pick(down)),
+      bytes ? formatCount(pick(up)) : '',
+      bytes ? formatCount(pick(down)) : '',
+    ];
+  };
+  const rows = [
+    ...TRAFFIC_FIELD_NAMES.map((name) => ({ field: TRAFFIC_FIELDS[name] as CounterField, pick: (c: TrafficCounters) => c[name] })),
+    ...TLS_FIELD_NAMES.map((name) => ({ field: TLS_FIELDS[name] as CounterField, pick: (c: TrafficCounters) => c.tls[name] })),
+  ].flatMap(({ field, pick }) => (field.label === null ? [] : [row(field, field.label, pick)]));
+  return textTable(['total', 'up', 'down', 'up (B)', 'down (B)'], rows, ['left', 'right', 'right', 'right', 'right']);
 }
 
 function connectionsTable(connections: ConnectionReport[]): string {

@@ -1,6 +1,6 @@
 /** `tls-reuse-bench report RESULTS.json [--out DIR]`: re-renders every report from saved results. */
 import path from 'node:path';
-import { loadResults } from '../check/load.ts';
+import { loadResults } from '../results/read.ts';
 import { UsageError } from '../errors.ts';
 import { headlineAnswer } from '../report/answer.ts';
 import { renderReports } from '../report/index.ts';

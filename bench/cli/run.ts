@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.ts';
-import type { ScenarioResult, ScenarioSpec } from '../model.ts';
+import type { ScenarioResult, ScenarioSpec } from '../model/index.ts';
 import { REPO_ROOT } from '../paths.ts';
 import { resolveRun } from '../plan/resolve.ts';
 import { headlineText } from '../report/headline.ts';

@@ -12,7 +12,7 @@
  */
 
 import { performance } from 'node:perf_hooks';
-import type { AgentRequest, Channel, Mode, RequestOutcome, SocketBytes, TlsVersion } from '../model.ts';
+import type { AgentRequest, Channel, Mode, RequestOutcome, SocketBytes, TlsVersion } from '../model/index.ts';
 import { TlsConnection, asTransportError, type ClosedBy } from './connection.ts';
 import { hostHeaderValue, serializeRequest } from './http1.ts';
 import { TransportError } from './transport-error.ts';

@@ -10,7 +10,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import type { Channel, SocketBytes, TlsVersion } from '../model.ts';
+import type { Channel, SocketBytes, TlsVersion } from '../model/index.ts';
 import { ResponseParser, type HttpResponse } from './http1.ts';
 import { TransportError, type TransportPhase } from './transport-error.ts';
 

@@ -9,7 +9,7 @@
  * size caps, since Node has no public HTTP parser.
  */
 
-import type { AgentRequest } from '../model.ts';
+import type { AgentRequest } from '../model/index.ts';
 import { TransportError } from './transport-error.ts';
 
 /** Largest response head (status line, headers, interim 1xx heads, chunked trailers) accepted. */

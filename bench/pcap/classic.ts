@@ -11,7 +11,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { u32be, u32le } from '../bytes.ts';
-import type { Warning } from '../model.ts';
+import type { Warning } from '../model/index.ts';
 import { InputError, PcapFormatError } from '../errors.ts';
 import {
   effectiveSnapLength,

@@ -2,7 +2,7 @@
  * What the capture readers hand on: one packet at a time, and a summary of the file once it is read.
  * Both formats (classic pcap in `classic.ts`, pcapng in `pcapng.ts`) produce exactly these shapes.
  */
-import type { CaptureFileInfo, Warning } from '../model.ts';
+import { warning, type CaptureFileInfo, type Warning } from '../model/index.ts';
 
 /** One captured packet, as the file recorded it. Readers may refill one object per packet: read it in the callback, keep none of it. */
 export interface CapturedPacket {
@@ -74,9 +74,5 @@ export function effectiveSnapLength(snapLength: number): number {
 
 /** The warning for a file that ends inside a packet or block: the complete packets were still delivered. */
 export function truncatedFileWarning(path: string, detail: string): Warning {
-  return {
-    kind: 'truncated-file',
-    message: `${path}: the file ends inside ${detail}; the packets before it were read`,
-    fix: 'stop tcpdump with SIGINT and wait for it to exit (and use -U) so it flushes its last packets',
-  };
+  return warning('truncated-file', { path, detail });
 }

@@ -5,7 +5,7 @@
  * by their length.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import type { Warning } from '../model.ts';
+import { warning, type Warning } from '../model/index.ts';
 import { InputError, PcapFormatError } from '../errors.ts';
 import {
   READ_CHUNK_BYTES,
@@ -172,14 +172,9 @@ class PcapngReader {
       );
     }
     if (this.unknownInterfacePackets > 0) {
-      warnings.push({
-        kind: 'pcapng-unknown-interface',
-        message:
-          `${this.path}: ${this.unknownInterfacePackets} packet(s) name an interface with no description block; ` +
-          'skipped',
-        fix: 'rewrite the file with `editcap -F pcapng` or capture it again',
-        count: this.unknownInterfacePackets,
-      });
+      warnings.push(
+        warning('pcapng-unknown-interface', { path: this.path, packets: this.unknownInterfacePackets }, this.unknownInterfacePackets),
+      );
     }
     const resolutions = [...this.resolutions];
     return {

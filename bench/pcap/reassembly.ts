@@ -3,7 +3,7 @@
  * payload bytes whose sequence numbers were already seen (retransmissions and overlaps), and reports gaps
  * where the capture never saw part of the stream.
  */
-import type { Direction } from '../model.ts';
+import type { Direction } from '../model/index.ts';
 
 /**
  * Receives the in-order stream of a connection's directions: one sink serves both of a connection's

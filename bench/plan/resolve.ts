@@ -5,7 +5,7 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.ts';
-import type { CertKind, Mode, ScenarioSpec, ServerKind, TlsVersion } from '../model.ts';
+import type { CertKind, Mode, ScenarioSpec, ServerKind, TlsVersion } from '../model/index.ts';
 import { SUITES, type SuiteName } from './suites.ts';
 
 /** Flag values as the command line gave them (strings), before validation. */

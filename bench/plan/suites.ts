@@ -5,7 +5,7 @@
  * half a second, the agent's 5 s logger period 42 ms — far above timer resolution — and nginx's 75 s idle
  * timeout 625 ms, still longer than the 60 s config period (500 ms), as in the field.
  */
-import type { CertKind, Mode, ServerKind, TlsVersion } from '../model.ts';
+import type { CertKind, Mode, ServerKind, TlsVersion } from '../model/index.ts';
 
 export type SuiteName = 'quick' | 'default' | 'full';
 

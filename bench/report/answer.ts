@@ -2,7 +2,7 @@
  * The answer at the top of every report: one sentence per direction, from the primary configuration's
  * persistent-vs-fresh comparison (resumed-vs-fresh when persistent was not run or failed).
  */
-import type { Comparison, Direction, Mode, Results } from '../model.ts';
+import type { Comparison, Direction, Mode, Results } from '../model/index.ts';
 import { formatBytes, formatPct } from './format.ts';
 import { groupScenarios, type MeasuredScenario, type ScenarioGroup } from './groups.ts';
 

@@ -2,7 +2,7 @@
  * Scenarios grouped by everything but the mode: each group is one configuration (TLS version, chain, network,
  * server, workload, size) in which modes are compared, as `compare` in bench/run pairs them.
  */
-import type { Mode, Results, ScenarioResult, ScenarioSpec } from '../model.ts';
+import type { Mode, Results, ScenarioResult, ScenarioSpec } from '../model/index.ts';
 import { certLabel, MODES, networkLabel, serverLabel, tlsLabel } from './labels.ts';
 
 /** A scenario that measured something (completed or invalid): what charts draw. */

@@ -2,7 +2,7 @@
  * The headline: per scenario, bytes per endpoint-minute each way, % saved against `fresh`, handshake bytes,
  * connections and TIME_WAIT sockets. One description, rendered as a terminal table, Markdown and HTML.
  */
-import type { Comparison, Results, ScenarioResult } from '../model.ts';
+import type { Comparison, Results, ScenarioResult } from '../model/index.ts';
 import { escapeMarkdown, formatBytes, formatNumber, formatPct, textTable, type Align } from './format.ts';
 
 /** One row of the headline table, as numbers (null where a run without capture cannot say). */

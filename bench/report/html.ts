@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Results, ScenarioResult, Warning } from '../model.ts';
+import type { Results, ScenarioResult, Warning } from '../model/index.ts';
 import { repoPath } from '../paths.ts';
 import { headlineAnswer, type HeadlineAnswer } from './answer.ts';
 import type { ChartSpec, ChartTable } from './charts/index.ts';

@@ -4,7 +4,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Results } from '../model.ts';
+import type { Results } from '../model/index.ts';
 import { buildCharts } from './charts/index.ts';
 import { loadPageAssets, renderHtml, type CheckSummary } from './html.ts';
 import { renderMarkdown } from './markdown.ts';

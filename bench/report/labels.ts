@@ -1,5 +1,5 @@
 /** Human names for the values of scenario axes, shared by every chart and table. */
-import type { ApiCall, CertKind, Mode, NetworkProfile, ServerKind, TlsVersion } from '../model.ts';
+import type { ApiCall, CertKind, Mode, NetworkProfile, ServerKind, TlsVersion } from '../model/index.ts';
 
 /** Modes in the order every chart and table lists them. */
 export const MODES: readonly Mode[] = ['fresh', 'persistent', 'resumed'];

@@ -1,5 +1,5 @@
 /** `summary.md`: the answer, the headline table and the check verdict, short enough for a PR comment. */
-import type { Results } from '../model.ts';
+import type { Results } from '../model/index.ts';
 import { headlineAnswer } from './answer.ts';
 import { escapeMarkdown } from './format.ts';
 import { headlineMarkdown } from './headline.ts';

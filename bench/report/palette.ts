@@ -1,5 +1,5 @@
 /** Colours: one per mode in every chart, and one per byte category in the breakdown. */
-import type { Mode } from '../model.ts';
+import type { Mode } from '../model/index.ts';
 
 /**
  * Mode colours from the Okabe–Ito palette (distinguishable with the common colour-vision deficiencies):

@@ -1,28 +1,21 @@
 /**
  * One live scenario: start the server, start tcpdump, drive the agent's schedule in compressed virtual time,
- * stop everything, account the pcap and reconcile it with the client's socket counters.
+ * stop everything and account the pcap. What it hands on is raw observations; the assessment
+ * (bench/analyze/assess.ts) makes the scenario's result from them.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
-import { streamCapture, type AnalyzeSummary } from '../analyze/capture.ts';
-import { TcpdumpCapture, type CaptureStats } from '../capture/tcpdump.ts';
+import { assessScenario } from '../analyze/assess.ts';
+import { streamCapture } from '../analyze/capture.ts';
+import { TcpdumpCapture } from '../capture/tcpdump.ts';
 import { TimeWaitObserver } from '../capture/timewait.ts';
 import { AgentClient } from '../drive/index.ts';
-import type {
-  AgentRequest,
-  CaptureHealth,
-  PerEndpointMinute,
-  RequestOutcome,
-  ScenarioResult,
-  ScenarioSpec,
-  Warning,
-} from '../model.ts';
+import type { AgentRequest, RequestOutcome, ScenarioObservations, ScenarioResult, ScenarioSpec } from '../model/index.ts';
 import type { CertFiles } from '../plan/resolve.ts';
 import { startAgentServer, startNginx, type AgentServer, type AgentServerOptions } from '../serve/index.ts';
 import type { Workload } from '../workload/index.ts';
-import { latencyByApi } from './latency.ts';
 
 /** What a scenario needs besides its spec. */
 export interface ScenarioContext {
@@ -42,8 +35,6 @@ export interface ScenarioContext {
 const TIMELINE_BUCKET_VIRTUAL_S = 1;
 /** How often TIME_WAIT is sampled while a scenario runs. */
 const TIME_WAIT_SAMPLE_MS = 2_000;
-/** Below this many samples a latency percentile says little; the report warns. */
-const FEW_LATENCY_SAMPLES = 20;
 /** How long a failed scenario waits to learn whether its server process exited. */
 const SERVER_EXIT_GRACE_MS = 500;
 /** After the last FIN, time for the kernel to deliver the final ACKs to tcpdump before it is stopped. */
@@ -56,23 +47,118 @@ export function scenarioSlug(id: string): string {
 
 /** Runs one scenario; never throws: a failure is returned as `{ state: 'failed' }`. */
 export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Promise<ScenarioResult> {
-  const started = performance.now();
-  const slug = scenarioSlug(spec.id);
-  const dir = path.join(ctx.runDir, 'scenarios', slug);
-  const pcapFile = path.join(dir, 'capture.pcap');
-  const keylogFile = path.join(dir, 'keylog.txt');
-  const warnings: Warning[] = [];
-  let server: AgentServer | undefined;
-  let capture: TcpdumpCapture | undefined;
-  let client: AgentClient | undefined;
-  let keyLog: WriteStream | undefined;
-  /** Set when the server process exits before the scenario closed it: the cause of whatever fails next. */
-  let serverDied: string | null = null;
-  let serverClosing = false;
+  const live = new LiveScenario(spec, ctx);
   try {
-    await mkdir(dir, { recursive: true });
-    keyLog = createWriteStream(keylogFile, { flags: 'w' });
-    const serverOptions: AgentServerOptions = {
+    return assessScenario(spec, await live.observe());
+  } catch (error) {
+    return { id: spec.id, state: 'failed', spec, warnings: [], error: await live.failure(error) };
+  } finally {
+    await live.dispose();
+  }
+}
+
+/**
+ * The processes and files of one scenario while it runs. `observe` starts them in order and stops them in
+ * order; `dispose` makes sure that, whatever happened, nothing the scenario started outlives it.
+ */
+class LiveScenario {
+  private readonly started = performance.now();
+  private readonly dir: string;
+  private readonly pcapFile: string;
+  private readonly keylogFile: string;
+  private server: AgentServer | undefined;
+  private capture: TcpdumpCapture | undefined;
+  private client: AgentClient | undefined;
+  private keyLog: WriteStream | undefined;
+  /** Set when the server process exits before the scenario closed it: the cause of whatever fails next. */
+  private serverDied: string | null = null;
+  private serverClosing = false;
+
+  constructor(
+    private readonly spec: ScenarioSpec,
+    private readonly ctx: ScenarioContext,
+  ) {
+    this.dir = path.join(ctx.runDir, 'scenarios', scenarioSlug(spec.id));
+    this.pcapFile = path.join(this.dir, 'capture.pcap');
+    this.keylogFile = path.join(this.dir, 'keylog.txt');
+  }
+
+  /** Runs the scenario and returns what it observed. */
+  async observe(): Promise<ScenarioObservations> {
+    const { spec, ctx } = this;
+    await mkdir(this.dir, { recursive: true });
+    const keyLog = (this.keyLog = createWriteStream(this.keylogFile, { flags: 'w' }));
+    const server = (this.server = await this.startServer());
+    const serverExited = server.exited.then((exit): Promise<never> => {
+      // A server the scenario closed itself is no failure: this race is long over by then.
+      if (this.serverClosing) return new Promise<never>(() => undefined);
+      this.serverDied = `the ${spec.server} server exited during the scenario (${exit.signal ?? `exit code ${exit.code}`})`;
+      throw new Error(this.serverDied);
+    });
+    serverExited.catch(() => undefined);
+
+    const timeWait = new TimeWaitObserver(server.port);
+    await timeWait.begin();
+    if (ctx.capture) this.capture = await TcpdumpCapture.start({ iface: 'lo', ports: [server.port], file: this.pcapFile });
+    const serverBefore = await server.stats();
+    const client = (this.client = new AgentClient({
+      mode: spec.mode,
+      host: '127.0.0.1',
+      port: server.port,
+      servername: 'localhost',
+      ca: await readFile(ctx.cert.ca),
+      tls: spec.tls,
+      sessionTimeoutMs: (spec.sessionTimeoutVirtualSeconds * 1000) / spec.timeCompression,
+      keyLog,
+    }));
+
+    const interrupted = abortion(ctx.signal);
+    const outcomes = await Promise.race([drive(client, ctx, spec.timeCompression, timeWait), serverExited, interrupted.promise]).finally(
+      interrupted.dispose,
+    );
+    await client.close();
+    await sleep(CAPTURE_SETTLE_MS);
+    await timeWait.sample();
+    const serverAfter = await server.stats();
+    const tcpdump = this.capture === undefined ? null : await this.capture.stop();
+    // The server must still be up here: one that died (and was replaced by nothing) invalidates the counts.
+    if (this.serverDied !== null) throw new Error(this.serverDied);
+    this.serverClosing = true;
+    await server.close();
+    keyLog.end();
+    await once(keyLog, 'finish');
+
+    const connections = client.connections();
+    // Totals and the timeline are what a scenario keeps; per-connection reports stay in the pcap.
+    const analysis =
+      this.capture === undefined
+        ? null
+        : await streamCapture(
+            this.pcapFile,
+            { serverPorts: [server.port], keyLogPath: this.keylogFile, timelineBucketMs: (TIMELINE_BUCKET_VIRTUAL_S * 1000) / spec.timeCompression },
+            () => undefined,
+          );
+    return {
+      scheduledRequests: ctx.schedule.length,
+      outcomes,
+      socketBytes: client.socketBytes(),
+      clientConnections: { opened: connections.length, sessionResumed: connections.filter((c) => c.sessionResumed).length },
+      analysis,
+      tcpdump,
+      serverBefore,
+      serverAfter,
+      timeWait: timeWait.counts(),
+      files: {
+        pcap: this.capture === undefined ? null : path.relative(ctx.runDir, this.pcapFile),
+        keylog: path.relative(ctx.runDir, this.keylogFile),
+      },
+      realDurationMs: performance.now() - this.started,
+    };
+  }
+
+  private startServer(): Promise<AgentServer> {
+    const { spec, ctx } = this;
+    const options: AgentServerOptions = {
       tls: spec.tls,
       certDir: path.dirname(ctx.cert.chain),
       chainFile: ctx.cert.chain,
@@ -82,156 +168,27 @@ export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Pro
       idleTimeoutMs: (spec.serverIdleTimeoutVirtualSeconds * 1000) / spec.timeCompression,
       distributedQueryFraction: ctx.workload.distributed.queryFraction,
     };
-    server = spec.server === 'nginx' ? await startNginx(serverOptions) : await startAgentServer(serverOptions);
-    const serverExited = server.exited.then((exit): Promise<never> => {
-      // A server the scenario closed itself is no failure: this race is long over by then.
-      if (serverClosing) return new Promise<never>(() => undefined);
-      serverDied = `the ${spec.server} server exited during the scenario (${exit.signal ?? `exit code ${exit.code}`})`;
-      throw new Error(serverDied);
-    });
-    serverExited.catch(() => undefined);
+    return spec.server === 'nginx' ? startNginx(options) : startAgentServer(options);
+  }
 
-    const timeWait = new TimeWaitObserver(server.port);
-    await timeWait.begin();
-    if (ctx.capture) capture = await TcpdumpCapture.start({ iface: 'lo', ports: [server.port], file: pcapFile });
-    const cpuBefore = await server.stats();
-
-    client = new AgentClient({
-      mode: spec.mode,
-      host: '127.0.0.1',
-      port: server.port,
-      servername: 'localhost',
-      ca: await readFile(ctx.cert.ca),
-      tls: spec.tls,
-      sessionTimeoutMs: (spec.sessionTimeoutVirtualSeconds * 1000) / spec.timeCompression,
-      keyLog,
-    });
-
-    const interrupted = abortion(ctx.signal);
-    const outcomes = await Promise.race([drive(client, ctx, spec.timeCompression, timeWait), serverExited, interrupted.promise]).finally(
-      interrupted.dispose,
-    );
-    await client.close();
-    await sleep(CAPTURE_SETTLE_MS);
-    await timeWait.sample();
-    const cpuAfter = await server.stats();
-    const captureStats = capture === undefined ? null : await capture.stop();
-    // The server must still be up here: one that died (and was replaced by nothing) invalidates the counts.
-    if (serverDied !== null) throw new Error(serverDied);
-    serverClosing = true;
-    await server.close();
-    keyLog.end();
-    await once(keyLog, 'finish');
-
-    const socketBytes = client.socketBytes();
-    const connectionRecords = client.connections();
-    // Totals and the timeline are what a scenario keeps; per-connection reports stay in the pcap.
-    const analysis =
-      capture === undefined
-        ? null
-        : await streamCapture(
-            pcapFile,
-            {
-              serverPorts: [server.port],
-              keyLogPath: keylogFile,
-              timelineBucketMs: (TIMELINE_BUCKET_VIRTUAL_S * 1000) / spec.timeCompression,
-            },
-            () => undefined,
-          );
-
-    const ok = outcomes.filter((o) => o.state === 'ok');
-    const failed = outcomes.length - ok.length;
-    const retried = ok.filter((o) => o.retried).length;
-    const endpointMinutes = spec.endpoints * spec.virtualMinutes;
-    const serverRequests = Object.values(cpuAfter.requests).reduce((a, b) => a + b, 0) - Object.values(cpuBefore.requests).reduce((a, b) => a + b, 0);
-    const cpuUserMs = cpuAfter.cpuUserMs - cpuBefore.cpuUserMs;
-    const cpuSystemMs = cpuAfter.cpuSystemMs - cpuBefore.cpuSystemMs;
-    const tw = timeWait.counts();
-    const capturedConnections = analysis?.total.connections ?? null;
-
-    const health = captureHealth(analysis, captureStats, socketBytes);
-    const perEndpointMinute = normalise(analysis, socketBytes, {
-      endpointMinutes,
-      connections: capturedConnections ?? connectionRecords.length,
-      resumed: connectionRecords.filter((c) => c.sessionResumed).length,
-      requests: ok.length,
-      timeWait: tw.client + tw.server,
-    });
-
-    if (analysis !== null) warnings.push(...analysis.warnings);
-    else {
-      warnings.push({
-        kind: 'no-capture',
-        message: 'run without a packet capture: bytes are TCP payload from socket counters, without headers, control packets or the TLS breakdown',
-        fix: 'run as root (or give tcpdump CAP_NET_RAW) without --no-capture',
-      });
-    }
-    const latency = latencyByApi(outcomes);
-    const few = Object.entries(latency).filter(([, l]) => l.total.samples < FEW_LATENCY_SAMPLES);
-    if (few.length > 0) {
-      warnings.push({
-        kind: 'few-latency-samples',
-        message: `fewer than ${FEW_LATENCY_SAMPLES} latency samples for ${few.map(([api, l]) => `${api} (${l.total.samples})`).join(', ')}: their p90/p99 are rough`,
-        fix: 'raise --virtual-minutes or --endpoints',
-      });
-    }
-
-    const invalidReasons: string[] = [];
-    if (health.droppedByKernel > 0) invalidReasons.push(`tcpdump reported ${health.droppedByKernel} packets dropped by the kernel`);
-    if (health.reconciled === false) {
-      const r = health.reconciliation;
-      invalidReasons.push(
-        `socket counters and the capture disagree: up ${r.up.socketBytes} vs ${r.up.pcapStreamBytes}, down ${r.down.socketBytes} vs ${r.down.pcapStreamBytes} bytes`,
-      );
-    }
-    if (failed > 0) {
-      const first = outcomes.find((o) => o.state === 'failed');
-      invalidReasons.push(`${failed} of ${outcomes.length} requests failed (first: ${first?.state === 'failed' ? first.error : ''})`);
-    }
-
-    const measurement = {
-      traffic: analysis === null ? null : { up: analysis.total.up, down: analysis.total.down },
-      perEndpointMinute,
-      capture: health,
-      requests: { scheduled: ctx.schedule.length, ok: ok.length, failed, retried },
-      connections: {
-        opened: connectionRecords.length,
-        captured: capturedConnections,
-        sessionResumed: connectionRecords.filter((c) => c.sessionResumed).length,
-      },
-      timeWait: tw,
-      latency,
-      server: {
-        cpuUserMs,
-        cpuSystemMs,
-        cpuMsPerRequest: serverRequests > 0 ? (cpuUserMs + cpuSystemMs) / serverRequests : 0,
-        requests: serverRequests,
-      },
-      timeline: analysis?.timeline ?? null,
-      files: {
-        pcap: capture === undefined ? null : path.relative(ctx.runDir, pcapFile),
-        keylog: path.relative(ctx.runDir, keylogFile),
-      },
-      realDurationMs: performance.now() - started,
-    };
-    if (invalidReasons.length > 0) {
-      return { id: spec.id, state: 'invalid', spec, warnings, invalidReasons, ...measurement };
-    }
-    return { id: spec.id, state: 'completed', spec, warnings, ...measurement };
-  } catch (error) {
+  /** The message of a failed scenario, naming the server's death when that was the cause. */
+  async failure(error: unknown): Promise<string> {
     // A dead server is noticed first by whatever talks to it (a request, the stats channel); give its exit a
     // moment to be reported so the failure names the cause.
-    if (server !== undefined && serverDied === null) await Promise.race([server.exited, sleep(SERVER_EXIT_GRACE_MS)]);
+    if (this.server !== undefined && this.serverDied === null) await Promise.race([this.server.exited, sleep(SERVER_EXIT_GRACE_MS)]);
     const message = error instanceof Error ? error.message : String(error);
-    return { id: spec.id, state: 'failed', spec, warnings, error: serverDied !== null && message !== serverDied ? `${serverDied}: ${message}` : message };
-  } finally {
-    // Whatever happened, nothing this scenario started may outlive it. An interrupted scenario does not
-    // wait for requests in flight (up to the agent's 16 s deadline).
-    if (ctx.signal.aborted) await client?.abort(String(ctx.signal.reason ?? 'aborted'));
-    else await client?.close();
-    await capture?.stop().catch(() => undefined);
-    await server?.close();
-    if (keyLog !== undefined && !keyLog.closed) keyLog.end();
+    return this.serverDied !== null && message !== this.serverDied ? `${this.serverDied}: ${message}` : message;
+  }
+
+  /** Stops whatever still runs. An interrupted scenario does not wait for requests in flight (up to the
+   * agent's 16 s deadline). */
+  async dispose(): Promise<void> {
+    const signal = this.ctx.signal;
+    if (signal.aborted) await this.client?.abort(String(signal.reason ?? 'aborted'));
+    else await this.client?.close();
+    await this.capture?.stop().catch(() => undefined);
+    await this.server?.close();
+    if (this.keyLog !== undefined && !this.keyLog.closed) this.keyLog.end();
   }
 }
 
@@ -280,44 +237,4 @@ function abortion(signal: AbortSignal): { promise: Promise<never>; dispose: () =
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Capture health and the reconciliation of socket counters with the pcap's stream bytes. */
-function captureHealth(analysis: AnalyzeSummary | null, stats: CaptureStats | null, socket: { up: number; down: number }): CaptureHealth {
-  const stream = (d: 'up' | 'down') =>
-    analysis === null ? null : analysis.total[d].tcpPayloadBytes - analysis.total[d].retransmittedBytes;
-  const up = stream('up');
-  const down = stream('down');
-  return {
-    packets: stats?.packetsCaptured ?? 0,
-    droppedByKernel: stats?.packetsDroppedByKernel ?? 0,
-    reconciled: analysis === null ? null : up === socket.up && down === socket.down,
-    reconciliation: {
-      up: { socketBytes: socket.up, pcapStreamBytes: up },
-      down: { socketBytes: socket.down, pcapStreamBytes: down },
-    },
-  };
-}
-
-/** Traffic per endpoint per virtual minute. */
-function normalise(
-  analysis: AnalyzeSummary | null,
-  socket: { up: number; down: number },
-  n: { endpointMinutes: number; connections: number; resumed: number; requests: number; timeWait: number },
-): PerEndpointMinute {
-  const per = (x: number) => x / n.endpointMinutes;
-  const total = analysis?.total;
-  return {
-    upWireBytes: total === undefined ? null : per(total.up.wireBytes),
-    downWireBytes: total === undefined ? null : per(total.down.wireBytes),
-    upTcpPayloadBytes: per(total?.up.tcpPayloadBytes ?? socket.up),
-    downTcpPayloadBytes: per(total?.down.tcpPayloadBytes ?? socket.down),
-    upHandshakeBytes: total === undefined ? null : per(total.up.tls.handshakeBytes),
-    downHandshakeBytes: total === undefined ? null : per(total.down.tls.handshakeBytes),
-    connections: per(n.connections),
-    fullHandshakes: per(total === undefined ? n.connections - n.resumed : total.fullHandshakes),
-    resumedHandshakes: per(total === undefined ? n.resumed : total.resumedHandshakes),
-    requests: per(n.requests),
-    timeWait: per(n.timeWait),
-  };
 }

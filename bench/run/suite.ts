@@ -1,13 +1,15 @@
 /**
  * A whole run: checks everything that can fail before the first connection, runs the scenarios one at a time,
- * writes `results.json` after each (so an interrupted run keeps what finished), and pairs modes with `fresh`.
+ * writes `results.json` after each (so an interrupted run keeps what finished) with the comparisons so far.
  */
-import { mkdir, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { checkCapture, tcpdumpVersion } from '../capture/tcpdump.ts';
 import { InputError } from '../errors.ts';
-import type { Comparison, Environment, Results, ScenarioResult, ScenarioSpec, Warning } from '../model.ts';
+import { compareScenarios } from '../analyze/compare.ts';
+import { RESULTS_SCHEMA, warning, type Environment, type Results, type ScenarioResult, type ScenarioSpec, type Warning } from '../model/index.ts';
+import { writeResults } from '../results/write.ts';
 import type { ResolvedRun } from '../plan/resolve.ts';
 import { nginxVersion } from '../serve/index.ts';
 import { buildSchedule, loadWorkload } from '../workload/index.ts';
@@ -36,7 +38,7 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
   if (run.latestLink !== null) await pointLatest(run.latestLink, run.outDir);
 
   const results: Results = {
-    schema: 'tls-reuse-bench/results@1',
+    schema: RESULTS_SCHEMA,
     runId: run.runId,
     startedAt: new Date().toISOString(),
     finishedAt: '',
@@ -70,7 +72,7 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
       ...(events.scenarioProgress === undefined ? {} : { onProgress: events.scenarioProgress }),
     });
     results.scenarios.push(result);
-    results.comparisons = compare(results.scenarios);
+    results.comparisons = compareScenarios(results.scenarios);
     events.scenarioEnd?.(index, count, result);
     await writeResults(run.outDir, results);
   }
@@ -84,19 +86,7 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
 }
 
 function interruptedWarning(done: number, count: number): Warning {
-  return {
-    kind: 'interrupted',
-    message: `the run was interrupted after ${done} of ${count} scenarios; results hold what finished`,
-    fix: 'run again to measure the remaining scenarios',
-  };
-}
-
-/** Writes results.json atomically (a reader never sees half a file). */
-export async function writeResults(dir: string, results: Results): Promise<void> {
-  const file = path.join(dir, 'results.json');
-  const tmp = `${file}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(results, null, 2)}\n`);
-  await rename(tmp, file);
+  return warning('interrupted', { done, count });
 }
 
 async function assertWritable(dir: string): Promise<void> {
@@ -130,32 +120,4 @@ async function describeEnvironment(nginx: string | null): Promise<Environment> {
     tcpdump: await tcpdumpVersion(),
     nginx,
   };
-}
-
-/**
- * Pairs every non-fresh scenario with the `fresh` one on the same other axes; savings are per
- * endpoint-minute, in wire bytes (TCP payload when a run had no capture).
- */
-export function compare(scenarios: readonly ScenarioResult[]): Comparison[] {
-  const measured = scenarios.filter((s): s is Exclude<ScenarioResult, { state: 'failed' }> => s.state !== 'failed');
-  const axes = (s: ScenarioSpec) => JSON.stringify([s.tls, s.cert, s.network, s.server, s.workload, s.endpoints, s.virtualMinutes, s.seed]);
-  const comparisons: Comparison[] = [];
-  for (const candidate of measured) {
-    if (candidate.spec.mode === 'fresh') continue;
-    const baseline = measured.find((s) => s.spec.mode === 'fresh' && axes(s.spec) === axes(candidate.spec));
-    if (baseline === undefined) continue;
-    const b = baseline.perEndpointMinute;
-    const c = candidate.perEndpointMinute;
-    const wire = b.upWireBytes !== null && b.downWireBytes !== null && c.upWireBytes !== null && c.downWireBytes !== null;
-    const saved = (before: number, after: number) => (before === 0 ? 0 : ((before - after) / before) * 100);
-    comparisons.push({
-      baseline: baseline.id,
-      candidate: candidate.id,
-      upSavedPct: wire ? saved(b.upWireBytes!, c.upWireBytes!) : saved(b.upTcpPayloadBytes, c.upTcpPayloadBytes),
-      downSavedPct: wire ? saved(b.downWireBytes!, c.downWireBytes!) : saved(b.downTcpPayloadBytes, c.downTcpPayloadBytes),
-      connectionsSavedPct: saved(b.connections, c.connections),
-      basis: wire ? 'wire' : 'tcp-payload',
-    });
-  }
-  return comparisons;
 }

@@ -15,7 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { ApiCall } from '../model.ts';
+import type { ApiCall } from '../model/index.ts';
 import { InputError } from '../errors.ts';
 import { apiCallForPath, distributedQueryDue } from '../workload/agent-api.ts';
 import { RESPONSE_GZIP_LEVEL, loadResponseBodies, type ResponseBody, type ResponseName } from './api-bodies.ts';

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import type { ApiCall } from '../model.ts';
+import type { ApiCall } from '../model/index.ts';
 import { InputError } from '../errors.ts';
 import { AGENT_API_PATHS, API_CALLS, apiCallForPath } from '../workload/agent-api.ts';
 import { loadResponseBodies, type ResponseName } from './api-bodies.ts';

@@ -2,7 +2,9 @@
  * The types shared by the benchmark's servers and the IPC messages between the embedded server's child
  * process and its parent (JSON serialisation over Node's IPC channel).
  */
-import type { ApiCall, TlsVersion } from '../model.ts';
+import type { AgentServerStats, ApiCall, TlsVersion } from '../model/index.ts';
+
+export type { AgentServerStats } from '../model/index.ts';
 
 /** How to start a server (the embedded agent server or nginx). */
 export interface AgentServerOptions {
@@ -35,24 +37,6 @@ export interface AgentServerOptions {
    * uses, so the server's answer matches the write that follows. Default 0 (never); nginx always answers
    * without a query (a static server keeps no per-agent counter). */
   distributedQueryFraction?: number;
-}
-
-/** What a server counted since it started listening (or since the last `resetStats()`). */
-export interface AgentServerStats {
-  /** Requests answered with 200, per API call. */
-  requests: Record<ApiCall, number>;
-  /** Requests to other paths or with other methods (answered 404). */
-  notFound: number;
-  /** Requests whose body could not be decoded (bad gzip or JSON; answered 400). Always 0 for nginx, which
-   * does not read bodies. */
-  badRequests: number;
-  /** Server CPU time: the embedded server's process, or nginx's master plus workers. */
-  cpuUserMs: number;
-  cpuSystemMs: number;
-  /** TCP connections accepted (nginx: connections that carried at least one request). */
-  connections: number;
-  /** TLS handshakes completed, full or resumed (nginx: of connections that carried a request). */
-  handshakes: { full: number; resumed: number };
 }
 
 /** A running server; the same for the embedded server and nginx. */

@@ -3,7 +3,7 @@
  * put in one bucket (DESIGN.md "Measurement definitions"), the handshake classified (version, suite, SNI,
  * full or resumed), TLS 1.3 records opened with a key log when one is given, and requests estimated.
  */
-import type { ConnectionTls, Direction, HandshakeKind, TlsCounters, Warning } from '../model.ts';
+import { WarningSet, type ConnectionTls, type Direction, type HandshakeKind, type TlsCounters, type Warning, type WarningKind, type WarningParams } from '../model/index.ts';
 import {
   HandshakeReader,
   type HandshakeListener,
@@ -39,8 +39,6 @@ const TLS_1_3 = 0x0304;
 const INNER_TYPE_BYTES = 1;
 /** Tag length assumed for TLS 1.3 records when the suite is unknown (every registered TLS 1.3 AEAD but CCM_8). */
 const DEFAULT_TAG_BYTES = 16;
-
-const FIX_KEYLOG = 'pass --keylog FILE (SSLKEYLOGFILE)';
 
 const NO_WARNINGS: readonly Readonly<Warning>[] = Object.freeze([]);
 
@@ -79,7 +77,7 @@ export class TlsConnection implements RecordSink {
   private readonly up: Side;
   private readonly down: Side;
   /** Made on the first warning: most connections have none. */
-  private warningsByKind: Map<string, Warning> | null = null;
+  private warningSet: WarningSet | null = null;
 
   private requestCount = 0;
   /** Client application data was seen that no server application data has answered yet. */
@@ -180,7 +178,7 @@ export class TlsConnection implements RecordSink {
 
   /** This connection's warnings, one per kind with a count: read-only views, copy to keep or change them. */
   get warnings(): readonly Readonly<Warning>[] {
-    return this.warningsByKind === null ? NO_WARNINGS : [...this.warningsByKind.values()];
+    return this.warningSet === null ? NO_WARNINGS : this.warningSet.toArray();
   }
 
   private side(dir: Direction): Side {
@@ -201,17 +199,11 @@ export class TlsConnection implements RecordSink {
 
   /**
    * Counts one occurrence; the message is built only for the first. This runs per record on hot paths, so a
-   * caller there passes a method of this class as `message` (called with this connection) rather than a
+   * caller there passes a method of this class as `facts` (called with this connection) rather than a
    * closure, which would be made anew on every call.
    */
-  private warn(kind: string, message: (this: TlsConnection) => string, fix: string): void {
-    this.warningsByKind ??= new Map();
-    const seen = this.warningsByKind.get(kind);
-    if (seen === undefined) {
-      this.warningsByKind.set(kind, { kind, message: message.call(this), fix, count: 1 });
-    } else {
-      seen.count = (seen.count ?? 1) + 1;
-    }
+  private warn<K extends WarningKind>(kind: K, facts: (this: TlsConnection) => WarningParams<K>): void {
+    (this.warningSet ??= new WarningSet()).note(kind, this, facts);
   }
 
   /** Part of this side's handshake stream is missing: stop parsing it, and let its decryptor search. */
@@ -246,13 +238,7 @@ export class TlsConnection implements RecordSink {
   /** RecordSink. */
   syncLost(stream: RecordStream): void {
     this.loseHandshakeStream(this.side(stream.dir));
-    this.warn(
-      'tls-lost-sync',
-      () =>
-        `TLS ${stream.dir} stream: a record header was not where one was expected (not captured, or not TLS); ` +
-        'bytes up to the next plausible header were counted as non-TLS',
-      'capture with full snap length (tcpdump -s 0) and without drops',
-    );
+    this.warn('tls-lost-sync', () => ({ dir: stream.dir }));
   }
 
   /** RecordSink. */
@@ -319,13 +305,7 @@ export class TlsConnection implements RecordSink {
   /** The parsed hello, or null with a warning when its `body` was too large to hold (null) or malformed. */
   private helloOrWarn<T>(body: Buffer | null, hello: T | null): T | null {
     if (hello === null) {
-      this.warn(
-        'tls-hello-unparsed',
-        () =>
-          `a TLS hello message was ${body === null ? 'larger than this analyzer parses' : 'malformed'}; ` +
-          'its version, suite and server name are unknown',
-        'check the capture with Wireshark; the record byte counts are unaffected',
-      );
+      this.warn('tls-hello-unparsed', () => ({ tooLarge: body === null }));
     }
     return hello;
   }
@@ -384,13 +364,7 @@ export class TlsConnection implements RecordSink {
       } else {
         const opened = decryptor.open(this.recordHeader(stream), body);
         if (opened === null) {
-          this.warn(
-            'tls13-decrypt-failed',
-            () =>
-              `TLS 1.3 ${side.dir} records could not be decrypted with the key log (wrong keys, or records lost ` +
-              'in the capture); from there on they were classified by position',
-            'pass the key log written for this capture (SSLKEYLOGFILE of the same run)',
-          );
+          this.warn('tls13-decrypt-failed', () => ({ dir: side.dir }));
         } else {
           innerType = opened.type;
           overhead = size - opened.content.length;
@@ -430,13 +404,13 @@ export class TlsConnection implements RecordSink {
    */
   private typeByPosition(side: Side): number {
     if (side.decryptor === null) {
-      this.warn('tls13-no-keys', this.noKeysMessage, FIX_KEYLOG);
+      this.warn('tls13-no-keys', this.noKeysFacts);
     }
     return this.clientEncrypted ? CONTENT_APPLICATION_DATA : CONTENT_HANDSHAKE;
   }
 
-  private noKeysMessage(): string {
-    return `TLS 1.3 records were classified by position, not decrypted: ${this.noKeysReason}`;
+  private noKeysFacts(): WarningParams<'tls13-no-keys'> {
+    return { reason: this.noKeysReason };
   }
 
   private tagBytes(): number {
@@ -460,29 +434,15 @@ export class TlsConnection implements RecordSink {
   private tls12Overhead(): number {
     const suite = this.suite;
     if (suite === null) {
-      this.warn(
-        'tls-suite-unknown',
-        () => {
-          const hello = this.serverHello;
-          const why = hello === null ? 'ServerHello not captured' : `${cipherSuiteName(hello.cipherSuite)} not known`;
-          return (
-            `application-data record overhead was counted as the ${RECORD_HEADER_BYTES}-byte header only: ` +
-            `cipher suite unknown (${why})`
-          );
-        },
-        'capture connections from their first packet; overhead figures of these records are a lower bound',
-      );
+      this.warn('tls-suite-unknown', () => {
+        const hello = this.serverHello;
+        return { reason: hello === null ? 'ServerHello not captured' : `${cipherSuiteName(hello.cipherSuite)} not known` };
+      });
       return RECORD_HEADER_BYTES;
     }
     const protection = suite.protection;
     if (protection.kind === 'aead') return RECORD_HEADER_BYTES + protection.explicitNonceBytes + protection.tagBytes;
-    this.warn(
-      'tls-cbc-overhead-estimated',
-      () =>
-        `${suite.name} is a CBC suite: its padding length is encrypted, so each application-data record's overhead ` +
-        `is counted with 1 padding byte and may be up to ${protection.blockBytes - 1} bytes higher`,
-      'prefer an AEAD suite (GCM or ChaCha20-Poly1305) for exact overhead figures',
-    );
+    this.warn('tls-cbc-overhead-estimated', () => ({ suite: suite.name, maxExtraBytes: protection.blockBytes - 1 }));
     // TLS 1.0 chains the IV from the previous record; TLS 1.1 and later send it (RFC 4346 §6.2.3.2).
     const explicitIv = (this.serverHello?.version ?? 0) >= TLS_1_1 ? protection.blockBytes : 0;
     return RECORD_HEADER_BYTES + explicitIv + protection.macBytes + 1;

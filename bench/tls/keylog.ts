@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors.ts';
-import type { Warning } from '../model.ts';
+import { warning, type Warning } from '../model/index.ts';
 
 /** The secrets logged for one connection (one client random). */
 export interface KeyLogSecrets {
@@ -99,14 +99,7 @@ export function parseKeyLog(text: string, source: string): { keyLog: KeyLog; war
   }
   const warnings: Warning[] = [];
   if (malformed > 0) {
-    warnings.push({
-      kind: 'keylog-malformed-lines',
-      message:
-        `${source}: ${malformed} key log line(s) are not "LABEL <64 hex digits> <hex secret>" and were ignored ` +
-        `(first: line ${firstMalformedLine})`,
-      fix: 'pass the file your TLS client wrote through SSLKEYLOGFILE (NSS key log format), unedited',
-      count: malformed,
-    });
+    warnings.push(warning('keylog-malformed-lines', { source, lines: malformed, firstLine: firstMalformedLine }, malformed));
   }
   return { keyLog, warnings };
 }

@@ -4,7 +4,7 @@
  * are only held when the sink asks for them; otherwise a record is skipped by its length.
  */
 import { u16be } from '../bytes.ts';
-import { emptyTlsCounters, type Direction, type TlsCounters } from '../model.ts';
+import { emptyTlsCounters, type Direction, type TlsCounters } from '../model/index.ts';
 
 /** type (1) + legacy_record_version (2) + length (2). */
 export const RECORD_HEADER_BYTES = 5;

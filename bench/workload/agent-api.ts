@@ -3,7 +3,7 @@
  * which worker channel makes each call, the deterministic node key, and the rule deciding which distributed
  * reads carry a query. The schedule and the embedded server share these so their bytes agree.
  */
-import type { ApiCall, Channel } from '../model.ts';
+import type { ApiCall, Channel } from '../model/index.ts';
 import { randomStream, unitFromString } from './prng.ts';
 
 /** HTTP path of each API call (all POST). */

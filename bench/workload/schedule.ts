@@ -11,7 +11,7 @@
  * startSpreadSeconds past the window.
  */
 import { gzipSync } from 'node:zlib';
-import type { AgentRequest, ApiCall } from '../model.ts';
+import type { AgentRequest, ApiCall } from '../model/index.ts';
 import { UsageError } from '../errors.ts';
 import { AGENT_API_PATHS, CHANNEL_OF, distributedQueryDue } from './agent-api.ts';
 import type { Workload } from './format.ts';

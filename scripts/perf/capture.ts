@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { TcpdumpCapture, type CaptureStats } from '../../bench/capture/tcpdump.ts';
+import { TcpdumpCapture } from '../../bench/capture/tcpdump.ts';
+import type { CaptureStats } from '../../bench/model/index.ts';
 import type { Cleanup } from './cleanup.ts';
 import { startTrafficServer, type TrafficCounts } from './traffic.ts';
 

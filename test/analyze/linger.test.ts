@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeCapture, streamCapture } from '../../bench/analyze/capture.ts';
-import type { ConnectionReport } from '../../bench/model.ts';
+import type { ConnectionReport } from '../../bench/model/index.ts';
 import { classicPcap, ethernet, ipv4, tcp, tempDir, type ClassicPacket } from '../pcap/helpers.ts';
 
 const FIN = 0x01;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkResults, type ChangeRow, type CheckReport, type CheckRow } from '../../bench/check/compare.ts';
 import { DEFAULT_THRESHOLDS, validateThresholds, type Thresholds } from '../../bench/check/thresholds.ts';
 import { InputError } from '../../bench/errors.ts';
-import type { Results } from '../../bench/model.ts';
+import type { Results } from '../../bench/model/index.ts';
 import { sampleResults, withScenario } from './results.ts';
 
 const PERSISTENT = 'persistent/tls1.3/rsa2048/loopback/node';

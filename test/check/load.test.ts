@@ -2,9 +2,10 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { locateJsonError } from '../../bench/check/json.ts';
-import { loadResults, validateResults } from '../../bench/check/load.ts';
+import { locateJsonError } from '../../bench/input/json.ts';
+import { loadResults, validateResults } from '../../bench/results/read.ts';
 import { InputError } from '../../bench/errors.ts';
+import { WARNING_KINDS } from '../../bench/model/index.ts';
 import { sampleResults } from './results.ts';
 
 let dir: string;
@@ -96,7 +97,8 @@ describe('validateResults: fields, by JSON path', () => {
     ['a latency sample that is not a number', (j: any) => (j.scenarios[1].latency.log.totalSamplesMs[3] = null), '$.scenarios[1].latency.log.totalSamplesMs[3]: expected a number ≥ 0, got null'],
     ['a missing comparison field', (j: any) => delete j.comparisons[1].downSavedPct, '$.comparisons[1].downSavedPct: missing (expected a number)'],
     ['an environment that is not an object', (j: any) => (j.environment = 'linux'), '$.environment: expected an object, got string "linux"'],
-    ['a warning count that is not a number', (j: any) => (j.scenarios[0].warnings = [{ kind: 'k', message: 'm', fix: 'f', count: 'many' }]), '$.scenarios[0].warnings[0].count: expected a number ≥ 0, got string "many"'],
+    ['a warning count that is not a number', (j: any) => (j.scenarios[0].warnings = [{ kind: 'capture-gap', message: 'm', fix: 'f', count: 'many' }]), '$.scenarios[0].warnings[0].count: expected a number ≥ 0, got string "many"'],
+    ['a warning kind this version does not know', (j: any) => (j.scenarios[0].warnings = [{ kind: 'k', message: 'm', fix: 'f' }]), `$.scenarios[0].warnings[0].kind: expected one of ${WARNING_KINDS.map((k) => JSON.stringify(k)).join(', ')}, got string "k"`],
   ])('%s', (_name, edit, message) => {
     expect(validationError(edited(edit))).toBe(`results file r.json: ${message}`);
   });

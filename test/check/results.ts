@@ -2,8 +2,8 @@
  * Hand-made results for the check tests: a run of fresh, persistent and resumed on one TLS 1.3/RSA group,
  * with round numbers so every expected change and limit can be worked out by hand.
  */
-import type { ApiLatency, Comparison, Mode, PerEndpointMinute, Results, ScenarioResult, ScenarioSpec } from '../../bench/model.ts';
-import { emptyTrafficCounters } from '../../bench/model.ts';
+import type { ApiLatency, Comparison, Mode, PerEndpointMinute, Results, ScenarioResult, ScenarioSpec } from '../../bench/model/index.ts';
+import { emptyTrafficCounters } from '../../bench/model/index.ts';
 
 export type Completed = Extract<ScenarioResult, { state: 'completed' }>;
 
@@ -53,6 +53,7 @@ export function scenario(mode: Mode, p: PerEndpointMinute, logP50Ms: number, cpu
     timeWait: { client: 45, server: 0 },
     // `config` has 3 samples: too few for a p50 ratio, so the check must leave it out.
     latency: { log: latency(logP50Ms, 40), config: latency(logP50Ms * 2, 3) },
+    latencyAllCalls: { samples: 43, meanMs: logP50Ms * 1.2, p50Ms: logP50Ms, p90Ms: logP50Ms * 2, p99Ms: logP50Ms * 4 },
     server: { cpuUserMs: 50, cpuSystemMs: 10, cpuMsPerRequest, requests: 45 },
     timeline: { bucketMs: 1000 / 120, buckets: [{ startMs: 0, upWireBytes: 100, downWireBytes: 200 }] },
     files: { pcap: `scenarios/${mode}/capture.pcap`, keylog: `scenarios/${mode}/keylog.txt` },

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../../bench/analyze/capture.ts';
 import { connectionJson } from '../../bench/cli/analyze-json.ts';
-import { emptyTrafficCounters, type ConnectionReport } from '../../bench/model.ts';
+import { emptyTrafficCounters, type ConnectionReport } from '../../bench/model/index.ts';
 import { prng } from '../pcap/helpers.ts';
 
 const PCAPS = join(import.meta.dirname, '../../fixtures/pcaps');

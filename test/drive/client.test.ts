@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentClient, type TransportOptions } from '../../bench/drive/client.ts';
-import type { AgentRequest, Channel, RequestOutcome, TlsVersion } from '../../bench/model.ts';
+import type { AgentRequest, Channel, RequestOutcome, TlsVersion } from '../../bench/model/index.ts';
 import { startTestServer, type Responder, type TestServer } from './tls-server.ts';
 
 const CERTS = new URL('../../fixtures/certs/rsa2048/', import.meta.url);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hostHeaderValue, MAX_HEADER_BYTES, ResponseParser, serializeRequest } from '../../bench/drive/http1.ts';
-import type { AgentRequest } from '../../bench/model.ts';
+import type { AgentRequest } from '../../bench/model/index.ts';
 import { TransportError } from '../../bench/drive/transport-error.ts';
 
 function request(over: Partial<AgentRequest> = {}): AgentRequest {

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../bench/drive/client.ts';
-import type { AgentRequest, Mode, RequestOutcome, TlsVersion } from '../../bench/model.ts';
+import type { AgentRequest, Mode, RequestOutcome, TlsVersion } from '../../bench/model/index.ts';
 import { startAgentServer, startNginx, type AgentServer, type AgentServerOptions } from '../../bench/serve/index.ts';
 import { buildSchedule, loadWorkload } from '../../bench/workload/index.ts';
 

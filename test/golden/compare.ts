@@ -3,7 +3,7 @@
  * expectation, field by field as the expectation's `compare` list allows, and checks DESIGN.md's
  * invariants. Both return readable mismatch lines so a failing test names file, field and both numbers.
  */
-import type { AnalyzeResult, ConnectionReport, Endpoint, TrafficCounters } from '../../bench/model.ts';
+import type { AnalyzeResult, ConnectionReport, Endpoint, TrafficCounters } from '../../bench/model/index.ts';
 import { trafficInvariantViolations } from '../../bench/analyze/counters.ts';
 import type {
   CompareKey,

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../../bench/analyze/capture.ts';
-import type { AnalyzeResult } from '../../bench/model.ts';
+import type { AnalyzeResult } from '../../bench/model/index.ts';
 import { deriveExpectation, readExpectation, type ExpectationInputs } from '../../scripts/golden/make-expected.ts';
 import { compareWithExpectation, invariantViolations, withoutVersion, type AnalyzerOutput } from './compare.ts';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Results } from '../../bench/model.ts';
+import type { Results } from '../../bench/model/index.ts';
 import { renderReports } from '../../bench/report/index.ts';
 import { hostileResults, sampleResults } from './fixtures.ts';
 import { tempDir } from './helpers.ts';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadResults } from '../../bench/check/load.ts';
-import type { Mode, Results, ScenarioResult, TrafficCounters } from '../../bench/model.ts';
+import { loadResults } from '../../bench/results/read.ts';
+import type { Mode, Results, ScenarioResult, TrafficCounters } from '../../bench/model/index.ts';
 import { headlineAnswer } from '../../bench/report/answer.ts';
 import { bandwidthSeries } from '../../bench/report/charts/bandwidth.ts';
 import { byteBreakdown } from '../../bench/report/charts/breakdown.ts';

@@ -44,7 +44,7 @@ describe('report.html', () => {
   it('has the tables, the scenario matrix, environment, capture health, warnings and file links', () => {
     const html = renderHtml(sampleResults(), buildCharts(sampleResults()), assets, where);
     for (const id of ['headline', 'scenarios', 'environment', 'capture', 'warnings', 'files']) expect(html).toContain(`<section id="${id}">`);
-    expect(html).toContain('run fewer scenarios in parallel or raise tcpdump -B');
+    expect(html).toContain('capture with tcpdump --immediate-mode -U -s 0 and check its &#34;dropped by kernel&#34; count');
     expect(html).toContain('failed: the node server exited during the scenario (SIGKILL)');
     expect(html).toContain(
       '<a href="scenarios/persistent_tls1.3_rsa2048_loopback_node/capture.pcap">capture</a> <code>scenarios/persistent_tls1.3_rsa2048_loopback_node/capture.pcap</code>',

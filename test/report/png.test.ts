@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadResults } from '../../bench/check/load.ts';
+import { loadResults } from '../../bench/results/read.ts';
 import { buildCharts } from '../../bench/report/charts/index.ts';
 import { renderPng, writePngs } from '../../bench/report/png.ts';
 import { noCaptureResults, sampleResults } from './fixtures.ts';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../../bench/analyze/capture.ts';
 import { trafficInvariantViolations } from '../../bench/analyze/counters.ts';
-import type { Results, ScenarioResult } from '../../bench/model.ts';
+import type { Results, ScenarioResult } from '../../bench/model/index.ts';
 import { buildSchedule, loadWorkload } from '../../bench/workload/index.ts';
 import { ROOT, cli, liveRunSkipReason, readResults } from './support.ts';
 

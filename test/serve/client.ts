@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import tls from 'node:tls';
 import { gunzipSync } from 'node:zlib';
-import type { TlsVersion } from '../../bench/model.ts';
+import type { TlsVersion } from '../../bench/model/index.ts';
 
 export interface Response {
   status: number;

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CertKind, TlsVersion } from '../../bench/model.ts';
+import type { CertKind, TlsVersion } from '../../bench/model/index.ts';
 import type { AgentServer, AgentServerOptions } from '../../bench/serve/protocol.ts';
 import { AGENT_API_PATHS } from '../../bench/workload/agent-api.ts';
 import { connect, oneShot, rootCa } from './client.ts';

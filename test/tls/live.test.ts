@@ -8,7 +8,7 @@ import { createServer as netCreateServer, type AddressInfo, type Socket } from '
 import * as tls from 'node:tls';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Direction } from '../../bench/model.ts';
+import type { Direction } from '../../bench/model/index.ts';
 import { TlsConnection } from '../../bench/tls/connection.ts';
 import { parseKeyLog } from '../../bench/tls/keylog.ts';
 import type { Step } from './support/build.ts';

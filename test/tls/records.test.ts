@@ -3,7 +3,7 @@
  * not captured, and the TLS 1.2 handshake classification. Every test checks the accounting invariant.
  */
 import { describe, expect, it } from 'vitest';
-import { emptyTlsCounters, type TlsCounters } from '../../bench/model.ts';
+import { emptyTlsCounters, type TlsCounters } from '../../bench/model/index.ts';
 import { TlsConnection } from '../../bench/tls/connection.ts';
 import { MAX_RECORD_BODY_BYTES } from '../../bench/tls/records.ts';
 import { clientHello, feed, handshake, record, serverHello, type Step } from './support/build.ts';

@@ -3,7 +3,7 @@
  * inner type, and the whole §3 connection accounted with and without its secrets.
  */
 import { describe, expect, it } from 'vitest';
-import type { Direction } from '../../bench/model.ts';
+import type { Direction } from '../../bench/model/index.ts';
 import { TlsConnection } from '../../bench/tls/connection.ts';
 import { parseKeyLog, type KeyLog } from '../../bench/tls/keylog.ts';
 import { cipherSuite } from '../../bench/tls/suites.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AgentRequest } from '../../bench/model.ts';
+import type { AgentRequest } from '../../bench/model/index.ts';
 import type { Workload } from '../../bench/workload/index.ts';
 import {
   AGENT_API_PATHS, buildSchedule, distributedQueryDue, expectedRequestsPerEndpointMinute, loadWorkload, nodeKeyFor,

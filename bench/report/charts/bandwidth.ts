@@ -3,7 +3,7 @@
  * one time axis — the before/after network graphs of the field report, from pcap timestamps.
  */
 import type { ChartConfiguration } from 'chart.js';
-import type { Direction, Results } from '../../model.ts';
+import type { Direction, Results } from '../../model/index.ts';
 import { formatBytes, formatNumber } from '../format.ts';
 import type { MeasuredScenario, ScenarioGroup } from '../groups.ts';
 import { axisTitle, baseOptions, byteUnit, modeColour, modeDatasetLabel, plotted, SIZE, type ChartSpec } from './common.ts';

@@ -3,7 +3,7 @@
  * control packets, the TLS handshake, TLS record overhead and application payload.
  */
 import type { ChartConfiguration } from 'chart.js';
-import type { Direction, Results, TrafficCounters } from '../../model.ts';
+import type { Direction, Results, TrafficCounters } from '../../model/index.ts';
 import { formatBytes, formatPct } from '../format.ts';
 import { endpointMinutes, scenarioOfMode, type MeasuredScenario, type ScenarioGroup } from '../groups.ts';
 import { CATEGORY_COLOURS, MODE_COLOURS } from '../palette.ts';

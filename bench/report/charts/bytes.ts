@@ -1,6 +1,6 @@
 /** Chart 1, the headline: bytes per endpoint-minute up and down per mode, with % saved against fresh. */
 import type { ChartConfiguration } from 'chart.js';
-import type { Results } from '../../model.ts';
+import type { Results } from '../../model/index.ts';
 import { changeSubject, groupComparison, savedPhrase } from '../answer.ts';
 import { FIELD_REPORT, headlineRows, type HeadlineRow } from '../headline.ts';
 import { formatBytes, formatPct } from '../format.ts';

@@ -4,7 +4,7 @@
  * object (STYLE.md §9); behaviour beyond Chart.js lives in chart-plugins.js and is named by option.
  */
 import type { ChartConfiguration, ChartOptions, ChartType } from 'chart.js';
-import type { Mode } from '../../model.ts';
+import type { Mode } from '../../model/index.ts';
 import { INK, INVALID_ALPHA, MODE_COLOURS, translucent } from '../palette.ts';
 import type { MeasuredScenario } from '../groups.ts';
 

@@ -1,6 +1,6 @@
 /** Chart 4: connections opened and sockets through TIME_WAIT per endpoint-minute, per mode. */
 import type { ChartConfiguration } from 'chart.js';
-import type { Mode, Results } from '../../model.ts';
+import type { Mode, Results } from '../../model/index.ts';
 import { formatNumber } from '../format.ts';
 import { FIELD_REPORT } from '../headline.ts';
 import { scenarioOfMode, type MeasuredScenario, type ScenarioGroup } from '../groups.ts';

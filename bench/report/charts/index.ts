@@ -1,5 +1,5 @@
 /** Every chart of a run, in page order: the primary configuration, charts across configurations, the others. */
-import type { Results } from '../../model.ts';
+import type { Results } from '../../model/index.ts';
 import { groupScenarios, stateNote } from '../groups.ts';
 import { bandwidthCharts } from './bandwidth.ts';
 import { breakdownCharts } from './breakdown.ts';

@@ -3,8 +3,8 @@
  * latency. Real milliseconds on loopback: what the handshake's round trips and CPU cost per request.
  */
 import type { ChartConfiguration } from 'chart.js';
-import type { ApiCall, Results } from '../../model.ts';
-import { percentile } from '../../run/latency.ts';
+import type { ApiCall, Results } from '../../model/index.ts';
+import { percentile } from '../../analyze/latency.ts';
 import { formatNumber } from '../format.ts';
 import type { MeasuredScenario, ScenarioGroup } from '../groups.ts';
 import { API_CALLS } from '../labels.ts';

@@ -3,7 +3,7 @@
  * handshake (resumed scenarios), for each TLS version × certificate chain the run measured.
  */
 import type { ChartConfiguration } from 'chart.js';
-import type { Direction, Results } from '../../model.ts';
+import type { Direction, Results } from '../../model/index.ts';
 import { formatBytes } from '../format.ts';
 import { endpointMinutes, scenarioOfMode, type MeasuredScenario, type ScenarioGroup } from '../groups.ts';
 import { MODE_COLOURS, translucent } from '../palette.ts';

@@ -1,5 +1,5 @@
 /** Hand-built TLS bytes for tests, written from the RFC layouts (RFC 8446 §4.1.2-4.1.3, §5.1). */
-import type { Direction } from '../../../bench/model.ts';
+import type { Direction } from '../../../bench/model/index.ts';
 import type { TlsConnection } from '../../../bench/tls/connection.ts';
 
 /** A record: type, version, 16-bit length, body. */

@@ -1,6 +1,6 @@
 /** The accounting invariant every TLS test asserts (DESIGN.md "Measurement definitions"). */
 import { expect } from 'vitest';
-import type { Direction, TlsCounters } from '../../../bench/model.ts';
+import type { Direction, TlsCounters } from '../../../bench/model/index.ts';
 import type { TlsConnection } from '../../../bench/tls/connection.ts';
 
 /** Every byte a direction was given lands in exactly one bucket. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { execa } from 'execa';
-import type { Direction } from '../../../bench/model.ts';
+import type { Direction } from '../../../bench/model/index.ts';
 
 /** One read or write on the raw socket. */
 export interface Chunk {

@@ -1,5 +1,5 @@
-/** Latency summaries of request outcomes, per API call. */
-import type { ApiCall, ApiLatency, LatencySummary, RequestOutcome } from '../model.ts';
+/** Latency statistics of request outcomes: per API call, and over every call pooled. */
+import type { ApiCall, ApiLatency, LatencySummary, RequestOutcome } from '../model/index.ts';
 
 /** The p-th percentile (0..100) of sorted samples, linearly interpolated between closest ranks. */
 export function percentile(sorted: readonly number[], p: number): number {
@@ -45,4 +45,9 @@ export function latencyByApi(outcomes: readonly RequestOutcome[]): Partial<Recor
     };
   }
   return result;
+}
+
+/** The total latency of every successful request, all API calls pooled. */
+export function pooledLatency(outcomes: readonly RequestOutcome[]): LatencySummary | null {
+  return summarize(outcomes.flatMap((o) => (o.state === 'ok' ? [o.phases.totalMs] : [])));
 }

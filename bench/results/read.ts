@@ -5,29 +5,33 @@
  * JSON path of the first bad field and exits 2 (InputError).
  */
 import { InputError } from '../errors.ts';
-import type {
-  ApiCall,
-  ApiLatency,
-  CaptureHealth,
-  CertKind,
-  Comparison,
-  Environment,
-  LatencySummary,
-  Mode,
-  NetworkProfile,
-  PerEndpointMinute,
-  Results,
-  ScenarioMeasurement,
-  ScenarioResult,
-  ScenarioSpec,
-  ServerKind,
-  TimelineBucket,
-  TlsCounters,
-  TlsVersion,
-  TrafficCounters,
-  Warning,
-} from '../model.ts';
-import { readJsonFile } from './json.ts';
+import {
+  API_CALLS,
+  CERT_KINDS,
+  MODES,
+  NETWORKS,
+  RESULTS_SCHEMA,
+  SERVERS,
+  TLS_FIELD_NAMES,
+  TLS_VERSIONS,
+  TRAFFIC_FIELD_NAMES,
+  WARNING_KINDS,
+  type ApiLatency,
+  type CaptureHealth,
+  type Comparison,
+  type Environment,
+  type LatencySummary,
+  type PerEndpointMinute,
+  type Results,
+  type ScenarioMeasurement,
+  type ScenarioResult,
+  type ScenarioSpec,
+  type TimelineBucket,
+  type TlsCounters,
+  type TrafficCounters,
+  type Warning,
+} from '../model/index.ts';
+import { readJsonFile } from '../input/json.ts';
 import {
   arrayOf,
   boolean,
@@ -45,10 +49,7 @@ import {
   validator,
   type Shape,
   type Validator,
-} from './shape.ts';
-
-/** The results schema this version reads and writes. */
-export const RESULTS_SCHEMA = 'tls-reuse-bench/results@1';
+} from '../input/shape.ts';
 
 /**
  * Reads, parses and validates a results file. `label` names it in messages (default `results file`; the
@@ -106,44 +107,19 @@ function checkReferences(results: Results): void {
   });
 }
 
-/** The keys of a `Record<K, true>` literal: listing every member of a union once, checked by the compiler. */
-function members<K extends string>(all: Record<K, true>): K[] {
-  return Object.keys(all) as K[];
+/**
+ * Traffic counters, validated field by field from the model's tables: a counter added there is checked here
+ * without another edit.
+ */
+function counters<T>(fields: readonly string[], extra: Record<string, Validator<unknown>>): Validator<T> {
+  return object<T>({ ...Object.fromEntries(fields.map((name) => [name, nonNegative])), ...extra } as Shape<T>);
 }
 
-const MODES = members<Mode>({ fresh: true, persistent: true, resumed: true });
-const TLS_VERSIONS = members<TlsVersion>({ 'tls1.2': true, 'tls1.3': true });
-const CERT_KINDS = members<CertKind>({ rsa2048: true, 'ecdsa-p256': true, custom: true });
-const NETWORKS = members<NetworkProfile>({ loopback: true });
-const SERVERS = members<ServerKind>({ node: true, nginx: true });
-/** Every API call of the agent, in the order the workload introduces them. */
-export const API_CALLS = members<ApiCall>({ enroll: true, config: true, log: true, distributed_read: true, distributed_write: true });
-
-const tlsCounters = object<TlsCounters>({
-  records: nonNegative,
-  handshakeBytes: nonNegative,
-  appDataBytes: nonNegative,
-  appDataOverheadBytes: nonNegative,
-  alertBytes: nonNegative,
-  otherBytes: nonNegative,
-  nonTlsBytes: nonNegative,
-  incompleteBytes: nonNegative,
-  exact: boolean,
+const trafficCounters = counters<TrafficCounters>(TRAFFIC_FIELD_NAMES, {
+  tls: counters<TlsCounters>(TLS_FIELD_NAMES, { exact: boolean }),
 });
 
-const trafficCounters = object<TrafficCounters>({
-  frames: nonNegative,
-  wireBytes: nonNegative,
-  ipBytes: nonNegative,
-  headerBytes: nonNegative,
-  tcpPayloadBytes: nonNegative,
-  retransmittedBytes: nonNegative,
-  controlFrames: nonNegative,
-  controlWireBytes: nonNegative,
-  tls: tlsCounters,
-});
-
-const warning = object<Warning>({ kind: string, message: string, fix: string, count: optional(nonNegative) });
+const warning = object<Warning>({ kind: oneOf(WARNING_KINDS), message: string, fix: string, count: optional(nonNegative) });
 
 const spec = object<ScenarioSpec>({
   id: string,
@@ -218,6 +194,7 @@ const measurement: Shape<ScenarioMeasurement> = {
   }),
   timeWait: object<ScenarioMeasurement['timeWait']>({ client: nonNegative, server: nonNegative }),
   latency: partialRecord(API_CALLS, apiLatency),
+  latencyAllCalls: nullable(latencySummary),
   server: object<ScenarioMeasurement['server']>({
     cpuUserMs: nonNegative,
     cpuSystemMs: nonNegative,
@@ -244,7 +221,7 @@ const scenarioByState: { [S in ScenarioResult['state']]: Validator<ScenarioOf<S>
   failed: object<ScenarioOf<'failed'>>({ id: string, state: oneOf(['failed']), spec, warnings: arrayOf(warning), error: string }),
 };
 
-const STATES = members<ScenarioResult['state']>({ completed: true, invalid: true, failed: true });
+const STATES = ['completed', 'invalid', 'failed'] as const satisfies readonly ScenarioResult['state'][];
 
 /** A scenario: the fields its `state` calls for. */
 const scenario: Validator<ScenarioResult> = validator('a scenario object', (value, path) => {

@@ -1,0 +1,112 @@
+/**
+ * What a live scenario observes, raw (DESIGN.md: the live run produces raw observations only): the agent's
+ * requests in virtual time, what happened to each, and the client's socket counters. The assessment
+ * (bench/analyze/assess.ts) turns these into a scenario's result.
+ */
+import type { ApiCall, Channel } from './axes.ts';
+import type { AnalyzeSummary } from './capture.ts';
+
+/** One request of an agent's schedule, in virtual time; byte-identical for a given seed. */
+export interface AgentRequest {
+  /** Which simulated agent (0-based). */
+  endpointIndex: number;
+  channel: Channel;
+  api: ApiCall;
+  /** HTTP path, e.g. `/api/v1/osquery/config`. */
+  path: string;
+  /** When the agent sends it, in virtual milliseconds since the scenario started. */
+  atVirtualMs: number;
+  /** Request headers other than Host and Content-Length, in the order the agent sends them. */
+  headers: [name: string, value: string][];
+  /** The request body as sent (gzipped when the workload compresses logger bodies). */
+  body: Buffer;
+}
+
+/** Raw TCP byte counters of one socket or a sum of sockets (the reconciliation input). */
+export interface SocketBytes {
+  /** Bytes the client wrote to its TCP sockets (TLS records, not plaintext). */
+  up: number;
+  /** Bytes the client read from its TCP sockets. */
+  down: number;
+}
+
+/** Phase timestamps of one request, in real milliseconds since the request started. */
+export interface RequestPhasesMs {
+  /** TCP connect finished; null when the request reused a connection. */
+  tcpConnectMs: number | null;
+  /** TLS handshake finished; null when the request reused a connection. */
+  tlsHandshakeMs: number | null;
+  /** First response byte arrived. */
+  firstByteMs: number;
+  /** Whole response read. */
+  totalMs: number;
+}
+
+/** What happened to one request. */
+export type RequestOutcome =
+  | {
+      state: 'ok';
+      request: AgentRequest;
+      status: number;
+      responseBodyBytes: number;
+      /** Client-side connection number (0-based, in order of opening). */
+      connectionId: number;
+      /** The request opened a new TCP connection. */
+      newConnection: boolean;
+      /** The TLS session of that connection was resumed (abbreviated handshake). */
+      sessionResumed: boolean;
+      /** The request was sent once on a dead kept-alive connection, then retried on a new one. */
+      retried: boolean;
+      phases: RequestPhasesMs;
+    }
+  | { state: 'failed'; request: AgentRequest; error: string; connectionId: number | null };
+
+/** tcpdump's own closing counts. */
+export interface CaptureStats {
+  packetsCaptured: number;
+  packetsReceivedByFilter: number;
+  packetsDroppedByKernel: number;
+  /** Reported by some libpcap versions; 0 when absent. */
+  packetsDroppedByInterface: number;
+}
+
+/** What a server counted since it started listening (or since the last `resetStats()`). */
+export interface AgentServerStats {
+  /** Requests answered with 200, per API call. */
+  requests: Record<ApiCall, number>;
+  /** Requests to other paths or with other methods (answered 404). */
+  notFound: number;
+  /** Requests whose body could not be decoded (bad gzip or JSON; answered 400). Always 0 for nginx, which
+   * does not read bodies. */
+  badRequests: number;
+  /** Server CPU time: the embedded server's process, or nginx's master plus workers. */
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  /** TCP connections accepted (nginx: connections that carried at least one request). */
+  connections: number;
+  /** TLS handshakes completed, full or resumed (nginx: of connections that carried a request). */
+  handshakes: { full: number; resumed: number };
+}
+
+/** Everything a live scenario observed: the assessment's input (bench/analyze/assess.ts). */
+export interface ScenarioObservations {
+  /** Requests the schedule asked for. */
+  scheduledRequests: number;
+  outcomes: RequestOutcome[];
+  /** The client's raw TCP socket counters, summed over its connections. */
+  socketBytes: SocketBytes;
+  /** Connections the client opened (socket level), and how many resumed a TLS session. */
+  clientConnections: { opened: number; sessionResumed: number };
+  /** The capture's accounting; null without a capture. */
+  analysis: AnalyzeSummary | null;
+  /** tcpdump's closing counts; null without a capture. */
+  tcpdump: CaptureStats | null;
+  /** The server's counters before the first request and after the last. */
+  serverBefore: AgentServerStats;
+  serverAfter: AgentServerStats;
+  /** Sockets seen in TIME_WAIT during and after the scenario, per side (`ss`). */
+  timeWait: { client: number; server: number };
+  /** Files beside results.json (relative paths). */
+  files: { pcap: string | null; keylog: string };
+  realDurationMs: number;
+}

@@ -1,0 +1,148 @@
+/**
+ * A run's results (`tls-reuse-bench/results@1`): one entry per scenario, a union on `state` (a failed
+ * scenario is data, not a lost run), the comparisons and the environment. DESIGN.md lists the fields other
+ * tools and CI read: add around them, never rename them.
+ */
+import type { ApiCall, CertKind } from './axes.ts';
+import type { TimelineBucket } from './capture.ts';
+import type { ScenarioSpec } from './scenario.ts';
+import type { TrafficCounters } from './traffic.ts';
+import type { Warning } from './warnings.ts';
+
+/** The results schema this version reads and writes. */
+export const RESULTS_SCHEMA = 'tls-reuse-bench/results@1';
+
+/**
+ * Fewest samples for a latency percentile to say much: below it the assessment warns, and the regression gate
+ * compares no p50 ratio (a median of a handful of requests is one request's luck).
+ */
+export const MIN_LATENCY_SAMPLES = 20;
+
+/** Summary statistics of a latency sample, milliseconds. */
+export interface LatencySummary {
+  samples: number;
+  meanMs: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+}
+
+/** Latency of one API call: the whole request and its phases (phases only over requests that had them). */
+export interface ApiLatency {
+  total: LatencySummary;
+  /** Every request's total latency, sorted ascending, rounded to 0.01 ms (for CDF charts). */
+  totalSamplesMs: number[];
+  /** Over requests that opened a connection; null when none did. */
+  tcpConnect: LatencySummary | null;
+  /** Over requests that performed a TLS handshake; null when none did. */
+  tlsHandshake: LatencySummary | null;
+  firstByte: LatencySummary;
+}
+
+/** Traffic normalised per endpoint (agent) per virtual minute. */
+export interface PerEndpointMinute {
+  /** Null with `--no-capture` (socket counters see no headers). */
+  upWireBytes: number | null;
+  downWireBytes: number | null;
+  upTcpPayloadBytes: number;
+  downTcpPayloadBytes: number;
+  /** TLS handshake bytes (null with `--no-capture`). */
+  upHandshakeBytes: number | null;
+  downHandshakeBytes: number | null;
+  connections: number;
+  fullHandshakes: number;
+  resumedHandshakes: number;
+  requests: number;
+  /** Sockets that went through TIME_WAIT (both sides). */
+  timeWait: number;
+}
+
+/** Capture health of a scenario. */
+export interface CaptureHealth {
+  packets: number;
+  droppedByKernel: number;
+  /** Client socket counters == pcap TCP payload − retransmissions, per direction, exactly. Null without a capture. */
+  reconciled: boolean | null;
+  reconciliation: {
+    up: { socketBytes: number; pcapStreamBytes: number | null };
+    down: { socketBytes: number; pcapStreamBytes: number | null };
+  };
+}
+
+/** What a scenario measured; shared by completed and invalid scenarios. */
+export interface ScenarioMeasurement {
+  /** From the pcap; null with `--no-capture`. */
+  traffic: { up: TrafficCounters; down: TrafficCounters } | null;
+  perEndpointMinute: PerEndpointMinute;
+  capture: CaptureHealth;
+  requests: { scheduled: number; ok: number; failed: number; retried: number };
+  /** Connections the client opened (socket level) and the capture saw (SYN). */
+  connections: { opened: number; captured: number | null; sessionResumed: number };
+  /** Sockets in TIME_WAIT after the scenario, per side, as the kernel reported them (`ss`). */
+  timeWait: { client: number; server: number };
+  latency: Partial<Record<ApiCall, ApiLatency>>;
+  /** Every successful request's total latency, all API calls pooled; null when none succeeded. */
+  latencyAllCalls: LatencySummary | null;
+  server: { cpuUserMs: number; cpuSystemMs: number; cpuMsPerRequest: number; requests: number };
+  /** Wire bytes per direction over time; buckets are in real milliseconds (× timeCompression for virtual). */
+  timeline: { bucketMs: number; buckets: TimelineBucket[] } | null;
+  /** Files beside results.json (relative paths). */
+  files: { pcap: string | null; keylog: string };
+  realDurationMs: number;
+}
+
+/** One scenario's result: a union on `state` (a failed scenario is data, not a lost run). */
+export type ScenarioResult =
+  | ({ id: string; state: 'completed'; spec: ScenarioSpec; warnings: Warning[] } & ScenarioMeasurement)
+  | ({ id: string; state: 'invalid'; spec: ScenarioSpec; warnings: Warning[]; invalidReasons: string[] } & ScenarioMeasurement)
+  | { id: string; state: 'failed'; spec: ScenarioSpec; warnings: Warning[]; error: string };
+
+/** A mode compared with `fresh` on the same other axes. */
+export interface Comparison {
+  baseline: string;
+  candidate: string;
+  /** Saving in wire bytes per endpoint-minute (TCP payload with `--no-capture`), percent of the baseline. */
+  upSavedPct: number;
+  downSavedPct: number;
+  /** Connections opened per endpoint-minute, percent saved. */
+  connectionsSavedPct: number;
+  /** Byte basis of the percentages. */
+  basis: 'wire' | 'tcp-payload';
+}
+
+/** The machine and tools a run measured on. */
+export interface Environment {
+  node: string;
+  openssl: string;
+  kernel: string;
+  platform: string;
+  cpu: string;
+  cores: number;
+  tcpdump: string | null;
+  nginx: string | null;
+}
+
+/** A run's results file. */
+export interface Results {
+  schema: typeof RESULTS_SCHEMA;
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  /** True when the run was stopped (Ctrl-C/SIGTERM) before every scenario ran. */
+  interrupted: boolean;
+  options: {
+    suite: string;
+    workloadPath: string;
+    capture: boolean;
+    allowInvalid: boolean;
+    /** `fixtures/certs` chain names or the user's chain file, by CertKind. */
+    certs: Partial<Record<CertKind, string>>;
+  };
+  environment: Environment;
+  scenarios: ScenarioResult[];
+  comparisons: Comparison[];
+  warnings: Warning[];
+}
+
+/** A scenario that measured something (completed or invalid): what charts draw and the gate compares. */
+export type MeasuredScenario = Exclude<ScenarioResult, { state: 'failed' }>;

@@ -1,0 +1,87 @@
+/**
+ * A scenario of the matrix (`results@1` `scenarios[].spec`) and the role of each of its fields. The role
+ * table decides, in one place, which scenarios the runner compares with each other, which ones the reports
+ * group into a configuration, and which ones the regression gate pairs across runs.
+ */
+import type { CertKind, Mode, NetworkProfile, ServerKind, TlsVersion } from './axes.ts';
+
+/** One scenario of the matrix, fully resolved (`results@1` `scenarios[].spec`). */
+export interface ScenarioSpec {
+  /** `<mode>/<tls>/<cert>/<network>/<server>`, e.g. `persistent/tls1.3/rsa2048/loopback/node`. */
+  id: string;
+  mode: Mode;
+  tls: TlsVersion;
+  cert: CertKind;
+  network: NetworkProfile;
+  server: ServerKind;
+  /** Workload name (its file's `name`). */
+  workload: string;
+  endpoints: number;
+  virtualMinutes: number;
+  /** Virtual seconds that pass per real second. */
+  timeCompression: number;
+  /** The agent's `--tls_session_timeout`, virtual seconds (persistent mode); 0 = never. */
+  sessionTimeoutVirtualSeconds: number;
+  /** The server's keep-alive idle timeout, virtual seconds (nginx's default is 75). */
+  serverIdleTimeoutVirtualSeconds: number;
+  /** The server issues TLS session tickets. */
+  sessionTickets: boolean;
+  seed: number;
+}
+
+
+/**
+ * What each spec field means when scenarios are compared (the compiler makes every new field take a side):
+ * - `mode`: the axis a comparison is across (a mode against `fresh`).
+ * - `configuration`: what the scenario measures (TLS version, chain, network, server); with the mode, the
+ *   identity the regression gate pairs runs on.
+ * - `condition`: what the scenario sends and when connections end. Scenarios compared inside a run share
+ *   them; across runs a pair that differs in one compares different byte counts, so it is bad input.
+ * - `derived`: `id` is made from the mode and the configuration.
+ * - `pacing`: `timeCompression` only paces the run (every timeout scales with it, byte figures are per
+ *   virtual minute, timing is compared as in-run ratios).
+ */
+export type SpecRole = 'mode' | 'configuration' | 'condition' | 'derived' | 'pacing';
+
+export const SPEC_FIELDS: Record<keyof ScenarioSpec, SpecRole> = {
+  id: 'derived',
+  mode: 'mode',
+  tls: 'configuration',
+  cert: 'configuration',
+  network: 'configuration',
+  server: 'configuration',
+  workload: 'condition',
+  endpoints: 'condition',
+  virtualMinutes: 'condition',
+  timeCompression: 'pacing',
+  sessionTimeoutVirtualSeconds: 'condition',
+  serverIdleTimeoutVirtualSeconds: 'condition',
+  sessionTickets: 'condition',
+  seed: 'condition',
+};
+
+/** The spec fields of one role, in declaration order. */
+export function specFieldsOf(role: SpecRole): (keyof ScenarioSpec)[] {
+  return (Object.keys(SPEC_FIELDS) as (keyof ScenarioSpec)[]).filter((k) => SPEC_FIELDS[k] === role);
+}
+
+const CONFIGURATION_AND_CONDITIONS = [...specFieldsOf('configuration'), ...specFieldsOf('condition')];
+const IDENTITY = [...specFieldsOf('mode'), ...specFieldsOf('configuration')];
+
+/**
+ * The key of a scenario's configuration within a run: scenarios with the same key differ only in mode, so
+ * the runner compares them with the `fresh` one and the reports draw them as one group.
+ */
+export function configurationKey(spec: ScenarioSpec): string {
+  return JSON.stringify(CONFIGURATION_AND_CONDITIONS.map((k) => spec[k]));
+}
+
+/** The key the regression gate pairs a scenario on across runs: its mode and configuration. */
+export function pairingKey(spec: ScenarioSpec): string {
+  return IDENTITY.map((k) => String(spec[k])).join('/');
+}
+
+/** The id of a scenario: `<mode>/<tls>/<cert>/<network>/<server>`. */
+export function scenarioId(spec: Pick<ScenarioSpec, 'mode' | 'tls' | 'cert' | 'network' | 'server'>): string {
+  return `${spec.mode}/${spec.tls}/${spec.cert}/${spec.network}/${spec.server}`;
+}
