@@ -1,5 +1,5 @@
 /** The check report as text: a terminal table with a one-line verdict, and the same as Markdown for CI summaries. */
-import { formatNumber, formatPct, textTable, type Align } from '../report/format.ts';
+import { escapeMarkdown, formatNumber, formatPct, markdownTable, textTable, type Align } from '../report/format.ts';
 import type { CheckReport, CheckRow } from './compare.ts';
 import type { MetricUnit, Tolerance } from './metrics.ts';
 
@@ -28,23 +28,19 @@ export function renderCheckText(report: CheckReport): string {
  * not `ok`, then every row in a collapsed section.
  */
 export function renderCheckMarkdown(report: CheckReport): string {
-  const table = (rows: CheckRow[]) => [
-    `| ${HEADER.join(' | ')} |`,
-    `| ${ALIGN.map((a) => (a === 'right' ? '---:' : '---')).join(' | ')} |`,
-    ...rows.map((r) => `| ${cells(r).map(escapeCell).join(' | ')} |`),
-  ];
+  const table = (rows: CheckRow[]) => [markdownTable(HEADER, rows.map(cells), ALIGN)];
   const notable = report.rows.filter((r) => r.verdict !== 'ok');
   const lines = [
     `### tls-reuse-bench check: ${report.passed ? 'pass' : 'FAIL'}`,
     '',
-    escapeText(verdictLine(report)),
+    escapeMarkdown(verdictLine(report)),
     '',
-    `Run \`${escapeCode(report.current.runId)}\` (suite ${escapeText(report.current.suite)}) against baseline \`${escapeCode(report.baseline.runId)}\`; ` +
+    `Run \`${escapeCode(report.current.runId)}\` (suite ${escapeMarkdown(report.current.suite)}) against baseline \`${escapeCode(report.baseline.runId)}\`; ` +
       `${report.thresholdsFile === null ? 'default thresholds' : `thresholds \`${escapeCode(report.thresholdsFile)}\``}; values per endpoint per virtual minute.`,
   ];
   if (notable.length > 0) lines.push('', ...table(notable));
   const details = [...reasons(report.rows), ...report.notes];
-  if (details.length > 0) lines.push('', ...details.map((d) => `- ${escapeText(d)}`));
+  if (details.length > 0) lines.push('', ...details.map((d) => `- ${escapeMarkdown(d)}`));
   lines.push('', `<details><summary>All ${report.rows.length} rows</summary>`, '', ...table(report.rows), '', '</details>');
   return `${lines.join('\n')}\n`;
 }
@@ -143,15 +139,6 @@ export function formatTolerance(tolerance: Tolerance, unit: MetricUnit): string 
   const relative = `±${formatPct(relativePct, relativePct < 1 ? 2 : 1)}`;
   if (absolute === 0) return relative;
   return relativePct > 0 ? `${relative} or ${points}` : points;
-}
-
-/** Escapes a Markdown table cell: pipes end cells, and input strings must not become HTML. */
-function escapeCell(text: string): string {
-  return escapeText(text).replace(/\|/g, '\\|');
-}
-
-function escapeText(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/([\\`*_[\]])/g, '\\$1');
 }
 
 /** Inside backticks only a backtick matters. */

@@ -1,15 +1,17 @@
 /** `tls-reuse-bench check RESULTS.json --baseline FILE [--thresholds FILE]`: the regression gate. */
 import { existsSync } from 'node:fs';
-import { appendFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checkResults } from '../check/compare.ts';
 import { loadResults } from '../results/read.ts';
 import { METRICS } from '../check/metrics.ts';
-import { MIN_LATENCY_SAMPLES } from '../model/index.ts';
 import { formatTolerance, renderCheckMarkdown, renderCheckText, verdictLine } from '../check/render.ts';
 import { DEFAULT_THRESHOLDS, loadThresholds } from '../check/thresholds.ts';
 import { InputError, MeasurementError, UsageError } from '../errors.ts';
-import { renderReports } from '../report/index.ts';
+import { CHECK_SCHEMA, MIN_LATENCY_SAMPLES, type CheckSummary } from '../model/index.ts';
+import { buildReportModel, renderPages } from '../report/index.ts';
+import { writeCheckSummary } from '../results/check-file.ts';
+import { appendStepSummary } from './step-summary.ts';
 import { parseCommand } from './args.ts';
 
 const metricList = METRICS.map((m) => {
@@ -21,8 +23,9 @@ export const checkHelp = `usage: tls-reuse-bench check RESULTS.json --baseline F
 
 Compares a run's results with a baseline run, scenario by scenario (paired on mode, TLS version, chain,
 network and server), and fails when a metric got worse beyond its limit. Prints a table of every compared
-metric and writes it as Markdown to check.md beside RESULTS.json (and appends it to $GITHUB_STEP_SUMMARY
-when that is set).
+metric, writes it as Markdown to check.md and the verdict to check.json beside RESULTS.json (reports
+rendered from those results show it; in a run's folder report.html and summary.md are updated at once), and
+appends the Markdown to $GITHUB_STEP_SUMMARY when that is set.
 
   --baseline FILE     results.json of the run to compare with (e.g. fixtures/baselines/quick.json)
   --thresholds FILE   per-metric, per-scenario tolerances and floors (docs/ci.md; fixtures/thresholds/example.json)
@@ -74,13 +77,21 @@ export async function checkCommand(args: string[], out: NodeJS.WritableStream): 
   const markdown = renderCheckMarkdown(report);
   const resultsDir = path.dirname(resultsFile);
   const markdownFile = path.join(resultsDir, 'check.md');
+  const summary: CheckSummary = {
+    schema: CHECK_SCHEMA,
+    verdict: report.passed ? 'pass' : 'regression',
+    runId: current.runId,
+    baselineRunId: baseline.runId,
+    verdictLine: verdictLine(report),
+    markdown,
+  };
   await writeOutput(markdownFile, () => writeFile(markdownFile, markdown));
-  const summary = process.env.GITHUB_STEP_SUMMARY;
-  if (summary !== undefined && summary !== '') await writeOutput(summary, () => appendFile(summary, `${markdown}\n`));
+  await writeOutput(path.join(resultsDir, 'check.json'), () => writeCheckSummary(resultsDir, summary));
+  await writeOutput(process.env.GITHUB_STEP_SUMMARY ?? '$GITHUB_STEP_SUMMARY', () => appendStepSummary(markdown));
   out.write(`markdown: ${markdownFile}\n`);
   if (existsSync(path.join(resultsDir, 'report.html'))) {
-    // A run's folder: its report and summary show the verdict too.
-    await renderReports(current, resultsDir, { check: { verdict: report.passed ? 'pass' : 'regression', markdown } });
+    // A run's folder: its page and summary show the verdict too (the charts do not change).
+    await renderPages(buildReportModel(current, summary), resultsDir);
     out.write(`reports: ${path.join(resultsDir, 'report.html')} and summary.md now carry the verdict\n`);
   }
 
@@ -88,7 +99,7 @@ export async function checkCommand(args: string[], out: NodeJS.WritableStream): 
   return 0;
 }
 
-async function writeOutput(file: string, write: () => Promise<void>): Promise<void> {
+async function writeOutput(file: string, write: () => Promise<unknown>): Promise<void> {
   try {
     await write();
   } catch (error) {

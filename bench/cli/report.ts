@@ -2,14 +2,16 @@
 import path from 'node:path';
 import { loadResults } from '../results/read.ts';
 import { UsageError } from '../errors.ts';
-import { headlineAnswer } from '../report/answer.ts';
-import { renderReports } from '../report/index.ts';
+import { buildReportModel, renderReports } from '../report/index.ts';
+import { readCheckSummary } from '../results/check-file.ts';
 import { parseCommand } from './args.ts';
+import { displayPath } from './display.ts';
 
 export const reportHelp = `usage: tls-reuse-bench report RESULTS.json [--out DIR]
 
 Renders the charts (PNG), report.html and summary.md of a run from its results.json alone, without measuring
-anything: to refresh reports after an upgrade, or to render results copied from another machine.
+anything: to refresh reports after an upgrade, or to render results copied from another machine. A
+check.json beside the results (written by check) puts the regression gate's verdict in the reports.
 
   --out DIR   where to write charts/, report.html and summary.md (default: the results file's folder);
               links to captures and key logs point back to the results file's folder
@@ -32,12 +34,10 @@ export async function reportCommand(args: string[], out: NodeJS.WritableStream):
   const results = await loadResults(file);
   const resultsDir = path.dirname(path.resolve(file));
   const outDir = path.resolve(values.out ?? resultsDir);
-  const written = await renderReports(results, outDir, { resultsDir });
-  const answer = headlineAnswer(results);
-  const shown = (p: string) => {
-    const relative = path.relative(process.cwd(), p);
-    return relative === '' ? '.' : relative.startsWith('..') ? p : relative;
-  };
+  const model = buildReportModel(results, await readCheckSummary(resultsDir));
+  const written = await renderReports(model, outDir, { resultsDir });
+  const { answer } = model;
+  const shown = displayPath;
   if (answer !== null) out.write(`${answer.down}\n${answer.up}\n  (${answer.context})\n\n`);
   out.write(`report:  ${shown(written.html)}\nsummary: ${shown(written.markdown)}\ncharts:  ${written.charts.length} PNG in ${shown(path.join(outDir, 'charts'))}\n`);
   return 0;

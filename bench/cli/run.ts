@@ -1,14 +1,14 @@
 /** `tls-reuse-bench run`: resolves the scenario matrix, runs it live, prints the headline. */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { ScenarioResult, ScenarioSpec } from '../model/index.ts';
 import { REPO_ROOT } from '../paths.ts';
 import { resolveRun } from '../plan/resolve.ts';
-import { headlineText } from '../report/headline.ts';
-import { appendStepSummary, renderReports } from '../report/index.ts';
+import { buildReportModel, headlineText, renderReports } from '../report/index.ts';
 import { runSuite, type RunEvents } from '../run/suite.ts';
 import { parseCommand } from './args.ts';
+import { displayPath } from './display.ts';
+import { appendStepSummary } from './step-summary.ts';
 
 export const runHelp = `usage: tls-reuse-bench run [--suite quick|default|full] [--out DIR] [flags]
 
@@ -99,9 +99,10 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
   out.write(`tls-reuse-bench: ${run.scenarios.length} scenarios (suite ${run.suite}) → ${displayPath(run.outDir)}\n`);
   try {
     const results = await runSuite(run, progress, controller.signal);
-    const rendered = await renderReports(results, run.outDir);
-    await appendStepSummary(await readFile(rendered.markdown, 'utf8'));
-    out.write(`\n${headlineText(results)}\n\n`);
+    const model = buildReportModel(results);
+    const rendered = await renderReports(model, run.outDir);
+    await appendStepSummary(rendered.markdownText);
+    out.write(`\n${headlineText(model)}\n\n`);
     out.write(`results: ${displayPath(path.join(run.outDir, 'results.json'))}\n`);
     out.write(`report:  ${displayPath(rendered.html)} (charts in ${displayPath(path.join(run.outDir, 'charts'))}/)\n`);
     if (results.interrupted) return 130;
@@ -116,12 +117,6 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
-}
-
-/** A path relative to the working directory when it is below it, absolute otherwise. */
-function displayPath(p: string): string {
-  const relative = path.relative(process.cwd(), p);
-  return relative === '' ? '.' : relative.startsWith('..') ? p : relative;
 }
 
 /**

@@ -2,7 +2,7 @@
  * TCP connections of a capture: segments grouped by 4-tuple, the server side decided once per connection
  * (DESIGN.md "Direction"), and a new connection started when a 4-tuple is reused after FIN/RST.
  */
-import type { Direction, Endpoint, ServerSideBy } from '../model/index.ts';
+import type { Direction, ServerSideBy } from '../model/index.ts';
 import type { TcpSegment } from './decode.ts';
 
 /** TCP flag bits (RFC 9293 §3.1). */

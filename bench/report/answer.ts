@@ -2,9 +2,9 @@
  * The answer at the top of every report: one sentence per direction, from the primary configuration's
  * persistent-vs-fresh comparison (resumed-vs-fresh when persistent was not run or failed).
  */
-import type { Comparison, Direction, Mode, Results } from '../model/index.ts';
+import type { Comparison, Direction, Mode } from '../model/index.ts';
 import { formatBytes, formatPct } from './format.ts';
-import { groupScenarios, type MeasuredScenario, type ScenarioGroup } from './groups.ts';
+import type { GroupComparison, MeasuredScenario, ScenarioGroup } from './groups.ts';
 
 /** The answer, as numbers and as the sentences every report prints. */
 export interface HeadlineAnswer {
@@ -42,25 +42,16 @@ export function basisBytes(s: MeasuredScenario, direction: Direction, basis: Com
   return direction === 'up' ? p.upTcpPayloadBytes : p.downTcpPayloadBytes;
 }
 
-/** The comparison of `mode` against fresh in a group, with both scenarios. */
-export function groupComparison(
-  results: Results,
-  group: ScenarioGroup,
-  mode: Mode,
-): { comparison: Comparison; baseline: MeasuredScenario; candidate: MeasuredScenario } | undefined {
-  const candidate = group.measured.find((s) => s.spec.mode === mode);
-  if (candidate === undefined) return undefined;
-  const comparison = results.comparisons.find((c) => c.candidate === candidate.id);
-  const baseline = group.measured.find((s) => s.id === comparison?.baseline);
-  if (comparison === undefined || baseline === undefined) return undefined;
-  return { comparison, baseline, candidate };
+/** The comparison a group's answer comes from: persistent against fresh, else resumed against fresh. */
+export function answerComparison(group: ScenarioGroup): GroupComparison | undefined {
+  return group.comparisons.persistent ?? group.comparisons.resumed;
 }
 
 /** The answer, or null when the run has no comparison (no fresh scenario, or every candidate failed). */
-export function headlineAnswer(results: Results): HeadlineAnswer | null {
-  const group = groupScenarios(results).find((g) => g.primary);
+export function headlineAnswer(groups: readonly ScenarioGroup[]): HeadlineAnswer | null {
+  const group = groups.find((g) => g.primary);
   if (group === undefined) return null;
-  const found = groupComparison(results, group, 'persistent') ?? groupComparison(results, group, 'resumed');
+  const found = answerComparison(group);
   if (found === undefined) return null;
   const { comparison, baseline, candidate } = found;
   const bytesWord = comparison.basis === 'wire' ? 'bytes' : 'TCP payload bytes';

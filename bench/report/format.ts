@@ -41,6 +41,13 @@ export function textTable(header: string[], rows: string[][], align: Align[] = [
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+/** A Markdown table; every cell is escaped (`escapeMarkdown`). */
+export function markdownTable(header: string[], rows: string[][], align: Align[] = []): string {
+  const line = (cells: string[]) => `| ${cells.map(escapeMarkdown).join(' | ')} |`;
+  const rule = `| ${header.map((_, i) => ((align[i] ?? 'left') === 'right' ? '---:' : '---')).join(' | ')} |`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
 /**
  * Text from input made inert in Markdown: a backslash before the punctuation that could open code, emphasis,
  * a link, an HTML tag or a new table cell (CommonMark allows a backslash before any ASCII punctuation).

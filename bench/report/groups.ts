@@ -1,12 +1,27 @@
 /**
  * Scenarios grouped by everything but the mode: each group is one configuration (TLS version, chain, network,
- * server, workload, size) in which modes are compared, as `compare` in bench/run pairs them.
+ * server, workload, size) in which modes are compared, the same `configurationKey` the assessment pairs on.
  */
-import type { Mode, Results, ScenarioResult, ScenarioSpec } from '../model/index.ts';
-import { certLabel, MODES, networkLabel, serverLabel, tlsLabel } from './labels.ts';
+import {
+  configurationKey,
+  MODES,
+  type Comparison,
+  type MeasuredScenario,
+  type Mode,
+  type Results,
+  type ScenarioResult,
+  type ScenarioSpec,
+} from '../model/index.ts';
+import { certLabel, networkLabel, serverLabel, tlsLabel } from './labels.ts';
 
-/** A scenario that measured something (completed or invalid): what charts draw. */
-export type MeasuredScenario = Exclude<ScenarioResult, { state: 'failed' }>;
+export type { MeasuredScenario } from '../model/index.ts';
+
+/** A mode's comparison with fresh inside a group, with both scenarios. */
+export interface GroupComparison {
+  comparison: Comparison;
+  baseline: MeasuredScenario;
+  candidate: MeasuredScenario;
+}
 
 /** One configuration and its scenarios, one per mode. */
 export interface ScenarioGroup {
@@ -26,11 +41,8 @@ export interface ScenarioGroup {
   scenarios: ScenarioResult[];
   /** The scenarios charts draw: not failed, in mode order. */
   measured: MeasuredScenario[];
-}
-
-/** The comparison axes of a spec (the same ones bench/run's `compare` pairs on). */
-function groupKey(s: ScenarioSpec): string {
-  return JSON.stringify([s.tls, s.cert, s.network, s.server, s.workload, s.endpoints, s.virtualMinutes, s.seed]);
+  /** Each measured non-fresh mode's comparison with fresh, from the results' comparisons. */
+  comparisons: Partial<Record<Mode, GroupComparison>>;
 }
 
 type Axis = { name: string; short: (s: ScenarioSpec) => string; full: (s: ScenarioSpec) => string };
@@ -53,7 +65,7 @@ const FULL_LABEL_AXES = new Set(['tls', 'cert', 'server', 'network']);
 export function groupScenarios(results: Results): ScenarioGroup[] {
   const byKey = new Map<string, ScenarioResult[]>();
   for (const s of results.scenarios) {
-    const key = groupKey(s.spec);
+    const key = configurationKey(s.spec);
     const list = byKey.get(key);
     if (list === undefined) byKey.set(key, [s]);
     else list.push(s);
@@ -64,6 +76,7 @@ export function groupScenarios(results: Results): ScenarioGroup[] {
   const groups = [...byKey.entries()].map(([key, list]): ScenarioGroup => {
     const spec = list[0]!.spec;
     const scenarios = [...list].sort((a, b) => modeRank(a.spec.mode) - modeRank(b.spec.mode));
+    const measured = scenarios.filter((s): s is MeasuredScenario => s.state !== 'failed');
     const label = shown.map((axis) => axis.short(spec)).join(' · ');
     return {
       key,
@@ -75,7 +88,8 @@ export function groupScenarios(results: Results): ScenarioGroup[] {
       primary: false,
       spec,
       scenarios,
-      measured: scenarios.filter((s): s is MeasuredScenario => s.state !== 'failed'),
+      measured,
+      comparisons: groupComparisons(results, measured),
     };
   });
   // Slugs name files and element ids: labels that differ only in punctuation must not share one.
@@ -86,12 +100,22 @@ export function groupScenarios(results: Results): ScenarioGroup[] {
     used.add(slug);
     g.slug = slug;
   }
-  const comparable = (g: ScenarioGroup) =>
-    results.comparisons.some((c) => g.measured.some((s) => s.id === c.candidate));
+  const comparable = (g: ScenarioGroup) => Object.keys(g.comparisons).length > 0;
   const primaryIndex = Math.max(0, groups.findIndex(comparable));
   const [primary] = groups.splice(primaryIndex, 1);
   if (primary === undefined) return [];
   return [{ ...primary, primary: true }, ...groups];
+}
+
+/** The results' comparisons whose candidate is in the group, by the candidate's mode. */
+function groupComparisons(results: Results, measured: MeasuredScenario[]): Partial<Record<Mode, GroupComparison>> {
+  const out: Partial<Record<Mode, GroupComparison>> = {};
+  for (const candidate of measured) {
+    const comparison = results.comparisons.find((c) => c.candidate === candidate.id);
+    const baseline = measured.find((s) => s.id === comparison?.baseline);
+    if (comparison !== undefined && baseline !== undefined) out[candidate.spec.mode] = { comparison, baseline, candidate };
+  }
+  return out;
 }
 
 function modeRank(mode: Mode): number {

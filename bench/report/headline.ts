@@ -3,7 +3,8 @@
  * connections and TIME_WAIT sockets. One description, rendered as a terminal table, Markdown and HTML.
  */
 import type { Comparison, Results, ScenarioResult } from '../model/index.ts';
-import { escapeMarkdown, formatBytes, formatNumber, formatPct, textTable, type Align } from './format.ts';
+import { formatBytes, formatNumber, formatPct, markdownTable, textTable, type Align } from './format.ts';
+import type { ReportModel } from './model.ts';
 
 /** One row of the headline table, as numbers (null where a run without capture cannot say). */
 export interface HeadlineRow {
@@ -24,7 +25,7 @@ export interface HeadlineRow {
 /** The field report this project reproduces (osquery TLS persistent transport, nginx endpoint). */
 export const FIELD_REPORT = { upSavedPct: 50, downSavedPct: 74, timeWaitPerMinute: '12-16' } as const;
 
-/** Headline rows in scenario order. */
+/** Headline rows in scenario order (built once, into the report model). */
 export function headlineRows(results: Results): HeadlineRow[] {
   const byCandidate = new Map<string, Comparison>(results.comparisons.map((c) => [c.candidate, c]));
   return results.scenarios.map((s) => {
@@ -88,9 +89,9 @@ export function basisNote(results: Results): string {
 }
 
 /** The headline as a plain-text table for the terminal, with the field report's figures under it. */
-export function headlineText(results: Results): string {
-  const rows = headlineRows(results);
-  const lines = [textTable(HEADER, rows.map(headlineCells), ALIGN), '', basisNote(results)];
+export function headlineText(model: ReportModel): string {
+  const rows = model.headline;
+  const lines = [textTable(HEADER, rows.map(headlineCells), ALIGN), '', model.basisNote];
   lines.push(
     `field report (osquery agents, nginx, TLS): reuse saved ${FIELD_REPORT.upSavedPct}% up, ${FIELD_REPORT.downSavedPct}% down; fresh churned ${FIELD_REPORT.timeWaitPerMinute} sockets per agent-minute`,
   );
@@ -99,10 +100,6 @@ export function headlineText(results: Results): string {
 }
 
 /** The headline as a Markdown table. */
-export function headlineMarkdown(results: Results): string {
-  const rows = headlineRows(results);
-  const head = `| ${HEADER.join(' | ')} |`;
-  const rule = `| ${ALIGN.map((a) => (a === 'right' ? '---:' : '---')).join(' | ')} |`;
-  const body = rows.map((r) => `| ${headlineCells(r).map(escapeMarkdown).join(' | ')} |`);
-  return [head, rule, ...body, '', `_${basisNote(results)}_`].join('\n');
+export function headlineMarkdown(model: ReportModel): string {
+  return [markdownTable(HEADER, model.headline.map(headlineCells), ALIGN), '', `_${model.basisNote}_`].join('\n');
 }

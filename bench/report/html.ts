@@ -6,22 +6,14 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Results, ScenarioResult, Warning } from '../model/index.ts';
+import { MODE_DESCRIPTIONS, MODES, type CheckSummary, type Results, type ScenarioResult, type Warning } from '../model/index.ts';
 import { repoPath } from '../paths.ts';
-import { headlineAnswer, type HeadlineAnswer } from './answer.ts';
+import type { HeadlineAnswer } from './answer.ts';
 import type { ChartSpec, ChartTable } from './charts/index.ts';
 import { escapeHtml, formatCount, formatNumber } from './format.ts';
-import { groupScenarios } from './groups.ts';
-import { basisNote, FIELD_REPORT, HEADLINE_ALIGN, HEADLINE_HEADER, headlineCells, headlineRows } from './headline.ts';
-import { MODE_DESCRIPTIONS, MODES } from './labels.ts';
+import { FIELD_REPORT, HEADLINE_ALIGN, HEADLINE_HEADER, headlineCells } from './headline.ts';
+import type { ReportModel } from './model.ts';
 import { MODE_COLOURS } from './palette.ts';
-
-/** The verdict of `check`, when the report is rendered after one. */
-export interface CheckSummary {
-  verdict: 'pass' | 'regression';
-  /** The check's Markdown table. */
-  markdown: string;
-}
 
 /** The scripts the page inlines. */
 export interface PageAssets {
@@ -35,7 +27,6 @@ export interface PageAssets {
 export interface HtmlOptions {
   resultsDir: string;
   outDir: string;
-  check?: CheckSummary;
 }
 
 /** Reads the scripts the page inlines: Chart.js from node_modules, the plugins from this folder. */
@@ -118,7 +109,7 @@ function answerSection(results: Results, answer: HeadlineAnswer | null): string 
 </section>`;
 }
 
-function statusSection(results: Results, check: CheckSummary | undefined): string {
+function statusSection(results: Results, check: CheckSummary | null): string {
   const failed = results.scenarios.filter((s) => s.state === 'failed').length;
   const invalid = results.scenarios.filter((s) => s.state === 'invalid').length;
   const notes: string[] = [];
@@ -128,7 +119,7 @@ function statusSection(results: Results, check: CheckSummary | undefined): strin
       `<p class="status bad">${failed} failed and ${invalid} invalid scenario${failed + invalid === 1 ? '' : 's'}: failed ones are left out of the charts, invalid ones are drawn pale and labelled INVALID. <a href="#scenarios">Scenario table</a>, <a href="#warnings">warnings</a>.</p>`,
     );
   }
-  if (check !== undefined) {
+  if (check !== null) {
     const pass = check.verdict === 'pass';
     notes.push(`<div class="status ${pass ? 'good' : 'bad'}"><p><strong>Check: ${pass ? 'PASS' : 'REGRESSION'}</strong> against the baseline.</p>
 <details${pass ? '' : ' open'}><summary>Compared metrics</summary><pre>${e(check.markdown)}</pre></details></div>`);
@@ -143,8 +134,9 @@ function modesSection(): string {
   return `<ul class="modes">\n${items}\n</ul>`;
 }
 
-function chartsSections(results: Results, charts: ChartSpec[]): string {
-  const groupSections = groupScenarios(results).flatMap((g) => {
+function chartsSections(model: ReportModel, charts: ChartSpec[]): string {
+  const results = model.results;
+  const groupSections = model.groups.flatMap((g) => {
     const figures = charts.filter((c) => c.group === g.label);
     if (figures.length === 0) return [];
     const heading = g.primary ? `${g.label}: the configuration the answer comes from` : g.label;
@@ -165,11 +157,10 @@ ${figures.map(figure).join('\n')}
   return [...notice, ...groupSections.slice(0, 1), ...acrossSection, ...groupSections.slice(1)].join('\n');
 }
 
-function headlineTable(results: Results): string {
-  const rows = headlineRows(results);
+function headlineTable(model: ReportModel): string {
   const numeric = HEADLINE_ALIGN.flatMap((a, i) => (a === 'right' ? [i] : []));
-  return `${table({ header: HEADLINE_HEADER, rows: rows.map(headlineCells), numeric })}
-<p class="context">${e(basisNote(results))}.</p>`;
+  return `${table({ header: HEADLINE_HEADER, rows: model.headline.map(headlineCells), numeric })}
+<p class="context">${e(model.basisNote)}.</p>`;
 }
 
 function stateNote(s: ScenarioResult): string {
@@ -324,8 +315,8 @@ nav ul { columns: 2; padding-left: 1.2em; }
 `;
 
 /** The page, from the results, the chart specs and the scripts to inline. */
-export function renderHtml(results: Results, charts: ChartSpec[], assets: PageAssets, options: HtmlOptions): string {
-  const answer = headlineAnswer(results);
+export function renderHtml(model: ReportModel, charts: ChartSpec[], assets: PageAssets, options: HtmlOptions): string {
+  const { results, answer } = model;
   const title = answer === null ? 'What reusing TLS connections saves' : answer.down;
   const page = `<!doctype html>
 <html lang="en">
@@ -341,7 +332,7 @@ export function renderHtml(results: Results, charts: ChartSpec[], assets: PageAs
 <p class="meta">tls-reuse-bench run <code>${e(results.runId)}</code>, suite ${e(results.options.suite)}, ${results.scenarios.length} scenarios, started ${e(results.startedAt)}.</p>
 </header>
 ${answerSection(results, answer)}
-${statusSection(results, options.check)}
+${statusSection(results, model.check)}
 <p>An agent (an osquery-like workload: enroll, config every minute, log posts every few seconds, distributed reads) talks to a TLS server in three ways, measured from packet captures, normalised per endpoint (agent) per virtual minute:</p>
 ${modesSection()}
 <nav><ul>
@@ -355,10 +346,10 @@ ${modesSection()}
 <li><a href="#files">Captures and key logs</a></li>
 </ul></nav>
 <div id="charts">
-${chartsSections(results, charts)}
+${chartsSections(model, charts)}
 </div>
 <section id="headline"><h2>Headline table</h2>
-${headlineTable(results)}
+${headlineTable(model)}
 </section>
 <section id="scenarios"><h2>Scenario matrix</h2>
 ${scenarioMatrix(results)}

@@ -1,46 +1,54 @@
 /**
- * Renders every report of a run from its results alone (DESIGN.md: renderers never measure): PNG charts in
+ * Renders every report of a run from its report model (DESIGN.md: renderers never measure): PNG charts in
  * `charts/`, `report.html` and `summary.md`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Results } from '../model/index.ts';
-import { buildCharts } from './charts/index.ts';
-import { loadPageAssets, renderHtml, type CheckSummary } from './html.ts';
+import { buildCharts, type ChartSpec } from './charts/index.ts';
+import { loadPageAssets, renderHtml } from './html.ts';
 import { renderMarkdown } from './markdown.ts';
+import type { ReportModel } from './model.ts';
 import { writePngs } from './png.ts';
 
-export { appendStepSummary } from './step-summary.ts';
-export type { CheckSummary } from './html.ts';
+export { buildReportModel, type ReportModel } from './model.ts';
+export { headlineText } from './headline.ts';
 
 /** Options of renderReports. */
 export interface RenderOptions {
-  /** The regression gate's verdict, shown in the HTML and the Markdown. */
-  check?: CheckSummary;
   /** The folder the results' relative file paths start from (default: `outDir`, where `run` writes both). */
   resultsDir?: string;
 }
 
-/**
- * Writes `<outDir>/charts/<name>.png` for every chart, `<outDir>/report.html` and `<outDir>/summary.md`.
- * Resolves to the written paths.
- */
-export async function renderReports(
-  results: Results,
-  outDir: string,
-  options: RenderOptions = {},
-): Promise<{ charts: string[]; html: string; markdown: string }> {
+/** What was written. */
+export interface RenderedReports {
+  charts: string[];
+  html: string;
+  /** summary.md's path and its text (for a CI job summary). */
+  markdown: string;
+  markdownText: string;
+}
+
+/** Writes `<outDir>/charts/<name>.png` for every chart, `<outDir>/report.html` and `<outDir>/summary.md`. */
+export async function renderReports(model: ReportModel, outDir: string, options: RenderOptions = {}): Promise<RenderedReports> {
   await mkdir(outDir, { recursive: true });
-  const charts = buildCharts(results);
+  const charts = buildCharts(model);
   const pngs = await writePngs(charts, path.join(outDir, 'charts'));
+  return { charts: pngs, ...(await writePages(model, charts, outDir, options)) };
+}
+
+/**
+ * Writes only `report.html` and `summary.md` (the PNGs do not show the verdict): what a new check verdict
+ * changes in a run's folder.
+ */
+export async function renderPages(model: ReportModel, outDir: string, options: RenderOptions = {}): Promise<Omit<RenderedReports, 'charts'>> {
+  return writePages(model, buildCharts(model), outDir, options);
+}
+
+async function writePages(model: ReportModel, charts: ChartSpec[], outDir: string, options: RenderOptions): Promise<Omit<RenderedReports, 'charts'>> {
   const html = path.join(outDir, 'report.html');
-  const page = renderHtml(results, charts, await loadPageAssets(), {
-    resultsDir: options.resultsDir ?? outDir,
-    outDir,
-    ...(options.check === undefined ? {} : { check: options.check }),
-  });
-  await writeFile(html, page);
+  await writeFile(html, renderHtml(model, charts, await loadPageAssets(), { resultsDir: options.resultsDir ?? outDir, outDir }));
   const markdown = path.join(outDir, 'summary.md');
-  await writeFile(markdown, renderMarkdown(results, options.check));
-  return { charts: pngs, html, markdown };
+  const markdownText = renderMarkdown(model);
+  await writeFile(markdown, markdownText);
+  return { html, markdown, markdownText };
 }

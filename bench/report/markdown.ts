@@ -1,21 +1,19 @@
 /** `summary.md`: the answer, the headline table and the check verdict, short enough for a PR comment. */
-import type { Results } from '../model/index.ts';
-import { headlineAnswer } from './answer.ts';
 import { escapeMarkdown } from './format.ts';
 import { headlineMarkdown } from './headline.ts';
-import type { CheckSummary } from './html.ts';
+import type { ReportModel } from './model.ts';
 
 /** The summary; `check` adds the regression gate's verdict and table. */
-export function renderMarkdown(results: Results, check?: CheckSummary): string {
+export function renderMarkdown(model: ReportModel): string {
+  const { results, answer, check } = model;
   const md = escapeMarkdown;
   const parts: string[] = [`## tls-reuse-bench: what reusing TLS connections saves`, ''];
-  const answer = headlineAnswer(results);
   if (answer === null) {
     parts.push('No answer: no scenario could be compared with a fresh one of the same configuration.');
   } else {
     parts.push(`**${md(answer.down)}.**`, '', `**${md(answer.up)}.**`, '', `_${md(answer.context)}._`);
   }
-  parts.push('', headlineMarkdown(results));
+  parts.push('', headlineMarkdown(model));
 
   const troubled = results.scenarios.filter((s) => s.state !== 'completed');
   if (troubled.length > 0 || results.interrupted) {
@@ -26,7 +24,7 @@ export function renderMarkdown(results: Results, check?: CheckSummary): string {
       parts.push(`- ${md(s.id)}: **${s.state}**: ${md(why)}`);
     }
   }
-  if (check !== undefined) {
+  if (check !== null) {
     parts.push('', `### Check: ${check.verdict === 'pass' ? 'PASS' : 'REGRESSION'}`, '', check.markdown.trim());
   }
   parts.push(

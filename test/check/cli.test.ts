@@ -50,7 +50,15 @@ describe('tls-reuse-bench check', () => {
     expect(stdout).toMatch(/^persistent\/tls1\.3\/rsa2048\/loopback\/node\s+downSavedPct\s+75\.00%\s+75\.00%\s+0\s+±2\.00 pp\s+ok$/m);
     const markdown = await readFile(path.join(dir, 'same/check.md'), 'utf8');
     expect(markdown).toMatch(/^### tls-reuse-bench check: pass\n/);
-    expect(await readFile(summary, 'utf8')).toBe(`# earlier step\n${markdown}\n`);
+    expect(await readFile(summary, 'utf8')).toBe(`# earlier step\n${markdown}`);
+    expect(JSON.parse(await readFile(path.join(dir, 'same/check.json'), 'utf8'))).toEqual({
+      schema: 'tls-reuse-bench/check@1',
+      verdict: 'pass',
+      runId: sampleResults().runId,
+      baselineRunId: 'run-a',
+      verdictLine: expect.stringMatching(/^PASS: 40 metrics of 3 scenarios within limits of baseline run-a/),
+      markdown,
+    });
   });
 
   it('exits 1 on a regression, with the verdict as the one stderr line', async () => {

@@ -11,6 +11,7 @@ import type { Results } from '../../bench/model/index.ts';
 import { renderReports } from '../../bench/report/index.ts';
 import { hostileResults, sampleResults } from './fixtures.ts';
 import { tempDir } from './helpers.ts';
+import { buildReportModel } from '../../bench/report/model.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -37,7 +38,7 @@ afterAll(async () => {
 /** Renders the reports of `results` into a fresh folder, opens report.html and waits for the charts. */
 async function openReport(name: string, results: Results) {
   const dir = path.join(tmp.dir, name);
-  const { html } = await renderReports(results, dir);
+  const { html } = await renderReports(buildReportModel(results), dir);
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (m) => {

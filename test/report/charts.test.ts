@@ -2,14 +2,14 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadResults } from '../../bench/results/read.ts';
 import type { Mode, Results, ScenarioResult, TrafficCounters } from '../../bench/model/index.ts';
-import { headlineAnswer } from '../../bench/report/answer.ts';
 import { bandwidthSeries } from '../../bench/report/charts/bandwidth.ts';
 import { byteBreakdown } from '../../bench/report/charts/breakdown.ts';
 import { buildCharts, type ChartSpec } from '../../bench/report/charts/index.ts';
 import { fullHandshakeCost, resumedHandshakeCost } from '../../bench/report/charts/protocol.ts';
-import { groupScenarios, type MeasuredScenario } from '../../bench/report/groups.ts';
+import type { MeasuredScenario } from '../../bench/report/groups.ts';
 import { MODE_COLOURS } from '../../bench/report/palette.ts';
 import { noCaptureResults, results, sampleResults, scenario } from './fixtures.ts';
+import { buildReportModel } from '../../bench/report/model.ts';
 
 const byName = (charts: ChartSpec[], name: string): ChartSpec => {
   const chart = charts.find((c) => c.name === name);
@@ -24,11 +24,11 @@ const measured = (s: ScenarioResult): MeasuredScenario => {
 
 describe('chart configurations', () => {
   const sample = sampleResults();
-  const charts = buildCharts(sample);
+  const charts = buildCharts(buildReportModel(sample));
 
   it('match their snapshots', () => {
     for (const chart of charts) expect(chart).toMatchSnapshot(chart.name);
-    for (const chart of buildCharts(noCaptureResults())) expect(chart).toMatchSnapshot(`no-capture ${chart.name}`);
+    for (const chart of buildCharts(buildReportModel(noCaptureResults()))) expect(chart).toMatchSnapshot(`no-capture ${chart.name}`);
   });
 
   it('are plain JSON data (the page receives them through JSON)', () => {
@@ -115,16 +115,16 @@ describe('chart configurations', () => {
   });
 
   it('draw only what a run without capture has: no breakdown, bandwidth or protocol matrix', () => {
-    const names = buildCharts(noCaptureResults()).map((c) => c.name);
+    const names = buildCharts(buildReportModel(noCaptureResults())).map((c) => c.name);
     expect(names).toEqual(['headline', 'latency', 'latency-cdf', 'connections']);
-    const headline = byName(buildCharts(noCaptureResults()), 'headline');
+    const headline = byName(buildCharts(buildReportModel(noCaptureResults())), 'headline');
     expect(String(headline.config.options?.plugins?.subtitle?.text)).toContain('TCP payload bytes (no capture)');
   });
 
   it('draw nothing for a run whose scenarios all failed', () => {
     const failed = results([scenario({ mode: 'fresh', state: 'failed' }), scenario({ mode: 'persistent', state: 'failed' })]);
-    expect(buildCharts(failed)).toEqual([]);
-    expect(headlineAnswer(failed)).toBeNull();
+    expect(buildCharts(buildReportModel(failed))).toEqual([]);
+    expect(buildReportModel(failed).answer).toBeNull();
   });
 });
 
@@ -185,7 +185,7 @@ describe('bandwidth over time', () => {
 
 describe('protocol matrix', () => {
   it('divides handshake bytes by handshakes, and subtracts the full ones from a resumed scenario', () => {
-    const [fresh, , resumed] = groupScenarios(sampleResults())[0]!.measured;
+    const [fresh, , resumed] = buildReportModel(sampleResults()).groups[0]!.measured;
     const full = fullHandshakeCost(fresh)!;
     // 76 full handshakes of 597 B up and 2,016 B down (the fixture's TLS 1.3 RSA figures).
     expect(full).toMatchObject({ up: 597, down: 2016 });
@@ -198,7 +198,7 @@ describe('protocol matrix', () => {
 
 describe('the answer', () => {
   it('is one sentence per direction from the primary configuration, saying which comparison', () => {
-    const answer = headlineAnswer(sampleResults())!;
+    const answer = buildReportModel(sampleResults()).answer!;
     expect(answer.down).toBe('Reusing connections saved 67% of downstream bytes: 50.7 kB → 16.9 kB per endpoint-minute');
     expect(answer.up).toBe('Reusing connections saved 45% of upstream bytes: 34.8 kB → 19.2 kB per endpoint-minute');
     expect(answer.context).toBe(
@@ -207,17 +207,17 @@ describe('the answer', () => {
   });
 
   it('says what it counts without a capture, and falls back to resumption when persistent failed', () => {
-    expect(headlineAnswer(noCaptureResults())!.down).toMatch(/^Reusing connections saved \d+% of downstream TCP payload bytes: /);
+    expect(buildReportModel(noCaptureResults()).answer!.down).toMatch(/^Reusing connections saved \d+% of downstream TCP payload bytes: /);
     const r: Results = results([scenario({ mode: 'fresh' }), scenario({ mode: 'persistent', state: 'failed' }), scenario({ mode: 'resumed' })]);
-    expect(headlineAnswer(r)!.up).toBe('Resuming TLS sessions cost 4% more upstream bytes: 34.8 kB → 36.2 kB per endpoint-minute');
+    expect(buildReportModel(r).answer!.up).toBe('Resuming TLS sessions cost 4% more upstream bytes: 34.8 kB → 36.2 kB per endpoint-minute');
   });
 
   it('labels configurations by the axes that vary', () => {
-    expect(groupScenarios(sampleResults()).map((g) => [g.label, g.slug, g.primary])).toEqual([
+    expect(buildReportModel(sampleResults()).groups.map((g) => [g.label, g.slug, g.primary])).toEqual([
       ['TLS 1.3 · RSA-2048', 'tls-1.3-rsa-2048', true],
       ['TLS 1.2 · ECDSA P-256', 'tls-1.2-ecdsa-p-256', false],
     ]);
-    expect(groupScenarios(noCaptureResults()).map((g) => g.label)).toEqual(['TLS 1.3 · RSA-2048 · Node server · loopback']);
+    expect(buildReportModel(noCaptureResults()).groups.map((g) => g.label)).toEqual(['TLS 1.3 · RSA-2048 · Node server · loopback']);
   });
 });
 
@@ -237,9 +237,9 @@ describe('a real quick-suite run (fixtures/results/quick-sample)', async () => {
 
   it('answers from the run\'s own comparison, and draws every chart', () => {
     const comparison = quick.comparisons[0]!;
-    const answer = headlineAnswer(quick)!;
+    const answer = buildReportModel(quick).answer!;
     expect(answer.down).toContain(`saved ${Math.round(comparison.downSavedPct)}% of downstream bytes`);
     expect(answer.up).toContain(`saved ${Math.round(comparison.upSavedPct)}% of upstream bytes`);
-    expect(buildCharts(quick).map((c) => c.name)).toEqual(['headline', 'breakdown', 'bandwidth', 'latency', 'latency-cdf', 'connections', 'protocol-matrix']);
+    expect(buildCharts(buildReportModel(quick)).map((c) => c.name)).toEqual(['headline', 'breakdown', 'bandwidth', 'latency', 'latency-cdf', 'connections', 'protocol-matrix']);
   });
 });

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { reportCommand } from '../../bench/cli/report.ts';
 import { InputError, UsageError } from '../../bench/errors.ts';
-import { sampleResults } from './fixtures.ts';
+import { checkSummary, sampleResults } from './fixtures.ts';
 import { tempDir } from './helpers.ts';
 
 const tmp = tempDir();
@@ -49,6 +49,18 @@ describe('tls-reuse-bench report', () => {
     const dir = path.dirname(file);
     for (const f of ['report.html', 'summary.md', 'charts/headline.png', 'charts/protocol-matrix.png']) expect(existsSync(path.join(dir, f)), f).toBe(true);
     expect(out).toContain(`charts:  12 PNG in ${path.join(dir, 'charts')}`);
+  });
+
+  it("shows the check's verdict from check.json beside the results, and refuses a broken one", async () => {
+    const file = resultsFile('checked', sampleResults());
+    writeFileSync(path.join(path.dirname(file), 'check.json'), JSON.stringify(checkSummary('regression', '| metric | verdict |\n| --- | --- |\n| downSavedPct | regressed |\n')));
+    expect((await report([file])).code).toBe(0);
+    expect(readFileSync(path.join(path.dirname(file), 'report.html'), 'utf8')).toContain('<strong>Check: REGRESSION</strong>');
+    expect(readFileSync(path.join(path.dirname(file), 'summary.md'), 'utf8')).toContain('### Check: REGRESSION');
+    writeFileSync(path.join(path.dirname(file), 'check.json'), JSON.stringify({ schema: 'tls-reuse-bench/check@1', verdict: 'maybe' }));
+    const error = await rejection([file]);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toBe(`check file ${path.join(path.dirname(file), 'check.json')}: $.verdict: expected one of "pass", "regression", got string "maybe"`);
   });
 
   it('writes to --out, with links back to the captures beside the results', async () => {

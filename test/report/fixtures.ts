@@ -9,6 +9,7 @@ import type {
   ApiCall,
   ApiLatency,
   CertKind,
+  CheckSummary,
   Comparison,
   LatencySummary,
   Mode,
@@ -405,5 +406,17 @@ export function hostileResults(): Results {
     runId: `run${HOSTILE}`,
     warnings: [hostileWarning],
     environment: { ...base.environment, cpu: `cpu${HOSTILE}` },
+  };
+}
+
+/** A check verdict as `check` writes it to check.json. */
+export function checkSummary(verdict: CheckSummary['verdict'], markdown: string): CheckSummary {
+  return {
+    schema: 'tls-reuse-bench/check@1',
+    verdict,
+    runId: 'run-now',
+    baselineRunId: 'run-before',
+    verdictLine: verdict === 'pass' ? 'PASS: within limits' : 'FAIL: 1 regression',
+    markdown,
   };
 }

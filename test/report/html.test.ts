@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildCharts } from '../../bench/report/charts/index.ts';
 import { fileHref, jsonForScript, loadPageAssets, renderHtml, type PageAssets } from '../../bench/report/html.ts';
 import { HOSTILE, hostileResults, noCaptureResults, sampleResults } from './fixtures.ts';
+import { buildReportModel } from '../../bench/report/model.ts';
 
 const assets: PageAssets = await loadPageAssets();
 const where = { resultsDir: '/runs/r1', outDir: '/runs/r1' };
@@ -14,8 +15,8 @@ function scripts(html: string): { tag: string; body: string }[] {
 describe('report.html', () => {
   it('inlines Chart.js and the plugins, and embeds the same chart configurations as JSON', () => {
     const results = sampleResults();
-    const charts = buildCharts(results);
-    const html = renderHtml(results, charts, assets, where);
+    const charts = buildCharts(buildReportModel(results));
+    const html = renderHtml(buildReportModel(results), charts, assets, where);
     const found = scripts(html);
     expect(found.map((s) => s.tag)).toEqual([
       '<script>',
@@ -34,7 +35,7 @@ describe('report.html', () => {
   });
 
   it('puts the answer first, one sentence per direction', () => {
-    const html = renderHtml(sampleResults(), buildCharts(sampleResults()), assets, where);
+    const html = renderHtml(buildReportModel(sampleResults()), buildCharts(buildReportModel(sampleResults())), assets, where);
     const answer = html.indexOf('Reusing connections saved 67% of downstream bytes: 50.7 kB → 16.9 kB per <span class="nowrap">endpoint-minute</span>.');
     expect(answer).toBeGreaterThan(0);
     expect(html.indexOf('Reusing connections saved 45% of upstream bytes')).toBeGreaterThan(answer);
@@ -42,7 +43,7 @@ describe('report.html', () => {
   });
 
   it('has the tables, the scenario matrix, environment, capture health, warnings and file links', () => {
-    const html = renderHtml(sampleResults(), buildCharts(sampleResults()), assets, where);
+    const html = renderHtml(buildReportModel(sampleResults()), buildCharts(buildReportModel(sampleResults())), assets, where);
     for (const id of ['headline', 'scenarios', 'environment', 'capture', 'warnings', 'files']) expect(html).toContain(`<section id="${id}">`);
     expect(html).toContain('capture with tcpdump --immediate-mode -U -s 0 and check its &#34;dropped by kernel&#34; count');
     expect(html).toContain('failed: the node server exited during the scenario (SIGKILL)');
@@ -53,14 +54,14 @@ describe('report.html', () => {
   });
 
   it('says when the run had no capture', () => {
-    const html = renderHtml(noCaptureResults(), buildCharts(noCaptureResults()), assets, where);
+    const html = renderHtml(buildReportModel(noCaptureResults()), buildCharts(buildReportModel(noCaptureResults())), assets, where);
     expect(html).toContain('This run had no packet capture');
     expect(html).toContain('of downstream TCP payload bytes');
   });
 
   it('escapes every string from the results, in markup and in the embedded JSON', () => {
     const results = hostileResults();
-    const html = renderHtml(results, buildCharts(results), assets, where);
+    const html = renderHtml(buildReportModel(results), buildCharts(buildReportModel(results)), assets, where);
     expect(html).not.toContain(HOSTILE);
     expect(html).not.toContain('<img');
     expect(html).not.toContain('onerror="');

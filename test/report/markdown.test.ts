@@ -2,16 +2,17 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderMarkdown } from '../../bench/report/markdown.ts';
-import { appendStepSummary } from '../../bench/report/step-summary.ts';
-import { HOSTILE, hostileResults, noCaptureResults, sampleResults } from './fixtures.ts';
+import { appendStepSummary } from '../../bench/cli/step-summary.ts';
+import { checkSummary, HOSTILE, hostileResults, noCaptureResults, sampleResults } from './fixtures.ts';
 import { tempDir } from './helpers.ts';
+import { buildReportModel } from '../../bench/report/model.ts';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
 describe('summary.md', () => {
   it('has the answer, the headline table and the invalid and failed scenarios', () => {
-    const md = renderMarkdown(sampleResults());
+    const md = renderMarkdown(buildReportModel(sampleResults()));
     const lines = md.split('\n');
     expect(lines[2]).toBe('**Reusing connections saved 67% of downstream bytes: 50.7 kB → 16.9 kB per endpoint-minute.**');
     expect(lines[4]).toBe('**Reusing connections saved 45% of upstream bytes: 34.8 kB → 19.2 kB per endpoint-minute.**');
@@ -24,14 +25,14 @@ describe('summary.md', () => {
   });
 
   it('adds the check verdict and table when given one', () => {
-    const md = renderMarkdown(noCaptureResults(), { verdict: 'regression', markdown: '| metric | limit |\n| --- | --- |\n| down saved | 1% |\n' });
+    const md = renderMarkdown(buildReportModel(noCaptureResults(), checkSummary('regression', '| metric | limit |\n| --- | --- |\n| down saved | 1% |\n')));
     expect(md).toContain('### Check: REGRESSION\n\n| metric | limit |\n| --- | --- |\n| down saved | 1% |\n');
     expect(md).toContain('of downstream TCP payload bytes');
-    expect(renderMarkdown(noCaptureResults(), { verdict: 'pass', markdown: 'all within limits' })).toContain('### Check: PASS\n\nall within limits');
+    expect(renderMarkdown(buildReportModel(noCaptureResults(), checkSummary('pass', 'all within limits')))).toContain('### Check: PASS\n\nall within limits');
   });
 
   it('makes text from the results inert', () => {
-    const md = renderMarkdown(hostileResults());
+    const md = renderMarkdown(buildReportModel(hostileResults()));
     expect(md).not.toContain(HOSTILE);
     expect(md).not.toMatch(/[^\\]</);
     expect(md).toContain('fresh\\</script\\>\\<img src=x onerror="window.\\_\\_pwned=1"\\>&\\<b\\>');

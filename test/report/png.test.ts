@@ -6,6 +6,7 @@ import { buildCharts } from '../../bench/report/charts/index.ts';
 import { renderPng, writePngs } from '../../bench/report/png.ts';
 import { noCaptureResults, sampleResults } from './fixtures.ts';
 import { colouredPixels, pngSize, tempDir } from './helpers.ts';
+import { buildReportModel } from '../../bench/report/model.ts';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -13,7 +14,7 @@ afterAll(() => tmp.cleanup());
 describe('PNG charts', () => {
   it('are PNGs of the declared size, on white, with their data drawn', async () => {
     const quick = await loadResults(path.resolve(import.meta.dirname, '../../fixtures/results/quick-sample/results.json'));
-    for (const chart of [...buildCharts(sampleResults()), ...buildCharts(noCaptureResults()), ...buildCharts(quick)]) {
+    for (const chart of [...buildCharts(buildReportModel(sampleResults())), ...buildCharts(buildReportModel(noCaptureResults())), ...buildCharts(buildReportModel(quick))]) {
       const png = await renderPng(chart);
       expect(pngSize(png), chart.name).toEqual({ width: chart.width, height: chart.height });
       const drawn = await colouredPixels(png);
@@ -29,8 +30,8 @@ describe('PNG charts', () => {
 
   it('are written as <name>.png, and stale ones from an earlier rendering are removed', async () => {
     const dir = path.join(tmp.dir, 'charts');
-    const charts = buildCharts(noCaptureResults());
-    await writePngs(buildCharts(sampleResults()), dir);
+    const charts = buildCharts(buildReportModel(noCaptureResults()));
+    await writePngs(buildCharts(buildReportModel(sampleResults())), dir);
     writeFileSync(path.join(dir, 'notes.txt'), 'kept');
     const written = await writePngs(charts, dir);
     expect(written).toEqual(charts.map((c) => path.join(dir, `${c.name}.png`)));

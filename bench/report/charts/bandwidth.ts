@@ -3,9 +3,10 @@
  * one time axis — the before/after network graphs of the field report, from pcap timestamps.
  */
 import type { ChartConfiguration } from 'chart.js';
-import type { Direction, Results } from '../../model/index.ts';
+import type { ReportModel } from '../model.ts';
+import type { Direction } from '../../model/index.ts';
 import { formatBytes, formatNumber } from '../format.ts';
-import type { MeasuredScenario, ScenarioGroup } from '../groups.ts';
+import type { MeasuredScenario } from '../groups.ts';
 import { axisTitle, baseOptions, byteUnit, modeColour, modeDatasetLabel, plotted, SIZE, type ChartSpec } from './common.ts';
 
 /** Most points a line gets; finer timelines are summed into wider buckets so the lines stay readable. */
@@ -79,7 +80,7 @@ function bandwidthTitle(series: { s: MeasuredScenario; series: BandwidthSeries }
 }
 
 /** One chart per configuration with timelines (`bandwidth`, `bandwidth-<group>`). */
-export function bandwidthCharts(_results: Results, groups: ScenarioGroup[]): ChartSpec[] {
+export function bandwidthCharts({ groups }: ReportModel): ChartSpec[] {
   const perGroup = groups
     .map((group) => ({
       group,

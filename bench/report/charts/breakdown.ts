@@ -3,7 +3,8 @@
  * control packets, the TLS handshake, TLS record overhead and application payload.
  */
 import type { ChartConfiguration } from 'chart.js';
-import type { Direction, Results, TrafficCounters } from '../../model/index.ts';
+import type { ReportModel } from '../model.ts';
+import type { Direction, TrafficCounters } from '../../model/index.ts';
 import { formatBytes, formatPct } from '../format.ts';
 import { endpointMinutes, scenarioOfMode, type MeasuredScenario, type ScenarioGroup } from '../groups.ts';
 import { CATEGORY_COLOURS, MODE_COLOURS } from '../palette.ts';
@@ -75,7 +76,7 @@ function breakdownTitle(group: ScenarioGroup): string {
  * One chart per configuration with a capture (`breakdown`, `breakdown-<group>`), horizontal stacked bars
  * (mode · direction on the category axis, coloured like the mode) sharing one value range.
  */
-export function breakdownCharts(_results: Results, groups: ScenarioGroup[]): ChartSpec[] {
+export function breakdownCharts({ groups }: ReportModel): ChartSpec[] {
   const perGroup = groups.map((group) => ({ group, bars: bars(group) })).filter((g) => g.bars.length > 0);
   const unit = byteUnit(Math.max(0, ...perGroup.flatMap((g) => g.bars.map((b) => b.wire))));
   const maxPlotted = Math.max(0, ...perGroup.flatMap((g) => g.bars.map((b) => inUnit(b.wire, unit))));

@@ -1,11 +1,11 @@
 /** Chart 1, the headline: bytes per endpoint-minute up and down per mode, with % saved against fresh. */
 import type { ChartConfiguration } from 'chart.js';
-import type { Results } from '../../model/index.ts';
-import { changeSubject, groupComparison, savedPhrase } from '../answer.ts';
-import { FIELD_REPORT, headlineRows, type HeadlineRow } from '../headline.ts';
+import { answerComparison, changeSubject, savedPhrase } from '../answer.ts';
+import { FIELD_REPORT, type HeadlineRow } from '../headline.ts';
 import { formatBytes, formatPct } from '../format.ts';
 import type { ScenarioGroup } from '../groups.ts';
-import { MODE_DESCRIPTIONS } from '../labels.ts';
+import { MODE_DESCRIPTIONS } from '../../model/index.ts';
+import type { ReportModel } from '../model.ts';
 import { axisTitle, baseOptions, byteUnit, inUnit, modeColour, SIZE, type ChartSpec } from './common.ts';
 
 /** `71% saved` / `5% more`, under a bar. */
@@ -15,8 +15,8 @@ function savingLabel(pct: number): string {
 }
 
 /** The title: what reuse (else resumption) saved in this configuration. */
-function headlineTitle(results: Results, group: ScenarioGroup): string {
-  const found = groupComparison(results, group, 'persistent') ?? groupComparison(results, group, 'resumed');
+function headlineTitle(group: ScenarioGroup): string {
+  const found = answerComparison(group);
   if (found === undefined) return 'Bytes per endpoint-minute by mode (no mode to compare with fresh)';
   const { comparison: c, candidate } = found;
   const subject = changeSubject(candidate.spec.mode);
@@ -32,9 +32,10 @@ function headlineTitle(results: Results, group: ScenarioGroup): string {
  * field report's picture — two directions, one bar per mode — instead of crowding every configuration into
  * one axis. They share one value axis range so configurations compare at a glance.
  */
-export function headlineCharts(results: Results, groups: ScenarioGroup[]): ChartSpec[] {
-  const rows = new Map<string, HeadlineRow>(headlineRows(results).map((r) => [r.id, r]));
-  const wire = results.options.capture;
+export function headlineCharts(model: ReportModel): ChartSpec[] {
+  const { groups } = model;
+  const rows = new Map<string, HeadlineRow>(model.headline.map((r) => [r.id, r]));
+  const wire = model.results.options.capture;
   const all = groups.flatMap((g) => g.measured.map((s) => rows.get(s.id)!));
   const unit = byteUnit(Math.max(0, ...all.flatMap((r) => [r.upBytes ?? 0, r.downBytes ?? 0])));
   const maxPlotted = Math.max(0, ...all.flatMap((r) => [inUnit(r.upBytes ?? 0, unit), inUnit(r.downBytes ?? 0, unit)]));
@@ -42,8 +43,8 @@ export function headlineCharts(results: Results, groups: ScenarioGroup[]): Chart
     .filter((g) => g.measured.length > 0)
     .map((group) => {
       const measured = group.measured.map((s) => ({ s, row: rows.get(s.id)! }));
-      const resumed = groupComparison(results, group, 'resumed');
-      const persistent = groupComparison(results, group, 'persistent');
+      const resumed = group.comparisons.resumed;
+      const persistent = group.comparisons.persistent;
       const subtitle = [
         `${group.fullLabel} · ${wire ? 'bytes on the wire' : 'TCP payload bytes (no capture)'} per endpoint per virtual minute`,
       ];
@@ -67,7 +68,7 @@ export function headlineCharts(results: Results, groups: ScenarioGroup[]): Chart
           })),
         },
         options: {
-          ...baseOptions<'bar'>(headlineTitle(results, group), subtitle, size),
+          ...baseOptions<'bar'>(headlineTitle(group), subtitle, size),
           scales: {
             x: { ticks: { font: { size: 13 } }, grid: { display: false } },
             y: {

@@ -1,10 +1,11 @@
 /** Chart 4: connections opened and sockets through TIME_WAIT per endpoint-minute, per mode. */
 import type { ChartConfiguration } from 'chart.js';
-import type { Mode, Results } from '../../model/index.ts';
+import type { ReportModel } from '../model.ts';
+import type { Mode } from '../../model/index.ts';
 import { formatNumber } from '../format.ts';
 import { FIELD_REPORT } from '../headline.ts';
 import { scenarioOfMode, type MeasuredScenario, type ScenarioGroup } from '../groups.ts';
-import { MODES } from '../labels.ts';
+import { MODES } from '../../model/index.ts';
 import { MODE_COLOURS } from '../palette.ts';
 import { axisTitle, baseOptions, plotted, SIZE, type ChartSpec } from './common.ts';
 
@@ -34,7 +35,7 @@ function connectionsTitle(primary: ScenarioGroup | undefined): string {
  * metric × configuration (the configuration on a second label line when the run has several), one bar per
  * mode, the value printed on every bar since reused connections make bars too short to read.
  */
-export function connectionsChart(_results: Results, groups: ScenarioGroup[]): ChartSpec[] {
+export function connectionsChart({ groups }: ReportModel): ChartSpec[] {
   const shown = groups.filter((g) => g.measured.length > 0);
   if (shown.length === 0) return [];
   const several = shown.length > 1;

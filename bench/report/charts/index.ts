@@ -1,6 +1,5 @@
 /** Every chart of a run, in page order: the primary configuration, charts across configurations, the others. */
-import type { Results } from '../../model/index.ts';
-import { groupScenarios, stateNote } from '../groups.ts';
+import type { ReportModel } from '../model.ts';
 import { bandwidthCharts } from './bandwidth.ts';
 import { breakdownCharts } from './breakdown.ts';
 import { headlineCharts } from './bytes.ts';
@@ -22,24 +21,15 @@ function withSubtitleLine(chart: ChartSpec, line: string | null): ChartSpec {
 }
 
 /**
- * Builds every chart from the results alone. Failed scenarios are left out (they measured nothing); invalid
+ * Builds every chart from the report model alone. Failed scenarios are left out (they measured nothing); invalid
  * ones are drawn pale and labelled INVALID; each chart's subtitle names both. Charts that need a capture
  * (breakdown, bandwidth, protocol matrix) are absent from a run without one.
  */
-export function buildCharts(results: Results): ChartSpec[] {
-  const groups = groupScenarios(results);
-  const perGroup = [
-    ...headlineCharts(results, groups),
-    ...breakdownCharts(results, groups),
-    ...bandwidthCharts(results, groups),
-    ...latencyCharts(results, groups),
-  ];
-  for (const group of groups) {
-    const note = stateNote(group.scenarios, (s) => s.spec.mode);
-    for (const chart of perGroup) if (chart.group === group.label) withSubtitleLine(chart, note);
-  }
-  const acrossNote = stateNote(results.scenarios, (s) => s.id);
-  const across = [...connectionsChart(results, groups), ...protocolChart(results, groups)].map((c) => withSubtitleLine(c, acrossNote));
+export function buildCharts(model: ReportModel): ChartSpec[] {
+  const groups = model.groups;
+  const perGroup = [...headlineCharts(model), ...breakdownCharts(model), ...bandwidthCharts(model), ...latencyCharts(model)];
+  for (const chart of perGroup) if (chart.group !== null) withSubtitleLine(chart, model.groupStateNotes.get(chart.group) ?? null);
+  const across = [...connectionsChart(model), ...protocolChart(model)].map((c) => withSubtitleLine(c, model.acrossStateNote));
   const ofGroup = (label: string) => perGroup.filter((c) => c.group === label);
   const [primary, ...others] = groups;
   return [

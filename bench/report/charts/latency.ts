@@ -3,11 +3,11 @@
  * latency. Real milliseconds on loopback: what the handshake's round trips and CPU cost per request.
  */
 import type { ChartConfiguration } from 'chart.js';
-import type { ApiCall, Results } from '../../model/index.ts';
-import { percentile } from '../../analyze/latency.ts';
+import type { ReportModel } from '../model.ts';
+import type { ApiCall } from '../../model/index.ts';
 import { formatNumber } from '../format.ts';
 import type { MeasuredScenario, ScenarioGroup } from '../groups.ts';
-import { API_CALLS } from '../labels.ts';
+import { API_CALLS } from '../../model/index.ts';
 import { axisTitle, baseOptions, modeColour, modeDatasetLabel, plotted, SIZE, type ChartSpec } from './common.ts';
 
 /** Most points of a CDF line: enough to look continuous, few enough to keep the page small. */
@@ -32,14 +32,14 @@ function withSamples(group: ScenarioGroup): MeasuredScenario[] {
 }
 
 /** One bar chart per configuration (`latency`, `latency-<group>`): API calls on the category axis. */
-export function latencyCharts(_results: Results, groups: ScenarioGroup[]): ChartSpec[] {
+export function latencyCharts({ groups }: ReportModel): ChartSpec[] {
   return groups.flatMap((group) => {
     const scenarios = withSamples(group);
     if (scenarios.length === 0) return [];
     const apis = API_CALLS.filter((api) => scenarios.some((s) => s.latency[api] !== undefined));
     const summary = (s: MeasuredScenario, api: ApiCall) => s.latency[api]?.total;
     const maxP99 = Math.max(0, ...scenarios.flatMap((s) => apis.map((api) => summary(s, api)?.p99Ms ?? 0)));
-    const medians = scenarios.map((s) => `${s.spec.mode} ${ms(percentile(allSamplesMs(s), 50))}`);
+    const medians = scenarios.map((s) => `${s.spec.mode} ${ms(s.latencyAllCalls?.p50Ms ?? 0)}`);
     const size = SIZE.wide;
     const config: ChartConfiguration<'bar'> = {
       type: 'bar',
@@ -112,7 +112,7 @@ function cdfChart(group: ScenarioGroup, scenarios: MeasuredScenario[]): ChartSpe
   const all = samples.flatMap((x) => x.sorted);
   const lo = Math.max(MIN_LOG_MS, Math.min(...all));
   const log = Math.max(...all) / lo > LOG_AXIS_RATIO;
-  const p90s = samples.map((x) => `${ms(percentile(x.sorted, 90))} (${x.s.spec.mode})`);
+  const p90s = samples.map((x) => `${ms(x.s.latencyAllCalls?.p90Ms ?? 0)} (${x.s.spec.mode})`);
   const size = SIZE.wide;
   const config: ChartConfiguration<'line', { x: number; y: number }[]> = {
     type: 'line',
@@ -154,14 +154,10 @@ function cdfChart(group: ScenarioGroup, scenarios: MeasuredScenario[]): ChartSpe
     table: {
       header: ['scenario', 'requests', 'p50', 'p90', 'p99', 'max'],
       numeric: [1, 2, 3, 4, 5],
-      rows: samples.map(({ s, sorted }) => [
-        s.id,
-        String(sorted.length),
-        ms(percentile(sorted, 50)),
-        ms(percentile(sorted, 90)),
-        ms(percentile(sorted, 99)),
-        ms(sorted.at(-1) ?? 0),
-      ]),
+      rows: samples.map(({ s, sorted }) => {
+        const all = s.latencyAllCalls;
+        return [s.id, String(all?.samples ?? 0), ms(all?.p50Ms ?? 0), ms(all?.p90Ms ?? 0), ms(all?.p99Ms ?? 0), ms(sorted.at(-1) ?? 0)];
+      }),
     },
   };
 }

@@ -3,9 +3,10 @@
  * handshake (resumed scenarios), for each TLS version × certificate chain the run measured.
  */
 import type { ChartConfiguration } from 'chart.js';
-import type { Direction, Results } from '../../model/index.ts';
+import type { ReportModel } from '../model.ts';
+import type { Direction } from '../../model/index.ts';
 import { formatBytes } from '../format.ts';
-import { endpointMinutes, scenarioOfMode, type MeasuredScenario, type ScenarioGroup } from '../groups.ts';
+import { endpointMinutes, scenarioOfMode, type MeasuredScenario } from '../groups.ts';
 import { MODE_COLOURS, translucent } from '../palette.ts';
 import { axisTitle, baseOptions, plotted, rangeText, SIZE, type ChartSpec } from './common.ts';
 
@@ -48,7 +49,7 @@ export function resumedHandshakeCost(resumed: MeasuredScenario | undefined, full
 }
 
 /** One chart across configurations (`protocol-matrix`): one stacked bar per handshake kind, up under down. */
-export function protocolChart(_results: Results, groups: ScenarioGroup[]): ChartSpec[] {
+export function protocolChart({ groups }: ReportModel): ChartSpec[] {
   const rows = groups
     .map((group) => {
       const full = fullHandshakeCost(scenarioOfMode(group, 'fresh'));

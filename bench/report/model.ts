@@ -1,0 +1,43 @@
+/**
+ * The report model: everything the renderers show, built once from a run's results (and the check's verdict
+ * when there is one). The PNG charts, the HTML page, the Markdown summary and the terminal all read it;
+ * none of them groups, pairs or summarises scenarios on its own.
+ */
+import type { CheckSummary, Results } from '../model/index.ts';
+import { headlineAnswer, type HeadlineAnswer } from './answer.ts';
+import { groupScenarios, stateNote, type ScenarioGroup } from './groups.ts';
+import { basisNote, headlineRows, type HeadlineRow } from './headline.ts';
+
+/** What every renderer reads. */
+export interface ReportModel {
+  results: Results;
+  /** Configurations in page order, the primary one (where the answer comes from) first. */
+  groups: ScenarioGroup[];
+  /** The answer at the top of every report; null when nothing could be compared. */
+  answer: HeadlineAnswer | null;
+  /** The headline table's rows, in scenario order. */
+  headline: HeadlineRow[];
+  /** What the byte columns count (wire bytes, or TCP payload without a capture). */
+  basisNote: string;
+  /** Per group label: which of its scenarios charts leave out or pale (null when all completed). */
+  groupStateNotes: Map<string, string | null>;
+  /** The same across configurations, naming scenarios by id. */
+  acrossStateNote: string | null;
+  /** The regression gate's verdict on these results, when `check` judged them. */
+  check: CheckSummary | null;
+}
+
+/** Builds the model of a run's reports. */
+export function buildReportModel(results: Results, check: CheckSummary | null = null): ReportModel {
+  const groups = groupScenarios(results);
+  return {
+    results,
+    groups,
+    answer: headlineAnswer(groups),
+    headline: headlineRows(results),
+    basisNote: basisNote(results),
+    groupStateNotes: new Map(groups.map((g) => [g.label, stateNote(g.scenarios, (s) => s.spec.mode)])),
+    acrossStateNote: stateNote(results.scenarios, (s) => s.id),
+    check,
+  };
+}

@@ -1,0 +1,44 @@
+/** `check.json` beside a run's results: the regression gate's verdict, read by every report renderer. */
+import { rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { InputError } from '../errors.ts';
+import { readJsonFile } from '../input/json.ts';
+import { object, oneOf, ShapeError, string } from '../input/shape.ts';
+import { CHECK_SCHEMA, type CheckSummary } from '../model/index.ts';
+
+const CHECK_FILE = 'check.json';
+
+const checkSummary = object<CheckSummary>({
+  schema: oneOf([CHECK_SCHEMA]),
+  verdict: oneOf(['pass', 'regression']),
+  runId: string,
+  baselineRunId: string,
+  verdictLine: string,
+  markdown: string,
+});
+
+/** The check file of a results folder, or null when `check` has not judged it. */
+export async function readCheckSummary(dir: string): Promise<CheckSummary | null> {
+  const file = path.join(dir, CHECK_FILE);
+  let value: unknown;
+  try {
+    value = await readJsonFile(file, 'check file');
+  } catch (error) {
+    if (error instanceof InputError && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return null;
+    throw error;
+  }
+  try {
+    return checkSummary(value, '$');
+  } catch (error) {
+    if (error instanceof ShapeError) throw new InputError(`check file ${file}: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
+
+/** Writes `<dir>/check.json` atomically; returns its path. */
+export async function writeCheckSummary(dir: string, summary: CheckSummary): Promise<string> {
+  const file = path.join(dir, CHECK_FILE);
+  await writeFile(`${file}.tmp`, `${JSON.stringify(summary, null, 2)}\n`);
+  await rename(`${file}.tmp`, file);
+  return file;
+}
