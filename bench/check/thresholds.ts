@@ -19,8 +19,7 @@
  * read from general to specific. Floors (`min`, `max`) are checked on the current run's value whatever the
  * baseline says, and every matching floor applies, `ignore` included.
  */
-import { InputError } from '../errors.ts';
-import { readJsonFile } from '../input/json.ts';
+import { readJsonFile, validateJson } from '../input/json.ts';
 import { METRICS, type Tolerance } from './metrics.ts';
 import { boolean, isObject, memberPath, mismatch, nonNegative, number, ShapeError, string } from '../input/shape.ts';
 
@@ -69,12 +68,7 @@ const TOP_KEYS = ['schema', 'description', 'rules'] as const;
 
 /** Validates parsed JSON as a thresholds file named `file`. */
 export function validateThresholds(value: unknown, file: string): Thresholds {
-  try {
-    return { file, rules: parseThresholds(value) };
-  } catch (error) {
-    if (error instanceof ShapeError) throw new InputError(`--thresholds ${file}: ${error.message}`, { cause: error });
-    throw error;
-  }
+  return validateJson(value, `--thresholds ${file}`, (v) => ({ file, rules: parseThresholds(v) }));
 }
 
 function parseThresholds(value: unknown): ThresholdRule[] {

@@ -4,6 +4,25 @@
  */
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors.ts';
+import { ShapeError } from './shape.ts';
+
+/**
+ * Reads, parses and validates `file`; `validate` throws ShapeError for a wrong shape, which becomes an
+ * InputError naming the input and the JSON path (`workload file w.json: $.logger.intervalSeconds: …`).
+ */
+export async function readJsonInput<T>(file: string, label: string, validate: (value: unknown) => T): Promise<T> {
+  return validateJson(await readJsonFile(file, label), `${label} ${file}`, validate);
+}
+
+/** Validates parsed JSON; a ShapeError becomes an InputError whose message starts with `source`. */
+export function validateJson<T>(value: unknown, source: string, validate: (value: unknown) => T): T {
+  try {
+    return validate(value);
+  } catch (error) {
+    if (error instanceof ShapeError) throw new InputError(`${source}: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
 
 /**
  * Reads and parses `file`. `label` names the input in messages (`--baseline`, `thresholds file`).
@@ -19,15 +38,20 @@ export async function readJsonFile(file: string, label: string): Promise<unknown
       code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a JSON file' : `cannot read it (${code ?? String(error)})`;
     throw new InputError(`${label} ${file}: ${problem}`, { cause: error });
   }
+  return parseJsonText(text, `${label} ${file}`);
+}
+
+/** Parses JSON text; `source` starts the message of the InputError for empty or broken text. */
+export function parseJsonText(text: string, source: string): unknown {
   // A UTF-8 byte order mark is not JSON, but editors on some systems write one.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (text.trim() === '') throw new InputError(`${label} ${file}: the file is empty, expected JSON`);
+  if (text.trim() === '') throw new InputError(`${source}: the file is empty, expected JSON`);
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
     const { offset, problem } = locateJsonError(text);
     const { line, column } = lineAndColumn(text, offset);
-    throw new InputError(`${label} ${file}: not valid JSON at line ${line}, column ${column}: ${problem}`, { cause: error });
+    throw new InputError(`${source}: not valid JSON at line ${line}, column ${column}: ${problem}`, { cause: error });
   }
 }
 

@@ -79,6 +79,34 @@ export const boolean: Validator<boolean> = validator('true or false', (value, pa
   typeof value === 'boolean' ? value : mismatch(path, 'true or false', value),
 );
 
+/** A finite number > 0 (intervals, sizes). */
+export const positive: Validator<number> = validator('a positive number', (value, path) =>
+  typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : mismatch(path, 'a positive number', value),
+);
+
+/** A number from 0 to 1. */
+export const fraction: Validator<number> = validator('a number from 0 to 1', (value, path) =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1 ? value : mismatch(path, 'a number from 0 to 1', value),
+);
+
+/** A string with at least one character. */
+export const nonEmptyString: Validator<string> = validator('a non-empty string', (value, path) =>
+  typeof value === 'string' && value.length > 0 ? value : mismatch(path, 'a non-empty string', value),
+);
+
+/** A whole number from `min` to `max`. */
+export function integer(min: number, max: number): Validator<number> {
+  const expected = `an integer from ${min} to ${max}`;
+  return validator(expected, (value, path) =>
+    typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? value : mismatch(path, expected, value),
+  );
+}
+
+/** Absent (then `fallback`), or what `inner` accepts. */
+export function withDefault<T>(inner: Validator<T>, fallback: T): Validator<T> {
+  return validator(inner.expected, (value, path) => (value === undefined ? fallback : inner(value, path)));
+}
+
 /** One of the listed strings. */
 export function oneOf<const T extends readonly string[]>(choices: T): Validator<T[number]> {
   const expected = choices.length === 1 ? JSON.stringify(choices[0]) : `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`;
@@ -128,6 +156,23 @@ export function object<T>(shape: Shape<T>): Validator<T> {
     if (!isObject(value)) return mismatch(path, 'an object', value);
     for (const [key, check] of fields) check(value[key], memberPath(path, key));
     return value as T;
+  });
+}
+
+/**
+ * An object with exactly the fields `shape` names (an unknown field is an error naming it: in a file a person
+ * writes, a misspelt field would otherwise be silently ignored). Returns the validated values, so defaults
+ * of `withDefault` fields are filled in.
+ */
+export function strictObject<T>(shape: Shape<T>): Validator<T> {
+  const fields = Object.entries(shape) as [string, Validator<unknown>][];
+  const known = fields.map(([key]) => key);
+  return validator('an object', (value, path) => {
+    if (!isObject(value)) return mismatch(path, 'an object', value);
+    for (const key of Object.keys(value)) {
+      if (!known.includes(key)) throw new ShapeError(memberPath(path, key), `unknown field (known: ${known.join(', ')})`);
+    }
+    return Object.fromEntries(fields.map(([key, check]) => [key, check(value[key], memberPath(path, key))])) as T;
   });
 }
 

@@ -2,8 +2,8 @@
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../errors.ts';
-import { readJsonFile } from '../input/json.ts';
-import { object, oneOf, ShapeError, string } from '../input/shape.ts';
+import { readJsonFile, validateJson } from '../input/json.ts';
+import { object, oneOf, string } from '../input/shape.ts';
 import { CHECK_SCHEMA, type CheckSummary } from '../model/index.ts';
 
 const CHECK_FILE = 'check.json';
@@ -27,12 +27,7 @@ export async function readCheckSummary(dir: string): Promise<CheckSummary | null
     if (error instanceof InputError && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return null;
     throw error;
   }
-  try {
-    return checkSummary(value, '$');
-  } catch (error) {
-    if (error instanceof ShapeError) throw new InputError(`check file ${file}: ${error.message}`, { cause: error });
-    throw error;
-  }
+  return validateJson(value, `check file ${file}`, (v) => checkSummary(v, '$'));
 }
 
 /** Writes `<dir>/check.json` atomically; returns its path. */

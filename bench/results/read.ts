@@ -4,7 +4,6 @@
  * the model declares, so a renderer or the gate can trust what it gets; each error names the file and the
  * JSON path of the first bad field and exits 2 (InputError).
  */
-import { InputError } from '../errors.ts';
 import {
   API_CALLS,
   CERT_KINDS,
@@ -31,7 +30,7 @@ import {
   type TrafficCounters,
   type Warning,
 } from '../model/index.ts';
-import { readJsonFile } from '../input/json.ts';
+import { readJsonFile, validateJson } from '../input/json.ts';
 import {
   arrayOf,
   boolean,
@@ -63,15 +62,12 @@ export async function loadResults(file: string, label = 'results file'): Promise
 
 /** Validates parsed JSON as results; `source` starts every error message (`results file out/results.json`). */
 export function validateResults(value: unknown, source: string): Results {
-  try {
-    checkSchema(value);
-    const results = resultsShape(value, '$');
+  return validateJson(value, source, (v) => {
+    checkSchema(v);
+    const results = resultsShape(v, '$');
     checkReferences(results);
     return results;
-  } catch (error) {
-    if (error instanceof ShapeError) throw new InputError(`${source}: ${error.message}`, { cause: error });
-    throw error;
-  }
+  });
 }
 
 /** The schema name first, so a wrong kind of file gets one clear sentence instead of a list of missing fields. */

@@ -25,7 +25,7 @@ async function errorFor(name: string, change: (doc: Record<string, any>) => void
   await writeFile(file, JSON.stringify(doc));
   const error = await loadWorkload(file).then(() => null, (e: unknown) => e);
   expect(error).toBeInstanceOf(InputError);
-  expect((error as InputError).message.startsWith(`${file}: `)).toBe(true);
+  expect((error as InputError).message.startsWith(`workload file ${file}: `)).toBe(true);
   expect((error as InputError).exitCode).toBe(2);
   return error as InputError;
 }
@@ -50,20 +50,20 @@ describe('loadWorkload', () => {
 
   it('names the file and the JSON path of the first bad value', async () => {
     const cases: [string, (d: Record<string, any>) => void, string][] = [
-      ['interval-string', (d) => { d.logger.intervalSeconds = 'fast'; }, '$.logger.intervalSeconds: expected a positive number, got "fast"'],
-      ['interval-zero', (d) => { d.config.intervalSeconds = 0; }, '$.config.intervalSeconds: expected a positive number, got 0'],
-      ['missing', (d) => { delete d.distributed.intervalSeconds; }, '$.distributed.intervalSeconds: expected a positive number, got nothing (the field is missing)'],
-      ['fraction', (d) => { d.distributed.queryFraction = 1.5; }, '$.distributed.queryFraction: expected a number from 0 to 1, got 1.5'],
+      ['interval-string', (d) => { d.logger.intervalSeconds = 'fast'; }, '$.logger.intervalSeconds: expected a positive number, got string "fast"'],
+      ['interval-zero', (d) => { d.config.intervalSeconds = 0; }, '$.config.intervalSeconds: expected a positive number, got number 0'],
+      ['missing', (d) => { delete d.distributed.intervalSeconds; }, '$.distributed.intervalSeconds: missing (expected a positive number)'],
+      ['fraction', (d) => { d.distributed.queryFraction = 1.5; }, '$.distributed.queryFraction: expected a number from 0 to 1, got number 1.5'],
       ['range', (d) => { d.logger.resultLines = { min: 4, max: 2 }; }, '$.logger.resultLines.max: expected at least min (4), got 2'],
-      ['range-int', (d) => { d.distributed.resultRows.min = 0.5; }, '$.distributed.resultRows.min: expected an integer from 1 to 10000, got 0.5'],
+      ['range-int', (d) => { d.distributed.resultRows.min = 0.5; }, '$.distributed.resultRows.min: expected an integer from 1 to 10000, got number 0.5'],
       ['status-multiple', (d) => { d.logger.statusIntervalSeconds = 62; }, '$.logger.statusIntervalSeconds: expected a multiple of $.logger.intervalSeconds (5), got 62'],
       ['first-config', (d) => { d.config.firstAfterEnrollSeconds = 60; }, '$.config.firstAfterEnrollSeconds: expected less than $.config.intervalSeconds (60), got 60'],
       ['version', (d) => { d.agentVersion = '5.12'; }, '$.agentVersion: expected a version like "5.12.1", got "5.12"'],
-      ['schema', (d) => { d.schema = 'other'; }, '$.schema: expected "tls-reuse-bench/workload@1", got "other"'],
+      ['schema', (d) => { d.schema = 'other'; }, '$.schema: expected "tls-reuse-bench/workload@1", got string "other"'],
       ['unknown', (d) => { d.logger.intervalSecs = 5; }, '$.logger.intervalSecs: unknown field'],
       ['section', (d) => { d.enroll = [1]; }, '$.enroll: expected an object, got an array'],
-      ['flag', (d) => { d.loggerCompress = 'yes'; }, '$.loggerCompress: expected true or false, got "yes"'],
-      ['secret', (d) => { d.enroll.secret = ''; }, '$.enroll.secret: expected a non-empty string, got ""'],
+      ['flag', (d) => { d.loggerCompress = 'yes'; }, '$.loggerCompress: expected true or false, got string "yes"'],
+      ['secret', (d) => { d.enroll.secret = ''; }, '$.enroll.secret: expected a non-empty string, got string ""'],
     ];
     for (const [name, change, expected] of cases) {
       const error = await errorFor(name, change);
@@ -74,11 +74,11 @@ describe('loadWorkload', () => {
   it('reports malformed JSON with the file and the root path', async () => {
     const file = join(dir, 'broken.json');
     await writeFile(file, '{"schema": ');
-    await expect(loadWorkload(file)).rejects.toThrow(new RegExp(`^${file.replace(/[.]/g, '\\.')}: \\$: not valid JSON`));
+    await expect(loadWorkload(file)).rejects.toThrow(`workload file ${file}: not valid JSON at line 1, column 12: expected a value, found the end of the file`);
   });
 
   it('reports a missing file', async () => {
     const file = join(dir, 'absent.json');
-    await expect(loadWorkload(file)).rejects.toThrow(`${file}: cannot read the workload file (ENOENT)`);
+    await expect(loadWorkload(file)).rejects.toThrow(`workload file ${file}: no such file`);
   });
 });
