@@ -1,5 +1,5 @@
-// The CLI runs from a bundle of its TypeScript sources, made by esbuild and cached under
-// node_modules/.cache/tls-reuse-bench/cli/<fingerprint>/. The fingerprint hashes the content of every file
+// The CLI, and the embedded server's child process, run from one bundle of the TypeScript sources, made by
+// esbuild and cached under node_modules/.cache/tls-reuse-bench/cli/<fingerprint>/. The fingerprint hashes the content of every file
 // under bench/, tsconfig.json and esbuild's version, so an edited source is rebuilt on the next run (about
 // 0.1 s) and an unchanged checkout starts straight from the cache: about 0.07 s to the first line of
 // `main`, against 0.3 s through tsx, which transforms each module anew per process.
@@ -14,11 +14,15 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SOURCE_DIR = path.join(ROOT, 'bench');
-const ENTRY = path.join(SOURCE_DIR, 'cli/main.ts');
+/** The bundle's entry points: the command line, and the embedded agent server's child process. */
+const ENTRIES = {
+  main: path.join(SOURCE_DIR, 'cli/main.ts'),
+  'agent-server': path.join(SOURCE_DIR, 'serve/agent-server-main.ts'),
+};
 const TSCONFIG = path.join(ROOT, 'tsconfig.json');
 const CACHE_DIR = path.join(ROOT, 'node_modules/.cache/tls-reuse-bench/cli');
 /** Bumped when the build options below change, so older bundles are not reused. */
-const BUILD_OPTIONS_VERSION = 1;
+const BUILD_OPTIONS_VERSION = 2;
 /** Bundles of other fingerprints older than this are removed after a build (a running process may still use a newer one). */
 const STALE_BUNDLE_MS = 24 * 60 * 60 * 1000;
 
@@ -50,7 +54,7 @@ async function build(target) {
   rmSync(staging, { recursive: true, force: true });
   try {
     await esbuild({
-      entryPoints: { main: ENTRY },
+      entryPoints: ENTRIES,
       outdir: staging,
       bundle: true,
       splitting: true,
@@ -85,16 +89,25 @@ function pruneStaleBundles(keep) {
   }
 }
 
-/** The URL of the CLI bundle's entry module for the sources as they are now, built when missing. */
-export async function cliBundle() {
+/**
+ * The path of an entry module (`main`, `agent-server`) of the bundle for the sources as they are now, built
+ * when missing.
+ */
+export async function bundleEntry(name) {
+  if (!(name in ENTRIES)) throw new Error(`no bundle entry named ${name}`);
   const target = path.join(CACHE_DIR, fingerprint(esbuildVersion()));
-  const main = path.join(target, 'main.js');
+  const file = path.join(target, `${name}.js`);
   try {
-    statSync(main);
+    statSync(file);
   } catch (error) {
     if (error.code !== 'ENOENT') throw error;
     mkdirSync(CACHE_DIR, { recursive: true });
     await build(target);
   }
-  return pathToFileURL(main).href;
+  return file;
+}
+
+/** The URL of the CLI bundle's entry module. */
+export async function cliBundle() {
+  return pathToFileURL(await bundleEntry('main')).href;
 }

@@ -5,7 +5,7 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.ts';
-import type { CertKind, Mode, ScenarioSpec, ServerKind, TlsVersion } from '../model/index.ts';
+import { FIXTURE_CERTS, MODES, scenarioId, SERVERS, type CertKind, type ScenarioSpec, type TlsVersion } from '../model/index.ts';
 import { SUITES, type SuiteName } from './suites.ts';
 
 /** Flag values as the command line gave them (strings), before validation. */
@@ -53,10 +53,6 @@ export interface ResolvedRun {
   allowInvalid: boolean;
 }
 
-const MODES: readonly Mode[] = ['fresh', 'persistent', 'resumed'];
-const SERVERS: readonly ServerKind[] = ['node', 'nginx'];
-const FIXTURE_CERTS: readonly CertKind[] = ['rsa2048', 'ecdsa-p256'];
-
 /** The agent's default `--tls_session_timeout` (AGENT-FACTS.md). */
 const AGENT_SESSION_TIMEOUT_S = 3600;
 /** nginx's default `keepalive_timeout`. */
@@ -97,7 +93,7 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
       for (const cert of certKinds) {
         for (const mode of modes) {
           scenarios.push({
-            id: `${mode}/${t}/${cert}/loopback/${server}`,
+            id: scenarioId({ mode, tls: t, cert, network: 'loopback', server }),
             mode,
             tls: t,
             cert,

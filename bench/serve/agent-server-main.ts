@@ -1,5 +1,5 @@
 /**
- * The embedded agent-API server's process: `node --import tsx bench/serve/agent-server-main.ts --options
+ * The embedded agent-API server's process: `node <bundle>/agent-server.js --options
  * <json>`, started by `startAgentServer()` with an IPC channel. Running apart from the client lets its CPU
  * time be measured alone (process.cpuUsage() of this process only).
  *
@@ -19,10 +19,9 @@ import type { ApiCall } from '../model/index.ts';
 import { InputError } from '../errors.ts';
 import { apiCallForPath, distributedQueryDue } from '../workload/agent-api.ts';
 import { RESPONSE_GZIP_LEVEL, loadResponseBodies, type ResponseBody, type ResponseName } from './api-bodies.ts';
-import { emptyRequestCounts, type AgentServerOptions, type AgentServerStats, type ChildMessage, type ParentMessage } from './protocol.ts';
+import { DEFAULT_MAX_REQUESTS_PER_CONNECTION, emptyRequestCounts, type AgentServerOptions, type AgentServerStats, type ChildMessage, type ParentMessage } from './protocol.ts';
 
 /** nginx's `keepalive_requests` default since 1.19.10. */
-const DEFAULT_MAX_REQUESTS_PER_CONNECTION = 1000;
 /** After `close`, how long in-flight requests get before every connection is cut. */
 const CLOSE_GRACE_MS = 2000;
 /** TLS 1.2 session-ID cache bound; the oldest entry goes first. */

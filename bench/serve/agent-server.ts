@@ -3,6 +3,7 @@
  * CPU time is the server's alone), waits for it to listen, and talks to it over execa's IPC channel.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { InputError, UsageError } from '../errors.ts';
 import { REPO_ROOT, repoPath } from '../paths.ts';
@@ -12,10 +13,13 @@ import { SERVER_PROCESS_OPTIONS, exitOf, keepStderrTail } from './process.ts';
 
 export type { AgentServer, AgentServerOptions, AgentServerStats } from './protocol.ts';
 
-/** The child's source: it runs through tsx, started from the checkout's root (`--import tsx` resolves from the working directory). */
-const MAIN_FILE = repoPath('bench/serve/agent-server-main.ts');
-/** Compiling the child with tsx takes a few seconds on a loaded 2-core machine. */
-const STARTUP_TIMEOUT_MS = 60_000;
+/**
+ * The child runs from the same esbuild bundle as the command line (bin/bundle.js keeps it in step with the
+ * sources, whether this module itself runs from the bundle or from its source under a test runner).
+ */
+const BUNDLE_MODULE = pathToFileURL(repoPath('bin/bundle.js')).href;
+/** A bundled child listens within a fraction of a second; a loaded 2-core machine may need a few. */
+const STARTUP_TIMEOUT_MS = 20_000;
 /** How long `close()` waits for a graceful exit before SIGKILL. */
 const CLOSE_TIMEOUT_MS = 5_000;
 const STATS_TIMEOUT_MS = 10_000;
@@ -74,11 +78,12 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
  * @throws UsageError for options no server can honour.
  * @throws InputError when a certificate, key or fixture cannot be read, or the port is taken, with the child's
  *   stderr tail.
- * @throws ServeError when the child fails otherwise or does not listen within 60 s.
+ * @throws ServeError when the child fails otherwise or does not listen within 20 s.
  */
 export async function startAgentServer(o: AgentServerOptions): Promise<AgentServer> {
   checkServerOptions(o);
-  const child = execa(process.execPath, ['--import', 'tsx', MAIN_FILE, '--options', JSON.stringify(o)], {
+  const { bundleEntry } = (await import(BUNDLE_MODULE)) as { bundleEntry(name: 'agent-server'): Promise<string> };
+  const child = execa(process.execPath, [await bundleEntry('agent-server'), '--options', JSON.stringify(o)], {
     ...SERVER_PROCESS_OPTIONS,
     cwd: REPO_ROOT,
     ipc: true,

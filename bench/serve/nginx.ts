@@ -22,11 +22,12 @@ import path from 'node:path';
 import { execa } from 'execa';
 import type { ApiCall } from '../model/index.ts';
 import { InputError } from '../errors.ts';
-import { AGENT_API_PATHS, API_CALLS, apiCallForPath } from '../workload/agent-api.ts';
+import { API_CALLS } from '../model/index.ts';
+import { AGENT_API_PATHS, apiCallForPath } from '../workload/agent-api.ts';
 import { loadResponseBodies, type ResponseName } from './api-bodies.ts';
 import { checkServerOptions, raceTimeout } from './agent-server.ts';
 import { ServeError, stderrTail } from './errors.ts';
-import { emptyRequestCounts, type AgentServer, type AgentServerOptions, type AgentServerStats } from './protocol.ts';
+import { DEFAULT_MAX_REQUESTS_PER_CONNECTION, emptyRequestCounts, type AgentServer, type AgentServerOptions, type AgentServerStats } from './protocol.ts';
 import { SERVER_PROCESS_OPTIONS, exitOf, keepStderrTail } from './process.ts';
 
 const INSTALL_HINT = 'nginx is not installed: run `apt-get install nginx-light` (or `bash scripts/setup.sh`, which does it)';
@@ -40,7 +41,6 @@ const LOG_SETTLE_ROUNDS = 20;
 /** A freshly probed free port can be taken before nginx binds it; try a few. */
 const PORT_ATTEMPTS = 5;
 /** nginx's `keepalive_requests` default since 1.19.10. */
-const DEFAULT_MAX_REQUESTS_PER_CONNECTION = 1000;
 
 /** The body file each API call answers with. */
 const RESPONSE_OF: Record<ApiCall, ResponseName> = {

@@ -2,9 +2,12 @@
  * The types shared by the benchmark's servers and the IPC messages between the embedded server's child
  * process and its parent (JSON serialisation over Node's IPC channel).
  */
-import type { AgentServerStats, ApiCall, TlsVersion } from '../model/index.ts';
+import { API_CALLS, type AgentServerStats, type ApiCall, type TlsVersion } from '../model/index.ts';
 
 export type { AgentServerStats } from '../model/index.ts';
+
+/** Requests a kept-alive connection serves before the server closes it: nginx's `keepalive_requests` default. */
+export const DEFAULT_MAX_REQUESTS_PER_CONNECTION = 1000;
 
 /** How to start a server (the embedded agent server or nginx). */
 export interface AgentServerOptions {
@@ -68,5 +71,5 @@ export type ChildMessage =
 
 /** Counters all at zero. */
 export function emptyRequestCounts(): Record<ApiCall, number> {
-  return { enroll: 0, config: 0, log: 0, distributed_read: 0, distributed_write: 0 };
+  return Object.fromEntries(API_CALLS.map((api) => [api, 0])) as Record<ApiCall, number>;
 }

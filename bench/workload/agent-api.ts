@@ -3,7 +3,7 @@
  * which worker channel makes each call, the deterministic node key, and the rule deciding which distributed
  * reads carry a query. The schedule and the embedded server share these so their bytes agree.
  */
-import type { ApiCall, Channel } from '../model/index.ts';
+import { API_CALLS, type ApiCall, type Channel } from '../model/index.ts';
 import { randomStream, unitFromString } from './prng.ts';
 
 /** HTTP path of each API call (all POST). */
@@ -14,9 +14,6 @@ export const AGENT_API_PATHS: Readonly<Record<ApiCall, string>> = {
   distributed_read: '/api/v1/osquery/distributed/read',
   distributed_write: '/api/v1/osquery/distributed/write',
 };
-
-/** Every API call, in the agent's startup order. */
-export const API_CALLS: readonly ApiCall[] = ['enroll', 'config', 'log', 'distributed_read', 'distributed_write'];
 
 /** The worker thread (hence the client and connection) that makes each call (AGENT-FACTS.md). */
 export const CHANNEL_OF: Readonly<Record<ApiCall, Channel>> = {

@@ -6,4 +6,4 @@ export type { CountRange, Workload } from './format.ts';
 export { WORKLOAD_SCHEMA, loadWorkload, parseWorkload } from './format.ts';
 export type { ScheduleOptions } from './schedule.ts';
 export { buildSchedule, expectedRequestsPerEndpointMinute } from './schedule.ts';
-export { AGENT_API_PATHS, API_CALLS, CHANNEL_OF, apiCallForPath, distributedQueryDue, nodeKeyFor } from './agent-api.ts';
+export { AGENT_API_PATHS, CHANNEL_OF, apiCallForPath, distributedQueryDue, nodeKeyFor } from './agent-api.ts';

@@ -13,7 +13,8 @@ import { BIN, ROOT, listeningPorts, liveRunSkipReason, processesMatching, readRe
 
 const skip = liveRunSkipReason();
 /** This checkout's server program: servers of other checkouts running on the machine are not ours. */
-const SERVER_MAIN = path.join(ROOT, 'bench/serve/agent-server-main.ts');
+/** The embedded server's child process runs from the CLI's bundle in this checkout's cache. */
+const SERVER_MAIN = path.join(ROOT, 'node_modules/.cache/tls-reuse-bench/cli/');
 const dirs: string[] = [];
 
 function tempDir(): string {
