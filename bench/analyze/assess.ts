@@ -14,6 +14,7 @@ import {
   type ScenarioSpec,
   type Warning,
 } from '../model/index.ts';
+import { atFleetScale, fleetResult, serverCost } from './fleet.ts';
 import { latencyByApi, pooledLatency } from './latency.ts';
 
 /** Turns what a scenario observed into its result: `completed`, or `invalid` with the reasons. */
@@ -49,6 +50,14 @@ export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations): Mea
     invalidReasons.push(`${failed} of ${o.outcomes.length} requests failed (first: ${first?.state === 'failed' ? first.error : ''})`);
   }
 
+  const retried = ok.filter((x) => x.retried).length;
+  const f = o.fleet;
+  const cost = f === undefined ? undefined : serverCost(spec, o, f, retried);
+  const fleetFields =
+    f === undefined || cost === undefined
+      ? {}
+      : { fleet: fleetResult(spec, o, f, ok.length), serverCost: cost, atFleetScale: atFleetScale(f.fleetSize, spec, perEndpointMinute, cost) };
+
   const measurement = {
     traffic: o.analysis === null ? null : { up: o.analysis.total.up, down: o.analysis.total.down },
     perEndpointMinute,
@@ -62,6 +71,7 @@ export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations): Mea
     timeline: o.analysis?.timeline ?? null,
     files: o.files,
     realDurationMs: o.realDurationMs,
+    ...fleetFields,
   };
   if (invalidReasons.length > 0) return { id: spec.id, state: 'invalid', spec, warnings, invalidReasons, ...measurement };
   return { id: spec.id, state: 'completed', spec, warnings, ...measurement };
@@ -83,9 +93,15 @@ function captureHealth(o: ScenarioObservations): CaptureHealth {
   };
 }
 
-/** Traffic per endpoint per virtual minute: from the capture, or from socket counters without one. */
+/**
+ * Traffic per endpoint per virtual minute: from the capture, or from socket counters without one. Capture
+ * figures (bytes, connections, handshakes) divide by the captured agents (a fleet's sample), the client's
+ * and the kernel's (requests, TIME_WAIT) by every agent.
+ */
 function normalise(spec: ScenarioSpec, o: ScenarioObservations, n: { connections: number; requests: number }): PerEndpointMinute {
-  const per = (x: number) => x / (spec.endpoints * spec.virtualMinutes);
+  const sampled = o.analysis === null ? spec.endpoints : (o.fleet?.capturedAgents ?? spec.endpoints);
+  const per = (x: number) => x / (sampled * spec.virtualMinutes);
+  const perFleet = (x: number) => x / (spec.endpoints * spec.virtualMinutes);
   const total = o.analysis?.total;
   const resumed = o.clientConnections.sessionResumed;
   return {
@@ -98,8 +114,8 @@ function normalise(spec: ScenarioSpec, o: ScenarioObservations, n: { connections
     connections: per(n.connections),
     fullHandshakes: per(total === undefined ? n.connections - resumed : total.fullHandshakes),
     resumedHandshakes: per(total === undefined ? resumed : total.resumedHandshakes),
-    requests: per(n.requests),
-    timeWait: per(o.timeWait.client + o.timeWait.server),
+    requests: perFleet(n.requests),
+    timeWait: perFleet(o.timeWait.client + o.timeWait.server),
   };
 }
 

@@ -14,6 +14,8 @@ export interface CaptureOptions {
   ports: number[];
   /** pcap file to write. */
   file: string;
+  /** Keep only packets to or from these networks (CIDR, e.g. a fleet's sampled agents); all when absent. */
+  nets?: string[];
 }
 
 /** How long tcpdump may take to report that it is listening. */
@@ -45,7 +47,8 @@ export class TcpdumpCapture {
 
   /** Starts tcpdump and resolves once it reports listening; rejects with a CaptureError naming the fix. */
   static async start(options: CaptureOptions): Promise<TcpdumpCapture> {
-    const filter = options.ports.length === 0 ? 'tcp' : `tcp and (${options.ports.map((p) => `port ${p}`).join(' or ')})`;
+    const ports = options.ports.length === 0 ? 'tcp' : `tcp and (${options.ports.map((p) => `port ${p}`).join(' or ')})`;
+    const filter = options.nets === undefined || options.nets.length === 0 ? ports : `${ports} and (${options.nets.map((n) => `net ${n}`).join(' or ')})`;
     const args = [
       '-i', options.iface,
       // Without immediate mode packets still in a kernel buffer block when tcpdump stops are lost; -U writes

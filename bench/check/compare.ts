@@ -128,6 +128,8 @@ const SPEC_FIELDS: Record<keyof ScenarioSpec, 'identity' | 'condition' | 'ignore
   serverIdleTimeoutVirtualSeconds: 'condition',
   sessionTickets: 'condition',
   seed: 'condition',
+  captureAgents: 'condition',
+  proxy: 'identity',
 };
 
 const fieldsOf = (role: 'identity' | 'condition') =>

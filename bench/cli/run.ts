@@ -31,6 +31,14 @@ resumption), captures it with tcpdump, accounts every byte and prints what reuse
   --session-tickets on|off  server issues TLS session tickets (default on)
   --seed N                  payload seed (same seed, same bytes)
   --workload FILE           workload description (default fixtures/workloads/osquery-default.json)
+  --max-rate N              budget of real requests (in fresh: new TLS connections) per second; the time
+                            compression is chosen to stay within it (default 150 per core)
+  --capture-agents N|all    capture this many agents in full (by source address; default all up to 50);
+                            socket counters cover every agent, reconciliation the captured ones
+  --client-threads N|auto   spread the agents over N worker threads (default auto: one per 300 requests/s)
+  --fleet-size N            scale the measured figures to a fleet of N agents, labelled derived (default 10000)
+  --proxy embedded|tinyproxy  every new connection goes through an HTTP CONNECT proxy first; the capture is
+                            of the client-proxy leg
   --no-capture              measure from socket counters only (no tcpdump; no headers, no TLS breakdown)
   --allow-invalid           exit 0 even when a scenario is invalid (kernel drops, reconciliation mismatch)`;
 
@@ -55,6 +63,11 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
     workload: { type: 'string' },
     'no-capture': { type: 'boolean' },
     'allow-invalid': { type: 'boolean' },
+    'max-rate': { type: 'string' },
+    'capture-agents': { type: 'string' },
+    'client-threads': { type: 'string' },
+    'fleet-size': { type: 'string' },
+    proxy: { type: 'string' },
   });
   if (values.help) {
     out.write(`${runHelp}\n`);
@@ -83,6 +96,11 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
       workload: values.workload,
       capture: !values['no-capture'],
       allowInvalid: values['allow-invalid'] ?? false,
+      maxRate: values['max-rate'],
+      captureAgents: values['capture-agents'],
+      clientThreads: values['client-threads'],
+      fleetSize: values['fleet-size'],
+      proxy: values.proxy,
     },
     REPO_ROOT,
   );
@@ -97,6 +115,7 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
   process.on('SIGTERM', stop);
   const progress = progressPrinter(out);
   out.write(`tls-reuse-bench: ${run.scenarios.length} scenarios (suite ${run.suite}) → ${displayPath(run.outDir)}\n`);
+  out.write(`pace: ${run.pacing.timeCompression}x (${run.pacing.reason})\n`);
   try {
     const results = await runSuite(run, progress, controller.signal);
     const model = buildReportModel(results);

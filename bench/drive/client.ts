@@ -33,6 +33,8 @@ export interface TransportOptions {
   tls: TlsVersion;
   /** `persistent` only: drop a channel's client this long after its first request; 0 = never. */
   sessionTimeoutMs: number;
+  /** Each agent's source address, bound before connect (`agentAddress`); the kernel picks when absent. */
+  sourceAddress?: (endpointIndex: number) => string;
   /** Covers connect, handshake, write and read of one request, its retry included. Default 16000. */
   requestDeadlineMs?: number;
   /** Receives NSS key log lines for every connection (Wireshark's `tls.keylog_file` format). */
@@ -242,6 +244,7 @@ export class AgentClient {
       channel: request.channel,
       host,
       port,
+      ...(this.options.sourceAddress === undefined ? {} : { localAddress: this.options.sourceAddress(endpointIndex) }),
       servername,
       ca,
       tls,

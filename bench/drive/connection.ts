@@ -25,6 +25,8 @@ export interface ConnectionOptions {
   channel: Channel;
   host: string;
   port: number;
+  /** Source address to bind before connecting (the agent's own loopback address); the kernel picks when absent. */
+  localAddress?: string;
   servername: string;
   ca: Buffer | string;
   tls: TlsVersion;
@@ -104,7 +106,12 @@ export class TlsConnection {
 
     // allowHalfOpen: a server's FIN must not make Node end our side (it would send close_notify and FIN);
     // the agent does nothing until its next write, then sees the failure. The TLSSocket inherits it.
-    this.raw = net.connect({ host: options.host, port: options.port, allowHalfOpen: true });
+    this.raw = net.connect({
+      host: options.host,
+      port: options.port,
+      allowHalfOpen: true,
+      ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+    });
     this.socket = tls.connect({
       socket: this.raw,
       servername: options.servername,

@@ -33,6 +33,13 @@ export type ServerKind = (typeof SERVERS)[number];
 export const NETWORKS = ['loopback'] as const;
 export type NetworkProfile = (typeof NETWORKS)[number];
 
+/**
+ * The HTTP CONNECT proxy a scenario's agents go through (`--proxy`, the agent's `--proxy_hostname`): the
+ * embedded one (bench/serve/proxy.ts), or tinyproxy, a small, maintained proxy from Debian (`tinyproxy-bin`).
+ */
+export const PROXIES = ['embedded', 'tinyproxy'] as const;
+export type ProxyKind = (typeof PROXIES)[number];
+
 /** The agent's worker threads; each holds its own client, hence its own connection (AGENT-FACTS.md). */
 export const CHANNELS = ['enroll', 'config', 'logger', 'distributed'] as const;
 export type Channel = (typeof CHANNELS)[number];

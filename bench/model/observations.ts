@@ -5,6 +5,7 @@
  */
 import type { ApiCall, Channel } from './axes.ts';
 import type { AnalyzeSummary } from './capture.ts';
+import type { FleetObservations } from './fleet.ts';
 
 /** One request of an agent's schedule, in virtual time; byte-identical for a given seed. */
 export interface AgentRequest {
@@ -93,7 +94,8 @@ export interface ScenarioObservations {
   /** Requests the schedule asked for. */
   scheduledRequests: number;
   outcomes: RequestOutcome[];
-  /** The client's raw TCP socket counters, summed over its connections. */
+  /** The client's raw TCP socket counters, summed over the captured agents' connections (every agent's
+   * when all are captured): the reconciliation input. */
   socketBytes: SocketBytes;
   /** Connections the client opened (socket level), and how many resumed a TLS session. */
   clientConnections: { opened: number; sessionResumed: number };
@@ -109,4 +111,6 @@ export interface ScenarioObservations {
   /** Files beside results.json (relative paths). */
   files: { pcap: string | null; keylog: string };
   realDurationMs: number;
+  /** The fleet and the server's side (absent in observations made before issue 11). */
+  fleet?: FleetObservations;
 }

@@ -5,6 +5,7 @@
  */
 import type { ApiCall, CertKind } from './axes.ts';
 import type { TimelineBucket } from './capture.ts';
+import type { AtFleetScale, FleetResult, ServerCost } from './fleet.ts';
 import type { ScenarioSpec } from './scenario.ts';
 import type { TrafficCounters } from './traffic.ts';
 import type { Warning } from './warnings.ts';
@@ -89,6 +90,12 @@ export interface ScenarioMeasurement {
   /** Files beside results.json (relative paths). */
   files: { pcap: string | null; keylog: string };
   realDurationMs: number;
+  /** The fleet: sample size, addresses, client threads and CPU, per-agent errors, pacing (issue 11). */
+  fleet?: FleetResult;
+  /** The server's cost: CPU, handshakes per second, sockets per side, memory of idle connections. */
+  serverCost?: ServerCost;
+  /** This scenario's figures scaled to `--fleet-size` agents: derived, not measured. */
+  atFleetScale?: AtFleetScale;
 }
 
 /** One scenario's result: a union on `state` (a failed scenario is data, not a lost run). */

@@ -3,7 +3,7 @@
  * table decides, in one place, which scenarios the runner compares with each other, which ones the reports
  * group into a configuration, and which ones the regression gate pairs across runs.
  */
-import type { CertKind, Mode, NetworkProfile, ServerKind, TlsVersion } from './axes.ts';
+import type { CertKind, Mode, NetworkProfile, ProxyKind, ServerKind, TlsVersion } from './axes.ts';
 
 /** One scenario of the matrix, fully resolved (`results@1` `scenarios[].spec`). */
 export interface ScenarioSpec {
@@ -27,6 +27,14 @@ export interface ScenarioSpec {
   /** The server issues TLS session tickets. */
   sessionTickets: boolean;
   seed: number;
+  /**
+   * Agents whose traffic the capture holds, when fewer than `endpoints` (a fleet's sample: agents
+   * `0 .. captureAgents-1`, by their source addresses); absent when every agent is captured. Byte and
+   * handshake figures per endpoint-minute come from the sampled agents.
+   */
+  captureAgents?: number;
+  /** Every new connection goes through this HTTP CONNECT proxy first; absent for a direct connection. */
+  proxy?: ProxyKind;
 }
 
 
@@ -58,6 +66,8 @@ export const SPEC_FIELDS: Record<keyof ScenarioSpec, SpecRole> = {
   serverIdleTimeoutVirtualSeconds: 'condition',
   sessionTickets: 'condition',
   seed: 'condition',
+  captureAgents: 'condition',
+  proxy: 'configuration',
 };
 
 /** The spec fields of one role, in declaration order. */
@@ -81,7 +91,8 @@ export function pairingKey(spec: ScenarioSpec): string {
   return IDENTITY.map((k) => String(spec[k])).join('/');
 }
 
-/** The id of a scenario: `<mode>/<tls>/<cert>/<network>/<server>`. */
-export function scenarioId(spec: Pick<ScenarioSpec, 'mode' | 'tls' | 'cert' | 'network' | 'server'>): string {
-  return `${spec.mode}/${spec.tls}/${spec.cert}/${spec.network}/${spec.server}`;
+/** The id of a scenario: `<mode>/<tls>/<cert>/<network>/<server>`, and `/proxy-<kind>` through a proxy. */
+export function scenarioId(spec: Pick<ScenarioSpec, 'mode' | 'tls' | 'cert' | 'network' | 'server' | 'proxy'>): string {
+  const id = `${spec.mode}/${spec.tls}/${spec.cert}/${spec.network}/${spec.server}`;
+  return spec.proxy === undefined ? id : `${id}/proxy-${spec.proxy}`;
 }

@@ -5,7 +5,11 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.ts';
-import { FIXTURE_CERTS, MODES, scenarioId, SERVERS, type CertKind, type ScenarioSpec, type TlsVersion } from '../model/index.ts';
+import os from 'node:os';
+import { MAX_AGENTS } from '../drive/addresses.ts';
+import { FIXTURE_CERTS, MODES, PROXIES, scenarioId, SERVERS, type CertKind, type Pacing, type ScenarioSpec, type TlsVersion } from '../model/index.ts';
+import { expectedRequestsPerEndpointMinute, loadWorkload } from '../workload/index.ts';
+import { choosePacing, DEFAULT_MAX_RATE_PER_CORE } from './pacing.ts';
 import { SUITES, type SuiteName } from './suites.ts';
 
 /** Flag values as the command line gave them (strings), before validation. */
@@ -28,6 +32,11 @@ export interface RunFlags {
   workload?: string;
   capture?: boolean;
   allowInvalid?: boolean;
+  maxRate?: string;
+  captureAgents?: string;
+  fleetSize?: string;
+  clientThreads?: string;
+  proxy?: string;
 }
 
 /** The files of one certificate chain: what the server sends, its key, and the root the client trusts. */
@@ -51,7 +60,23 @@ export interface ResolvedRun {
   /** False with `--no-capture`: traffic then comes from socket counters only. */
   capture: boolean;
   allowInvalid: boolean;
+  /** The time compression every scenario runs at, and why (the budget of real requests per second). */
+  pacing: Pacing;
+  /** `--fleet-size`: the fleet the derived "at fleet scale" figures are scaled to. */
+  fleetSize: number;
+  /** Client threads the agents are spread over (1: the main thread only). */
+  clientThreads: number;
 }
+
+/** Agents captured in full by default: what this machine captures without drops at the fleet's pace. */
+export const DEFAULT_CAPTURE_AGENTS = 50;
+/** `--fleet-size` default: the fleet the issue's "so what" line speaks of. */
+export const DEFAULT_FLEET_SIZE = 10_000;
+/**
+ * Requests per second one client thread keeps up with (TLS client work of `fresh` on this machine's cores);
+ * `--client-threads auto` adds a thread per this much of the schedule's rate, up to the cores.
+ */
+export const CLIENT_RATE_PER_THREAD = 300;
 
 /** The agent's default `--tls_session_timeout` (AGENT-FACTS.md). */
 const AGENT_SESSION_TIMEOUT_S = 3600;
@@ -65,11 +90,11 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
   const modes = flags.modes === undefined ? defaults.modes : parseList('--modes', flags.modes, MODES);
   const tls = flags.tls === undefined ? defaults.tls : parseList('--tls', flags.tls, ['1.2', '1.3', 'tls1.2', 'tls1.3']).map(toTlsVersion);
   const servers = flags.server === undefined ? defaults.servers : parseList('--server', flags.server, SERVERS);
-  const endpoints = flags.endpoints === undefined ? defaults.endpoints : parseInteger('--endpoints', flags.endpoints, 1, 10_000);
+  const endpoints = flags.endpoints === undefined ? defaults.endpoints : parseInteger('--endpoints', flags.endpoints, 1, MAX_AGENTS);
   const virtualMinutes =
     flags.virtualMinutes === undefined ? defaults.virtualMinutes : parseNumber('--virtual-minutes', flags.virtualMinutes, 0.1, 24 * 60);
   const timeCompression =
-    flags.timeCompression === undefined ? defaults.timeCompression : parseNumber('--time-compression', flags.timeCompression, 1, 10_000);
+    flags.timeCompression === undefined ? defaults.timeCompression : parseNumber('--time-compression', flags.timeCompression, 0.01, 10_000);
   const sessionTimeout =
     flags.sessionTimeout === undefined ? AGENT_SESSION_TIMEOUT_S : parseDurationSeconds('--session-timeout', flags.sessionTimeout);
   const idleTimeout =
@@ -81,6 +106,32 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
   const { certKinds, certs } = await resolveCerts(flags, root, defaults.certs);
   const workloadPath = path.resolve(flags.workload ?? path.join(root, 'fixtures/workloads/osquery-default.json'));
   await mustRead('--workload', workloadPath);
+  const maxRate = flags.maxRate === undefined ? DEFAULT_MAX_RATE_PER_CORE * os.cpus().length : parseNumber('--max-rate', flags.maxRate, 1, 1_000_000);
+  const pacing = choosePacing({
+    endpoints,
+    requestsPerEndpointMinute: expectedRequestsPerEndpointMinute(await loadWorkload(workloadPath)),
+    requestedCompression: timeCompression,
+    compressionFromFlag: flags.timeCompression !== undefined,
+    maxRatePerSecond: maxRate,
+    maxRateSource: flags.maxRate === undefined ? 'default' : 'flag',
+  });
+  if ('overBudget' in pacing) {
+    throw new UsageError(
+      `--time-compression ${timeCompression}: ${endpoints} agents would ask for ${Math.round(pacing.requestsPerSecond)} requests/s (each a new TLS connection in fresh mode), over the budget of ${Math.round(maxRate)}/s; use --time-compression ${pacing.fitting} or less, leave it out to have it chosen, or raise --max-rate`,
+    );
+  }
+  const captureAgents =
+    flags.captureAgents === undefined || flags.captureAgents === 'all'
+      ? flags.captureAgents === 'all' ? endpoints : Math.min(endpoints, DEFAULT_CAPTURE_AGENTS)
+      : parseInteger('--capture-agents', flags.captureAgents, 1, endpoints);
+  if (flags.captureAgents !== undefined && flags.capture === false) throw new UsageError('--capture-agents: needs a capture (drop --no-capture)');
+  const fleetSize = flags.fleetSize === undefined ? DEFAULT_FLEET_SIZE : parseInteger('--fleet-size', flags.fleetSize, 1, 1_000_000_000);
+  const cores = os.cpus().length;
+  const clientThreads =
+    flags.clientThreads === undefined || flags.clientThreads === 'auto'
+      ? Math.min(cores, Math.max(1, Math.ceil(pacing.requestsPerSecond / CLIENT_RATE_PER_THREAD)), endpoints)
+      : parseInteger('--client-threads', flags.clientThreads, 1, Math.min(64, endpoints));
+  const proxy = flags.proxy === undefined ? undefined : parseOne('--proxy', flags.proxy, PROXIES);
 
   const runId = now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[:]/g, '-');
   const outDir = path.resolve(flags.out ?? path.join(root, 'reports', runId));
@@ -93,7 +144,7 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
       for (const cert of certKinds) {
         for (const mode of modes) {
           scenarios.push({
-            id: scenarioId({ mode, tls: t, cert, network: 'loopback', server }),
+            id: scenarioId({ mode, tls: t, cert, network: 'loopback', server, ...(proxy === undefined ? {} : { proxy }) }),
             mode,
             tls: t,
             cert,
@@ -102,11 +153,13 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
             workload,
             endpoints,
             virtualMinutes,
-            timeCompression,
+            timeCompression: pacing.timeCompression,
             sessionTimeoutVirtualSeconds: sessionTimeout,
             serverIdleTimeoutVirtualSeconds: idleTimeout,
             sessionTickets,
             seed,
+            ...(captureAgents < endpoints && (flags.capture ?? true) ? { captureAgents } : {}),
+            ...(proxy === undefined ? {} : { proxy }),
           });
         }
       }
@@ -122,7 +175,15 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
     scenarios,
     capture: flags.capture ?? true,
     allowInvalid: flags.allowInvalid ?? false,
+    pacing,
+    fleetSize,
+    clientThreads,
   };
+}
+
+function parseOne<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag}: expected one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
 }
 
 function parseSuite(value: string): SuiteName {

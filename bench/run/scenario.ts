@@ -11,8 +11,11 @@ import { assessScenario } from '../analyze/assess.ts';
 import { streamCapture } from '../analyze/capture.ts';
 import { TcpdumpCapture } from '../capture/tcpdump.ts';
 import { TimeWaitObserver } from '../capture/timewait.ts';
-import { AgentClient } from '../drive/index.ts';
-import type { AgentRequest, RequestOutcome, ScenarioObservations, ScenarioResult, ScenarioSpec } from '../model/index.ts';
+import { ServerSampler } from '../capture/server-usage.ts';
+import { agentAddress, agentNetworks } from '../drive/index.ts';
+import { epochMs } from '../drive/connection.ts';
+import { startFleet, type Fleet } from '../drive/fleet.ts';
+import { CHANNELS, type AgentRequest, type Pacing, type ScenarioObservations, type ScenarioResult, type ScenarioSpec } from '../model/index.ts';
 import type { CertFiles } from '../plan/resolve.ts';
 import { startAgentServer, startNginx, type AgentServer, type AgentServerOptions } from '../serve/index.ts';
 import type { Workload } from '../workload/index.ts';
@@ -29,12 +32,20 @@ export interface ScenarioContext {
   signal: AbortSignal;
   /** Called as requests complete. */
   onProgress?: (done: number, total: number) => void;
+  /** The run's pace and why (results carry it per scenario). */
+  pacing: Pacing;
+  /** `--fleet-size`, for the derived figures. */
+  fleetSize: number;
+  /** Client threads the agents are spread over. */
+  clientThreads: number;
 }
 
 /** Seconds a timeline bucket spans, in virtual time (the charts show bytes per virtual second). */
 const TIMELINE_BUCKET_VIRTUAL_S = 1;
 /** How often TIME_WAIT is sampled while a scenario runs. */
 const TIME_WAIT_SAMPLE_MS = 2_000;
+/** How often the server's CPU, memory and sockets are sampled. */
+const SERVER_SAMPLE_MS = 1_000;
 /** How long a failed scenario waits to learn whether its server process exited. */
 const SERVER_EXIT_GRACE_MS = 500;
 /** After the last FIN, time for the kernel to deliver the final ACKs to tcpdump before it is stopped. */
@@ -68,7 +79,7 @@ class LiveScenario {
   private readonly keylogFile: string;
   private server: AgentServer | undefined;
   private capture: TcpdumpCapture | undefined;
-  private client: AgentClient | undefined;
+  private fleet: Fleet | undefined;
   private keyLog: WriteStream | undefined;
   /** Set when the server process exits before the scenario closed it: the cause of whatever fails next. */
   private serverDied: string | null = null;
@@ -99,25 +110,55 @@ class LiveScenario {
 
     const timeWait = new TimeWaitObserver(server.port);
     await timeWait.begin();
-    if (ctx.capture) this.capture = await TcpdumpCapture.start({ iface: 'lo', ports: [server.port], file: this.pcapFile });
+    const capturedAgents = spec.captureAgents ?? spec.endpoints;
+    if (ctx.capture) {
+      this.capture = await TcpdumpCapture.start({
+        iface: 'lo',
+        ports: [server.port],
+        file: this.pcapFile,
+        // A fleet's sample: only the first agents' addresses, so tcpdump keeps up with the whole fleet's load.
+        ...(capturedAgents < spec.endpoints ? { nets: agentNetworks(capturedAgents) } : {}),
+      });
+    }
     const serverBefore = await server.stats();
-    const client = (this.client = new AgentClient({
-      mode: spec.mode,
-      host: '127.0.0.1',
-      port: server.port,
-      servername: 'localhost',
-      ca: await readFile(ctx.cert.ca),
-      tls: spec.tls,
-      sessionTimeoutMs: (spec.sessionTimeoutVirtualSeconds * 1000) / spec.timeCompression,
-      keyLog,
-    }));
+    const sampler = new ServerSampler(server.pid, server.port, SERVER_SAMPLE_MS);
+    await sampler.start();
+    const fleet = (this.fleet = startFleet(
+      {
+        transport: {
+          mode: spec.mode,
+          host: '127.0.0.1',
+          port: server.port,
+          servername: 'localhost',
+          ca: await readFile(ctx.cert.ca),
+          tls: spec.tls,
+          sessionTimeoutMs: (spec.sessionTimeoutVirtualSeconds * 1000) / spec.timeCompression,
+        },
+        agentAddresses: true,
+        capturedAgents,
+        threads: ctx.clientThreads,
+        keyLog,
+      },
+      agentAddress,
+    ));
 
     const interrupted = abortion(ctx.signal);
-    const outcomes = await Promise.race([drive(client, ctx, spec.timeCompression, timeWait), serverExited, interrupted.promise]).finally(
-      interrupted.dispose,
-    );
-    await client.close();
+    const timeWaitTimer = setInterval(() => timeWait.sampleInBackground(), TIME_WAIT_SAMPLE_MS);
+    const cpuBefore = process.cpuUsage();
+    const total = ctx.schedule.length;
+    const driving = fleet.drive(ctx.schedule, spec.timeCompression, ctx.signal, (done) => ctx.onProgress?.(done, total));
+    const { outcomes, startEpochMs } = await Promise.race([driving, serverExited, interrupted.promise]).finally(() => {
+      interrupted.dispose();
+      clearInterval(timeWaitTimer);
+    });
+    const driveMs = epochMs() - startEpochMs;
+    const cpu = process.cpuUsage(cpuBefore);
+    // The agents still hold their connections (idle, in persistent): what the server keeps for them.
+    const held = await sampler.sampleNow();
+    const connections = await fleet.close();
     await sleep(CAPTURE_SETTLE_MS);
+    await sampler.sampleNow();
+    const samples = await sampler.stop();
     await timeWait.sample();
     const serverAfter = await server.stats();
     const tcpdump = this.capture === undefined ? null : await this.capture.stop();
@@ -128,7 +169,6 @@ class LiveScenario {
     keyLog.end();
     await once(keyLog, 'finish');
 
-    const connections = client.connections();
     // Totals and the timeline are what a scenario keeps; per-connection reports stay in the pcap.
     const analysis =
       this.capture === undefined
@@ -138,11 +178,12 @@ class LiveScenario {
             { serverPorts: [server.port], keyLogPath: this.keylogFile, timelineBucketMs: (TIMELINE_BUCKET_VIRTUAL_S * 1000) / spec.timeCompression },
             () => undefined,
           );
+    const lastDueMs = (ctx.schedule.at(-1)?.atVirtualMs ?? 0) / spec.timeCompression;
     return {
       scheduledRequests: ctx.schedule.length,
       outcomes,
-      socketBytes: client.socketBytes(),
-      clientConnections: { opened: connections.length, sessionResumed: connections.filter((c) => c.sessionResumed).length },
+      socketBytes: connections.capturedSocketBytes,
+      clientConnections: { opened: connections.opened, sessionResumed: connections.sessionResumed },
       analysis,
       tcpdump,
       serverBefore,
@@ -153,6 +194,21 @@ class LiveScenario {
         keylog: path.relative(ctx.runDir, this.keylogFile),
       },
       realDurationMs: performance.now() - this.started,
+      fleet: {
+        capturedAgents,
+        fleetSocketBytes: connections.socketBytes,
+        clientThreads: ctx.clientThreads,
+        clientCpuMs: (cpu.user + cpu.system) / 1000,
+        connectionsClosedByServer: connections.closedByServer,
+        driveMs,
+        // Sample times from the first request's due time (the baseline sample, taken just before, is 0).
+        samples: samples.map((x) => ({ ...x, atMs: Math.max(0, x.atMs - startEpochMs) })),
+        heldSampleIndex: samples.indexOf(held),
+        steadyWindowMs: { from: Math.min((ctx.workload.startSpreadSeconds * 1000) / spec.timeCompression, lastDueMs), to: lastDueMs },
+        proxyConnects: null,
+        pacing: ctx.pacing,
+        fleetSize: ctx.fleetSize,
+      },
     };
   }
 
@@ -166,6 +222,7 @@ class LiveScenario {
       sessionTickets: spec.sessionTickets,
       sessionCache: spec.mode === 'resumed',
       idleTimeoutMs: (spec.serverIdleTimeoutVirtualSeconds * 1000) / spec.timeCompression,
+      maxConnections: spec.endpoints * CHANNELS.length,
       distributedQueryFraction: ctx.workload.distributed.queryFraction,
     };
     return spec.server === 'nginx' ? startNginx(options) : startAgentServer(options);
@@ -184,43 +241,12 @@ class LiveScenario {
    * agent's 16 s deadline). */
   async dispose(): Promise<void> {
     const signal = this.ctx.signal;
-    if (signal.aborted) await this.client?.abort(String(signal.reason ?? 'aborted'));
-    else await this.client?.close();
+    if (signal.aborted) await this.fleet?.abort(String(signal.reason ?? 'aborted'));
+    else await this.fleet?.close().catch(() => undefined);
     await this.capture?.stop().catch(() => undefined);
     await this.server?.close();
     if (this.keyLog !== undefined && !this.keyLog.closed) this.keyLog.end();
   }
-}
-
-/** Sends every request at its scheduled real time; resolves with every outcome once all have completed. */
-async function drive(
-  client: AgentClient,
-  ctx: ScenarioContext,
-  timeCompression: number,
-  timeWait: TimeWaitObserver,
-): Promise<RequestOutcome[]> {
-  const start = performance.now();
-  const pending: Promise<RequestOutcome>[] = [];
-  let done = 0;
-  let nextSample = start + TIME_WAIT_SAMPLE_MS;
-  for (const request of ctx.schedule) {
-    if (ctx.signal.aborted) break;
-    const due = start + request.atVirtualMs / timeCompression;
-    const wait = due - performance.now();
-    if (wait > 0) await sleep(wait);
-    if (performance.now() >= nextSample) {
-      nextSample += TIME_WAIT_SAMPLE_MS;
-      timeWait.sampleInBackground();
-    }
-    pending.push(
-      client.send(request).then((outcome) => {
-        done++;
-        ctx.onProgress?.(done, ctx.schedule.length);
-        return outcome;
-      }),
-    );
-  }
-  return Promise.all(pending);
 }
 
 /** A promise that rejects when the signal aborts, and `dispose` to stop listening (one listener per scenario). */

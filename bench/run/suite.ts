@@ -12,7 +12,8 @@ import { RESULTS_SCHEMA, warning, type Environment, type Results, type ScenarioR
 import { writeResults } from '../results/write.ts';
 import type { ResolvedRun } from '../plan/resolve.ts';
 import { nginxVersion } from '../serve/index.ts';
-import { buildSchedule, loadWorkload } from '../workload/index.ts';
+import { buildSchedule, expectedRequestsPerEndpointMinute, loadWorkload } from '../workload/index.ts';
+import { checkFleetLimits } from './limits.ts';
 import { runScenario } from './scenario.ts';
 
 /** Progress events for the terminal; the runner itself never writes to it. */
@@ -35,6 +36,15 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
   }
   const environment = await describeEnvironment(typeof nginx === 'string' ? nginx : null);
   if (run.capture) await checkCapture('lo', path.join(run.outDir, '.capture-check.pcap')).finally(() => rm(path.join(run.outDir, '.capture-check.pcap'), { force: true }));
+  const first = run.scenarios[0];
+  if (first !== undefined) {
+    await checkFleetLimits({
+      endpoints: first.endpoints,
+      requestsPerEndpointMinute: expectedRequestsPerEndpointMinute(workload),
+      timeCompression: run.pacing.timeCompression,
+      scheduledRequests: Math.ceil(first.endpoints * (first.virtualMinutes + 1) * (expectedRequestsPerEndpointMinute(workload) + 1)),
+    });
+  }
   if (run.latestLink !== null) await pointLatest(run.latestLink, run.outDir);
 
   const results: Results = {
@@ -69,6 +79,9 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
       cert,
       capture: run.capture,
       signal,
+      pacing: run.pacing,
+      fleetSize: run.fleetSize,
+      clientThreads: run.clientThreads,
       ...(events.scenarioProgress === undefined ? {} : { onProgress: events.scenarioProgress }),
     });
     results.scenarios.push(result);

@@ -30,6 +30,9 @@ export interface AgentServerOptions {
   idleTimeoutMs: number;
   /** Close a connection after this many requests (nginx `keepalive_requests`; default 1000, nginx's). */
   maxRequestsPerConnection?: number;
+  /** Connections the server must hold at once (a fleet's kept-alive connections); nginx's
+   * `worker_connections` is raised to it (with room) when above its 8192. */
+  maxConnections?: number;
   /** Loopback only. */
   host?: '127.0.0.1';
   /** Port to listen on; default 0 (a free port). */

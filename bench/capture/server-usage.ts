@@ -1,0 +1,136 @@
+/**
+ * The server's side while a scenario runs (issue 11): CPU and resident memory of the server's processes
+ * (nginx: master and workers) from /proc, and the sockets of its port by state and side from `ss`, sampled
+ * on a timer. Observations only; the assessment makes peak, steady and per-connection figures of them.
+ */
+import { readFile } from 'node:fs/promises';
+import { execa } from 'execa';
+import { CaptureError } from '../errors.ts';
+import type { ServerSample } from '../model/index.ts';
+
+/** Unix epoch ms (sub-ms), the clock every thread of the runner shares. */
+function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** /proc/<pid>/stat times are in clock ticks; Linux reports USER_HZ = 100 to user space on every arch. */
+const USER_HZ = 100;
+/** /proc/<pid>/statm counts pages; 4 KiB on x86-64 and arm64 Linux with the default page size. */
+const PAGE_BYTES = 4096;
+
+interface ProcessUsage {
+  cpuTicks: number;
+  rssBytes: number;
+}
+
+/** CPU ticks (own and reaped children's) and resident bytes of one process; null once it is gone. */
+async function processUsage(pid: number): Promise<ProcessUsage | null> {
+  let stat: string;
+  let statm: string;
+  try {
+    [stat, statm] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile(`/proc/${pid}/statm`, 'utf8')]);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ESRCH') return null;
+    throw error;
+  }
+  // proc(5): after the parenthesised comm, [11] utime (field 14), [12] stime, [13] cutime, [14] cstime.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(rest[i]), 0);
+  // statm: size resident shared text lib data dt, in pages.
+  const resident = Number(statm.split(' ')[1]);
+  return { cpuTicks: ticks, rssBytes: resident * PAGE_BYTES };
+}
+
+/** Children of `pid` (nginx's workers) from /proc/<pid>/task/*\/children (Linux ≥ 3.5). */
+async function childrenOf(pid: number): Promise<number[]> {
+  try {
+    const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
+    return text.trim() === '' ? [] : text.trim().split(/\s+/).map(Number);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/** CPU ms and RSS of a process and its children, summed. */
+export async function processTreeUsage(pid: number): Promise<{ cpuMs: number; rssBytes: number }> {
+  const pids = [pid, ...(await childrenOf(pid))];
+  let ticks = 0;
+  let rss = 0;
+  for (const usage of await Promise.all(pids.map(processUsage))) {
+    if (usage === null) continue;
+    ticks += usage.cpuTicks;
+    rss += usage.rssBytes;
+  }
+  return { cpuMs: (ticks * 1000) / USER_HZ, rssBytes: rss };
+}
+
+/** Sockets of `port` by state and side, as `ss` lists them. */
+export async function socketStates(port: number): Promise<Pick<ServerSample, 'established' | 'timeWait'>> {
+  const p = `:${port}`;
+  const result = await execa('ss', ['-H', '-t', '-a', '-n', '(', 'sport', '=', p, 'or', 'dport', '=', p, ')'], { reject: false });
+  if (result.failed) throw new CaptureError(`ss failed (${result.shortMessage}); install iproute2 (apt-get install iproute2)`, { cause: result });
+  const counts = { established: { server: 0, client: 0 }, timeWait: { server: 0, client: 0 } };
+  for (const line of result.stdout.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 5) continue;
+    const side = fields[3]!.endsWith(p) ? 'server' : 'client';
+    if (fields[0] === 'ESTAB') counts.established[side] += 1;
+    else if (fields[0] === 'TIME-WAIT') counts.timeWait[side] += 1;
+  }
+  return counts;
+}
+
+/**
+ * Samples a server every `intervalMs` from `start()` until `stop()`, plus samples taken on demand (before the
+ * first request, after the last response). A sample's `atMs` is Unix epoch ms until the caller rebases it.
+ */
+export class ServerSampler {
+  private readonly samples: ServerSample[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private cpuBaseMs = 0;
+  private inFlight: Promise<void> = Promise.resolve();
+  private failure: unknown = null;
+
+  constructor(
+    private readonly pid: number,
+    private readonly port: number,
+    readonly intervalMs: number,
+  ) {}
+
+  /** Takes the first sample (time 0, CPU counted from here) and starts the timer. */
+  async start(): Promise<void> {
+    this.cpuBaseMs = (await processTreeUsage(this.pid)).cpuMs;
+    await this.sample();
+    this.timer = setInterval(() => {
+      // One sample at a time: a slow `ss` on a loaded machine delays the next tick rather than piling up.
+      this.inFlight = this.inFlight.then(async () => {
+        await this.sample();
+      }).catch((error: unknown) => {
+        this.failure ??= error;
+      });
+    }, this.intervalMs);
+  }
+
+  /** Takes one sample now (after any in flight) and returns it (find it in `stop()`'s list by identity). */
+  async sampleNow(): Promise<ServerSample> {
+    await this.inFlight;
+    return this.sample();
+  }
+
+  /** Stops the timer; resolves with every sample in time order. Throws the first failed sample's error. */
+  async stop(): Promise<ServerSample[]> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await this.inFlight;
+    if (this.failure !== null) throw this.failure;
+    return [...this.samples].sort((a, b) => a.atMs - b.atMs);
+  }
+
+  private async sample(): Promise<ServerSample> {
+    const [usage, sockets] = await Promise.all([processTreeUsage(this.pid), socketStates(this.port)]);
+    const sample = { atMs: epochMs(), cpuMs: usage.cpuMs - this.cpuBaseMs, rssBytes: usage.rssBytes, ...sockets };
+    this.samples.push(sample);
+    return sample;
+  }
+}

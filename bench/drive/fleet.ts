@@ -1,0 +1,241 @@
+/**
+ * A fleet of agents driven in real time from their schedule (issue 11): on this thread, or spread over
+ * worker threads when one core is not enough for the client's TLS work. Each thread runs an AgentClient for
+ * a contiguous range of agents; outcomes and socket counters come back to the caller as one fleet.
+ */
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { AgentRequest, RequestOutcome, SocketBytes } from '../model/index.ts';
+import { repoPath } from '../paths.ts';
+import { AgentClient, type TransportOptions } from './client.ts';
+import { epochMs } from './connection.ts';
+
+/** The client's connections, summed. */
+export interface FleetConnections {
+  opened: number;
+  sessionResumed: number;
+  /** Connections the server closed first. */
+  closedByServer: number;
+  /** Raw TCP bytes of every agent's sockets. */
+  socketBytes: SocketBytes;
+  /** Raw TCP bytes of the captured agents' sockets (agents `0 .. capturedAgents-1`). */
+  capturedSocketBytes: SocketBytes;
+}
+
+/** What a fleet needs: the transport (without functions: it crosses to worker threads) and the sample. */
+export interface FleetOptions {
+  transport: Omit<TransportOptions, 'keyLog' | 'clock' | 'sourceAddress'>;
+  /** Bind each agent to its own loopback address (`agentAddress`). */
+  agentAddresses: boolean;
+  /** Agents whose socket counters are summed apart (the capture's sample). */
+  capturedAgents: number;
+  threads: number;
+  /** Receives every connection's NSS key log lines. */
+  keyLog: NodeJS.WritableStream;
+}
+
+/** How long threads get to start and receive their schedule before the first request is due. */
+const WORKER_LEAD_MS = 1_500;
+
+/** Sums a client's connection records into the fleet's counters. */
+export function summarizeConnections(client: AgentClient, capturedAgents: number): FleetConnections {
+  const out: FleetConnections = {
+    opened: 0,
+    sessionResumed: 0,
+    closedByServer: 0,
+    socketBytes: { up: 0, down: 0 },
+    capturedSocketBytes: { up: 0, down: 0 },
+  };
+  for (const c of client.connections()) {
+    out.opened += 1;
+    if (c.sessionResumed) out.sessionResumed += 1;
+    if (c.closedBy === 'server') out.closedByServer += 1;
+    out.socketBytes.up += c.bytes.up;
+    out.socketBytes.down += c.bytes.down;
+    if (c.endpointIndex < capturedAgents) {
+      out.capturedSocketBytes.up += c.bytes.up;
+      out.capturedSocketBytes.down += c.bytes.down;
+    }
+  }
+  return out;
+}
+
+function addConnections(a: FleetConnections, b: FleetConnections): FleetConnections {
+  const add = (x: SocketBytes, y: SocketBytes): SocketBytes => ({ up: x.up + y.up, down: x.down + y.down });
+  return {
+    opened: a.opened + b.opened,
+    sessionResumed: a.sessionResumed + b.sessionResumed,
+    closedByServer: a.closedByServer + b.closedByServer,
+    socketBytes: add(a.socketBytes, b.socketBytes),
+    capturedSocketBytes: add(a.capturedSocketBytes, b.capturedSocketBytes),
+  };
+}
+
+/**
+ * Sends each request at `startEpochMs + atVirtualMs / timeCompression` (real epoch ms); resolves with every
+ * outcome once all completed. Stops queuing new requests once `signal` aborts.
+ */
+export async function driveSchedule(
+  client: AgentClient,
+  schedule: readonly AgentRequest[],
+  startEpochMs: number,
+  timeCompression: number,
+  signal: AbortSignal,
+  onDone: () => void,
+): Promise<RequestOutcome[]> {
+  const pending: Promise<RequestOutcome>[] = [];
+  for (const request of schedule) {
+    if (signal.aborted) break;
+    const wait = startEpochMs + request.atVirtualMs / timeCompression - epochMs();
+    if (wait > 0) await sleep(wait);
+    pending.push(
+      client.send(request).then((outcome) => {
+        onDone();
+        return outcome;
+      }),
+    );
+  }
+  return Promise.all(pending);
+}
+
+/** Messages of the worker protocol (fleet-worker-main.ts). */
+export type ToWorker =
+  | { type: 'drive'; options: Omit<FleetOptions, 'keyLog' | 'threads'>; schedule: AgentRequest[]; startEpochMs: number; timeCompression: number }
+  | { type: 'close' }
+  | { type: 'abort'; reason: string };
+export type FromWorker =
+  | { type: 'keylog'; line: Uint8Array }
+  | { type: 'progress'; done: number }
+  | { type: 'outcomes'; outcomes: WireOutcome[] }
+  | { type: 'closed'; connections: FleetConnections }
+  | { type: 'error'; message: string };
+
+/** An outcome on its way back from a worker: the request by its index in the worker's schedule. */
+export type WireOutcome = Omit<RequestOutcome, 'request'> & { request: number };
+
+/** Agents `[first, end)` of thread `t` of `threads`: contiguous ranges of near-equal size. */
+export function agentRange(endpoints: number, threads: number, t: number): [number, number] {
+  return [Math.floor((endpoints * t) / threads), Math.floor((endpoints * (t + 1)) / threads)];
+}
+
+/** A running fleet: `drive` once, then `close` (or `abort`). */
+export interface Fleet {
+  /** Resolves with every outcome, in no particular order. `onProgress` gets the count of completed requests. */
+  drive(schedule: AgentRequest[], timeCompression: number, signal: AbortSignal, onProgress: (done: number) => void): Promise<{ outcomes: RequestOutcome[]; startEpochMs: number }>;
+  /** Closes every connection the agent's way and sums them. */
+  close(): Promise<FleetConnections>;
+  /** Stops at once (Ctrl-C): requests in flight fail, sockets are destroyed. */
+  abort(reason: string): Promise<void>;
+}
+
+/** A fleet on this thread, or over `threads` worker threads. */
+export function startFleet(options: FleetOptions, agentAddress: (index: number) => string): Fleet {
+  return options.threads <= 1 ? new LocalFleet(options, agentAddress) : new ThreadedFleet(options);
+}
+
+class LocalFleet implements Fleet {
+  private readonly client: AgentClient;
+
+  constructor(private readonly options: FleetOptions, agentAddress: (index: number) => string) {
+    this.client = new AgentClient({
+      ...options.transport,
+      keyLog: options.keyLog,
+      ...(options.agentAddresses ? { sourceAddress: agentAddress } : {}),
+    });
+  }
+
+  async drive(schedule: AgentRequest[], timeCompression: number, signal: AbortSignal, onProgress: (done: number) => void) {
+    const startEpochMs = epochMs();
+    let done = 0;
+    const outcomes = await driveSchedule(this.client, schedule, startEpochMs, timeCompression, signal, () => onProgress(++done));
+    return { outcomes, startEpochMs };
+  }
+
+  async close(): Promise<FleetConnections> {
+    await this.client.close();
+    return summarizeConnections(this.client, this.options.capturedAgents);
+  }
+
+  abort(reason: string): Promise<void> {
+    return this.client.abort(reason);
+  }
+}
+
+/** The worker module: fleet-worker-main.ts from the CLI's bundle (see bin/bundle.js). */
+const BUNDLE_MODULE = pathToFileURL(repoPath('bin/bundle.js')).href;
+
+class ThreadedFleet implements Fleet {
+  private workers: Worker[] = [];
+  private readonly exits: Promise<void>[] = [];
+  private failure: Error | null = null;
+
+  constructor(private readonly options: FleetOptions) {}
+
+  async drive(schedule: AgentRequest[], timeCompression: number, signal: AbortSignal, onProgress: (done: number) => void) {
+    const { bundleEntry } = (await import(BUNDLE_MODULE)) as { bundleEntry(name: 'fleet-worker'): Promise<string> };
+    const entry = await bundleEntry('fleet-worker');
+    const threads = this.options.threads;
+    const endpoints = Math.max(...schedule.map((r) => r.endpointIndex)) + 1;
+    const slices = Array.from({ length: threads }, (_, t) => {
+      const [first, end] = agentRange(endpoints, threads, t);
+      return schedule.filter((r) => r.endpointIndex >= first && r.endpointIndex < end);
+    });
+    const startEpochMs = epochMs() + WORKER_LEAD_MS;
+    const progress = new Array<number>(threads).fill(0);
+    const { keyLog, threads: _, ...shared } = this.options;
+    const results = slices.map((slice, t) => {
+      const worker = new Worker(entry, { stdout: false, stderr: false });
+      this.workers.push(worker);
+      this.exits.push(new Promise((resolve) => worker.once('exit', () => resolve())));
+      return new Promise<RequestOutcome[]>((resolve, reject) => {
+        worker.on('message', (m: FromWorker) => {
+          if (m.type === 'keylog') keyLog.write(Buffer.from(m.line));
+          else if (m.type === 'progress') {
+            progress[t] = m.done;
+            onProgress(progress.reduce((a, b) => a + b, 0));
+          } else if (m.type === 'outcomes') resolve(m.outcomes.map((o) => ({ ...o, request: slice[o.request]! }) as RequestOutcome));
+          else if (m.type === 'error') reject((this.failure = new Error(`client thread ${t}: ${m.message}`)));
+        });
+        worker.once('error', (error) => reject((this.failure = error)));
+        worker.once('exit', (code) => reject((this.failure ??= new Error(`client thread ${t} exited (code ${code}) before finishing`))));
+        const onAbort = () => worker.postMessage({ type: 'abort', reason: String(signal.reason ?? 'aborted') } satisfies ToWorker);
+        signal.addEventListener('abort', onAbort, { once: true });
+        worker.postMessage({ type: 'drive', options: shared, schedule: slice, startEpochMs, timeCompression } satisfies ToWorker);
+      });
+    });
+    const outcomes = (await Promise.all(results)).flat();
+    return { outcomes, startEpochMs };
+  }
+
+  async close(): Promise<FleetConnections> {
+    const sums = await Promise.all(
+      this.workers.map(
+        (worker) =>
+          new Promise<FleetConnections>((resolve, reject) => {
+            worker.on('message', (m: FromWorker) => {
+              if (m.type === 'closed') resolve(m.connections);
+              else if (m.type === 'error') reject(new Error(m.message));
+            });
+            worker.postMessage({ type: 'close' } satisfies ToWorker);
+          }),
+      ),
+    );
+    await this.terminate();
+    return sums.reduce(addConnections);
+  }
+
+  async abort(reason: string): Promise<void> {
+    for (const worker of this.workers) worker.postMessage({ type: 'abort', reason } satisfies ToWorker);
+    await this.terminate();
+  }
+
+  private async terminate(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.exits);
+    this.workers = [];
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
