@@ -14,11 +14,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SOURCE_DIR = path.join(ROOT, 'bench');
-/** The bundle's entry points: the command line, the embedded agent server's child process, a fleet's client thread. */
+/** The bundle's entry points: the command line, the embedded agent server's child process, a fleet's client thread, the embedded CONNECT proxy. */
 const ENTRIES = {
   main: path.join(SOURCE_DIR, 'cli/main.ts'),
   'agent-server': path.join(SOURCE_DIR, 'serve/agent-server-main.ts'),
   'fleet-worker': path.join(SOURCE_DIR, 'drive/fleet-worker-main.ts'),
+  'connect-proxy': path.join(SOURCE_DIR, 'serve/proxy-main.ts'),
 };
 const TSCONFIG = path.join(ROOT, 'tsconfig.json');
 const CACHE_DIR = path.join(ROOT, 'node_modules/.cache/tls-reuse-bench/cli');

@@ -13,7 +13,8 @@
 
 import { performance } from 'node:perf_hooks';
 import type { AgentRequest, Channel, Mode, RequestOutcome, SocketBytes, TlsVersion } from '../model/index.ts';
-import { TlsConnection, asTransportError, type ClosedBy } from './connection.ts';
+import type tls from 'node:tls';
+import { TlsConnection, asTransportError, secureContextFor, type ClosedBy } from './connection.ts';
 import { hostHeaderValue, serializeRequest } from './http1.ts';
 import { TransportError } from './transport-error.ts';
 
@@ -33,6 +34,8 @@ export interface TransportOptions {
   tls: TlsVersion;
   /** `persistent` only: drop a channel's client this long after its first request; 0 = never. */
   sessionTimeoutMs: number;
+  /** Every new connection goes through this HTTP CONNECT proxy first (the agent's `--proxy_hostname`). */
+  proxy?: { host: string; port: number };
   /** Each agent's source address, bound before connect (`agentAddress`); the kernel picks when absent. */
   sourceAddress?: (endpointIndex: number) => string;
   /** Covers connect, handshake, write and read of one request, its retry included. Default 16000. */
@@ -86,12 +89,14 @@ export class AgentClient {
   /** `resumed` mode: the newest session per endpoint (one server per client object). */
   private readonly sessions = new Map<number, Buffer>();
   private closed = false;
+  private readonly secureContext: tls.SecureContext;
 
   constructor(options: TransportOptions) {
     this.options = options;
     this.deadlineMs = options.requestDeadlineMs ?? DEFAULT_REQUEST_DEADLINE_MS;
     this.clock = options.clock ?? (() => performance.now());
     this.hostHeader = hostHeaderValue(options.servername, options.port);
+    this.secureContext = secureContextFor(options.ca, options.tls);
   }
 
   /** Sends one request after the previous request of its (endpoint, channel) finished. */
@@ -245,9 +250,11 @@ export class AgentClient {
       host,
       port,
       ...(this.options.sourceAddress === undefined ? {} : { localAddress: this.options.sourceAddress(endpointIndex) }),
+      ...(this.options.proxy === undefined ? {} : { proxy: this.options.proxy }),
       servername,
       ca,
       tls,
+      secureContext: this.secureContext,
       keepAlive: mode === 'persistent',
       ...(session === undefined ? {} : { session }),
       ...(mode === 'resumed' ? { onSession: (s: Buffer) => this.sessions.set(endpointIndex, s) } : {}),

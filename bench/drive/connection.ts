@@ -25,11 +25,15 @@ export interface ConnectionOptions {
   channel: Channel;
   host: string;
   port: number;
+  /** Connect to this HTTP proxy and ask it to `CONNECT host:port` before TLS starts. */
+  proxy?: { host: string; port: number };
   /** Source address to bind before connecting (the agent's own loopback address); the kernel picks when absent. */
   localAddress?: string;
   servername: string;
   ca: Buffer | string;
   tls: TlsVersion;
+  /** The context to handshake with (from `secureContextFor(ca, tls)`); made from `ca` and `tls` when absent. */
+  secureContext?: tls.SecureContext;
   /** Set SO_KEEPALIVE (with the system's idle time), as the agent does on reused sockets. */
   keepAlive: boolean;
   /** A session to resume (from an earlier connection's `onSession`). */
@@ -58,7 +62,15 @@ interface PendingExchange extends Waiter<Exchange> {
   firstByteAt: number | null;
 }
 
+/** Longest proxy answer head accepted. */
+const MAX_PROXY_HEAD_BYTES = 8192;
+
 const SECURE_VERSION: Record<TlsVersion, tls.SecureVersion> = { 'tls1.2': 'TLSv1.2', 'tls1.3': 'TLSv1.3' };
+
+/** The TLS context a client's connections share: the trusted CA, and both ends of the version pinned. */
+export function secureContextFor(ca: Buffer | string, version: TlsVersion): tls.SecureContext {
+  return tls.createSecureContext({ ca, minVersion: SECURE_VERSION[version], maxVersion: SECURE_VERSION[version] });
+}
 
 /** Unix epoch milliseconds with sub-millisecond precision, comparable with capture timestamps. */
 export function epochMs(): number {
@@ -81,6 +93,8 @@ export class TlsConnection {
   /** `performance.now()` when TCP connected / when the TLS handshake finished. */
   tcpConnectedAt: number | null = null;
   secureAt: number | null = null;
+  /** `performance.now()` when a proxy answered CONNECT (null without a proxy). */
+  proxyConnectedAt: number | null = null;
   /** Local TCP port, known once connected (0 before, or when the connect failed). */
   localPort = 0;
   sessionResumed = false;
@@ -91,7 +105,8 @@ export class TlsConnection {
   readonly whenClosed: Promise<void>;
 
   private readonly raw: net.Socket;
-  private readonly socket: tls.TLSSocket;
+  /** Null until TLS starts: at once, or once a proxy answered CONNECT. */
+  private socket: tls.TLSSocket | null = null;
   private failure: TransportError | null = null;
   /** The server closed its side (close_notify or FIN) — with allowHalfOpen Node sends nothing back. */
   private peerEnded = false;
@@ -106,63 +121,102 @@ export class TlsConnection {
 
     // allowHalfOpen: a server's FIN must not make Node end our side (it would send close_notify and FIN);
     // the agent does nothing until its next write, then sees the failure. The TLSSocket inherits it.
+    const proxy = options.proxy;
     this.raw = net.connect({
-      host: options.host,
-      port: options.port,
+      host: proxy?.host ?? options.host,
+      port: proxy?.port ?? options.port,
       allowHalfOpen: true,
       ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
-    });
-    this.socket = tls.connect({
-      socket: this.raw,
-      servername: options.servername,
-      ca: options.ca,
-      minVersion: SECURE_VERSION[options.tls],
-      maxVersion: SECURE_VERSION[options.tls],
-      ...(options.session === undefined ? {} : { session: options.session }),
     });
 
     let tlsClosed = false;
     let rawClosed = false;
+    let resolveClosed = (): void => undefined;
     this.whenClosed = new Promise((resolve) => {
-      const closed = (): void => {
-        if (!tlsClosed || !rawClosed) return;
-        this.closedAtMs = epochMs();
-        resolve();
-      };
-      this.socket.once('close', () => {
-        tlsClosed = true;
-        this.onClose();
-        closed();
-      });
-      this.raw.once('close', () => {
-        rawClosed = true;
-        closed();
-      });
+      resolveClosed = resolve;
     });
-
+    const closed = (): void => {
+      // Through a proxy the TLS socket may never have been made (the CONNECT failed): the TCP socket decides.
+      if ((!tlsClosed && this.socket !== null) || !rawClosed) return;
+      this.closedAtMs = epochMs();
+      resolveClosed();
+    };
+    this.raw.once('close', () => {
+      rawClosed = true;
+      if (this.socket === null) this.onClose();
+      closed();
+    });
     this.raw.once('connect', () => {
       this.tcpConnectedAt = performance.now();
       this.localPort = this.raw.localPort ?? 0;
       if (options.keepAlive) this.raw.setKeepAlive(true);
     });
-    const keyLog = options.keyLog;
-    if (keyLog !== undefined) this.socket.on('keylog', (line: Buffer) => keyLog.write(line));
-    const onSession = options.onSession;
-    if (onSession !== undefined) this.socket.on('session', (session: Buffer) => onSession(session));
-    this.socket.once('secureConnect', () => {
-      this.secureAt = performance.now();
-      this.sessionResumed = this.socket.isSessionReused();
-      const waiter = this.handshakeWaiter;
-      this.handshakeWaiter = null;
-      waiter?.resolve();
-    });
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.socket.on('end', () => this.onEnd());
     // A reset that hits an idle, established connection is the server closing it; anything else is an error.
     const onError = (error: Error): void =>
       this.fail(this.describe(error), this.secureAt !== null && this.exchange === null ? 'server' : 'error');
-    this.socket.on('error', onError);
     this.raw.on('error', onError);
+
+    const startTls = (): void => {
+      const socket = tls.connect({
+        socket: this.raw,
+        servername: options.servername,
+        // One context per client: made per connection from `ca`, it parses the CA and builds a trust store
+        // every time, which at a fleet's rate cost the client more CPU than the handshake itself.
+        secureContext: options.secureContext ?? secureContextFor(options.ca, options.tls),
+        ...(options.session === undefined ? {} : { session: options.session }),
+      });
+      this.socket = socket;
+      socket.once('close', () => {
+        tlsClosed = true;
+        this.onClose();
+        closed();
+      });
+      const keyLog = options.keyLog;
+      if (keyLog !== undefined) socket.on('keylog', (line: Buffer) => keyLog.write(line));
+      const onSession = options.onSession;
+      if (onSession !== undefined) socket.on('session', (session: Buffer) => onSession(session));
+      socket.once('secureConnect', () => {
+        this.secureAt = performance.now();
+        this.sessionResumed = socket.isSessionReused();
+        const waiter = this.handshakeWaiter;
+        this.handshakeWaiter = null;
+        waiter?.resolve();
+      });
+      socket.on('data', (chunk: Buffer) => this.onData(chunk));
+      socket.on('end', () => this.onEnd());
+      socket.on('error', onError);
+    };
+    if (proxy === undefined) startTls();
+    else this.raw.once('connect', () => this.tunnel(options.host, options.port, startTls));
+  }
+
+  /**
+   * The agent's proxy step (`--proxy_hostname`, AGENT-FACTS.md): `CONNECT host:port HTTP/1.1` on the new TCP
+   * connection, and TLS only once the proxy answered 2xx; any other answer fails the connection.
+   */
+  private tunnel(host: string, port: number, then: () => void): void {
+    const target = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    this.raw.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`);
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end === -1) {
+        if (head.length > MAX_PROXY_HEAD_BYTES) this.fail(new TransportError('connect', `connection ${this.id}: proxy answer head over ${MAX_PROXY_HEAD_BYTES} bytes`), 'error');
+        return;
+      }
+      this.raw.off('data', onData);
+      this.raw.pause();
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(head.subarray(0, head.indexOf('\r\n')).toString('latin1'));
+      if (status === null || !status[1]!.startsWith('2') || end + 4 !== head.length) {
+        const line = head.subarray(0, Math.max(0, head.indexOf('\r\n'))).toString('latin1');
+        this.fail(new TransportError('connect', `connection ${this.id}: the proxy refused CONNECT ${target}: ${JSON.stringify(line)}`), 'error');
+        return;
+      }
+      this.proxyConnectedAt = performance.now();
+      then();
+    };
+    this.raw.on('data', onData);
   }
 
   /** Raw TCP payload bytes so far (final once closed). */
@@ -198,7 +252,7 @@ export class TlsConnection {
         reject,
       };
       this.exchange = exchange;
-      this.socket.write(bytes, (error) => {
+      this.socket!.write(bytes, (error) => {
         if (error) {
           this.fail(this.describe(error, 'write'), 'error');
           return;
@@ -216,7 +270,7 @@ export class TlsConnection {
    */
   close(reason: 'client' | 'server'): Promise<void> {
     if (this.closedBy === 'open') this.closedBy = this.peerEnded ? 'server' : reason;
-    this.socket.destroy();
+    (this.socket ?? this.raw).destroy();
     return this.whenClosed;
   }
 
@@ -283,7 +337,8 @@ export class TlsConnection {
     this.exchange = null;
     handshake?.reject(failure);
     exchange?.reject(failure);
-    if (!this.socket.destroyed) this.socket.destroy();
+    const socket = this.socket ?? this.raw;
+    if (!socket.destroyed) socket.destroy();
   }
 
   private phase(): TransportPhase {

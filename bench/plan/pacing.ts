@@ -10,7 +10,7 @@ import type { Pacing } from '../model/index.ts';
  * `fresh` (a handshake per request) while tcpdump captures a sample of 50 agents and the machine is shared:
  * see docs/fleet.md for the runs it comes from.
  */
-export const DEFAULT_MAX_RATE_PER_CORE = 150;
+export const DEFAULT_MAX_RATE_PER_CORE = 125;
 
 /** What pacing needs to know about a run. */
 export interface PacingInput {

@@ -76,7 +76,7 @@ export const DEFAULT_FLEET_SIZE = 10_000;
  * Requests per second one client thread keeps up with (TLS client work of `fresh` on this machine's cores);
  * `--client-threads auto` adds a thread per this much of the schedule's rate, up to the cores.
  */
-export const CLIENT_RATE_PER_THREAD = 300;
+export const CLIENT_RATE_PER_THREAD = 150;
 
 /** The agent's default `--tls_session_timeout` (AGENT-FACTS.md). */
 const AGENT_SESSION_TIMEOUT_S = 3600;

@@ -17,7 +17,7 @@ import { epochMs } from '../drive/connection.ts';
 import { startFleet, type Fleet } from '../drive/fleet.ts';
 import { CHANNELS, type AgentRequest, type Pacing, type ScenarioObservations, type ScenarioResult, type ScenarioSpec } from '../model/index.ts';
 import type { CertFiles } from '../plan/resolve.ts';
-import { startAgentServer, startNginx, type AgentServer, type AgentServerOptions } from '../serve/index.ts';
+import { startAgentServer, startNginx, startProxy, type AgentServer, type AgentServerOptions, type Proxy } from '../serve/index.ts';
 import type { Workload } from '../workload/index.ts';
 
 /** What a scenario needs besides its spec. */
@@ -80,6 +80,7 @@ class LiveScenario {
   private server: AgentServer | undefined;
   private capture: TcpdumpCapture | undefined;
   private fleet: Fleet | undefined;
+  private proxy: Proxy | undefined;
   private keyLog: WriteStream | undefined;
   /** Set when the server process exits before the scenario closed it: the cause of whatever fails next. */
   private serverDied: string | null = null;
@@ -108,13 +109,16 @@ class LiveScenario {
     });
     serverExited.catch(() => undefined);
 
+    const proxy = spec.proxy === undefined ? undefined : (this.proxy = await startProxy(spec.proxy, server.port));
+    // Through a proxy the capture is of the agents' leg (agent → proxy), the one the agent's bytes cross.
+    const capturedPort = proxy?.port ?? server.port;
     const timeWait = new TimeWaitObserver(server.port);
     await timeWait.begin();
     const capturedAgents = spec.captureAgents ?? spec.endpoints;
     if (ctx.capture) {
       this.capture = await TcpdumpCapture.start({
         iface: 'lo',
-        ports: [server.port],
+        ports: [capturedPort],
         file: this.pcapFile,
         // A fleet's sample: only the first agents' addresses, so tcpdump keeps up with the whole fleet's load.
         ...(capturedAgents < spec.endpoints ? { nets: agentNetworks(capturedAgents) } : {}),
@@ -133,6 +137,7 @@ class LiveScenario {
           ca: await readFile(ctx.cert.ca),
           tls: spec.tls,
           sessionTimeoutMs: (spec.sessionTimeoutVirtualSeconds * 1000) / spec.timeCompression,
+          ...(proxy === undefined ? {} : { proxy: { host: '127.0.0.1', port: proxy.port } }),
         },
         agentAddresses: true,
         capturedAgents,
@@ -161,11 +166,13 @@ class LiveScenario {
     const samples = await sampler.stop();
     await timeWait.sample();
     const serverAfter = await server.stats();
+    const proxyConnects = proxy === undefined ? null : await proxy.connects();
     const tcpdump = this.capture === undefined ? null : await this.capture.stop();
     // The server must still be up here: one that died (and was replaced by nothing) invalidates the counts.
     if (this.serverDied !== null) throw new Error(this.serverDied);
     this.serverClosing = true;
     await server.close();
+    await proxy?.close();
     keyLog.end();
     await once(keyLog, 'finish');
 
@@ -175,7 +182,7 @@ class LiveScenario {
         ? null
         : await streamCapture(
             this.pcapFile,
-            { serverPorts: [server.port], keyLogPath: this.keylogFile, timelineBucketMs: (TIMELINE_BUCKET_VIRTUAL_S * 1000) / spec.timeCompression },
+            { serverPorts: [capturedPort], keyLogPath: this.keylogFile, timelineBucketMs: (TIMELINE_BUCKET_VIRTUAL_S * 1000) / spec.timeCompression },
             () => undefined,
           );
     const lastDueMs = (ctx.schedule.at(-1)?.atVirtualMs ?? 0) / spec.timeCompression;
@@ -205,7 +212,7 @@ class LiveScenario {
         samples: samples.map((x) => ({ ...x, atMs: Math.max(0, x.atMs - startEpochMs) })),
         heldSampleIndex: samples.indexOf(held),
         steadyWindowMs: { from: Math.min((ctx.workload.startSpreadSeconds * 1000) / spec.timeCompression, lastDueMs), to: lastDueMs },
-        proxyConnects: null,
+        proxyConnects,
         pacing: ctx.pacing,
         fleetSize: ctx.fleetSize,
       },
@@ -245,6 +252,7 @@ class LiveScenario {
     else await this.fleet?.close().catch(() => undefined);
     await this.capture?.stop().catch(() => undefined);
     await this.server?.close();
+    await this.proxy?.close();
     if (this.keyLog !== undefined && !this.keyLog.closed) this.keyLog.end();
   }
 }

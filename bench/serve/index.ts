@@ -6,3 +6,4 @@ export type { AgentServer, AgentServerOptions, AgentServerStats } from './protoc
 export { startAgentServer } from './agent-server.ts';
 export { nginxVersion, startNginx } from './nginx.ts';
 export { ServeError } from './errors.ts';
+export { startProxy, type Proxy } from './proxy.ts';
