@@ -5,6 +5,7 @@
 import type { Comparison, Results, ScenarioResult } from '../model/index.ts';
 import { formatBytes, formatNumber, formatPct, markdownTable, textTable, type Align } from './format.ts';
 import type { ReportModel } from './model.ts';
+import { serverText } from './server.ts';
 
 /** One row of the headline table, as numbers (null where a run without capture cannot say). */
 export interface HeadlineRow {
@@ -96,6 +97,8 @@ export function headlineText(model: ReportModel): string {
     `field report (osquery agents, nginx, TLS): reuse saved ${FIELD_REPORT.upSavedPct}% up, ${FIELD_REPORT.downSavedPct}% down; fresh churned ${FIELD_REPORT.timeWaitPerMinute} sockets per agent-minute`,
   );
   for (const row of rows) if (row.note !== '') lines.push(`${row.id}: ${row.note}`);
+  const server = serverText(model.server, model.fleetScale);
+  if (server !== '') lines.push('', server);
   return lines.join('\n');
 }
 

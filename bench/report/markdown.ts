@@ -2,6 +2,7 @@
 import { escapeMarkdown } from './format.ts';
 import { headlineMarkdown } from './headline.ts';
 import type { ReportModel } from './model.ts';
+import { serverMarkdown } from './server.ts';
 
 /** The summary; `check` adds the regression gate's verdict and table. */
 export function renderMarkdown(model: ReportModel): string {
@@ -14,6 +15,8 @@ export function renderMarkdown(model: ReportModel): string {
     parts.push(`**${md(answer.down)}.**`, '', `**${md(answer.up)}.**`, '', `_${md(answer.context)}._`);
   }
   parts.push('', headlineMarkdown(model));
+  const server = serverMarkdown(model.server, model.fleetScale);
+  if (server !== '') parts.push('', server);
 
   const troubled = results.scenarios.filter((s) => s.state !== 'completed');
   if (troubled.length > 0 || results.interrupted) {

@@ -7,6 +7,7 @@ import type { CheckSummary, Results } from '../model/index.ts';
 import { headlineAnswer, type HeadlineAnswer } from './answer.ts';
 import { groupScenarios, stateNote, type ScenarioGroup } from './groups.ts';
 import { basisNote, headlineRows, type HeadlineRow } from './headline.ts';
+import { fleetScaleRows, serverCostRows, type FleetScaleRow, type ServerCostRow } from './server.ts';
 
 /** What every renderer reads. */
 export interface ReportModel {
@@ -25,6 +26,10 @@ export interface ReportModel {
   acrossStateNote: string | null;
   /** The regression gate's verdict on these results, when `check` judged them. */
   check: CheckSummary | null;
+  /** The server's cost per scenario (runs made since issue 11; empty for older results). */
+  server: ServerCostRow[];
+  /** The figures scaled to `--fleet-size` agents: derived, not measured. */
+  fleetScale: FleetScaleRow[];
 }
 
 /** Builds the model of a run's reports. */
@@ -39,5 +44,7 @@ export function buildReportModel(results: Results, check: CheckSummary | null = 
     groupStateNotes: new Map(groups.map((g) => [g.label, stateNote(g.scenarios, (s) => s.spec.mode)])),
     acrossStateNote: stateNote(results.scenarios, (s) => s.id),
     check,
+    server: serverCostRows(results),
+    fleetScale: fleetScaleRows(results),
   };
 }

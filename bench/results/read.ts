@@ -13,9 +13,17 @@ import {
   SERVERS,
   TLS_FIELD_NAMES,
   TLS_VERSIONS,
+  PROXIES,
   TRAFFIC_FIELD_NAMES,
   WARNING_KINDS,
   type ApiLatency,
+  type AtFleetScale,
+  type FleetResult,
+  type Pacing,
+  type PeakSteady,
+  type ServerCost,
+  type ServerSample,
+  type SocketBytes,
   type CaptureHealth,
   type Comparison,
   type Environment,
@@ -132,6 +140,8 @@ const spec = object<ScenarioSpec>({
   serverIdleTimeoutVirtualSeconds: nonNegative,
   sessionTickets: boolean,
   seed: nonNegative,
+  captureAgents: optional(nonNegative),
+  proxy: optional(oneOf(PROXIES)),
 });
 
 const latencySummary = object<LatencySummary>({
@@ -178,6 +188,78 @@ const captureHealth = object<CaptureHealth>({
 
 const timelineBucket = object<TimelineBucket>({ startMs: nonNegative, upWireBytes: nonNegative, downWireBytes: nonNegative });
 
+const socketBytes = object<SocketBytes>({ up: nonNegative, down: nonNegative });
+const sides = object<{ server: number; client: number }>({ server: nonNegative, client: nonNegative });
+const peakSteady = object<PeakSteady>({ peak: nonNegative, steady: nonNegative });
+const peakSteadySides = object<{ server: PeakSteady; client: PeakSteady }>({ server: peakSteady, client: peakSteady });
+
+const pacing = object<Pacing>({
+  timeCompression: nonNegative,
+  maxRatePerSecond: nonNegative,
+  maxRateSource: oneOf(['default', 'flag']),
+  requestsPerSecond: nonNegative,
+  reason: string,
+});
+
+const fleet = object<FleetResult>({
+  endpoints: nonNegative,
+  capturedAgents: nonNegative,
+  agentAddresses: object<FleetResult['agentAddresses']>({ first: string, last: string }),
+  clientThreads: nonNegative,
+  clientCpuMsPerRequest: nonNegative,
+  clientCpuMs: nonNegative,
+  socketBytes,
+  errors: object<FleetResult['errors']>({
+    failedRequests: nonNegative,
+    agentsWithErrors: nonNegative,
+    byPhase: validator('an object of counts', (value, path) => {
+      if (!isObject(value)) return mismatch(path, 'an object of counts', value);
+      for (const [k, v] of Object.entries(value)) nonNegative(v, `${path}.${k}`);
+      return value as Record<string, number>;
+    }),
+  }),
+  pacing,
+});
+
+const serverSample = object<ServerSample>({ atMs: nonNegative, cpuMs: nonNegative, rssBytes: nonNegative, established: sides, timeWait: sides });
+
+const serverCost = object<ServerCost>({
+  cpuMsPerRequest: nonNegative,
+  cpuMsPerEndpointMinute: nonNegative,
+  handshakesPerSecond: nonNegative,
+  handshakes: nonNegative,
+  sockets: object<ServerCost['sockets']>({ established: peakSteadySides, timeWait: peakSteadySides }),
+  memory: object<ServerCost['memory']>({
+    baselineRssBytes: nonNegative,
+    peakRssBytes: nonNegative,
+    steadyRssBytes: nonNegative,
+    heldRssBytes: nonNegative,
+    heldConnections: nonNegative,
+    bytesPerHeldConnection: nullable(number),
+  }),
+  closedByServer: nonNegative,
+  idleReconnects: nonNegative,
+  idleReconnectsPerEndpointMinute: nonNegative,
+  timeWait: object<ServerCost['timeWait']>({ observed: sides, perEndpointMinute: sides, heldPerAgentAtRealPace: sides, how: string }),
+  sampleIntervalMs: nonNegative,
+  samples: arrayOf(serverSample),
+});
+
+const atFleetScale = object<AtFleetScale>({
+  agents: nonNegative,
+  derived: validator('true', (value, path) => (value === true ? true : mismatch(path, 'true', value))),
+  upWireBytesPerDay: nonNegative,
+  downWireBytesPerDay: nonNegative,
+  connectionsPerSecond: nonNegative,
+  handshakesPerSecond: nonNegative,
+  timeWaitServer: nonNegative,
+  timeWaitClient: nonNegative,
+  serverCores: nonNegative,
+  heldConnections: nonNegative,
+  heldConnectionBytes: nullable(number),
+  how: string,
+});
+
 const measurement: Shape<ScenarioMeasurement> = {
   traffic: nullable(object<{ up: TrafficCounters; down: TrafficCounters }>({ up: trafficCounters, down: trafficCounters })),
   perEndpointMinute,
@@ -200,6 +282,9 @@ const measurement: Shape<ScenarioMeasurement> = {
   timeline: nullable(object<NonNullable<ScenarioMeasurement['timeline']>>({ bucketMs: nonNegative, buckets: arrayOf(timelineBucket) })),
   files: object<ScenarioMeasurement['files']>({ pcap: nullable(string), keylog: string }),
   realDurationMs: nonNegative,
+  fleet: optional(fleet),
+  serverCost: optional(serverCost),
+  atFleetScale: optional(atFleetScale),
 };
 
 type ScenarioOf<S extends ScenarioResult['state']> = Extract<ScenarioResult, { state: S }>;
