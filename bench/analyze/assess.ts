@@ -32,6 +32,10 @@ export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations): Mea
   const server = serverUsage(o.serverBefore, o.serverAfter);
 
   const warnings: Warning[] = o.analysis === null ? [warning('no-capture', {})] : [...o.analysis.warnings];
+  const captured = o.analysis?.total;
+  if (spec.proxy !== undefined && captured !== undefined && captured.connections > 0 && captured.fullHandshakes + captured.resumedHandshakes === 0) {
+    warnings.push(warning('proxy-tls-unrecognised', { connections: captured.connections }));
+  }
   const few = Object.entries(latency).filter(([, l]) => l.total.samples < MIN_LATENCY_SAMPLES);
   if (few.length > 0) {
     warnings.push(warning('few-latency-samples', { min: MIN_LATENCY_SAMPLES, apis: few.map(([api, l]) => ({ api, samples: l.total.samples })) }));

@@ -64,6 +64,7 @@ export function fleetResult(spec: ScenarioSpec, o: ScenarioObservations, f: Flee
     socketBytes: f.fleetSocketBytes,
     errors: errorsOf(o.outcomes),
     pacing: f.pacing,
+    ...(f.proxyConnects === null ? {} : { proxyConnects: f.proxyConnects }),
   };
 }
 

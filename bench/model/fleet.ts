@@ -85,6 +85,8 @@ export interface FleetResult {
   /** Failed requests per agent, counted, never fatal to the run: how many agents saw any, and by what. */
   errors: { failedRequests: number; agentsWithErrors: number; byPhase: Record<string, number> };
   pacing: Pacing;
+  /** CONNECT requests the proxy answered (`--proxy`): one per new connection. */
+  proxyConnects?: number;
 }
 
 /** The server's cost in a scenario (issue 11, "The server's cost, per mode"). */

@@ -122,6 +122,12 @@ export const WARNINGS = {
     why: 'a high percentile of a handful of requests is one request’s luck',
     fix: 'raise --virtual-minutes or --endpoints',
   }),
+  'proxy-tls-unrecognised': entry<{ connections: number }>({
+    message: (p) =>
+      `${p.connections} connections went through a CONNECT proxy and the capture shows no TLS handshake on them: this analyzer does not yet find TLS after a CONNECT exchange, so their bytes count as non-TLS and handshake figures read 0`,
+    why: 'wire bytes, TCP payload, connections and the reconciliation are right; the TLS breakdown and handshake counts are not',
+    fix: 'use an analyze that recognises TLS after CONNECT (issue 13), then re-run the scenario',
+  }),
   interrupted: entry<{ done: number; count: number }>({
     message: (p) => `the run was interrupted after ${p.done} of ${p.count} scenarios; results hold what finished`,
     why: 'the scenarios that did not run are missing from every comparison',

@@ -36,7 +36,8 @@ export function requestsPerSecondAt(endpoints: number, requestsPerEndpointMinute
 /** Rounds down to two significant digits, so a chosen compression reads as 1.4 or 37, not 1.4382. */
 function roundDown2(x: number): number {
   const scale = 10 ** (Math.floor(Math.log10(x)) - 1);
-  return Math.floor(x / scale) * scale;
+  // toPrecision: 46 × 0.1 is 4.6000000000000005 in binary floating point.
+  return Number((Math.floor(x / scale) * scale).toPrecision(2));
 }
 
 /**

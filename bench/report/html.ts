@@ -14,6 +14,7 @@ import { escapeHtml, formatCount, formatNumber } from './format.ts';
 import { FIELD_REPORT, HEADLINE_ALIGN, HEADLINE_HEADER, headlineCells } from './headline.ts';
 import type { ReportModel } from './model.ts';
 import { MODE_COLOURS } from './palette.ts';
+import { FLEET_ALIGN, FLEET_HEADER, fleetScaleCells, fleetScaleNote, SERVER_ALIGN, SERVER_HEADER, serverCostCells } from './server.ts';
 
 /** The scripts the page inlines. */
 export interface PageAssets {
@@ -161,6 +162,30 @@ function headlineTable(model: ReportModel): string {
   const numeric = HEADLINE_ALIGN.flatMap((a, i) => (a === 'right' ? [i] : []));
   return `${table({ header: HEADLINE_HEADER, rows: model.headline.map(headlineCells), numeric })}
 <p class="context">${e(model.basisNote)}.</p>`;
+}
+
+/** The server's cost and the fleet-scale line (issue 11); empty for results without them. */
+function serverSection(model: ReportModel): string {
+  if (model.server.length === 0) return '';
+  const numeric = (align: string[]) => align.flatMap((a, i) => (a === 'right' ? [i] : []));
+  const pacing = model.results.scenarios.flatMap((s) => (s.state !== 'failed' && s.fleet !== undefined ? [s.fleet] : []))[0];
+  const parts = [
+    `<section id="server"><h2>Server cost</h2>`,
+    table({ header: SERVER_HEADER, rows: model.server.map(serverCostCells), numeric: numeric(SERVER_ALIGN) }),
+    `<p class="context">Sampled from /proc (the server's processes: nginx's master and workers) and ss every second while the whole fleet ran. TIME_WAIT lasts 60 real seconds whatever the time compression: per endpoint-minute is the count seen over the run divided by agents × virtual minutes. Client CPU is the client process's, every thread, per request.</p>`,
+  ];
+  if (pacing !== undefined) {
+    parts.push(`<p class="context">Fleet: ${e(formatCount(pacing.endpoints))} agents, each from its own loopback address (${e(pacing.agentAddresses.first)} to ${e(pacing.agentAddresses.last)}); ${e(formatCount(pacing.capturedAgents))} captured in full (byte and handshake figures per endpoint-minute come from them); pace ${e(String(pacing.pacing.timeCompression))}x: ${e(pacing.pacing.reason)}.</p>`);
+  }
+  if (model.fleetScale.length > 0) {
+    parts.push(
+      `<h3>At fleet scale: derived for ${e(formatCount(model.fleetScale[0]!.agents))} agents</h3>`,
+      table({ header: FLEET_HEADER, rows: model.fleetScale.map(fleetScaleCells), numeric: numeric(FLEET_ALIGN) }),
+      `<p class="context">${e(fleetScaleNote(model.fleetScale))}.</p>`,
+    );
+  }
+  parts.push('</section>');
+  return parts.join('\n');
 }
 
 function stateNote(s: ScenarioResult): string {
@@ -339,7 +364,7 @@ ${modesSection()}
 <li><a href="#answer">The answer</a></li>
 <li><a href="#charts">Charts</a></li>
 <li><a href="#headline">Headline table</a></li>
-<li><a href="#scenarios">Scenario matrix</a></li>
+${model.server.length > 0 ? '<li><a href="#server">Server cost</a></li>\n' : ''}<li><a href="#scenarios">Scenario matrix</a></li>
 <li><a href="#environment">Environment</a></li>
 <li><a href="#capture">Capture health</a></li>
 <li><a href="#warnings">Warnings</a></li>
@@ -351,6 +376,7 @@ ${chartsSections(model, charts)}
 <section id="headline"><h2>Headline table</h2>
 ${headlineTable(model)}
 </section>
+${serverSection(model)}
 <section id="scenarios"><h2>Scenario matrix</h2>
 ${scenarioMatrix(results)}
 </section>

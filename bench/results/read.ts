@@ -219,6 +219,7 @@ const fleet = object<FleetResult>({
     }),
   }),
   pacing,
+  proxyConnects: optional(nonNegative),
 });
 
 const serverSample = object<ServerSample>({ atMs: nonNegative, cpuMs: nonNegative, rssBytes: nonNegative, established: sides, timeWait: sides });
