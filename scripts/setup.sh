@@ -4,7 +4,8 @@
 # up on a fresh Debian/Ubuntu machine with Node.
 #
 #   system packages  tcpdump (captures), tshark (the oracle that golden expectations come from), nginx-light
-#                    (the field report's server), chromium (the HTML report's browser test), iproute2 (ss),
+#                    (the field report's server), tinyproxy-bin (a CONNECT proxy for --proxy tinyproxy: the
+#                    binary alone, no system service), chromium (the HTML report's browser test), iproute2 (ss),
 #                    and the Cairo/Pango build libraries that `canvas` compiles against when no prebuilt
 #                    binary can be downloaded. Installed with apt-get when running as root; otherwise the
 #                    exact command is printed and the script fails.
@@ -16,7 +17,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 # command-to-check:debian-package pairs; a package with no command is checked through dpkg.
-commands=(tcpdump:tcpdump tshark:tshark nginx:nginx-light chromium:chromium ss:iproute2 pkg-config:pkg-config
+commands=(tcpdump:tcpdump tshark:tshark nginx:nginx-light tinyproxy:tinyproxy-bin chromium:chromium ss:iproute2 pkg-config:pkg-config
   make:make g++:g++)
 libraries=(libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev)
 

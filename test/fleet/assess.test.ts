@@ -1,0 +1,59 @@
+/** The server's cost from hand-made samples: peak and steady, memory per held connection, derived scaling. */
+import { describe, expect, it } from 'vitest';
+import { atFleetScale, serverCost } from '../../bench/analyze/fleet.ts';
+import type { AgentServerStats, FleetObservations, ScenarioObservations, ScenarioSpec, ServerSample } from '../../bench/model/index.ts';
+
+const spec: ScenarioSpec = {
+  id: 'persistent/tls1.2/rsa2048/loopback/nginx', mode: 'persistent', tls: 'tls1.2', cert: 'rsa2048', network: 'loopback',
+  server: 'nginx', workload: 'w', endpoints: 100, virtualMinutes: 2, timeCompression: 2, sessionTimeoutVirtualSeconds: 3600,
+  serverIdleTimeoutVirtualSeconds: 75, sessionTickets: true, seed: 1,
+};
+
+const stats = (requests: number, cpuMs: number, full: number): AgentServerStats => ({
+  requests: { enroll: 0, config: 0, log: requests, distributed_read: 0, distributed_write: 0 },
+  notFound: 0, badRequests: 0, cpuUserMs: cpuMs, cpuSystemMs: 0, connections: full, handshakes: { full, resumed: 0 },
+});
+
+const sample = (atMs: number, rss: number, established: number, tw: number): ServerSample => ({
+  atMs, cpuMs: 0, rssBytes: rss, established: { server: established, client: established }, timeWait: { server: 0, client: tw },
+});
+
+describe('serverCost', () => {
+  const samples = [sample(0, 10_000_000, 0, 0), sample(10_000, 11_000_000, 300, 5), sample(20_000, 12_000_000, 380, 7), sample(30_000, 12_400_000, 400, 9), sample(40_000, 12_500_000, 410, 9), sample(41_000, 12_500_000, 0, 400)];
+  const fleet: FleetObservations = {
+    capturedAgents: 10, fleetSocketBytes: { up: 0, down: 0 }, clientThreads: 1, clientCpuMs: 0, connectionsClosedByServer: 3, driveMs: 40_000,
+    samples, heldSampleIndex: 4, steadyWindowMs: { from: 15_000, to: 35_000 }, proxyConnects: null,
+    pacing: { timeCompression: 2, maxRatePerSecond: 250, maxRateSource: 'default', requestsPerSecond: 50, reason: '' }, fleetSize: 10_000,
+  };
+  const o = { serverBefore: stats(0, 0, 0), serverAfter: stats(3000, 600, 400), timeWait: { client: 400, server: 0 } } as unknown as ScenarioObservations;
+  const cost = serverCost(spec, o, fleet, 3);
+
+  it('divides CPU by requests and by endpoint-minutes, handshakes by the drive time', () => {
+    expect(cost.cpuMsPerRequest).toBe(0.2);
+    expect(cost.cpuMsPerEndpointMinute).toBe(3); // 600 ms / (100 agents × 2 min)
+    expect(cost.handshakesPerSecond).toBe(10); // 400 in 40 s
+  });
+
+  it('takes the peak over every sample and the median over the steady window', () => {
+    expect(cost.sockets.established.server).toEqual({ peak: 410, steady: 390 }); // median of 380 and 400
+    expect(cost.sockets.timeWait.client).toEqual({ peak: 400, steady: 8 });
+  });
+
+  it('charges the memory held with the connections to each held connection', () => {
+    expect(cost.memory.heldConnections).toBe(410);
+    expect(cost.memory.bytesPerHeldConnection).toBeCloseTo(2_500_000 / 410, 9);
+    expect(cost.idleReconnects).toBe(3);
+    expect(cost.timeWait.perEndpointMinute).toEqual({ client: 2, server: 0 });
+  });
+
+  it('scales to a fleet, labelled derived', () => {
+    const p = { upWireBytes: 1000, downWireBytes: 2000, upTcpPayloadBytes: 0, downTcpPayloadBytes: 0, upHandshakeBytes: 0, downHandshakeBytes: 0, connections: 0.6, fullHandshakes: 0.6, resumedHandshakes: 0, requests: 15, timeWait: 2 };
+    const scaled = atFleetScale(10_000, spec, p, cost);
+    expect(scaled.derived).toBe(true);
+    expect(scaled.upWireBytesPerDay).toBe(1000 * 10_000 * 1440);
+    expect(scaled.connectionsPerSecond).toBe(100); // 0.6 × 10,000 / 60
+    expect(scaled.timeWaitClient).toBe(20_000); // 2 per agent-minute held for one minute
+    expect(scaled.serverCores).toBe(0.5); // 3 ms × 10,000 / 60,000 ms
+    expect(scaled.heldConnections).toBe(41_000);
+  });
+});
