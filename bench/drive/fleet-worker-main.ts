@@ -22,10 +22,7 @@ const send = (m: FromWorker) => port.postMessage(m);
 port.on('message', (m: ToWorker) => {
   if (m.type === 'drive') void drive(m);
   else if (m.type === 'close') void close();
-  else {
-    aborted.abort(m.reason);
-    void client?.abort(m.reason);
-  }
+  else void abort(m.reason);
 });
 
 async function drive(m: Extract<ToWorker, { type: 'drive' }>): Promise<void> {
@@ -57,6 +54,18 @@ async function close(): Promise<void> {
     if (client === null) throw new Error('close before drive');
     await client.close();
     send({ type: 'closed', connections: summarizeConnections(client, capturedAgents) });
+  } catch (error) {
+    send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+/** Stops queuing, destroys every socket (requests in flight fail) and says so; the parent then terminates
+ * the thread. */
+async function abort(reason: string): Promise<void> {
+  try {
+    aborted.abort(reason);
+    await client?.abort(reason);
+    send({ type: 'aborted' });
   } catch (error) {
     send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
   }

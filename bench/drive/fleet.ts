@@ -3,6 +3,7 @@
  * worker threads when one core is not enough for the client's TLS work. Each thread runs an AgentClient for
  * a contiguous range of agents; outcomes and socket counters come back to the caller as one fleet.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { AgentRequest, RequestOutcome, SocketBytes } from '../model/index.ts';
@@ -36,16 +37,12 @@ export interface FleetOptions {
 
 /** How long threads get to start and receive their schedule before the first request is due. */
 const WORKER_LEAD_MS = 1_500;
+/** How long an aborted thread gets to destroy its sockets and say so before it is terminated. */
+const WORKER_ABORT_GRACE_MS = 2_000;
 
 /** Sums a client's connection records into the fleet's counters. */
 export function summarizeConnections(client: AgentClient, capturedAgents: number): FleetConnections {
-  const out: FleetConnections = {
-    opened: 0,
-    sessionResumed: 0,
-    closedByServer: 0,
-    socketBytes: { up: 0, down: 0 },
-    capturedSocketBytes: { up: 0, down: 0 },
-  };
+  const out = structuredClone(EMPTY_CONNECTIONS);
   for (const c of client.connections()) {
     out.opened += 1;
     if (c.sessionResumed) out.sessionResumed += 1;
@@ -60,6 +57,14 @@ export function summarizeConnections(client: AgentClient, capturedAgents: number
   return out;
 }
 
+const EMPTY_CONNECTIONS: FleetConnections = {
+  opened: 0,
+  sessionResumed: 0,
+  closedByServer: 0,
+  socketBytes: { up: 0, down: 0 },
+  capturedSocketBytes: { up: 0, down: 0 },
+};
+
 function addConnections(a: FleetConnections, b: FleetConnections): FleetConnections {
   const add = (x: SocketBytes, y: SocketBytes): SocketBytes => ({ up: x.up + y.up, down: x.down + y.down });
   return {
@@ -73,7 +78,8 @@ function addConnections(a: FleetConnections, b: FleetConnections): FleetConnecti
 
 /**
  * Sends each request at `startEpochMs + atVirtualMs / timeCompression` (real epoch ms); resolves with every
- * outcome once all completed. Stops queuing new requests once `signal` aborts.
+ * outcome once all completed. Stops queuing new requests once `signal` aborts, at once: a wait for the next
+ * request due minutes later must not keep the scenario (and its process) alive.
  */
 export async function driveSchedule(
   client: AgentClient,
@@ -87,7 +93,13 @@ export async function driveSchedule(
   for (const request of schedule) {
     if (signal.aborted) break;
     const wait = startEpochMs + request.atVirtualMs / timeCompression - epochMs();
-    if (wait > 0) await sleep(wait);
+    if (wait > 0) {
+      const woke = await sleep(wait, true, { signal }).catch((error: unknown) => {
+        if (signal.aborted) return false;
+        throw error;
+      });
+      if (!woke) break;
+    }
     pending.push(
       client.send(request).then((outcome) => {
         onDone();
@@ -108,6 +120,7 @@ export type FromWorker =
   | { type: 'progress'; done: number }
   | { type: 'outcomes'; outcomes: WireOutcome[] }
   | { type: 'closed'; connections: FleetConnections }
+  | { type: 'aborted' }
   | { type: 'error'; message: string };
 
 /** An outcome on its way back from a worker: the request by its index in the worker's schedule. */
@@ -167,13 +180,18 @@ const BUNDLE_MODULE = pathToFileURL(repoPath('bin/bundle.js')).href;
 class ThreadedFleet implements Fleet {
   private workers: Worker[] = [];
   private readonly exits: Promise<void>[] = [];
+  /** Per thread: it has exited (crashed, or terminated). */
+  private readonly exited: boolean[] = [];
   private failure: Error | null = null;
+  /** Aborted: a drive still loading the worker module must not start threads. */
+  private stopped = false;
 
   constructor(private readonly options: FleetOptions) {}
 
   async drive(schedule: AgentRequest[], timeCompression: number, signal: AbortSignal, onProgress: (done: number) => void) {
     const { bundleEntry } = (await import(BUNDLE_MODULE)) as { bundleEntry(name: 'fleet-worker'): Promise<string> };
     const entry = await bundleEntry('fleet-worker');
+    if (this.stopped || signal.aborted) throw new Error(`client threads not started: ${String(signal.reason ?? 'aborted')}`);
     const threads = this.options.threads;
     const endpoints = Math.max(...schedule.map((r) => r.endpointIndex)) + 1;
     const slices = Array.from({ length: threads }, (_, t) => {
@@ -186,7 +204,8 @@ class ThreadedFleet implements Fleet {
     const results = slices.map((slice, t) => {
       const worker = new Worker(entry, { stdout: false, stderr: false });
       this.workers.push(worker);
-      this.exits.push(new Promise((resolve) => worker.once('exit', () => resolve())));
+      this.exited.push(false);
+      this.exits.push(new Promise((resolve) => worker.once('exit', () => resolve(void (this.exited[t] = true)))));
       return new Promise<RequestOutcome[]>((resolve, reject) => {
         worker.on('message', (m: FromWorker) => {
           if (m.type === 'keylog') keyLog.write(Buffer.from(m.line));
@@ -200,6 +219,7 @@ class ThreadedFleet implements Fleet {
         worker.once('exit', (code) => reject((this.failure ??= new Error(`client thread ${t} exited (code ${code}) before finishing`))));
         const onAbort = () => worker.postMessage({ type: 'abort', reason: String(signal.reason ?? 'aborted') } satisfies ToWorker);
         signal.addEventListener('abort', onAbort, { once: true });
+        worker.once('exit', () => signal.removeEventListener('abort', onAbort));
         worker.postMessage({ type: 'drive', options: shared, schedule: slice, startEpochMs, timeCompression } satisfies ToWorker);
       });
     });
@@ -208,34 +228,50 @@ class ThreadedFleet implements Fleet {
   }
 
   async close(): Promise<FleetConnections> {
-    const sums = await Promise.all(
-      this.workers.map(
-        (worker) =>
-          new Promise<FleetConnections>((resolve, reject) => {
-            worker.on('message', (m: FromWorker) => {
-              if (m.type === 'closed') resolve(m.connections);
-              else if (m.type === 'error') reject(new Error(m.message));
-            });
-            worker.postMessage({ type: 'close' } satisfies ToWorker);
-          }),
-      ),
-    );
-    await this.terminate();
-    return sums.reduce(addConnections);
+    try {
+      const answers = await Promise.all(this.workers.map((worker, t) => this.ask(worker, t, { type: 'close' }, 'closed')));
+      return answers.map((m) => (m.type === 'closed' ? m.connections : EMPTY_CONNECTIONS)).reduce(addConnections);
+    } finally {
+      await this.terminate();
+    }
   }
 
   async abort(reason: string): Promise<void> {
-    for (const worker of this.workers) worker.postMessage({ type: 'abort', reason } satisfies ToWorker);
+    // Each thread destroys its sockets and answers; one that does not within the grace is terminated anyway.
+    this.stopped = true;
+    // Each thread destroys its sockets and answers; one that does not (or cannot) within the grace is
+    // terminated all the same, so its failure to answer is no error here.
+    const told = this.workers.map((worker, t) => this.ask(worker, t, { type: 'abort', reason }, 'aborted').catch(() => undefined));
+    const grace = new AbortController();
+    const timedOut = sleep(WORKER_ABORT_GRACE_MS, undefined, { signal: grace.signal }).catch(() => undefined);
+    await Promise.race([Promise.all(told), timedOut]);
+    grace.abort();
     await this.terminate();
   }
 
+  /**
+   * Sends `message` to thread `t` and resolves with its answer of type `answer`; rejects when the thread
+   * reports an error or has exited before answering, so nothing waits on a dead thread.
+   */
+  private ask(worker: Worker, t: number, message: ToWorker, answer: FromWorker['type']): Promise<FromWorker> {
+    return new Promise<FromWorker>((resolve, reject) => {
+      const onExit = (code: number) => reject(this.failure ?? new Error(`client thread ${t} exited (code ${code}) before answering '${message.type}'`));
+      const onMessage = (m: FromWorker) => {
+        if (m.type !== answer && m.type !== 'error') return;
+        worker.off('exit', onExit).off('message', onMessage);
+        if (m.type === 'error') reject(new Error(`client thread ${t}: ${m.message}`));
+        else resolve(m);
+      };
+      worker.once('exit', onExit).on('message', onMessage);
+      if (this.exited[t]) onExit(-1);
+      else worker.postMessage(message);
+    });
+  }
+
+  /** Ends every thread and waits until each has exited. */
   private async terminate(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
     await Promise.all(this.exits);
     this.workers = [];
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -81,7 +81,12 @@ class LiveScenario {
   private capture: TcpdumpCapture | undefined;
   private fleet: Fleet | undefined;
   private proxy: Proxy | undefined;
+  private sampler: ServerSampler | undefined;
   private keyLog: WriteStream | undefined;
+  /** Aborted when the scenario ends early (a failure, or the run's signal): the fleet stops queuing requests. */
+  private readonly halt = new AbortController();
+  /** The fleet closed its connections the agent's way (the scenario ran to its end). */
+  private fleetClosed = false;
   /** Set when the server process exits before the scenario closed it: the cause of whatever fails next. */
   private serverDied: string | null = null;
   private serverClosing = false;
@@ -125,7 +130,7 @@ class LiveScenario {
       });
     }
     const serverBefore = await server.stats();
-    const sampler = new ServerSampler(server.pid, server.port, SERVER_SAMPLE_MS);
+    const sampler = (this.sampler = new ServerSampler(server.pid, server.port, SERVER_SAMPLE_MS));
     await sampler.start();
     const fleet = (this.fleet = startFleet(
       {
@@ -151,7 +156,9 @@ class LiveScenario {
     const timeWaitTimer = setInterval(() => timeWait.sampleInBackground(), TIME_WAIT_SAMPLE_MS);
     const cpuBefore = process.cpuUsage();
     const total = ctx.schedule.length;
-    const driving = fleet.drive(ctx.schedule, spec.timeCompression, ctx.signal, (done) => ctx.onProgress?.(done, total));
+    const driving = fleet.drive(ctx.schedule, spec.timeCompression, AbortSignal.any([ctx.signal, this.halt.signal]), (done) =>
+      ctx.onProgress?.(done, total),
+    );
     const { outcomes, startEpochMs } = await Promise.race([driving, serverExited, interrupted.promise]).finally(() => {
       interrupted.dispose();
       clearInterval(timeWaitTimer);
@@ -161,6 +168,7 @@ class LiveScenario {
     // The agents still hold their connections (idle, in persistent): what the server keeps for them.
     const held = await sampler.sampleNow();
     const connections = await fleet.close();
+    this.fleetClosed = true;
     await sleep(CAPTURE_SETTLE_MS);
     await sampler.sampleNow();
     const samples = await sampler.stop();
@@ -244,12 +252,18 @@ class LiveScenario {
     return this.serverDied !== null && message !== this.serverDied ? `${this.serverDied}: ${message}` : message;
   }
 
-  /** Stops whatever still runs. An interrupted scenario does not wait for requests in flight (up to the
-   * agent's 16 s deadline). */
+  /**
+   * Stops whatever still runs. A scenario that ended early (interrupted, or failed) does not wait for
+   * requests in flight (up to the agent's 16 s deadline) nor for the rest of its schedule: the fleet is
+   * aborted, its threads end, and the sampler's timer stops, so nothing keeps the process alive.
+   */
   async dispose(): Promise<void> {
     const signal = this.ctx.signal;
-    if (signal.aborted) await this.fleet?.abort(String(signal.reason ?? 'aborted'));
-    else await this.fleet?.close().catch(() => undefined);
+    const reason = signal.aborted ? String(signal.reason ?? 'aborted') : 'the scenario ended early';
+    this.halt.abort(reason);
+    if (!this.fleetClosed) await this.fleet?.abort(reason);
+    // A scenario that gets here early has already failed with its own cause; a sample failing now adds nothing.
+    await this.sampler?.stop().catch(() => undefined);
     await this.capture?.stop().catch(() => undefined);
     await this.server?.close();
     await this.proxy?.close();

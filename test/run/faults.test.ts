@@ -40,7 +40,7 @@ async function startRun(dir: string) {
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      if (/\[1\/12\] \S+ \d+\.\d s,/.test(stdout)) resolve();
+      if (/\[1\/\d+\] \S+ \d+\.\d s,/.test(stdout)) resolve();
     });
     child.then((r) => reject(new Error(`run ended before its first scenario did: ${r.stdout}\n${r.stderr}`)), reject);
   });
@@ -104,5 +104,36 @@ describe.skipIf(skip !== null)('faults during a run', () => {
     const failed = results.scenarios[0]!;
     expect(failed.state === 'failed' && failed.error).toMatch(/server exited during the scenario/);
     expect(processesMatching(dir)).toEqual([]);
+  });
+
+  it('a server that dies under a threaded fleet: the threads stop, the run goes on and exits', async () => {
+    const dir = tempDir();
+    const args = ['run', '--suite', 'quick', '--endpoints', '6', '--client-threads', '2', '--out', dir];
+    const child = execa('node', [BIN, ...args], { cwd: ROOT, reject: false, env: { CI: 'true' }, timeout: 60_000 });
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    let victim: number | undefined;
+    for (let i = 0; i < 400 && victim === undefined; i++) {
+      await sleep(25);
+      if (processesMatching(`${dir}/scenarios/`).length > 0) victim = processesMatching(SERVER_MAIN)[0]?.pid;
+    }
+    expect(victim).toBeDefined();
+    // Past the threads' start (1.5 s lead): their agents have requests in flight and more to come.
+    await sleep(2_500);
+    process.kill(victim!, 'SIGKILL');
+    const killedAt = performance.now();
+    // The failed scenario hands over to the next at once (no wait for the rest of its schedule).
+    await expect.poll(() => stdout, { timeout: 5_000, interval: 50 }).toMatch(/\[2\/2\] \S+ started/);
+    expect(performance.now() - killedAt).toBeLessThan(5_000);
+    const result = await child;
+    expect(result.timedOut).toBe(false);
+    expect(result.exitCode).toBe(1);
+    const results = readResults(dir);
+    expect(results.scenarios.map((s) => s.state)).toEqual(['failed', 'completed']);
+    expect(results.scenarios[0]!.state === 'failed' && results.scenarios[0]!.error).toMatch(/server exited during the scenario/);
+    const second = results.scenarios[1]!;
+    expect(second.state === 'completed' && second.fleet?.clientThreads).toBe(2);
+    expect(processesMatching(dir)).toEqual([]);
+    expect(processesMatching(SERVER_MAIN)).toEqual([]);
   });
 });
