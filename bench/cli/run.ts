@@ -3,7 +3,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { ScenarioResult, ScenarioSpec } from '../model/index.ts';
 import { REPO_ROOT } from '../paths.ts';
-import { resolveRun } from '../plan/resolve.ts';
+import { MAX_ENDPOINTS, resolveRun } from '../plan/resolve.ts';
 import { buildReportModel, headlineText, renderReports } from '../report/index.ts';
 import { runSuite, type RunEvents } from '../run/suite.ts';
 import { parseCommand } from './args.ts';
@@ -23,7 +23,7 @@ resumption), captures it with tcpdump, accounts every byte and prints what reuse
   --cert LIST|FILE          rsa2048,ecdsa-p256, or your own PEM chain file (then --key and --ca)
   --key FILE --ca FILE      your chain's private key and the root that verifies it
   --server LIST             node (embedded agent API server), nginx
-  --endpoints N             simulated agents
+  --endpoints N             simulated agents, 1-${MAX_ENDPOINTS}
   --virtual-minutes N       length of each scenario in virtual minutes
   --time-compression X      virtual seconds per real second
   --session-timeout DUR     the agent's --tls_session_timeout (default 3600s; 0 = never)

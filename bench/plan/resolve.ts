@@ -6,7 +6,6 @@ import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.ts';
 import os from 'node:os';
-import { MAX_AGENTS } from '../drive/addresses.ts';
 import { FIXTURE_CERTS, MODES, PROXIES, scenarioId, SERVERS, type CertKind, type Pacing, type ScenarioSpec, type TlsVersion } from '../model/index.ts';
 import { expectedRequestsPerEndpointMinute, loadWorkload } from '../workload/index.ts';
 import { choosePacing, DEFAULT_MAX_RATE_PER_CORE } from './pacing.ts';
@@ -83,6 +82,12 @@ const AGENT_SESSION_TIMEOUT_S = 3600;
 /** nginx's default `keepalive_timeout`. */
 const NGINX_IDLE_TIMEOUT_S = 75;
 
+/**
+ * Most agents a run takes: a round bound that reads plainly in `--endpoints`' error (the loopback addresses
+ * would allow 15.7 M, far past what one machine drives); larger fleets are `--fleet-size`'s derived figures.
+ */
+export const MAX_ENDPOINTS = 10_000;
+
 /** Resolves flags against a suite; `root` is the project folder (fixtures, reports). */
 export async function resolveRun(flags: RunFlags, root: string, now = new Date()): Promise<ResolvedRun> {
   const suite = parseSuite(flags.suite ?? 'default');
@@ -90,7 +95,7 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
   const modes = flags.modes === undefined ? defaults.modes : parseList('--modes', flags.modes, MODES);
   const tls = flags.tls === undefined ? defaults.tls : parseList('--tls', flags.tls, ['1.2', '1.3', 'tls1.2', 'tls1.3']).map(toTlsVersion);
   const servers = flags.server === undefined ? defaults.servers : parseList('--server', flags.server, SERVERS);
-  const endpoints = flags.endpoints === undefined ? defaults.endpoints : parseInteger('--endpoints', flags.endpoints, 1, MAX_AGENTS);
+  const endpoints = flags.endpoints === undefined ? defaults.endpoints : parseInteger('--endpoints', flags.endpoints, 1, MAX_ENDPOINTS);
   const virtualMinutes =
     flags.virtualMinutes === undefined ? defaults.virtualMinutes : parseNumber('--virtual-minutes', flags.virtualMinutes, 0.1, 24 * 60);
   const timeCompression =
