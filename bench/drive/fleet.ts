@@ -193,7 +193,7 @@ class ThreadedFleet implements Fleet {
     const entry = await bundleEntry('fleet-worker');
     if (this.stopped || signal.aborted) throw new Error(`client threads not started: ${String(signal.reason ?? 'aborted')}`);
     const threads = this.options.threads;
-    const endpoints = Math.max(...schedule.map((r) => r.endpointIndex)) + 1;
+    const endpoints = schedule.reduce((m, r) => Math.max(m, r.endpointIndex), 0) + 1;
     const slices = Array.from({ length: threads }, (_, t) => {
       const [first, end] = agentRange(endpoints, threads, t);
       return schedule.filter((r) => r.endpointIndex >= first && r.endpointIndex < end);

@@ -243,3 +243,20 @@ describe('a real quick-suite run (fixtures/results/quick-sample)', async () => {
     expect(buildCharts(buildReportModel(quick)).map((c) => c.name)).toEqual(['headline', 'breakdown', 'bandwidth', 'latency', 'latency-cdf', 'connections', 'protocol-matrix']);
   });
 });
+
+describe('a fleet-sized run', () => {
+  it('draws the latency CDF from 230,000 samples (a spread into Math.min overflowed the stack)', () => {
+    const fleet = sampleResults();
+    const n = 230_000;
+    for (const s of fleet.scenarios) {
+      if (s.state === 'failed') continue;
+      const samples = Array.from({ length: n }, (_, i) => 0.5 + (i % 1000) / 10);
+      samples.sort((a, b) => a - b);
+      for (const l of Object.values(s.latency)) l.totalSamplesMs = samples;
+    }
+    const cdf = byName(buildCharts(buildReportModel(fleet)), 'latency-cdf');
+    const data = cdf.config.data.datasets[0]!.data as { x: number; y: number }[];
+    expect(data.at(-1)).toEqual({ x: 100.4, y: 100 });
+    expect(data.length).toBeLessThan(n);
+  });
+});

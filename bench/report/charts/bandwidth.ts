@@ -32,7 +32,7 @@ export interface BandwidthSeries {
 export function bandwidthSeries(s: MeasuredScenario): BandwidthSeries | null {
   const timeline = s.timeline;
   if (timeline === null || timeline.bucketMs <= 0 || timeline.buckets.length === 0) return null;
-  const count = Math.max(...timeline.buckets.map((b) => Math.round(b.startMs / timeline.bucketMs))) + 1;
+  const count = timeline.buckets.reduce((m, b) => Math.max(m, Math.round(b.startMs / timeline.bucketMs)), 0) + 1;
   const factor = bucketFactor(count, (timeline.bucketMs * s.spec.timeCompression) / 1000);
   const bins = Math.ceil(count / factor);
   const up = new Array<number>(bins).fill(0);
