@@ -32,7 +32,7 @@ resumption), captures it with tcpdump, accounts every byte and prints what reuse
   --seed N                  payload seed (same seed, same bytes)
   --workload FILE           workload description (default fixtures/workloads/osquery-default.json)
   --max-rate N              budget of real requests (in fresh: new TLS connections) per second; the time
-                            compression is chosen to stay within it (default 125 per core)
+                            compression is chosen to stay within it (default 50 per core)
   --capture-agents N|all    capture this many agents in full (by source address; default all up to 50);
                             socket counters cover every agent, reconciliation the captured ones
   --client-threads N|auto   spread the agents over N worker threads (default auto: one per 150 requests/s, up to the cores)
