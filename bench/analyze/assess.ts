@@ -16,8 +16,12 @@ import {
 } from '../model/index.ts';
 import { latencyByApi, pooledLatency } from './latency.ts';
 
-/** Turns what a scenario observed into its result: `completed`, or `invalid` with the reasons. */
-export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations): MeasuredScenario {
+/**
+ * Turns what a scenario observed into its result: `completed`, or `invalid` with the reasons. `reference` is
+ * the run's loopback scenario of the same configuration, the server-time term of an emulated path's
+ * round-trip model (null on loopback, or when the run has none).
+ */
+export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations, reference: MeasuredScenario | null = null): MeasuredScenario {
   const ok = o.outcomes.filter((x) => x.state === 'ok');
   const failed = o.outcomes.length - ok.length;
   const capturedConnections = o.analysis?.total.connections ?? null;
@@ -27,7 +31,8 @@ export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations): Mea
     connections: capturedConnections ?? o.clientConnections.opened,
     requests: ok.length,
   });
-  const latency = latencyByApi(o.outcomes);
+  const latency = latencyByApi(spec, o.latency, reference);
+  const latencyOutcomes = o.latency.flatMap((l) => l.outcomes);
   const server = serverUsage(o.serverBefore, o.serverAfter);
 
   const warnings: Warning[] = o.analysis === null ? [warning('no-capture', {})] : [...o.analysis.warnings];
@@ -48,6 +53,13 @@ export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations): Mea
     const first = o.outcomes.find((x) => x.state === 'failed');
     invalidReasons.push(`${failed} of ${o.outcomes.length} requests failed (first: ${first?.state === 'failed' ? first.error : ''})`);
   }
+  const latencyFailed = latencyOutcomes.filter((x) => x.state === 'failed');
+  if (latencyFailed.length > 0) {
+    const first = latencyFailed[0]!;
+    invalidReasons.push(
+      `${latencyFailed.length} of ${latencyOutcomes.length} latency-phase requests failed (first: ${first.state === 'failed' ? `${first.request.api}: ${first.error}` : ''})`,
+    );
+  }
 
   const measurement = {
     traffic: o.analysis === null ? null : { up: o.analysis.total.up, down: o.analysis.total.down },
@@ -57,7 +69,7 @@ export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations): Mea
     connections: { opened: o.clientConnections.opened, captured: capturedConnections, sessionResumed: o.clientConnections.sessionResumed },
     timeWait,
     latency,
-    latencyAllCalls: pooledLatency(o.outcomes),
+    latencyAllCalls: pooledLatency(latencyOutcomes),
     server,
     timeline: o.analysis?.timeline ?? null,
     files: o.files,

@@ -16,7 +16,7 @@
  *   not a gate). Scenarios of the run that the baseline lacks are listed and not compared.
  */
 import { InputError } from '../errors.ts';
-import type { Results, ScenarioResult, ScenarioSpec } from '../model/index.ts';
+import { pairingKey, specFieldsOf, type Results, type ScenarioResult } from '../model/index.ts';
 import { METRICS, scenarioMetrics, type MetricUnit, type ScenarioMetrics, type Tolerance } from './metrics.ts';
 import { floorsFor, globMatches, resolveTolerance, type ThresholdRule, type Thresholds } from './thresholds.ts';
 
@@ -105,40 +105,9 @@ export interface CheckReport {
   passed: boolean;
 }
 
-/**
- * What each spec field means for pairing (the compiler makes every new field take a side):
- * - `identity`: what the scenario is; the pairing key (mode, TLS version, chain, network, server).
- * - `condition`: what the scenario sends and when connections end; a pair that differs in one of them
- *   would compare different byte counts, so it is bad input rather than a regression.
- * - `ignored`: `id` is derived from the identity; `timeCompression` only paces the run (every timeout
- *   scales with it and byte metrics are per virtual minute; timing is compared as in-run ratios).
- */
-const SPEC_FIELDS: Record<keyof ScenarioSpec, 'identity' | 'condition' | 'ignored'> = {
-  id: 'ignored',
-  mode: 'identity',
-  tls: 'identity',
-  cert: 'identity',
-  network: 'identity',
-  server: 'identity',
-  workload: 'condition',
-  endpoints: 'condition',
-  virtualMinutes: 'condition',
-  timeCompression: 'ignored',
-  sessionTimeoutVirtualSeconds: 'condition',
-  serverIdleTimeoutVirtualSeconds: 'condition',
-  sessionTickets: 'condition',
-  seed: 'condition',
-};
-
-const fieldsOf = (role: 'identity' | 'condition') =>
-  (Object.keys(SPEC_FIELDS) as (keyof ScenarioSpec)[]).filter((k) => SPEC_FIELDS[k] === role);
-const IDENTITY = fieldsOf('identity');
-const CONDITIONS = fieldsOf('condition');
-
-/** The pairing key of a scenario. */
-export function pairingKey(spec: ScenarioSpec): string {
-  return IDENTITY.map((k) => String(spec[k])).join('/');
-}
+/** The spec fields scenarios pair on (mode and configuration), and those a pair must share (model/scenario.ts). */
+const IDENTITY = [...specFieldsOf('mode'), ...specFieldsOf('configuration')];
+const CONDITIONS = specFieldsOf('condition');
 
 /** A value derived by division may differ in its last bits between equal inputs; never call that a change. */
 const FLOAT_SLACK = 1e-9;
@@ -281,7 +250,7 @@ function pairScenarios(current: Results, baseline: Results, baselineScenarios: C
   for (const key of common) {
     const s = now.get(key)!;
     const b = before.get(key)!;
-    const differences = CONDITIONS.filter((k) => s.spec[k] !== b.spec[k]).map(
+    const differences = CONDITIONS.filter((k) => JSON.stringify(s.spec[k]) !== JSON.stringify(b.spec[k])).map(
       (k) => `${k} ${JSON.stringify(b.spec[k])} in the baseline, ${JSON.stringify(s.spec[k])} now`,
     );
     if (differences.length > 0) {

@@ -23,6 +23,8 @@ resumption), captures it with tcpdump, accounts every byte and prints what reuse
   --cert LIST|FILE          rsa2048,ecdsa-p256, or your own PEM chain file (then --key and --ca)
   --key FILE --ca FILE      your chain's private key and the root that verifies it
   --server LIST             node (embedded agent API server), nginx
+  --network LIST            loopback, lan (1 ms RTT, 1 Gbit/s), wan (60 ms RTT, 20/10 Mbit/s down/up):
+                            the path between client and server, emulated packet by packet
   --endpoints N             simulated agents
   --virtual-minutes N       length of each scenario in virtual minutes
   --time-compression X      virtual seconds per real second
@@ -30,6 +32,7 @@ resumption), captures it with tcpdump, accounts every byte and prints what reuse
   --server-idle-timeout DUR server keep-alive idle timeout (default 75s, nginx's)
   --session-tickets on|off  server issues TLS session tickets (default on)
   --seed N                  payload seed (same seed, same bytes)
+  --latency-samples N       timed requests per API call in each scenario's latency phase (default 30)
   --workload FILE           workload description (default fixtures/workloads/osquery-default.json)
   --no-capture              measure from socket counters only (no tcpdump; no headers, no TLS breakdown)
   --allow-invalid           exit 0 even when a scenario is invalid (kernel drops, reconciliation mismatch)`;
@@ -52,6 +55,8 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
     'server-idle-timeout': { type: 'string' },
     'session-tickets': { type: 'string' },
     seed: { type: 'string' },
+    network: { type: 'string' },
+    'latency-samples': { type: 'string' },
     workload: { type: 'string' },
     'no-capture': { type: 'boolean' },
     'allow-invalid': { type: 'boolean' },
@@ -80,6 +85,8 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
       serverIdleTimeout: values['server-idle-timeout'],
       sessionTickets: values['session-tickets'],
       seed: values.seed,
+      network: values.network,
+      latencySamples: values['latency-samples'],
       workload: values.workload,
       capture: !values['no-capture'],
       allowInvalid: values['allow-invalid'] ?? false,

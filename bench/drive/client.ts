@@ -164,6 +164,7 @@ export class AgentClient {
         const reused = attempt === 0 ? existing : null;
         const connection = reused ?? this.open(request);
         current = connection;
+        const before = reused === null ? { up: 0, down: 0 } : connection.bytes;
         try {
           if (reused === null) await connection.handshake();
           const exchange = await connection.request(bytes);
@@ -178,11 +179,14 @@ export class AgentClient {
           } else if (this.options.mode !== 'persistent' || dropAfter) {
             await this.retire(request, connection, 'client');
           }
+          const after = connection.bytes;
           return {
             state: 'ok',
             request,
             status: exchange.response.status,
             responseBodyBytes: exchange.response.body.length,
+            socketBytes: { up: after.up - before.up, down: after.down - before.down },
+            responseFlightBytes: exchange.responseBytes,
             connectionId: connection.id,
             newConnection: reused === null,
             sessionResumed: connection.sessionResumed,

@@ -38,11 +38,13 @@ export interface ConnectionOptions {
   keyLog?: NodeJS.WritableStream;
 }
 
-/** A response and when its first byte arrived (`performance.now()`). */
+/** A response, when its first byte arrived (`performance.now()`), and the raw bytes of the exchange. */
 export interface Exchange {
   response: HttpResponse;
   firstByteAt: number;
   doneAt: number;
+  /** TCP payload read from the request's write until the response was complete (the response's flight). */
+  responseBytes: number;
 }
 
 interface Waiter<T> {
@@ -54,6 +56,8 @@ interface PendingExchange extends Waiter<Exchange> {
   parser: ResponseParser;
   written: boolean;
   firstByteAt: number | null;
+  /** Raw bytes read before the request was written. */
+  readBefore: number;
 }
 
 const SECURE_VERSION: Record<TlsVersion, tls.SecureVersion> = { 'tls1.2': 'TLSv1.2', 'tls1.3': 'TLSv1.3' };
@@ -187,6 +191,7 @@ export class TlsConnection {
         parser: new ResponseParser(),
         written: false,
         firstByteAt: null,
+        readBefore: this.raw.bytesRead,
         resolve,
         reject,
       };
@@ -255,7 +260,7 @@ export class TlsConnection {
   private settle(exchange: PendingExchange, response: HttpResponse): void {
     this.exchange = null;
     const doneAt = performance.now();
-    exchange.resolve({ response, firstByteAt: exchange.firstByteAt ?? doneAt, doneAt });
+    exchange.resolve({ response, firstByteAt: exchange.firstByteAt ?? doneAt, doneAt, responseBytes: this.raw.bytesRead - exchange.readBefore });
   }
 
   private onClose(): void {

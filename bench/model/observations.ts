@@ -49,6 +49,11 @@ export type RequestOutcome =
       request: AgentRequest;
       status: number;
       responseBodyBytes: number;
+      /** Raw TCP payload of this request each way: its exchange, and the handshake when it opened the
+       * connection. */
+      socketBytes: SocketBytes;
+      /** Raw bytes read from the request's write to the response's end: the response's flight. */
+      responseFlightBytes: number;
       /** Client-side connection number (0-based, in order of opening). */
       connectionId: number;
       /** The request opened a new TCP connection. */
@@ -88,11 +93,21 @@ export interface AgentServerStats {
   handshakes: { full: number; resumed: number };
 }
 
+/** The latency phase of one API call: its request repeated back to back (tinybench drives the iterations). */
+export interface LatencyObservation {
+  api: ApiCall;
+  /** The measured iterations, warm-up excluded, in order. */
+  outcomes: RequestOutcome[];
+}
+
 /** Everything a live scenario observed: the assessment's input (bench/analyze/assess.ts). */
 export interface ScenarioObservations {
   /** Requests the schedule asked for. */
   scheduledRequests: number;
+  /** The schedule's requests (the traffic phase). */
   outcomes: RequestOutcome[];
+  /** The latency phase, per API call, after the capture stopped. */
+  latency: LatencyObservation[];
   /** The client's raw TCP socket counters, summed over its connections. */
   socketBytes: SocketBytes;
   /** Connections the client opened (socket level), and how many resumed a TLS session. */

@@ -22,9 +22,33 @@ export const MIN_LATENCY_SAMPLES = 20;
 export interface LatencySummary {
   samples: number;
   meanMs: number;
+  /** Sample standard deviation (n − 1); 0 for one sample. */
+  sdMs: number;
   p50Ms: number;
+  p75Ms: number;
   p90Ms: number;
   p99Ms: number;
+  /** Half-width of the two-sided 95% confidence interval of the mean (Student's t); 0 for one sample. */
+  marginOfErrorMs: number;
+}
+
+/**
+ * The round-trip model of one request (issue 10): round trips to the first response byte times the path's
+ * RTT, plus the server's time (the same request's p50 measured on loopback), plus serialisation of the
+ * request's and the response's bytes at the path's rates.
+ */
+export interface RoundTripModel {
+  /** Round trips to the first response byte: 4 for a fresh TLS 1.2 connection, 3 for TLS 1.3 or a resumed
+   * session, 1 on a kept-alive connection; more when a flight exceeds the initial congestion window. */
+  roundTrips: number;
+  /** The path's round-trip time (0 on loopback). */
+  rttMs: number;
+  /** The request's p50 on loopback in the same configuration; null when the run has no such scenario. */
+  serverTimeMs: number | null;
+  /** Bytes each way at the path's rates (0 without a rate limit). */
+  transferMs: number;
+  /** The model's latency: roundTrips × rttMs + serverTimeMs + transferMs. */
+  ms: number;
 }
 
 /** Latency of one API call: the whole request and its phases (phases only over requests that had them). */
@@ -32,11 +56,21 @@ export interface ApiLatency {
   total: LatencySummary;
   /** Every request's total latency, sorted ascending, rounded to 0.01 ms (for CDF charts). */
   totalSamplesMs: number[];
-  /** Over requests that opened a connection; null when none did. */
+  /** Until the TCP connect finished, over requests that opened a connection; null when none did. */
   tcpConnect: LatencySummary | null;
-  /** Over requests that performed a TLS handshake; null when none did. */
+  /** Until the TLS handshake finished, over requests that performed one; null when none did. */
   tlsHandshake: LatencySummary | null;
+  /** Until the first response byte. */
   firstByte: LatencySummary;
+  /** From the first response byte to the last. */
+  transfer: LatencySummary;
+  /** TCP payload bytes of one request on the wire, each way, median over the samples (handshake included
+   * when the request opened a connection). */
+  upBytes: number;
+  downBytes: number;
+  model: RoundTripModel;
+  /** Measured p50 / model; null when the model is 0 (loopback without a server-time reference). */
+  modelRatio: number | null;
 }
 
 /** Traffic normalised per endpoint (agent) per virtual minute. */

@@ -4,6 +4,7 @@
  * group into a configuration, and which ones the regression gate pairs across runs.
  */
 import type { CertKind, Mode, NetworkProfile, ServerKind, TlsVersion } from './axes.ts';
+import type { NetworkPath } from './network.ts';
 
 /** One scenario of the matrix, fully resolved (`results@1` `scenarios[].spec`). */
 export interface ScenarioSpec {
@@ -13,6 +14,8 @@ export interface ScenarioSpec {
   tls: TlsVersion;
   cert: CertKind;
   network: NetworkProfile;
+  /** The emulated path of `network` (its RTT, rates, jitter, loss); null on loopback. */
+  link: NetworkPath | null;
   server: ServerKind;
   /** Workload name (its file's `name`). */
   workload: string;
@@ -49,6 +52,7 @@ export const SPEC_FIELDS: Record<keyof ScenarioSpec, SpecRole> = {
   tls: 'configuration',
   cert: 'configuration',
   network: 'configuration',
+  link: 'condition',
   server: 'configuration',
   workload: 'condition',
   endpoints: 'condition',

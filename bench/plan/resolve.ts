@@ -5,7 +5,19 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.ts';
-import { FIXTURE_CERTS, MODES, scenarioId, SERVERS, type CertKind, type ScenarioSpec, type TlsVersion } from '../model/index.ts';
+import {
+  FIXTURE_CERTS,
+  MODES,
+  NAMED_NETWORKS,
+  NETWORK_PROFILES,
+  scenarioId,
+  SERVERS,
+  type CertKind,
+  type NamedNetwork,
+  type Network,
+  type ScenarioSpec,
+  type TlsVersion,
+} from '../model/index.ts';
 import { SUITES, type SuiteName } from './suites.ts';
 
 /** Flag values as the command line gave them (strings), before validation. */
@@ -25,6 +37,8 @@ export interface RunFlags {
   serverIdleTimeout?: string;
   sessionTickets?: string;
   seed?: string;
+  network?: string;
+  latencySamples?: string;
   workload?: string;
   capture?: boolean;
   allowInvalid?: boolean;
@@ -50,8 +64,13 @@ export interface ResolvedRun {
   scenarios: ScenarioSpec[];
   /** False with `--no-capture`: traffic then comes from socket counters only. */
   capture: boolean;
+  /** Latency-phase iterations per API call and scenario. */
+  latencySamples: number;
   allowInvalid: boolean;
 }
+
+/** Latency-phase iterations per API call: enough that no percentile rests on fewer than 20 samples. */
+const DEFAULT_LATENCY_SAMPLES = 30;
 
 /** The agent's default `--tls_session_timeout` (AGENT-FACTS.md). */
 const AGENT_SESSION_TIMEOUT_S = 3600;
@@ -77,6 +96,9 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
   if (idleTimeout === 0) throw new UsageError('--server-idle-timeout: must be above 0 (a server always times idle connections out)');
   const sessionTickets = flags.sessionTickets === undefined ? true : parseOnOff('--session-tickets', flags.sessionTickets);
   const seed = flags.seed === undefined ? 1 : parseInteger('--seed', flags.seed, 0, 2 ** 32 - 1);
+  const networks = flags.network === undefined ? defaults.networks.map(namedNetwork) : parseNetworks('--network', flags.network);
+  const latencySamples =
+    flags.latencySamples === undefined ? DEFAULT_LATENCY_SAMPLES : parseInteger('--latency-samples', flags.latencySamples, 1, 10_000);
 
   const { certKinds, certs } = await resolveCerts(flags, root, defaults.certs);
   const workloadPath = path.resolve(flags.workload ?? path.join(root, 'fixtures/workloads/osquery-default.json'));
@@ -87,31 +109,36 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
   const latestLink = flags.out === undefined ? path.join(root, 'reports', 'latest') : null;
   const workload = path.basename(workloadPath, '.json');
 
-  const scenarios: ScenarioSpec[] = [];
-  for (const server of servers) {
-    for (const t of tls) {
-      for (const cert of certKinds) {
-        for (const mode of modes) {
-          scenarios.push({
-            id: scenarioId({ mode, tls: t, cert, network: 'loopback', server }),
-            mode,
-            tls: t,
-            cert,
-            network: 'loopback',
-            server,
-            workload,
-            endpoints,
-            virtualMinutes,
-            timeCompression,
-            sessionTimeoutVirtualSeconds: sessionTimeout,
-            serverIdleTimeoutVirtualSeconds: idleTimeout,
-            sessionTickets,
-            seed,
-          });
-        }
-      }
-    }
-  }
+  // Loopback first: an emulated path's round-trip model takes the server's time from its loopback twin.
+  const ordered = [...networks.filter((n) => n.path === null), ...networks.filter((n) => n.path !== null)];
+  // The matrix, innermost axis last: modes of one configuration stand together.
+  const scenarios = ordered.flatMap((network) =>
+    servers.flatMap((server) =>
+      tls.flatMap((t) =>
+        certKinds.flatMap((cert) =>
+          modes.map(
+            (mode): ScenarioSpec => ({
+              id: scenarioId({ mode, tls: t, cert, network: network.name, server }),
+              mode,
+              tls: t,
+              cert,
+              network: network.name,
+              link: network.path,
+              server,
+              workload,
+              endpoints,
+              virtualMinutes,
+              timeCompression,
+              sessionTimeoutVirtualSeconds: sessionTimeout,
+              serverIdleTimeoutVirtualSeconds: idleTimeout,
+              sessionTickets,
+              seed,
+            }),
+          ),
+        ),
+      ),
+    ),
+  );
   return {
     suite,
     runId,
@@ -121,8 +148,19 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
     certs,
     scenarios,
     capture: flags.capture ?? true,
+    latencySamples,
     allowInvalid: flags.allowInvalid ?? false,
   };
+}
+
+/** A named network profile (`loopback`, `lan`, `wan`). */
+function namedNetwork(name: NamedNetwork): Network {
+  return { name, path: NETWORK_PROFILES[name] };
+}
+
+/** `--network LIST`: named profiles, duplicates removed, order kept. */
+function parseNetworks(flag: string, value: string): Network[] {
+  return parseList(flag, value, NAMED_NETWORKS).map(namedNetwork);
 }
 
 function parseSuite(value: string): SuiteName {

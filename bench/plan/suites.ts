@@ -5,7 +5,7 @@
  * half a second, the agent's 5 s logger period 42 ms — far above timer resolution — and nginx's 75 s idle
  * timeout 625 ms, still longer than the 60 s config period (500 ms), as in the field.
  */
-import type { CertKind, Mode, ServerKind, TlsVersion } from '../model/index.ts';
+import type { CertKind, Mode, NamedNetwork, ServerKind, TlsVersion } from '../model/index.ts';
 
 export type SuiteName = 'quick' | 'default' | 'full';
 
@@ -15,6 +15,8 @@ export interface SuiteDefaults {
   tls: TlsVersion[];
   certs: CertKind[];
   servers: ServerKind[];
+  /** Network profiles (model/network.ts). */
+  networks: NamedNetwork[];
   endpoints: number;
   virtualMinutes: number;
   timeCompression: number;
@@ -27,6 +29,7 @@ export const SUITES: Record<SuiteName, SuiteDefaults> = {
     tls: ['tls1.3'],
     certs: ['rsa2048'],
     servers: ['node'],
+    networks: ['loopback'],
     endpoints: 1,
     virtualMinutes: 3,
     timeCompression: 120,
@@ -37,6 +40,7 @@ export const SUITES: Record<SuiteName, SuiteDefaults> = {
     tls: ['tls1.2', 'tls1.3'],
     certs: ['rsa2048', 'ecdsa-p256'],
     servers: ['node'],
+    networks: ['loopback'],
     endpoints: 1,
     virtualMinutes: 5,
     timeCompression: 120,
@@ -47,6 +51,7 @@ export const SUITES: Record<SuiteName, SuiteDefaults> = {
     tls: ['tls1.2', 'tls1.3'],
     certs: ['rsa2048', 'ecdsa-p256'],
     servers: ['node', 'nginx'],
+    networks: ['loopback'],
     endpoints: 4,
     virtualMinutes: 10,
     timeCompression: 60,

@@ -8,7 +8,6 @@ import {
   API_CALLS,
   CERT_KINDS,
   MODES,
-  NETWORKS,
   RESULTS_SCHEMA,
   SERVERS,
   TLS_FIELD_NAMES,
@@ -20,6 +19,8 @@ import {
   type Comparison,
   type Environment,
   type LatencySummary,
+  type NetworkPath,
+  type RoundTripModel,
   type PerEndpointMinute,
   type Results,
   type ScenarioMeasurement,
@@ -36,8 +37,10 @@ import {
   boolean,
   isObject,
   mismatch,
+  nonEmptyString,
   nonNegative,
   nullable,
+  positive,
   number,
   object,
   oneOf,
@@ -122,7 +125,16 @@ const spec = object<ScenarioSpec>({
   mode: oneOf(MODES),
   tls: oneOf(TLS_VERSIONS),
   cert: oneOf(CERT_KINDS),
-  network: oneOf(NETWORKS),
+  network: nonEmptyString,
+  link: nullable(
+    object<NetworkPath>({
+      rttMs: nonNegative,
+      downBitsPerSecond: nullable(positive),
+      upBitsPerSecond: nullable(positive),
+      jitterMs: nonNegative,
+      lossPct: nonNegative,
+    }),
+  ),
   server: oneOf(SERVERS),
   workload: string,
   endpoints: nonNegative,
@@ -137,9 +149,20 @@ const spec = object<ScenarioSpec>({
 const latencySummary = object<LatencySummary>({
   samples: nonNegative,
   meanMs: nonNegative,
+  sdMs: nonNegative,
   p50Ms: nonNegative,
+  p75Ms: nonNegative,
   p90Ms: nonNegative,
   p99Ms: nonNegative,
+  marginOfErrorMs: nonNegative,
+});
+
+const roundTripModel = object<RoundTripModel>({
+  roundTrips: nonNegative,
+  rttMs: nonNegative,
+  serverTimeMs: nullable(nonNegative),
+  transferMs: nonNegative,
+  ms: nonNegative,
 });
 
 const apiLatency = object<ApiLatency>({
@@ -148,6 +171,11 @@ const apiLatency = object<ApiLatency>({
   tcpConnect: nullable(latencySummary),
   tlsHandshake: nullable(latencySummary),
   firstByte: latencySummary,
+  transfer: latencySummary,
+  upBytes: nonNegative,
+  downBytes: nonNegative,
+  model: roundTripModel,
+  modelRatio: nullable(nonNegative),
 });
 
 const perEndpointMinute = object<PerEndpointMinute>({

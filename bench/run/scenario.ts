@@ -12,7 +12,17 @@ import { streamCapture } from '../analyze/capture.ts';
 import { TcpdumpCapture } from '../capture/tcpdump.ts';
 import { TimeWaitObserver } from '../capture/timewait.ts';
 import { AgentClient } from '../drive/index.ts';
-import type { AgentRequest, RequestOutcome, ScenarioObservations, ScenarioResult, ScenarioSpec } from '../model/index.ts';
+import { measureLatency } from '../drive/latency.ts';
+import {
+  API_CALLS,
+  type AgentRequest,
+  type LatencyObservation,
+  type MeasuredScenario,
+  type RequestOutcome,
+  type ScenarioObservations,
+  type ScenarioResult,
+  type ScenarioSpec,
+} from '../model/index.ts';
 import type { CertFiles } from '../plan/resolve.ts';
 import { startAgentServer, startNginx, type AgentServer, type AgentServerOptions } from '../serve/index.ts';
 import type { Workload } from '../workload/index.ts';
@@ -25,6 +35,10 @@ export interface ScenarioContext {
   schedule: AgentRequest[];
   cert: CertFiles;
   capture: boolean;
+  /** Latency-phase iterations per API call. */
+  latencySamples: number;
+  /** The run's loopback scenario of the same configuration, when this one's network is emulated. */
+  reference: MeasuredScenario | null;
   /** Aborted on Ctrl-C/SIGTERM: the scenario stops, cleans up and reports itself failed. */
   signal: AbortSignal;
   /** Called as requests complete. */
@@ -35,6 +49,11 @@ export interface ScenarioContext {
 const TIMELINE_BUCKET_VIRTUAL_S = 1;
 /** How often TIME_WAIT is sampled while a scenario runs. */
 const TIME_WAIT_SAMPLE_MS = 2_000;
+/**
+ * Latency-phase iterations before measuring, per API call: the first opens the connection `persistent`
+ * reuses (or gets the session `resumed` resumes); the second runs on warm caches.
+ */
+const LATENCY_WARMUP_ITERATIONS = 2;
 /** How long a failed scenario waits to learn whether its server process exited. */
 const SERVER_EXIT_GRACE_MS = 500;
 /** After the last FIN, time for the kernel to deliver the final ACKs to tcpdump before it is stopped. */
@@ -49,7 +68,7 @@ export function scenarioSlug(id: string): string {
 export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Promise<ScenarioResult> {
   const live = new LiveScenario(spec, ctx);
   try {
-    return assessScenario(spec, await live.observe());
+    return assessScenario(spec, await live.observe(), ctx.reference);
   } catch (error) {
     return { id: spec.id, state: 'failed', spec, warnings: [], error: await live.failure(error) };
   } finally {
@@ -119,8 +138,15 @@ class LiveScenario {
     await client.close();
     await sleep(CAPTURE_SETTLE_MS);
     await timeWait.sample();
+    const timeWaitCounts = timeWait.counts();
     const serverAfter = await server.stats();
     const tcpdump = this.capture === undefined ? null : await this.capture.stop();
+    // The latency phase runs after the traffic phase's counters are final: its requests are in no figure
+    // but the latency ones.
+    const latencyInterrupted = abortion(ctx.signal);
+    const latency = await Promise.race([this.measureLatency(server.port), serverExited, latencyInterrupted.promise]).finally(
+      latencyInterrupted.dispose,
+    );
     // The server must still be up here: one that died (and was replaced by nothing) invalidates the counts.
     if (this.serverDied !== null) throw new Error(this.serverDied);
     this.serverClosing = true;
@@ -145,15 +171,41 @@ class LiveScenario {
       clientConnections: { opened: connections.length, sessionResumed: connections.filter((c) => c.sessionResumed).length },
       analysis,
       tcpdump,
+      latency,
       serverBefore,
       serverAfter,
-      timeWait: timeWait.counts(),
+      timeWait: timeWaitCounts,
       files: {
         pcap: this.capture === undefined ? null : path.relative(ctx.runDir, this.pcapFile),
         keylog: path.relative(ctx.runDir, this.keylogFile),
       },
       realDurationMs: performance.now() - this.started,
     };
+  }
+
+  /** Times each API call of the schedule (its first request) on the scenario's transport. */
+  private async measureLatency(port: number): Promise<LatencyObservation[]> {
+    const { spec, ctx } = this;
+    const requests = API_CALLS.flatMap((api) => {
+      const first = ctx.schedule.find((r) => r.api === api);
+      return first === undefined ? [] : [first];
+    });
+    return measureLatency({
+      transport: {
+        mode: spec.mode,
+        host: '127.0.0.1',
+        port,
+        servername: 'localhost',
+        ca: await readFile(ctx.cert.ca),
+        tls: spec.tls,
+        sessionTimeoutMs: 0,
+      },
+      requests,
+      samples: ctx.latencySamples,
+      warmup: LATENCY_WARMUP_ITERATIONS,
+      concurrent: spec.link !== null,
+      signal: ctx.signal,
+    });
   }
 
   private startServer(): Promise<AgentServer> {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { checkCapture, tcpdumpVersion } from '../capture/tcpdump.ts';
 import { InputError } from '../errors.ts';
 import { compareScenarios } from '../analyze/compare.ts';
-import { RESULTS_SCHEMA, warning, type Environment, type Results, type ScenarioResult, type ScenarioSpec, type Warning } from '../model/index.ts';
+import { configurationKey, RESULTS_SCHEMA, warning, type Environment, type MeasuredScenario, type Results, type ScenarioResult, type ScenarioSpec, type Warning } from '../model/index.ts';
 import { writeResults } from '../results/write.ts';
 import type { ResolvedRun } from '../plan/resolve.ts';
 import { nginxVersion } from '../serve/index.ts';
@@ -68,6 +68,8 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
       schedule,
       cert,
       capture: run.capture,
+      latencySamples: run.latencySamples,
+      reference: loopbackTwin(results.scenarios, spec),
       signal,
       ...(events.scenarioProgress === undefined ? {} : { onProgress: events.scenarioProgress }),
     });
@@ -83,6 +85,14 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
   results.finishedAt = new Date().toISOString();
   await writeResults(run.outDir, results);
   return results;
+}
+
+/** The measured loopback scenario of the same mode and configuration, for an emulated path's model. */
+function loopbackTwin(done: readonly ScenarioResult[], spec: ScenarioSpec): MeasuredScenario | null {
+  if (spec.link === null) return null;
+  const key = configurationKey({ ...spec, network: 'loopback', link: null });
+  const twin = done.find((s) => s.state !== 'failed' && s.spec.mode === spec.mode && configurationKey(s.spec) === key);
+  return twin === undefined || twin.state === 'failed' ? null : twin;
 }
 
 function interruptedWarning(done: number, count: number): Warning {

@@ -14,6 +14,7 @@ export function spec(mode: Mode, overrides: Partial<ScenarioSpec> = {}): Scenari
     tls: 'tls1.3',
     cert: 'rsa2048',
     network: 'loopback',
+    link: null,
     server: 'node',
     workload: 'osquery-default',
     endpoints: 1,
@@ -28,8 +29,19 @@ export function spec(mode: Mode, overrides: Partial<ScenarioSpec> = {}): Scenari
 }
 
 function latency(p50Ms: number, samples: number): ApiLatency {
-  const summary = { samples, meanMs: p50Ms * 1.1, p50Ms, p90Ms: p50Ms * 2, p99Ms: p50Ms * 3 };
-  return { total: summary, totalSamplesMs: Array.from({ length: samples }, () => p50Ms), tcpConnect: null, tlsHandshake: null, firstByte: summary };
+  const summary = { samples, meanMs: p50Ms * 1.1, sdMs: p50Ms * 0.2, p50Ms, p75Ms: p50Ms * 1.5, p90Ms: p50Ms * 2, p99Ms: p50Ms * 3, marginOfErrorMs: p50Ms * 0.1 };
+  return {
+    total: summary,
+    totalSamplesMs: Array.from({ length: samples }, () => p50Ms),
+    tcpConnect: null,
+    tlsHandshake: null,
+    firstByte: summary,
+    transfer: summary,
+    upBytes: 600,
+    downBytes: 300,
+    model: { roundTrips: 1, rttMs: 0, serverTimeMs: null, transferMs: 0, ms: 0 },
+    modelRatio: null,
+  };
 }
 
 /** A completed scenario with the given per-endpoint-minute figures, p50 latency of `log` and CPU per request. */
@@ -53,7 +65,7 @@ export function scenario(mode: Mode, p: PerEndpointMinute, logP50Ms: number, cpu
     timeWait: { client: 45, server: 0 },
     // `config` has 3 samples: too few for a p50 ratio, so the check must leave it out.
     latency: { log: latency(logP50Ms, 40), config: latency(logP50Ms * 2, 3) },
-    latencyAllCalls: { samples: 43, meanMs: logP50Ms * 1.2, p50Ms: logP50Ms, p90Ms: logP50Ms * 2, p99Ms: logP50Ms * 4 },
+    latencyAllCalls: { samples: 43, meanMs: logP50Ms * 1.2, sdMs: logP50Ms * 0.3, p50Ms: logP50Ms, p75Ms: logP50Ms * 1.5, p90Ms: logP50Ms * 2, p99Ms: logP50Ms * 4, marginOfErrorMs: logP50Ms * 0.1 },
     server: { cpuUserMs: 50, cpuSystemMs: 10, cpuMsPerRequest, requests: 45 },
     timeline: { bucketMs: 1000 / 120, buckets: [{ startMs: 0, upWireBytes: 100, downWireBytes: 200 }] },
     files: { pcap: `scenarios/${mode}/capture.pcap`, keylog: `scenarios/${mode}/keylog.txt` },

@@ -118,6 +118,11 @@ function latency(mode: Mode, seed: number): Partial<Record<ApiCall, ApiLatency>>
       tcpConnect: mode === 'persistent' ? null : summarize(sorted.map((x) => Math.round(x * 6) / 100)),
       tlsHandshake: handshake,
       firstByte: summarize(sorted.map((x) => x * 0.9)) as LatencySummary,
+      transfer: summarize(sorted.map((x) => x * 0.1)) as LatencySummary,
+      upBytes: 400 + downBody / 10,
+      downBytes: 300 + downBody,
+      model: { roundTrips: mode === 'persistent' ? 1 : 3, rttMs: 0, serverTimeMs: null, transferMs: 0, ms: 0 },
+      modelRatio: null,
     };
   }
   return out;
@@ -141,6 +146,7 @@ export function spec(mode: Mode, tls: TlsVersion, cert: CertKind, id?: string): 
     tls,
     cert,
     network: 'loopback',
+    link: null,
     server: 'node',
     workload: 'osquery-default',
     endpoints: 1,
