@@ -214,20 +214,19 @@ export async function openLink(options: OpenLinkOptions): Promise<Link> {
         reject(new LinkError(`link ${processOptions.serverNamespace}: the link process exited (${r.signal ?? `code ${r.exitCode}`}) before ${what}${tail()}`));
       });
     });
-  const send = async (m: OwnerMessage) => {
+  /** Sends `message` and waits for `reply`; if the send fails, `reply`'s later rejection is not left unhandled. */
+  const ask = async <T>(message: OwnerMessage, reply: Promise<T>): Promise<T> => {
+    reply.catch(() => undefined);
     if (!child.connected) throw new LinkError(`link ${processOptions.serverNamespace}: the link process is not running${tail()}`);
-    await child.sendMessage(m);
+    await child.sendMessage(message);
+    return reply;
   };
 
   let closing: Promise<LinkStats> | undefined;
   const close = (): Promise<LinkStats> => {
     closing ??= (async () => {
-      const closed = next('closed', CLOSE_TIMEOUT_MS, 'closing');
-      // Awaited below; if the send fails first, this keeps its later rejection from going unhandled.
-      closed.catch(() => undefined);
       try {
-        await send({ type: 'close' });
-        return (await closed).stats;
+        return (await ask({ type: 'close' }, next('closed', CLOSE_TIMEOUT_MS, 'closing'))).stats;
       } catch (error) {
         // The link process is gone or could not finish its own teardown: stop it and remove what it left.
         child.kill('SIGKILL');
@@ -246,8 +245,8 @@ export async function openLink(options: OpenLinkOptions): Promise<Link> {
     });
     ready = await Promise.race([next('ready', OPEN_TIMEOUT_MS, 'setting up'), abort]);
   } catch (error) {
-    // The link process removes what it made when it is told to stop or loses its owner's channel.
-    if (child.connected) child.disconnect();
+    // On SIGTERM the link process removes what it made (before its handler is installed it has made nothing).
+    child.kill('SIGTERM');
     const finished = await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS, null))]);
     if (finished === null) child.kill('SIGKILL');
     await exited;
@@ -269,9 +268,7 @@ export async function openLink(options: OpenLinkOptions): Promise<Link> {
     serverCommand: (argv) => ['ip', 'netns', 'exec', processOptions.serverNamespace, ...argv],
     async stats() {
       const id = ++nextId;
-      const reply = next('stats', STATS_TIMEOUT_MS, 'answering stats', (m) => m.id === id);
-      await send({ type: 'stats', id });
-      return (await reply).stats;
+      return (await ask({ type: 'stats', id }, next('stats', STATS_TIMEOUT_MS, 'answering stats', (m) => m.id === id))).stats;
     },
     close,
   };

@@ -203,6 +203,11 @@ function main(): void {
   }
   process.on('SIGTERM', () => void ownerLeft());
   process.on('disconnect', () => void ownerLeft());
+  // The owner may have closed the channel while this process was still loading, before the listener above.
+  if (!process.connected) {
+    void ownerLeft();
+    return;
+  }
   // Ctrl-C signals the whole process group: the owner decides (it closes the link, or it dies and the
   // handlers above remove everything), so SIGINT alone must not leave the namespace behind.
   process.on('SIGINT', () => undefined);
