@@ -100,6 +100,9 @@ function lane(name: Direction, inFd: number, outFd: number, bitsPerSecond: numbe
 const up = lane('up', data.clientFd, data.serverFd, data.profile.upBitsPerSecond);
 const down = lane('down', data.serverFd, data.clientFd, data.profile.downBitsPerSecond);
 
+/** Stands in for a written frame in its lane's list, so that the frame's memory can go before the list is compacted. */
+const EMPTY = Buffer.alloc(0);
+
 /** Writes every frame of `l` due by `nowMs`. */
 function release(l: Lane, nowMs: number): void {
   while (l.head < l.frames.length && l.releaseMs[l.head]! <= nowMs) {
@@ -125,8 +128,6 @@ function release(l: Lane, nowMs: number): void {
     l.head = 0;
   }
 }
-const EMPTY = Buffer.alloc(0);
-
 const scratch = Buffer.alloc(READ_BUFFER_BYTES);
 
 /** Reads up to READ_BATCH_FRAMES frames from `l`'s input and queues or drops each. */
@@ -193,6 +194,7 @@ function wait(waitMs: number): void {
 }
 
 function run(): void {
+  // Both are best effort: without them the link still works, with looser timing; `realtime` reports the one that matters.
   setTimerSlackNs(TIMER_SLACK_NS);
   stats[REALTIME_SLOT] = setRealtimePriority(REALTIME_PRIORITY) === 0 ? 1 : 0;
   parentPort?.postMessage('running');

@@ -14,13 +14,14 @@
  * SIGKILL is the namespace left, and `sweepStaleLinks` at the next start removes it.
  */
 import { access, constants, readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { REPO_ROOT, repoPath } from '../paths.ts';
 import { LinkError } from './errors.ts';
 import { deleteNamespace, isAlive, ip, listDevices, listNamespaces, tapHolders } from './ip.ts';
 import { DEFAULT_PREFIX, checkPrefix, linkName, parseLinkName } from './names.ts';
 import type { LinkProfile } from './profile.ts';
-import type { LinkMessage, LinkProcessOptions, LinkStats, OwnerMessage } from './protocol.ts';
+import { LinkProcess } from './link-process.ts';
+import type { LinkMessage, LinkProcessOptions, LinkStats } from './protocol.ts';
 
 export type { DirectionStats, LinkStats } from './protocol.ts';
 export { LinkError } from './errors.ts';
@@ -63,7 +64,6 @@ export interface OpenLinkOptions {
   signal?: AbortSignal;
 }
 
-const MAIN_FILE = repoPath('bench/link/link-main.ts');
 /** Starting the link process compiles it with tsx: a few seconds on a loaded 2-core machine. */
 const OPEN_TIMEOUT_MS = 60_000;
 const STATS_TIMEOUT_MS = 10_000;
@@ -123,7 +123,13 @@ export async function sweepStaleLinks(prefix: string = DEFAULT_PREFIX): Promise<
   const removed: string[] = [];
   for (const device of (await listDevices()).filter(stale)) {
     // A TAP device lives as long as an fd on it: stop the (orphaned) link process that holds it.
-    for (const pid of await tapHolders(device)) process.kill(pid, 'SIGKILL');
+    for (const pid of await tapHolders(device)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw new LinkError(`could not stop process ${pid}, which holds ${device}`, { cause: error });
+      }
+    }
     await waitFor(async () => !(await listDevices()).includes(device), `device ${device} to vanish`);
     removed.push(device);
   }
@@ -137,7 +143,7 @@ export async function sweepStaleLinks(prefix: string = DEFAULT_PREFIX): Promise<
 async function waitFor(done: () => Promise<boolean>, what: string): Promise<void> {
   for (const deadline = Date.now() + CLOSE_TIMEOUT_MS; !(await done()); ) {
     if (Date.now() > deadline) throw new LinkError(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
   }
 }
 
@@ -167,70 +173,17 @@ export async function openLink(options: OpenLinkOptions): Promise<Link> {
     // Blocks of 8 links per process, spread by pid: concurrent runs rarely start on the same block.
     addressHint: process.pid * 8 + index,
   };
-  const child = execa(process.execPath, ['--import', 'tsx', MAIN_FILE, '--options', JSON.stringify(processOptions)], {
-    cwd: REPO_ROOT,
-    ipc: true,
-    serialization: 'json',
-    stdin: 'ignore',
-    stdout: 'ignore',
-    stderr: 'pipe',
-    buffer: false,
-    reject: false,
-    cleanup: true,
-    forceKillAfterDelay: false,
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-4096);
-  });
-  const exited = child.then((r) => r);
-  const tail = () => (stderr.trim() === '' ? '' : `\n${stderr.trim().split('\n').slice(-8).map((l) => `  | ${l}`).join('\n')}`);
-
-  const messages = new Set<(m: LinkMessage) => void>();
-  child.on('message', (m: LinkMessage) => messages.forEach((listener) => listener(m)));
-  const next = <T extends LinkMessage['type']>(type: T, ms: number, what: string, match: (m: Extract<LinkMessage, { type: T }>) => boolean = () => true) =>
-    new Promise<Extract<LinkMessage, { type: T }>>((resolve, reject) => {
-      const done = () => {
-        messages.delete(listener);
-        clearTimeout(timer);
-      };
-      const listener = (m: LinkMessage) => {
-        if (m.type === 'failed') {
-          done();
-          reject(new LinkError(`link ${processOptions.serverNamespace}: ${m.message}`, { exitCode: m.exitCode }));
-        } else if (m.type === type && match(m as Extract<LinkMessage, { type: T }>)) {
-          done();
-          resolve(m as Extract<LinkMessage, { type: T }>);
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new LinkError(`link ${processOptions.serverNamespace}: ${what} took longer than ${ms} ms${tail()}`));
-      }, ms);
-      messages.add(listener);
-      void exited.then((r) => {
-        done();
-        reject(new LinkError(`link ${processOptions.serverNamespace}: the link process exited (${r.signal ?? `code ${r.exitCode}`}) before ${what}${tail()}`));
-      });
-    });
-  /** Sends `message` and waits for `reply`; if the send fails, `reply`'s later rejection is not left unhandled. */
-  const ask = async <T>(message: OwnerMessage, reply: Promise<T>): Promise<T> => {
-    reply.catch(() => undefined);
-    if (!child.connected) throw new LinkError(`link ${processOptions.serverNamespace}: the link process is not running${tail()}`);
-    await child.sendMessage(message);
-    return reply;
-  };
+  const child = LinkProcess.start(processOptions);
 
   let closing: Promise<LinkStats> | undefined;
   const close = (): Promise<LinkStats> => {
     closing ??= (async () => {
       try {
-        return (await ask({ type: 'close' }, next('closed', CLOSE_TIMEOUT_MS, 'closing'))).stats;
+        return (await child.ask({ type: 'close' }, child.next('closed', CLOSE_TIMEOUT_MS, 'closing'))).stats;
       } catch (error) {
         // The link process is gone or could not finish its own teardown: stop it and remove what it left.
         child.kill('SIGKILL');
-        await exited;
+        await child.exited;
         await deleteNamespace(processOptions.serverNamespace);
         throw error;
       }
@@ -239,19 +192,25 @@ export async function openLink(options: OpenLinkOptions): Promise<Link> {
   };
 
   let ready: Extract<LinkMessage, { type: 'ready' }>;
+  let onAbort: (() => void) | undefined;
   try {
-    const abort = new Promise<never>((_, reject) => {
-      options.signal?.addEventListener('abort', () => reject(options.signal!.reason), { once: true });
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(options.signal!.reason);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
     });
-    ready = await Promise.race([next('ready', OPEN_TIMEOUT_MS, 'setting up'), abort]);
+    ready = await Promise.race([child.next('ready', OPEN_TIMEOUT_MS, 'setting up the link'), aborted]);
   } catch (error) {
     // On SIGTERM the link process removes what it made (before its handler is installed it has made nothing).
     child.kill('SIGTERM');
-    const finished = await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS, null))]);
-    if (finished === null) child.kill('SIGKILL');
-    await exited;
+    const timer = new AbortController();
+    const finished = await Promise.race([child.exited.then(() => true), sleep(CLOSE_TIMEOUT_MS, false, { signal: timer.signal })]);
+    timer.abort();
+    if (!finished) child.kill('SIGKILL');
+    await child.exited;
     await deleteNamespace(processOptions.serverNamespace);
     throw error;
+  } finally {
+    if (onAbort !== undefined) options.signal?.removeEventListener('abort', onAbort);
   }
   // A failure here reaches the caller through its own close(), which returns this same promise.
   options.signal?.addEventListener('abort', () => void close().catch(() => undefined), { once: true });
@@ -268,7 +227,7 @@ export async function openLink(options: OpenLinkOptions): Promise<Link> {
     serverCommand: (argv) => ['ip', 'netns', 'exec', processOptions.serverNamespace, ...argv],
     async stats() {
       const id = ++nextId;
-      return (await ask({ type: 'stats', id }, next('stats', STATS_TIMEOUT_MS, 'answering stats', (m) => m.id === id))).stats;
+      return (await child.ask({ type: 'stats', id }, child.next('stats', STATS_TIMEOUT_MS, 'answering stats', (m) => m.id === id))).stats;
     },
     close,
   };

@@ -33,7 +33,6 @@ export function errno(): number {
 /** errno values the link handles. */
 export const EAGAIN = 11;
 export const EINTR = 4;
-export const EIO = 5;
 
 /** `struct pollfd { int fd; short events; short revents; }`. */
 export const POLLFD_BYTES = 8;
@@ -88,7 +87,8 @@ export function terminateWithParent(): number {
 
 /**
  * Sets the calling thread's timer slack: the kernel may fire a timer up to this late to batch wake-ups
- * (50 µs by default), which is a tenth of the `lan` profile's 0.5 ms one-way delay.
+ * (50 µs by default), which is a tenth of the `lan` profile's 0.5 ms one-way delay. Realtime threads have
+ * no slack; this matters when SCHED_FIFO is refused.
  */
 export function setTimerSlackNs(ns: number): number {
   return prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0) as number;

@@ -5,6 +5,12 @@
  * close or when its owner is gone, however the owner went (IPC disconnect, or SIGTERM from the kernel's
  * parent-death signal or from execa's cleanup).
  *
+ * TAP (Ethernet frames, IFF_TAP | IFF_NO_PI) rather than Mahimahi's TUN (bare IP packets): a capture on
+ * the client's device then has the same link type (EN10MB) and the same 14 bytes of header per frame as a
+ * capture on loopback, so `wireBytes` on an emulated path and on loopback differ only by what the path
+ * changes, and the pcap pipeline reads both alike. The price is layer-2 addressing, paid once at set-up
+ * with static neighbour entries (`configure`), so no ARP crosses the link or delays the first SYN.
+ *
  * Run as `node --import tsx link-main.ts --options JSON` (`LinkProcessOptions`); started by `index.ts`.
  */
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
