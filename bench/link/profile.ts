@@ -92,7 +92,7 @@ const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,47}$/;
 
 const DURATION_UNITS_MS: Readonly<Record<string, number>> = { us: 0.001, µs: 0.001, ms: 1, s: 1000 };
 const RATE_UNITS: Readonly<Record<string, number>> = { bit: 1, kbit: 1e3, mbit: 1e6, gbit: 1e9 };
-const SIZE_UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 * 1024 };
+const SIZE_UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1e3, kib: 2 ** 10, mb: 1e6, mib: 2 ** 20, gb: 1e9, gib: 2 ** 30 };
 
 const NUMBER = '(\\d+(?:\\.\\d+)?|\\.\\d+)';
 

@@ -77,11 +77,13 @@ describe('custom profiles', () => {
     ]);
   });
 
-  it('accepts us, ms and s; bit, kbit, mbit and gbit; b, kb, kib, mb and mib; up defaults to down', () => {
+  it('accepts us, ms and s; bit, kbit, mbit and gbit; b, kb, kib, mb, mib, gb and gib; up defaults to down', () => {
     const [p] = parseNetworkList('rtt=0.25s,down=1.5Gbit,jitter=500us,queue=96kib');
     expect(p).toMatchObject({ rttMs: 250, jitterMs: 0.5, downBitsPerSecond: 1.5e9, upBitsPerSecond: 1.5e9, queueBytes: 98_304 });
     const [q] = parseNetworkList('rtt=10ms,down=64000bit,up=128kbit,queue=2mb');
     expect(q).toMatchObject({ downBitsPerSecond: 64_000, upBitsPerSecond: 128_000, queueBytes: 2_000_000 });
+    expect(parseNetworkList('rtt=0ms,down=100gbit,queue=1gib')[0]).toMatchObject({ rttMs: 0, downBitsPerSecond: 100e9, queueBytes: 1_073_741_824 });
+    expect(parseNetworkList('rtt=1ms,down=1mbit,queue=1gb')[0]).toMatchObject({ queueBytes: 1_000_000_000 });
   });
 
   it('derives the same name from two spellings of one path, and names it without "/"', () => {
