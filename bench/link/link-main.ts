@@ -49,13 +49,14 @@ const clientDev = options.clientInterface;
 const serverDev = options.serverInterface;
 
 /** What exists so far, so that a teardown at any point removes exactly that. */
-const made: { clientFd: number | null; serverFd: number | null; namespace: boolean; wakeFd: number | null; worker: Worker | null } = {
-  clientFd: null,
-  serverFd: null,
-  namespace: false,
-  wakeFd: null,
-  worker: null,
-};
+const made: {
+  clientFd: number | null;
+  serverFd: number | null;
+  namespace: boolean;
+  wakeFd: number | null;
+  /** The forwarding thread, and its end (taken at its start: it may end, by an error, before anyone waits). */
+  worker: { thread: Worker; exited: Promise<unknown> } | null;
+} = { clientFd: null, serverFd: null, namespace: false, wakeFd: null, worker: null };
 const shared = new Float64Array(new SharedArrayBuffer(SHARED_STATS_SLOTS * Float64Array.BYTES_PER_ELEMENT));
 const control = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
 let ownerGone = false;
@@ -133,7 +134,7 @@ async function setUp(): Promise<LinkAddresses> {
     control: control.buffer as SharedArrayBuffer,
   };
   const worker = new Worker(WORKER_BOOT, { eval: true, workerData });
-  made.worker = worker;
+  made.worker = { thread: worker, exited: new Promise((resolve) => worker.once('exit', resolve)) };
   await new Promise<void>((resolve, reject) => {
     worker.once('message', () => resolve());
     worker.once('error', reject);
@@ -162,21 +163,21 @@ let stopping: Promise<LinkStats | null> | null = null;
  */
 function stop(setup: Promise<unknown>): Promise<LinkStats | null> {
   stopping ??= (async () => {
+    // A set-up failure is reported by fail(); here only its end matters, so that nothing it makes is missed.
     await setup.catch(() => undefined);
-    let stats: LinkStats | null = null;
-    if (made.worker !== null) {
-      const exited = new Promise((resolve) => made.worker!.once('exit', resolve));
+    try {
+      if (made.worker === null) return null;
       Atomics.store(control, 0, CONTROL_STOP);
       const one = Buffer.alloc(8);
       one.writeBigUInt64LE(1n);
       writeSync(made.wakeFd!, one);
-      await exited;
-      stats = await collectStats();
+      await made.worker.exited;
+      return await collectStats();
+    } finally {
+      for (const fd of [made.clientFd, made.serverFd, made.wakeFd]) if (fd !== null) closeSync(fd);
+      made.clientFd = made.serverFd = made.wakeFd = null;
+      if (made.namespace) await deleteNamespace(ns);
     }
-    for (const fd of [made.clientFd, made.serverFd, made.wakeFd]) if (fd !== null) closeSync(fd);
-    made.clientFd = made.serverFd = made.wakeFd = null;
-    if (made.namespace) await deleteNamespace(ns);
-    return stats;
   })();
   return stopping;
 }

@@ -35,6 +35,8 @@ export class LinkProcess {
   private stderr = '';
   private readonly waiters = new Set<Waiter>();
   private exitedHow: string | null = null;
+  /** What the link process reported when it failed on its own (a device error while forwarding). */
+  private failure: string | null = null;
   /** Resolves when the process has exited. */
   readonly exited: Promise<void>;
 
@@ -47,9 +49,12 @@ export class LinkProcess {
     child.stderr.on('data', (chunk: string) => {
       this.stderr = (this.stderr + chunk).slice(-STDERR_KEEP_BYTES);
     });
-    child.on('message', (m: LinkMessage) => this.waiters.forEach((w) => w.onMessage(m)));
+    child.on('message', (m: LinkMessage) => {
+      if (m.type === 'failed') this.failure = m.message;
+      this.waiters.forEach((w) => w.onMessage(m));
+    });
     this.exited = child.then((r) => {
-      this.exitedHow = r.signal ?? `code ${r.exitCode}`;
+      this.exitedHow = `${r.signal ?? `code ${r.exitCode}`}${this.failure === null ? '' : `, after: ${this.failure}`}`;
       this.waiters.forEach((w) => w.onExit(this.exitedHow!));
     });
   }
@@ -103,7 +108,7 @@ export class LinkProcess {
   /** Sends `message` and waits for `reply`; a failed send still leaves `reply`'s rejection handled. */
   async ask<T>(message: OwnerMessage, reply: Promise<T>): Promise<T> {
     reply.catch(() => undefined);
-    if (!this.child.connected) throw this.error('the link process is not running');
+    if (!this.child.connected) throw this.error(`the link process is not running${this.failure === null ? '' : ` (it failed: ${this.failure})`}`);
     await this.child.sendMessage(message);
     return reply;
   }

@@ -101,6 +101,17 @@ describe.skipIf(!IS_ROOT)(`link lifecycle (${ROOT_REASON})`, () => {
     await expect(link.stats()).rejects.toThrow(LinkError);
   });
 
+  it('a device deleted under a running link ends it with a LinkError saying so, and leaves nothing', async () => {
+    const link = await openLink({ profile: LAN, prefix: PREFIX });
+    await execa('ip', ['-n', link.serverNamespace, 'link', 'delete', link.serverInterface]);
+    expect(await settle(() => linkProcesses(link.serverNamespace), SETTLE_MS)).toEqual([]);
+    // "is not running (it failed: ...)" or, if this process has not yet seen the exit, "exited (..., after: ...)".
+    const message = new RegExp(`^link ${link.serverNamespace}: the link process .*the server device reported an error or hang-up`);
+    await expect(link.stats()).rejects.toThrow(message);
+    await expect(link.close()).rejects.toThrow(message);
+    expect(await leftovers(PREFIX, process.pid)).toEqual([]);
+  });
+
   it('an abort while opening, once the namespace exists, leaves nothing behind', async () => {
     const controller = new AbortController();
     const opening = openLink({ profile: LAN, prefix: PREFIX, signal: controller.signal });
