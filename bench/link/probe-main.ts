@@ -8,7 +8,7 @@
  *   to last data chunk) and ends.
  * - `{"op":"source","bytes":N,"seed":S}`: sends N bytes of `probeBytes(S)` and ends.
  *
- * UDP datagrams to the same port are counted and dropped (a target for packet-rate floods that draws no
+ * UDP datagrams to the same port are read and discarded (a target for packet-rate floods that draws no
  * ICMP port-unreachable back across the link).
  */
 import { createHash } from 'node:crypto';
@@ -40,6 +40,7 @@ const server = net.createServer((socket) => {
     serve(socket, request, rest);
   };
   socket.on('data', onData);
+  // A client that resets or vanishes ends only its own connection; the probe keeps serving the others.
   socket.on('error', () => socket.destroy());
 });
 
