@@ -64,8 +64,8 @@ export interface OpenLinkOptions {
   signal?: AbortSignal;
 }
 
-/** Starting the link process compiles it with tsx: a few seconds on a loaded 2-core machine. */
-const OPEN_TIMEOUT_MS = 60_000;
+/** The bundled link process sets up in well under a second; a loaded 2-core machine may need a few. */
+const OPEN_TIMEOUT_MS = 20_000;
 const STATS_TIMEOUT_MS = 10_000;
 /** Removing a namespace and the devices takes a few `ip` calls. */
 const CLOSE_TIMEOUT_MS = 15_000;
@@ -173,7 +173,7 @@ export async function openLink(options: OpenLinkOptions): Promise<Link> {
     // Blocks of 8 links per process, spread by pid: concurrent runs rarely start on the same block.
     addressHint: process.pid * 8 + index,
   };
-  const child = LinkProcess.start(processOptions);
+  const child = await LinkProcess.start(processOptions);
 
   let closing: Promise<LinkStats> | undefined;
   const close = (): Promise<LinkStats> => {

@@ -11,12 +11,10 @@
  * changes, and the pcap pipeline reads both alike. The price is layer-2 addressing, paid once at set-up
  * with static neighbour entries (`configure`), so no ARP crosses the link or delays the first SYN.
  *
- * Run as `node --import tsx link-main.ts --options JSON` (`LinkProcessOptions`); started by `index.ts`.
+ * Run from the bundle as `node <bundle>/link.js --options JSON` (`LinkProcessOptions`); started by `index.ts`.
  */
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { repoPath } from '../paths.ts';
 import { LinkError } from './errors.ts';
 import { chooseAddresses, deleteNamespace, deviceDrops, ip, type LinkAddresses } from './ip.ts';
 import { EFD_CLOEXEC, EFD_NONBLOCK, attachTap, errno, eventfd, terminateWithParent } from './libc.ts';
@@ -34,12 +32,8 @@ import {
 
 /** A real path's MTU (Ethernet), not loopback's 64 KiB: segment sizes, and so frame counts, are those of the internet. */
 const PATH_MTU_BYTES = 1500;
-/**
- * The forwarding thread's entry. On Node 20 a worker's entry module does not go through the tsx hooks that
- * `--import tsx` registers, so a one-line CommonJS entry registers tsx in the worker, then imports the
- * TypeScript file (`tsx/esm/api` resolves from the working directory, the checkout's root).
- */
-const WORKER_BOOT = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(pathToFileURL(repoPath('bench/link/forward-worker.ts')).href)}); })`;
+/** The forwarding thread's entry: this process runs from the bundle, and the thread's module sits beside it. */
+const WORKER_ENTRY = new URL('./link-forward.js', import.meta.url);
 /** errno for TUNSETIFF without CAP_NET_ADMIN. */
 const EPERM = 1;
 
@@ -133,7 +127,7 @@ async function setUp(): Promise<LinkAddresses> {
     stats: shared.buffer as SharedArrayBuffer,
     control: control.buffer as SharedArrayBuffer,
   };
-  const worker = new Worker(WORKER_BOOT, { eval: true, workerData });
+  const worker = new Worker(WORKER_ENTRY, { workerData });
   made.worker = { thread: worker, exited: new Promise((resolve) => worker.once('exit', resolve)) };
   await new Promise<void>((resolve, reject) => {
     worker.once('message', () => resolve());

@@ -3,11 +3,11 @@
  * deadline, and the tail of its stderr for error messages.
  */
 import { execa, type ResultPromise } from 'execa';
-import { REPO_ROOT, repoPath } from '../paths.ts';
+import { bundledEntry } from '../bundle.ts';
+import { REPO_ROOT } from '../paths.ts';
 import { LinkError } from './errors.ts';
 import type { LinkMessage, LinkProcessOptions, OwnerMessage } from './protocol.ts';
 
-const MAIN_FILE = repoPath('bench/link/link-main.ts');
 /** Bytes of the link process's stderr kept for error messages. */
 const STDERR_KEEP_BYTES = 4096;
 
@@ -59,9 +59,9 @@ export class LinkProcess {
     });
   }
 
-  /** Starts the link process (through tsx, from the checkout's root). */
-  static start(options: LinkProcessOptions): LinkProcess {
-    const child = execa(process.execPath, ['--import', 'tsx', MAIN_FILE, '--options', JSON.stringify(options)], PROCESS_OPTIONS);
+  /** Starts the link process (from the bundle, like the command line). */
+  static async start(options: LinkProcessOptions): Promise<LinkProcess> {
+    const child = execa(process.execPath, [await bundledEntry('link'), '--options', JSON.stringify(options)], PROCESS_OPTIONS);
     return new LinkProcess(child, options.serverNamespace);
   }
 

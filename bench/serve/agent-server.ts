@@ -3,21 +3,16 @@
  * CPU time is the server's alone), waits for it to listen, and talks to it over execa's IPC channel.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { InputError, UsageError } from '../errors.ts';
-import { REPO_ROOT, repoPath } from '../paths.ts';
+import { bundledEntry } from '../bundle.ts';
+import { REPO_ROOT } from '../paths.ts';
 import { ServeError, stderrTail } from './errors.ts';
 import type { AgentServer, AgentServerOptions, AgentServerStats, ChildMessage } from './protocol.ts';
 import { SERVER_PROCESS_OPTIONS, exitOf, keepStderrTail } from './process.ts';
 
 export type { AgentServer, AgentServerOptions, AgentServerStats } from './protocol.ts';
 
-/**
- * The child runs from the same esbuild bundle as the command line (bin/bundle.js keeps it in step with the
- * sources, whether this module itself runs from the bundle or from its source under a test runner).
- */
-const BUNDLE_MODULE = pathToFileURL(repoPath('bin/bundle.js')).href;
 /** A bundled child listens within a fraction of a second; a loaded 2-core machine may need a few. */
 const STARTUP_TIMEOUT_MS = 20_000;
 /** How long `close()` waits for a graceful exit before SIGKILL. */
@@ -82,8 +77,8 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
  */
 export async function startAgentServer(o: AgentServerOptions): Promise<AgentServer> {
   checkServerOptions(o);
-  const { bundleEntry } = (await import(BUNDLE_MODULE)) as { bundleEntry(name: 'agent-server'): Promise<string> };
-  const child = execa(process.execPath, [await bundleEntry('agent-server'), '--options', JSON.stringify(o)], {
+  // The child runs from the same esbuild bundle as the command line.
+  const child = execa(process.execPath, [await bundledEntry('agent-server'), '--options', JSON.stringify(o)], {
     ...SERVER_PROCESS_OPTIONS,
     cwd: REPO_ROOT,
     ipc: true,
