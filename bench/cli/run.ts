@@ -32,7 +32,8 @@ resumption), captures it with tcpdump, accounts every byte and prints what reuse
   --server-idle-timeout DUR server keep-alive idle timeout (default 75s, nginx's)
   --session-tickets on|off  server issues TLS session tickets (default on)
   --seed N                  payload seed (same seed, same bytes)
-  --latency-samples N       timed requests per API call in each scenario's latency phase (default 30)
+  --latency-samples N       timed requests per API call in each scenario's latency phase
+                            (default 30 on loopback, 20 on emulated paths)
   --workload FILE           workload description (default fixtures/workloads/osquery-default.json)
   --no-capture              measure from socket counters only (no tcpdump; no headers, no TLS breakdown)
   --allow-invalid           exit 0 even when a scenario is invalid (kernel drops, reconciliation mismatch)`;

@@ -7,6 +7,7 @@
  * `wan,rtt=80ms,down=10mbit,up=5mbit,jitter=2ms,loss=0.1%,rtt=200ms,down=2mbit` is three profiles.
  */
 import { UsageError } from '../errors.ts';
+import type { NetworkPath } from '../model/index.ts';
 
 /** Today's path: client and server on the loopback interface, no emulator. */
 export interface LoopbackProfile {
@@ -14,23 +15,23 @@ export interface LoopbackProfile {
   name: 'loopback';
 }
 
-/** An emulated path. Rates and the queue count Ethernet frame bytes (14-byte header included). */
-export interface LinkProfile {
+/** An emulated path (model/network.ts): what the scenario's spec records, and the profile's name. */
+export interface LinkProfile extends NetworkPath {
   kind: 'emulated';
   /** Usable as the `network` part of a scenario id: `[a-z0-9][a-z0-9._-]*`, no `/`. */
   name: string;
-  /** Round-trip propagation delay, split evenly between the two directions. */
-  rttMs: number;
-  /** Each packet's one-way delay is drawn uniformly from ±jitterMs around rttMs / 2 (netem's default); at most rttMs / 2. */
-  jitterMs: number;
-  /** Chance that a packet is dropped as it enters the link, each direction independently. */
-  lossPct: number;
-  /** Server → client rate. */
-  downBitsPerSecond: number;
-  /** Client → server rate. */
-  upBitsPerSecond: number;
-  /** Byte limit of each direction's FIFO queue (tail drop), the frame in transmission included. */
-  queueBytes: number;
+}
+
+/** The path of a profile, as a scenario's spec records it (null on loopback). */
+export function pathOf(profile: NetworkProfile): NetworkPath | null {
+  if (profile.kind === 'loopback') return null;
+  const { rttMs, downBitsPerSecond, upBitsPerSecond, jitterMs, lossPct, queueBytes } = profile;
+  return { rttMs, downBitsPerSecond, upBitsPerSecond, jitterMs, lossPct, queueBytes };
+}
+
+/** The emulated profile a scenario's network name and path stand for. */
+export function linkProfile(name: string, path: NetworkPath): LinkProfile {
+  return { kind: 'emulated', name, ...path };
 }
 
 /** Any `--network` item. */

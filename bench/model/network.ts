@@ -1,35 +1,21 @@
 /**
  * The network between client and server: loopback (no emulation), or a path the link emulator (bench/link/)
- * builds with a round-trip time, rates each way, jitter and loss. The named profiles are the field report's
- * two cases: `lan`, the agent in the same cloud as the server, and `wan`, an office across the internet.
+ * builds. The named profiles and the `--network` grammar live with the emulator (bench/link/profile.ts);
+ * what a scenario records of its path is this.
  */
 
-/** What an emulated path does to every packet. Rates are bits per second of IP packets; null = unlimited. */
+/** What an emulated path does to every frame, each way. Rates and the queue count Ethernet frame bytes. */
 export interface NetworkPath {
-  /** Round-trip time the link adds (half each way). */
+  /** Round-trip propagation delay the link adds, split evenly between the two directions. */
   rttMs: number;
   /** Server → client rate. */
-  downBitsPerSecond: number | null;
+  downBitsPerSecond: number;
   /** Client → server rate. */
-  upBitsPerSecond: number | null;
-  /** Each packet's one-way delay varies uniformly by up to ± this much. */
+  upBitsPerSecond: number;
+  /** Each frame's one-way delay varies uniformly by up to ± this much (never reordering frames). */
   jitterMs: number;
-  /** Share of packets dropped at random, each way, in percent. */
+  /** Share of frames dropped at random as they enter the link, each direction, in percent. */
   lossPct: number;
-}
-
-/** The named network profiles; `loopback` has no path (no emulator runs). */
-export const NETWORK_PROFILES = {
-  loopback: null,
-  lan: { rttMs: 1, downBitsPerSecond: 1e9, upBitsPerSecond: 1e9, jitterMs: 0, lossPct: 0 },
-  wan: { rttMs: 60, downBitsPerSecond: 20e6, upBitsPerSecond: 10e6, jitterMs: 0, lossPct: 0 },
-} as const satisfies Record<string, NetworkPath | null>;
-
-export type NamedNetwork = keyof typeof NETWORK_PROFILES;
-export const NAMED_NETWORKS = Object.keys(NETWORK_PROFILES) as NamedNetwork[];
-
-/** A network of a scenario: its name (the scenario id's `network` part) and its path. */
-export interface Network {
-  name: string;
-  path: NetworkPath | null;
+  /** Byte limit of each direction's queue (tail drop). */
+  queueBytes: number;
 }

@@ -122,6 +122,12 @@ export const WARNINGS = {
     why: 'a high percentile of a handful of requests is one request’s luck',
     fix: 'raise --virtual-minutes or --endpoints',
   }),
+  'time-compression-lowered': entry<{ network: string; from: number; to: number; rttMs: number; intervalSeconds: number }>({
+    message: (p) =>
+      `on ${p.network} (${p.rttMs} ms RTT) scenarios run at ${p.to}x time compression, not ${p.from}x: the agent's ${p.intervalSeconds} s period, compressed, stays 1.5 times a slow request's real time, so requests never wait behind each other's round trips`,
+    why: 'round trips take real time: compressed further, a channel would queue its requests and no longer behave like the agent',
+    fix: 'nothing to do; per endpoint-minute figures are in virtual time either way (lower --virtual-minutes to shorten the run)',
+  }),
   interrupted: entry<{ done: number; count: number }>({
     message: (p) => `the run was interrupted after ${p.done} of ${p.count} scenarios; results hold what finished`,
     why: 'the scenarios that did not run are missing from every comparison',

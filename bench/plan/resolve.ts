@@ -5,19 +5,9 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.ts';
-import {
-  FIXTURE_CERTS,
-  MODES,
-  NAMED_NETWORKS,
-  NETWORK_PROFILES,
-  scenarioId,
-  SERVERS,
-  type CertKind,
-  type NamedNetwork,
-  type Network,
-  type ScenarioSpec,
-  type TlsVersion,
-} from '../model/index.ts';
+import { parseNetworkList, pathOf, type LinkProfile, type NetworkProfile } from '../link/profile.ts';
+import { FIXTURE_CERTS, MODES, scenarioId, SERVERS, warning, type CertKind, type ScenarioSpec, type TlsVersion, type Warning } from '../model/index.ts';
+import { loadWorkload, type Workload } from '../workload/index.ts';
 import { SUITES, type SuiteName } from './suites.ts';
 
 /** Flag values as the command line gave them (strings), before validation. */
@@ -64,13 +54,18 @@ export interface ResolvedRun {
   scenarios: ScenarioSpec[];
   /** False with `--no-capture`: traffic then comes from socket counters only. */
   capture: boolean;
-  /** Latency-phase iterations per API call and scenario. */
-  latencySamples: number;
+  /** Latency-phase iterations per API call and scenario, on loopback and on emulated paths. */
+  latencySamples: number | { loopback: number; emulated: number };
+  /** Decisions to tell the user about (a time compression lowered for an emulated path). */
+  notes: Warning[];
   allowInvalid: boolean;
 }
 
-/** Latency-phase iterations per API call: enough that no percentile rests on fewer than 20 samples. */
-const DEFAULT_LATENCY_SAMPLES = 30;
+/**
+ * Latency-phase iterations per API call: enough that no percentile rests on fewer than 20 samples; on an
+ * emulated path, where every iteration waits for real round trips, the 20 themselves.
+ */
+const DEFAULT_LATENCY_SAMPLES = { loopback: 30, emulated: 20 };
 
 /** The agent's default `--tls_session_timeout` (AGENT-FACTS.md). */
 const AGENT_SESSION_TIMEOUT_S = 3600;
@@ -96,26 +91,54 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
   if (idleTimeout === 0) throw new UsageError('--server-idle-timeout: must be above 0 (a server always times idle connections out)');
   const sessionTickets = flags.sessionTickets === undefined ? true : parseOnOff('--session-tickets', flags.sessionTickets);
   const seed = flags.seed === undefined ? 1 : parseInteger('--seed', flags.seed, 0, 2 ** 32 - 1);
-  const networks = flags.network === undefined ? defaults.networks.map(namedNetwork) : parseNetworks('--network', flags.network);
+  const networks = parseNetworkList(flags.network ?? defaults.networks, '--network');
   const latencySamples =
-    flags.latencySamples === undefined ? DEFAULT_LATENCY_SAMPLES : parseInteger('--latency-samples', flags.latencySamples, 1, 10_000);
+    flags.latencySamples === undefined ? null : parseInteger('--latency-samples', flags.latencySamples, 1, 10_000);
 
   const { certKinds, certs } = await resolveCerts(flags, root, defaults.certs);
   const workloadPath = path.resolve(flags.workload ?? path.join(root, 'fixtures/workloads/osquery-default.json'));
   await mustRead('--workload', workloadPath);
+  const shortestIntervalMs = shortestChannelIntervalMs(await loadWorkload(workloadPath));
 
   const runId = now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[:]/g, '-');
   const outDir = path.resolve(flags.out ?? path.join(root, 'reports', runId));
   const latestLink = flags.out === undefined ? path.join(root, 'reports', 'latest') : null;
   const workload = path.basename(workloadPath, '.json');
 
-  // Loopback first: an emulated path's round-trip model takes the server's time from its loopback twin.
-  const ordered = [...networks.filter((n) => n.path === null), ...networks.filter((n) => n.path !== null)];
+  // The matrices: the suite's (or the flags') axes on each network; a suite may add a smaller matrix on
+  // emulated paths, where each request waits for round trips. Loopback comes first: an emulated path's
+  // round-trip model takes the server's time from its loopback twin.
+  const matrices: { networks: NetworkProfile[]; tls: TlsVersion[]; certs: CertKind[]; virtualMinutes: number }[] = [
+    { networks, tls, certs: certKinds, virtualMinutes },
+  ];
+  const extra = defaults.paths;
+  if (flags.network === undefined && extra !== undefined) {
+    matrices.push({
+      networks: parseNetworkList(extra.networks, 'suite paths'),
+      tls: flags.tls === undefined ? extra.tls : tls,
+      certs: flags.cert === undefined ? extra.certs : certKinds,
+      virtualMinutes: flags.virtualMinutes === undefined ? extra.virtualMinutes : virtualMinutes,
+    });
+  }
+  const notes: Warning[] = [];
+  const paced = new Map<string, number>();
+  const compressionOn = (network: NetworkProfile): number => {
+    if (network.kind === 'loopback') return timeCompression;
+    let c = paced.get(network.name);
+    if (c === undefined) {
+      c = pacedCompression(timeCompression, network, shortestIntervalMs);
+      paced.set(network.name, c);
+      if (c < timeCompression) {
+        notes.push(warning('time-compression-lowered', { network: network.name, from: timeCompression, to: c, rttMs: network.rttMs, intervalSeconds: shortestIntervalMs / 1000 }));
+      }
+    }
+    return c;
+  };
   // The matrix, innermost axis last: modes of one configuration stand together.
-  const scenarios = ordered.flatMap((network) =>
+  const byNetwork = (m: (typeof matrices)[number], network: NetworkProfile) =>
     servers.flatMap((server) =>
-      tls.flatMap((t) =>
-        certKinds.flatMap((cert) =>
+      m.tls.flatMap((t) =>
+        m.certs.flatMap((cert) =>
           modes.map(
             (mode): ScenarioSpec => ({
               id: scenarioId({ mode, tls: t, cert, network: network.name, server }),
@@ -123,12 +146,12 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
               tls: t,
               cert,
               network: network.name,
-              link: network.path,
+              link: pathOf(network),
               server,
               workload,
               endpoints,
-              virtualMinutes,
-              timeCompression,
+              virtualMinutes: m.virtualMinutes,
+              timeCompression: compressionOn(network),
               sessionTimeoutVirtualSeconds: sessionTimeout,
               serverIdleTimeoutVirtualSeconds: idleTimeout,
               sessionTickets,
@@ -137,8 +160,12 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
           ),
         ),
       ),
-    ),
-  );
+    );
+  const all = matrices.flatMap((m) => m.networks.map((network) => ({ m, network })));
+  const ordered = [...all.filter((x) => x.network.kind === 'loopback'), ...all.filter((x) => x.network.kind !== 'loopback')];
+  const scenarios = ordered.flatMap(({ m, network }) => byNetwork(m, network));
+  const duplicate = scenarios.find((s, i) => scenarios.findIndex((o) => o.id === s.id) !== i);
+  if (duplicate !== undefined) throw new UsageError(`--network: the scenario ${duplicate.id} would run twice (a network named twice?)`);
   return {
     suite,
     runId,
@@ -148,19 +175,28 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
     certs,
     scenarios,
     capture: flags.capture ?? true,
-    latencySamples,
+    latencySamples: latencySamples ?? DEFAULT_LATENCY_SAMPLES,
+    notes,
     allowInvalid: flags.allowInvalid ?? false,
   };
 }
 
-/** A named network profile (`loopback`, `lan`, `wan`). */
-function namedNetwork(name: NamedNetwork): Network {
-  return { name, path: NETWORK_PROFILES[name] };
+/** The shortest period of the agent's channels: its requests must not wait behind each other's round trips. */
+function shortestChannelIntervalMs(w: Workload): number {
+  return Math.min(w.config.intervalSeconds, w.logger.intervalSeconds, w.distributed.intervalSeconds) * 1000;
 }
 
-/** `--network LIST`: named profiles, duplicates removed, order kept. */
-function parseNetworks(flag: string, value: string): Network[] {
-  return parseList(flag, value, NAMED_NETWORKS).map(namedNetwork);
+/**
+ * Time compression never lets a channel's requests queue on an emulated path: the shortest channel period,
+ * compressed, must stay at least 1.5 times a slow request's real time. A slow request is a new TLS 1.2
+ * connection (4 round trips to the response), 10 ms of both ends' CPU, and 20 kB each way at the path's
+ * rates. At `wan` (60 ms RTT) and the agent's 5 s logger period that is 12.1x; `lan` keeps 120x.
+ */
+export function pacedCompression(requested: number, path: LinkProfile, shortestIntervalMs: number): number {
+  const slowRequestMs = 4 * path.rttMs + 10 + ((20_000 * 8) / path.downBitsPerSecond + (20_000 * 8) / path.upBitsPerSecond) * 1000;
+  const limit = shortestIntervalMs / (1.5 * slowRequestMs);
+  // One decimal: a compression a person can read in the report, never above the limit.
+  return Math.min(requested, Math.max(1, Math.floor(limit * 10) / 10));
 }
 
 function parseSuite(value: string): SuiteName {

@@ -129,10 +129,11 @@ const spec = object<ScenarioSpec>({
   link: nullable(
     object<NetworkPath>({
       rttMs: nonNegative,
-      downBitsPerSecond: nullable(positive),
-      upBitsPerSecond: nullable(positive),
+      downBitsPerSecond: positive,
+      upBitsPerSecond: positive,
       jitterMs: nonNegative,
       lossPct: nonNegative,
+      queueBytes: positive,
     }),
   ),
   server: oneOf(SERVERS),

@@ -10,9 +10,11 @@ import { once } from 'node:events';
 import { assessScenario } from '../analyze/assess.ts';
 import { streamCapture } from '../analyze/capture.ts';
 import { TcpdumpCapture } from '../capture/tcpdump.ts';
-import { TimeWaitObserver } from '../capture/timewait.ts';
+import { HERE, TimeWaitObserver } from '../capture/timewait.ts';
 import { AgentClient } from '../drive/index.ts';
 import { measureLatency } from '../drive/latency.ts';
+import { openLink, type Link } from '../link/index.ts';
+import { linkProfile } from '../link/profile.ts';
 import {
   API_CALLS,
   type AgentRequest,
@@ -85,6 +87,7 @@ class LiveScenario {
   private readonly dir: string;
   private readonly pcapFile: string;
   private readonly keylogFile: string;
+  private link: Link | undefined;
   private server: AgentServer | undefined;
   private capture: TcpdumpCapture | undefined;
   private client: AgentClient | undefined;
@@ -107,7 +110,9 @@ class LiveScenario {
     const { spec, ctx } = this;
     await mkdir(this.dir, { recursive: true });
     const keyLog = (this.keyLog = createWriteStream(this.keylogFile, { flags: 'w' }));
-    const server = (this.server = await this.startServer());
+    const link = spec.link === null ? undefined : (this.link = await openLink({ profile: linkProfile(spec.network, spec.link), signal: ctx.signal }));
+    const serverHost = link?.serverIp ?? '127.0.0.1';
+    const server = (this.server = await this.startServer(link));
     const serverExited = server.exited.then((exit): Promise<never> => {
       // A server the scenario closed itself is no failure: this race is long over by then.
       if (this.serverClosing) return new Promise<never>(() => undefined);
@@ -116,13 +121,15 @@ class LiveScenario {
     });
     serverExited.catch(() => undefined);
 
-    const timeWait = new TimeWaitObserver(server.port);
+    // Behind a link the server's sockets live in its namespace, the client's here.
+    const timeWait = new TimeWaitObserver(server.port, link === undefined ? [HERE] : [HERE, (argv) => link.serverCommand(argv)]);
     await timeWait.begin();
-    if (ctx.capture) this.capture = await TcpdumpCapture.start({ iface: 'lo', ports: [server.port], file: this.pcapFile });
+    // On the client's side of the link: what the client's kernel sent and received, as on loopback.
+    if (ctx.capture) this.capture = await TcpdumpCapture.start({ iface: link?.clientInterface ?? 'lo', ports: [server.port], file: this.pcapFile });
     const serverBefore = await server.stats();
     const client = (this.client = new AgentClient({
       mode: spec.mode,
-      host: '127.0.0.1',
+      host: serverHost,
       port: server.port,
       servername: 'localhost',
       ca: await readFile(ctx.cert.ca),
@@ -144,7 +151,7 @@ class LiveScenario {
     // The latency phase runs after the traffic phase's counters are final: its requests are in no figure
     // but the latency ones.
     const latencyInterrupted = abortion(ctx.signal);
-    const latency = await Promise.race([this.measureLatency(server.port), serverExited, latencyInterrupted.promise]).finally(
+    const latency = await Promise.race([this.measureLatency(serverHost, server.port), serverExited, latencyInterrupted.promise]).finally(
       latencyInterrupted.dispose,
     );
     // The server must still be up here: one that died (and was replaced by nothing) invalidates the counts.
@@ -184,7 +191,7 @@ class LiveScenario {
   }
 
   /** Times each API call of the schedule (its first request) on the scenario's transport. */
-  private async measureLatency(port: number): Promise<LatencyObservation[]> {
+  private async measureLatency(host: string, port: number): Promise<LatencyObservation[]> {
     const { spec, ctx } = this;
     const requests = API_CALLS.flatMap((api) => {
       const first = ctx.schedule.find((r) => r.api === api);
@@ -193,7 +200,7 @@ class LiveScenario {
     return measureLatency({
       transport: {
         mode: spec.mode,
-        host: '127.0.0.1',
+        host,
         port,
         servername: 'localhost',
         ca: await readFile(ctx.cert.ca),
@@ -208,9 +215,10 @@ class LiveScenario {
     });
   }
 
-  private startServer(): Promise<AgentServer> {
+  private startServer(link: Link | undefined): Promise<AgentServer> {
     const { spec, ctx } = this;
     const options: AgentServerOptions = {
+      ...(link === undefined ? {} : { host: link.serverIp, command: (argv: string[]) => link.serverCommand(argv) }),
       tls: spec.tls,
       certDir: path.dirname(ctx.cert.chain),
       chainFile: ctx.cert.chain,
@@ -240,6 +248,8 @@ class LiveScenario {
     else await this.client?.close();
     await this.capture?.stop().catch(() => undefined);
     await this.server?.close();
+    // After the server: closing the link removes its namespace with whatever still runs there.
+    await this.link?.close();
     if (this.keyLog !== undefined && !this.keyLog.closed) this.keyLog.end();
   }
 }

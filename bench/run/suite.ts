@@ -8,7 +8,8 @@ import path from 'node:path';
 import { checkCapture, tcpdumpVersion } from '../capture/tcpdump.ts';
 import { InputError } from '../errors.ts';
 import { compareScenarios } from '../analyze/compare.ts';
-import { configurationKey, RESULTS_SCHEMA, warning, type Environment, type MeasuredScenario, type Results, type ScenarioResult, type ScenarioSpec, type Warning } from '../model/index.ts';
+import { checkLinkSupport, sweepStaleLinks } from '../link/index.ts';
+import { RESULTS_SCHEMA, warning, type Environment, type MeasuredScenario, type Results, type ScenarioResult, type ScenarioSpec, type Warning } from '../model/index.ts';
 import { writeResults } from '../results/write.ts';
 import type { ResolvedRun } from '../plan/resolve.ts';
 import { nginxVersion } from '../serve/index.ts';
@@ -35,6 +36,11 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
   }
   const environment = await describeEnvironment(typeof nginx === 'string' ? nginx : null);
   if (run.capture) await checkCapture('lo', path.join(run.outDir, '.capture-check.pcap')).finally(() => rm(path.join(run.outDir, '.capture-check.pcap'), { force: true }));
+  if (run.scenarios.some((s) => s.link !== null)) {
+    // Emulated paths: check that links can be made here, and remove what a killed earlier run left.
+    await checkLinkSupport();
+    await sweepStaleLinks();
+  }
   if (run.latestLink !== null) await pointLatest(run.latestLink, run.outDir);
 
   const results: Results = {
@@ -53,7 +59,7 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
     environment,
     scenarios: [],
     comparisons: [],
-    warnings: [],
+    warnings: [...run.notes],
   };
 
   const count = run.scenarios.length;
@@ -68,7 +74,7 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
       schedule,
       cert,
       capture: run.capture,
-      latencySamples: run.latencySamples,
+      latencySamples: typeof run.latencySamples === 'number' ? run.latencySamples : run.latencySamples[spec.link === null ? 'loopback' : 'emulated'],
       reference: loopbackTwin(results.scenarios, spec),
       signal,
       ...(events.scenarioProgress === undefined ? {} : { onProgress: events.scenarioProgress }),
@@ -87,12 +93,17 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
   return results;
 }
 
-/** The measured loopback scenario of the same mode and configuration, for an emulated path's model. */
+/**
+ * The measured loopback scenario of the same mode, TLS version, chain, server and workload: its p50s are the
+ * server's (and both ends' CPU) time in an emulated path's round-trip model. Run length and pacing do not
+ * matter to one request's time.
+ */
 function loopbackTwin(done: readonly ScenarioResult[], spec: ScenarioSpec): MeasuredScenario | null {
   if (spec.link === null) return null;
-  const key = configurationKey({ ...spec, network: 'loopback', link: null });
-  const twin = done.find((s) => s.state !== 'failed' && s.spec.mode === spec.mode && configurationKey(s.spec) === key);
-  return twin === undefined || twin.state === 'failed' ? null : twin;
+  const same = (s: ScenarioSpec) =>
+    s.link === null && s.mode === spec.mode && s.tls === spec.tls && s.cert === spec.cert && s.server === spec.server && s.workload === spec.workload;
+  for (const s of done) if (s.state !== 'failed' && same(s.spec)) return s;
+  return null;
 }
 
 function interruptedWarning(done: number, count: number): Warning {

@@ -25,7 +25,9 @@ export function checkServerOptions(o: AgentServerOptions): void {
   if (!Number.isFinite(o.idleTimeoutMs) || o.idleTimeoutMs <= 0) {
     throw new UsageError(`idleTimeoutMs: expected a positive number of milliseconds, got ${o.idleTimeoutMs}`);
   }
-  if (o.host !== undefined && o.host !== '127.0.0.1') throw new UsageError(`host: servers bind 127.0.0.1 only, got ${String(o.host)}`);
+  if (o.host !== undefined && !isLocalAddress(o.host)) {
+    throw new UsageError(`host: servers bind 127.0.0.0/8, or 198.18.0.0/15 inside a link's namespace, got ${String(o.host)}`);
+  }
   if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)) {
     throw new UsageError(`port: expected 0-65535, got ${o.port}`);
   }
@@ -37,6 +39,16 @@ export function checkServerOptions(o: AgentServerOptions): void {
   if (fraction !== undefined && !(fraction >= 0 && fraction <= 1)) {
     throw new UsageError(`distributedQueryFraction: expected a number from 0 to 1, got ${fraction}`);
   }
+}
+
+/**
+ * An address traffic may go to (the project's rule: nothing leaves the machine): loopback, or the benchmarking
+ * range 198.18.0.0/15 (RFC 2544) that links use inside namespaces the run creates.
+ */
+export function isLocalAddress(host: string): boolean {
+  const octets = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host)?.slice(1).map(Number);
+  if (octets === undefined || octets.some((o) => o > 255)) return false;
+  return octets[0] === 127 || (octets[0] === 198 && (octets[1] === 18 || octets[1] === 19));
 }
 
 function isMessage(value: unknown): value is ChildMessage {
@@ -78,7 +90,9 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
 export async function startAgentServer(o: AgentServerOptions): Promise<AgentServer> {
   checkServerOptions(o);
   // The child runs from the same esbuild bundle as the command line.
-  const child = execa(process.execPath, [await bundledEntry('agent-server'), '--options', JSON.stringify(o)], {
+  const { command, ...childOptions } = o;
+  const [file, ...args] = (command ?? ((argv: string[]) => argv))([process.execPath, await bundledEntry('agent-server'), '--options', JSON.stringify(childOptions)]);
+  const child = execa(file!, args, {
     ...SERVER_PROCESS_OPTIONS,
     cwd: REPO_ROOT,
     ipc: true,

@@ -130,7 +130,7 @@ http {
   gzip_min_length 0;
   gzip_comp_level 1;
   server {
-    listen 127.0.0.1:${port} ssl;
+    listen ${o.host ?? '127.0.0.1'}:${port} ssl;
     ssl_certificate ${quoted(chainFile)};
     ssl_certificate_key ${quoted(keyFile)};
     ssl_protocols ${protocol};
@@ -268,7 +268,7 @@ export async function startNginx(o: AgentServerOptions): Promise<AgentServer> {
     for (let attempt = 1; ; attempt += 1) {
       const port = o.port ?? (await freePort());
       await writeFile(l.conf, renderConf(o, port, l, chainFile, keyFile));
-      const started = await launch(l, port);
+      const started = await launch(l, port, o.command ?? ((argv) => argv));
       if (started !== 'port-taken') return started;
       if (o.port !== undefined || attempt >= PORT_ATTEMPTS) {
         throw new InputError(`nginx: 127.0.0.1:${port} is already in use${o.port === undefined ? ` (${attempt} free ports were taken before nginx bound them)` : ''}`);
@@ -289,8 +289,10 @@ async function readTail(file: string): Promise<string> {
   }
 }
 
-async function launch(l: Layout, port: number): Promise<AgentServer | 'port-taken'> {
-  const child = execa('nginx', ['-p', `${l.prefix}/`, '-e', l.errorLog, '-c', l.conf, '-g', 'daemon off;'], SERVER_PROCESS_OPTIONS);
+async function launch(l: Layout, port: number, command: (argv: string[]) => string[]): Promise<AgentServer | 'port-taken'> {
+  // `ip netns exec` (a link's namespace) execs nginx in its place: the child's pid stays nginx's master.
+  const [file, ...args] = command(['nginx', '-p', `${l.prefix}/`, '-e', l.errorLog, '-c', l.conf, '-g', 'daemon off;']);
+  const child = execa(file!, args, SERVER_PROCESS_OPTIONS);
   const stderr = keepStderrTail(child.stderr);
   const exited = exitOf(child);
   const pid = child.pid;

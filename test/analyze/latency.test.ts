@@ -6,7 +6,7 @@ import { Bench } from 'tinybench';
 import { describe, expect, it } from 'vitest';
 import { roundTripModel, slowStartRounds, summarize, tCritical95 } from '../../bench/analyze/latency.ts';
 import type { ScenarioSpec } from '../../bench/model/index.ts';
-import { NETWORK_PROFILES } from '../../bench/model/index.ts';
+import { pathOf, WAN } from '../../bench/link/profile.ts';
 
 /** tinybench's statistics of exactly these samples (each iteration reports one as its duration). */
 async function tinybenchStatistics(samples: number[]) {
@@ -63,7 +63,7 @@ describe('the round-trip model', () => {
     tls: 'tls1.2',
     cert: 'rsa2048',
     network: 'wan',
-    link: NETWORK_PROFILES.wan,
+    link: pathOf(WAN),
     server: 'node',
     workload: 'osquery-default',
     endpoints: 1,
