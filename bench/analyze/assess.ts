@@ -41,6 +41,10 @@ export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations, refe
     warnings.push(warning('few-latency-samples', { min: MIN_LATENCY_SAMPLES, apis: few.map(([api, l]) => ({ api, samples: l.total.samples })) }));
   }
 
+  if (o.link !== null && o.link.up.queueDrops + o.link.down.queueDrops > 0) {
+    warnings.push(warning('link-queue-drops', { up: o.link.up.queueDrops, down: o.link.down.queueDrops, network: spec.network }));
+  }
+
   const invalidReasons: string[] = [];
   if (health.droppedByKernel > 0) invalidReasons.push(`tcpdump reported ${health.droppedByKernel} packets dropped by the kernel`);
   if (health.reconciled === false) {
@@ -72,6 +76,7 @@ export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations, refe
     latencyAllCalls: pooledLatency(latencyOutcomes),
     server,
     timeline: o.analysis?.timeline ?? null,
+    link: o.link,
     files: o.files,
     realDurationMs: o.realDurationMs,
   };

@@ -1,5 +1,5 @@
 /** Comparisons of a run: every mode against `fresh` in the same configuration (DESIGN.md "Comparisons"). */
-import { configurationKey, type Comparison, type MeasuredScenario, type ScenarioResult } from '../model/index.ts';
+import { API_CALLS, configurationKey, type Comparison, type MeasuredScenario, type ScenarioResult } from '../model/index.ts';
 
 /**
  * Pairs every measured non-fresh scenario with the measured `fresh` one of the same configuration
@@ -23,6 +23,11 @@ export function compareScenarios(scenarios: readonly ScenarioResult[]): Comparis
       downSavedPct: wire ? savedPct(b.downWireBytes!, c.downWireBytes!) : savedPct(b.downTcpPayloadBytes, c.downTcpPayloadBytes),
       connectionsSavedPct: savedPct(b.connections, c.connections),
       basis: wire ? 'wire' : 'tcp-payload',
+      latencyP50SavedPct:
+        baseline.latencyAllCalls === null || candidate.latencyAllCalls === null
+          ? null
+          : savedPct(baseline.latencyAllCalls.p50Ms, candidate.latencyAllCalls.p50Ms),
+      roundTripsSavedPerRequest: roundTripsSaved(baseline, candidate),
     });
   }
   return comparisons;
@@ -31,4 +36,14 @@ export function compareScenarios(scenarios: readonly ScenarioResult[]): Comparis
 /** Percent of `before` saved by going to `after` (negative when `after` is larger); 0 for a zero baseline. */
 export function savedPct(before: number, after: number): number {
   return before === 0 ? 0 : ((before - after) / before) * 100;
+}
+
+/** Round trips to the first response byte saved per request, averaged over the API calls both measured. */
+function roundTripsSaved(baseline: MeasuredScenario, candidate: MeasuredScenario): number | null {
+  const saved = API_CALLS.flatMap((api) => {
+    const b = baseline.latency[api];
+    const c = candidate.latency[api];
+    return b === undefined || c === undefined ? [] : [b.model.roundTrips - c.model.roundTrips];
+  });
+  return saved.length === 0 ? null : saved.reduce((a, x) => a + x, 0) / saved.length;
 }

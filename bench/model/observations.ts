@@ -5,6 +5,7 @@
  */
 import type { ApiCall, Channel } from './axes.ts';
 import type { AnalyzeSummary } from './capture.ts';
+import type { LinkDirection } from './results.ts';
 
 /** One request of an agent's schedule, in virtual time; byte-identical for a given seed. */
 export interface AgentRequest {
@@ -124,4 +125,6 @@ export interface ScenarioObservations {
   /** Files beside results.json (relative paths). */
   files: { pcap: string | null; keylog: string };
   realDurationMs: number;
+  /** The emulated path's counters over the traffic phase; null on loopback. */
+  link: { up: LinkDirection; down: LinkDirection } | null;
 }

@@ -120,6 +120,8 @@ export interface ScenarioMeasurement {
   server: { cpuUserMs: number; cpuSystemMs: number; cpuMsPerRequest: number; requests: number };
   /** Wire bytes per direction over time; buckets are in real milliseconds (× timeCompression for virtual). */
   timeline: { bucketMs: number; buckets: TimelineBucket[] } | null;
+  /** The emulated path's own counters (null on loopback): frames it carried and dropped, each way. */
+  link: { up: LinkDirection; down: LinkDirection } | null;
   /** Files beside results.json (relative paths). */
   files: { pcap: string | null; keylog: string };
   realDurationMs: number;
@@ -142,6 +144,10 @@ export interface Comparison {
   connectionsSavedPct: number;
   /** Byte basis of the percentages. */
   basis: 'wire' | 'tcp-payload';
+  /** Median request latency over every API call (latency phase), percent saved; null without latency. */
+  latencyP50SavedPct: number | null;
+  /** Round trips to the first response byte saved per request, averaged over the API calls both measured. */
+  roundTripsSavedPerRequest: number | null;
 }
 
 /** The machine and tools a run measured on. */
@@ -176,6 +182,15 @@ export interface Results {
   scenarios: ScenarioResult[];
   comparisons: Comparison[];
   warnings: Warning[];
+}
+
+/** One direction of an emulated path during the scenario's traffic phase. */
+export interface LinkDirection {
+  forwardedFrames: number;
+  /** Dropped because the queue was full (tail drop). */
+  queueDrops: number;
+  /** Dropped at random by the profile's loss. */
+  lossDrops: number;
 }
 
 /** A scenario that measured something (completed or invalid): what charts draw and the gate compares. */

@@ -128,6 +128,12 @@ export const WARNINGS = {
     why: 'round trips take real time: compressed further, a channel would queue its requests and no longer behave like the agent',
     fix: 'nothing to do; per endpoint-minute figures are in virtual time either way (lower --virtual-minutes to shorten the run)',
   }),
+  'link-queue-drops': entry<{ network: string; up: number; down: number }>({
+    message: (p) =>
+      `the ${p.network} link's queue overflowed: ${p.up} frames dropped upstream and ${p.down} downstream (tail drop); TCP retransmitted them, so the capture counts retransmitted bytes and latency includes recovery`,
+    why: 'a path that drops packets is part of the measurement: retransmissions add bytes and round trips',
+    fix: 'a larger queue (queue=... in a custom --network profile) or a higher rate, if the drops are not what you meant to measure',
+  }),
   interrupted: entry<{ done: number; count: number }>({
     message: (p) => `the run was interrupted after ${p.done} of ${p.count} scenarios; results hold what finished`,
     why: 'the scenarios that did not run are missing from every comparison',

@@ -19,6 +19,7 @@ import {
   type Comparison,
   type Environment,
   type LatencySummary,
+  type LinkDirection,
   type NetworkPath,
   type RoundTripModel,
   type PerEndpointMinute,
@@ -193,6 +194,8 @@ const perEndpointMinute = object<PerEndpointMinute>({
   timeWait: nonNegative,
 });
 
+const linkDirection = object<LinkDirection>({ forwardedFrames: nonNegative, queueDrops: nonNegative, lossDrops: nonNegative });
+
 const reconciliationSide = object<CaptureHealth['reconciliation']['up']>({
   socketBytes: nonNegative,
   pcapStreamBytes: nullable(nonNegative),
@@ -227,6 +230,7 @@ const measurement: Shape<ScenarioMeasurement> = {
     requests: nonNegative,
   }),
   timeline: nullable(object<NonNullable<ScenarioMeasurement['timeline']>>({ bucketMs: nonNegative, buckets: arrayOf(timelineBucket) })),
+  link: nullable(object<NonNullable<ScenarioMeasurement['link']>>({ up: linkDirection, down: linkDirection })),
   files: object<ScenarioMeasurement['files']>({ pcap: nullable(string), keylog: string }),
   realDurationMs: nonNegative,
 };
@@ -262,6 +266,8 @@ const comparison = object<Comparison>({
   downSavedPct: number,
   connectionsSavedPct: number,
   basis: oneOf(['wire', 'tcp-payload']),
+  latencyP50SavedPct: nullable(number),
+  roundTripsSavedPerRequest: nullable(number),
 });
 
 const environment = object<Environment>({

@@ -148,6 +148,7 @@ class LiveScenario {
     const timeWaitCounts = timeWait.counts();
     const serverAfter = await server.stats();
     const tcpdump = this.capture === undefined ? null : await this.capture.stop();
+    const linkStats = link === undefined ? null : await link.stats();
     // The latency phase runs after the traffic phase's counters are final: its requests are in no figure
     // but the latency ones.
     const latencyInterrupted = abortion(ctx.signal);
@@ -187,6 +188,13 @@ class LiveScenario {
         keylog: path.relative(ctx.runDir, this.keylogFile),
       },
       realDurationMs: performance.now() - this.started,
+      link:
+        linkStats === null
+          ? null
+          : {
+              up: { forwardedFrames: linkStats.up.forwardedFrames, queueDrops: linkStats.up.queueDrops, lossDrops: linkStats.up.lossDrops },
+              down: { forwardedFrames: linkStats.down.forwardedFrames, queueDrops: linkStats.down.queueDrops, lossDrops: linkStats.down.lossDrops },
+            },
     };
   }
 

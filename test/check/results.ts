@@ -68,6 +68,7 @@ export function scenario(mode: Mode, p: PerEndpointMinute, logP50Ms: number, cpu
     latencyAllCalls: { samples: 43, meanMs: logP50Ms * 1.2, sdMs: logP50Ms * 0.3, p50Ms: logP50Ms, p75Ms: logP50Ms * 1.5, p90Ms: logP50Ms * 2, p99Ms: logP50Ms * 4, marginOfErrorMs: logP50Ms * 0.1 },
     server: { cpuUserMs: 50, cpuSystemMs: 10, cpuMsPerRequest, requests: 45 },
     timeline: { bucketMs: 1000 / 120, buckets: [{ startMs: 0, upWireBytes: 100, downWireBytes: 200 }] },
+    link: null,
     files: { pcap: `scenarios/${mode}/capture.pcap`, keylog: `scenarios/${mode}/keylog.txt` },
     realDurationMs: 1600,
   };
@@ -84,6 +85,8 @@ function comparison(baseline: Completed, candidate: Completed): Comparison {
     downSavedPct: saved(b.downWireBytes!, c.downWireBytes!),
     connectionsSavedPct: saved(b.connections, c.connections),
     basis: 'wire',
+    latencyP50SavedPct: saved(baseline.latencyAllCalls!.p50Ms, candidate.latencyAllCalls!.p50Ms),
+    roundTripsSavedPerRequest: 2,
   };
 }
 

@@ -21,6 +21,7 @@ import type {
   TrafficCounters,
   Warning,
 } from '../../bench/model/index.ts';
+import { compareScenarios } from '../../bench/analyze/compare.ts';
 import { summarize } from '../../bench/analyze/latency.ts';
 
 /** Loopback frames: a 14-byte Ethernet header, 20-byte IPv4 header, 32-byte TCP header with timestamps. */
@@ -241,6 +242,7 @@ export function scenario(f: FixtureScenario): ScenarioResult {
       requests,
     },
     timeline: capture ? timeline(up.wireBytes, down.wireBytes, s) : null,
+    link: null,
     files: {
       pcap: capture ? `scenarios/${s.id.replace(/[^A-Za-z0-9.-]+/g, '_')}/capture.pcap` : null,
       keylog: `scenarios/${s.id.replace(/[^A-Za-z0-9.-]+/g, '_')}/keylog.txt`,
@@ -292,28 +294,9 @@ function timeline(upWire: number, downWire: number, s: ScenarioSpec): { bucketMs
   return { bucketMs, buckets };
 }
 
-/** Comparisons as DESIGN.md defines them: each non-fresh mode against fresh on the same other axes. */
+/** Comparisons as the run makes them: each non-fresh mode against fresh in the same configuration. */
 export function comparisons(scenarios: ScenarioResult[]): Comparison[] {
-  const out: Comparison[] = [];
-  const axes = (s: ScenarioSpec) => `${s.tls}/${s.cert}/${s.network}/${s.server}`;
-  for (const c of scenarios) {
-    if (c.state === 'failed' || c.spec.mode === 'fresh') continue;
-    const b = scenarios.find((s) => s.state !== 'failed' && s.spec.mode === 'fresh' && axes(s.spec) === axes(c.spec));
-    if (b === undefined || b.state === 'failed') continue;
-    const wire = b.perEndpointMinute.upWireBytes !== null && c.perEndpointMinute.upWireBytes !== null;
-    const pick = (s: typeof b | typeof c, d: 'up' | 'down') =>
-      wire ? s.perEndpointMinute[`${d}WireBytes`]! : s.perEndpointMinute[`${d}TcpPayloadBytes`];
-    const saved = (before: number, after: number) => ((before - after) / before) * 100;
-    out.push({
-      baseline: b.id,
-      candidate: c.id,
-      upSavedPct: saved(pick(b, 'up'), pick(c, 'up')),
-      downSavedPct: saved(pick(b, 'down'), pick(c, 'down')),
-      connectionsSavedPct: saved(b.perEndpointMinute.connections, c.perEndpointMinute.connections),
-      basis: wire ? 'wire' : 'tcp-payload',
-    });
-  }
-  return out;
+  return compareScenarios(scenarios);
 }
 
 /** A results file around scenarios. */
