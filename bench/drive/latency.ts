@@ -8,6 +8,7 @@
  * connection. tinybench is handed each request's own duration (`overriddenDuration`), so its statistics are
  * the client's request times, not the time around an awaited promise.
  */
+import { setMaxListeners } from 'node:events';
 import { Bench } from 'tinybench';
 import type { AgentRequest, LatencyObservation, RequestOutcome } from '../model/index.ts';
 import { AgentClient, type TransportOptions } from './client.ts';
@@ -32,9 +33,12 @@ export interface LatencyPhaseOptions {
 
 /**
  * Times each API call; resolves with the measured outcomes per call (a failed request is an outcome, never
- * an exception: it is counted, and the other iterations go on). Stops early when `signal` aborts.
+ * an exception: it is counted, and that call is not sent again while the other calls go on). Stops early when
+ * `signal` aborts.
  */
 export async function measureLatency(o: LatencyPhaseOptions): Promise<LatencyObservation[]> {
+  // tinybench listens on the signal once per task: one per API call, more than Node's default of 10.
+  setMaxListeners(o.requests.length + 10, o.signal);
   const bench = new Bench({
     iterations: o.samples,
     // The iteration count alone bounds the phase: a time budget would add iterations on a fast path.
@@ -51,11 +55,17 @@ export async function measureLatency(o: LatencyPhaseOptions): Promise<LatencyObs
     clients.push(client);
     const observation: LatencyObservation = { api: request.api, outcomes: [] };
     let measuring = false;
+    let failed = false;
     bench.add(
       request.api,
       async () => {
+        // After a failure the call is not sent again: a dead server would cost a timeout per iteration,
+        // and the failure is already counted.
+        if (failed) return { overriddenDuration: 0 };
         const outcome: RequestOutcome = await client.send(request);
-        if (measuring) observation.outcomes.push(outcome);
+        if (outcome.state !== 'ok') failed = true;
+        // A failure during the warm-up is kept too: it is the reason the call has no samples.
+        if (measuring || failed) observation.outcomes.push(outcome);
         return { overriddenDuration: outcome.state === 'ok' ? outcome.phases.totalMs : 0 };
       },
       {

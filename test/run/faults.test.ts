@@ -40,7 +40,7 @@ async function startRun(dir: string) {
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      if (/\[1\/12\] \S+ \d+\.\d s,/.test(stdout)) resolve();
+      if (/\[1\/\d+\] \S+ \d+\.\d s,/.test(stdout)) resolve();
     });
     child.then((r) => reject(new Error(`run ended before its first scenario did: ${r.stdout}\n${r.stderr}`)), reject);
   });
