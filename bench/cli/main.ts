@@ -2,7 +2,7 @@
  * The command line: picks the command, runs it, and is the one place that turns an error into
  * `error: <message>` and an exit code (0 success, 1 a measured failure, 2 bad input or usage).
  */
-import { BenchError } from '../errors.ts';
+import { BenchError, cannotWrite } from '../errors.ts';
 
 type Command = (args: string[], out: NodeJS.WritableStream) => Promise<number>;
 
@@ -29,6 +29,32 @@ run "tls-reuse-bench <command> --help" for a command's flags`;
 
 /** Runs the command line `args` (without node and script); resolves to the process exit code. */
 export async function main(args: string[]): Promise<number> {
+  const stdout = watchStdout();
+  const code = await dispatch(args);
+  // A failed write is reported as an 'error' event a tick later: let it arrive before deciding the exit code.
+  await new Promise((resolve) => setImmediate(resolve));
+  const failure = stdout.failure();
+  if (failure === null) return code;
+  process.stderr.write(`error: ${cannotWrite('standard output', failure).message}\n`);
+  return code === 0 ? 1 : code;
+}
+
+/**
+ * Follows standard output's write errors. A reader that goes away (`| head` having read enough) makes writes to a
+ * pipe fail with EPIPE: the command goes on and what is left to write is dropped, as the reader asked. Any other
+ * failure (`> /dev/full`, a full disk) is kept and turned into `error: cannot write standard output: …` and a
+ * non-zero exit, never an uncaught 'error' event.
+ */
+function watchStdout(): { failure(): NodeJS.ErrnoException | null } {
+  let failure: NodeJS.ErrnoException | null = null;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return;
+    failure ??= error;
+  });
+  return { failure: () => failure };
+}
+
+async function dispatch(args: string[]): Promise<number> {
   const [name, ...rest] = args;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${usage}\n`);
@@ -39,12 +65,6 @@ export async function main(args: string[]): Promise<number> {
     process.stderr.write(`error: unknown command "${name}"\n${usage}\n`);
     return 2;
   }
-  // A reader that goes away (`| head` having read enough) makes writes to a pipe fail with EPIPE, reported
-  // as an 'error' event: without a listener that is a crash with a stack trace. The command goes on and what
-  // is left to write is dropped, as the reader asked.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
-  });
   try {
     const command = await load();
     return await command(rest, process.stdout);
