@@ -88,6 +88,23 @@ export interface AgentServerStats {
   handshakes: { full: number; resumed: number };
 }
 
+/** One client connection's socket counters, for reconciling connection by connection. */
+export interface SocketRecord {
+  /** Client TCP port; 0 when the connect never completed (then both counters are 0). */
+  localPort: number;
+  bytes: SocketBytes;
+}
+
+/** What the capture holds of one TCP connection, for reconciling connection by connection. */
+export interface CapturedStream {
+  clientPort: number;
+  /** The connection ended with a RST (from either side) inside the capture. */
+  endedByReset: boolean;
+  /** TCP payload bytes minus retransmissions, per direction: what a socket wrote or could read. */
+  up: number;
+  down: number;
+}
+
 /** Everything a live scenario observed: the assessment's input (bench/analyze/assess.ts). */
 export interface ScenarioObservations {
   /** Requests the schedule asked for. */
@@ -97,6 +114,12 @@ export interface ScenarioObservations {
   socketBytes: SocketBytes;
   /** Connections the client opened (socket level), and how many resumed a TLS session. */
   clientConnections: { opened: number; sessionResumed: number };
+  /** Each client connection's socket counters, in order of opening. */
+  sockets: SocketRecord[];
+  /** Each captured connection's stream bytes, in order of its first packet; null without a capture. */
+  capturedStreams: CapturedStream[] | null;
+  /** The command line that runs this scenario alone, for messages that ask to run it again. */
+  rerunCommand: string;
   /** The capture's accounting; null without a capture. */
   analysis: AnalyzeSummary | null;
   /** tcpdump's closing counts; null without a capture. */

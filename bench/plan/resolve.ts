@@ -54,9 +54,14 @@ export interface ResolvedRun {
 }
 
 /** The agent's default `--tls_session_timeout` (AGENT-FACTS.md). */
-const AGENT_SESSION_TIMEOUT_S = 3600;
+export const AGENT_SESSION_TIMEOUT_S = 3600;
 /** nginx's default `keepalive_timeout`. */
-const NGINX_IDLE_TIMEOUT_S = 75;
+export const NGINX_IDLE_TIMEOUT_S = 75;
+
+/** The payload seed without `--seed`. */
+export const DEFAULT_SEED = 1;
+/** The workload without `--workload`, relative to the project folder. */
+export const DEFAULT_WORKLOAD = 'fixtures/workloads/osquery-default.json';
 
 /** Resolves flags against a suite; `root` is the project folder (fixtures, reports). */
 export async function resolveRun(flags: RunFlags, root: string, now = new Date()): Promise<ResolvedRun> {
@@ -76,10 +81,10 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
     flags.serverIdleTimeout === undefined ? NGINX_IDLE_TIMEOUT_S : parseDurationSeconds('--server-idle-timeout', flags.serverIdleTimeout);
   if (idleTimeout === 0) throw new UsageError('--server-idle-timeout: must be above 0 (a server always times idle connections out)');
   const sessionTickets = flags.sessionTickets === undefined ? true : parseOnOff('--session-tickets', flags.sessionTickets);
-  const seed = flags.seed === undefined ? 1 : parseInteger('--seed', flags.seed, 0, 2 ** 32 - 1);
+  const seed = flags.seed === undefined ? DEFAULT_SEED : parseInteger('--seed', flags.seed, 0, 2 ** 32 - 1);
 
   const { certKinds, certs } = await resolveCerts(flags, root, defaults.certs);
-  const workloadPath = path.resolve(flags.workload ?? path.join(root, 'fixtures/workloads/osquery-default.json'));
+  const workloadPath = path.resolve(flags.workload ?? path.join(root, DEFAULT_WORKLOAD));
   await mustRead('--workload', workloadPath);
 
   const runId = now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[:]/g, '-');

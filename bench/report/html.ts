@@ -226,6 +226,8 @@ function environmentSection(results: Results): string {
 function captureHealth(results: Results): string {
   const yesNo = (b: boolean | null) => (b === null ? 'no capture' : b ? 'yes' : 'NO');
   const bytes = (n: number | null) => (n === null ? '-' : formatCount(n));
+  const dropped = (c: Extract<ScenarioResult, { state: 'completed' }>['capture']) =>
+    (c.reconciliation.up.discardedAtResetBytes ?? 0) + (c.reconciliation.down.discardedAtResetBytes ?? 0);
   const rows = results.scenarios.map((s) => {
     if (s.state === 'failed') return [s.id, 'failed', '-', '-', '-', '-', '-', '-', '-', '-'];
     const c = s.capture;
@@ -235,7 +237,7 @@ function captureHealth(results: Results): string {
       s.state,
       formatCount(c.packets),
       formatCount(c.droppedByKernel),
-      yesNo(c.reconciled),
+      c.reconciled === true && dropped(c) > 0 ? `yes (${formatCount(dropped(c))} B dropped by resets)` : yesNo(c.reconciled),
       formatCount(c.reconciliation.up.socketBytes),
       bytes(c.reconciliation.up.pcapStreamBytes),
       formatCount(c.reconciliation.down.socketBytes),
@@ -248,7 +250,7 @@ function captureHealth(results: Results): string {
     rows,
     numeric: [2, 3, 5, 6, 7, 8],
   })}
-<p class="context">Reconciled: the client's own TCP socket byte counters equal the capture's TCP payload minus retransmissions, per direction, to the byte. A scenario with kernel drops or a mismatch is invalid. TLS exact: every TLS 1.3 record was classified with the key log.</p>`;
+<p class="context">Reconciled: the client's own TCP socket byte counters equal the capture's TCP payload minus retransmissions, per direction and connection, to the byte (bytes a reset dropped unread, such as a server's close_notify arriving as the client closed, are counted apart). A scenario with kernel drops or a mismatch is invalid. TLS exact: every TLS 1.3 record was classified with the key log.</p>`;
 }
 
 function warningsSection(results: Results): string {

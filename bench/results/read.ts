@@ -167,6 +167,7 @@ const perEndpointMinute = object<PerEndpointMinute>({
 const reconciliationSide = object<CaptureHealth['reconciliation']['up']>({
   socketBytes: nonNegative,
   pcapStreamBytes: nullable(nonNegative),
+  discardedAtResetBytes: optional(nonNegative),
 });
 
 const captureHealth = object<CaptureHealth>({

@@ -12,7 +12,7 @@ import { streamCapture } from '../analyze/capture.ts';
 import { TcpdumpCapture } from '../capture/tcpdump.ts';
 import { TimeWaitObserver } from '../capture/timewait.ts';
 import { AgentClient } from '../drive/index.ts';
-import type { AgentRequest, RequestOutcome, ScenarioObservations, ScenarioResult, ScenarioSpec } from '../model/index.ts';
+import type { AgentRequest, CapturedStream, RequestOutcome, ScenarioObservations, ScenarioResult, ScenarioSpec } from '../model/index.ts';
 import type { CertFiles } from '../plan/resolve.ts';
 import { startAgentServer, startNginx, type AgentServer, type AgentServerOptions } from '../serve/index.ts';
 import type { Workload } from '../workload/index.ts';
@@ -29,6 +29,8 @@ export interface ScenarioContext {
   signal: AbortSignal;
   /** Called as requests complete. */
   onProgress?: (done: number, total: number) => void;
+  /** The command line that runs this scenario alone (for messages). */
+  rerunCommand: string;
 }
 
 /** Seconds a timeline bucket spans, in virtual time (the charts show bytes per virtual second). */
@@ -129,20 +131,32 @@ class LiveScenario {
     await once(keyLog, 'finish');
 
     const connections = client.connections();
-    // Totals and the timeline are what a scenario keeps; per-connection reports stay in the pcap.
+    // Totals and the timeline are what a scenario keeps; of each connection, only its stream bytes (to reconcile
+    // connection by connection). Full per-connection reports stay in the pcap.
+    const streams: (CapturedStream & { index: number })[] = [];
     const analysis =
       this.capture === undefined
         ? null
         : await streamCapture(
             this.pcapFile,
             { serverPorts: [server.port], keyLogPath: this.keylogFile, timelineBucketMs: (TIMELINE_BUCKET_VIRTUAL_S * 1000) / spec.timeCompression },
-            () => undefined,
+            (c) =>
+              streams.push({
+                index: c.index,
+                clientPort: c.client.port,
+                endedByReset: c.closedBy === 'reset',
+                up: c.up.tcpPayloadBytes - c.up.retransmittedBytes,
+                down: c.down.tcpPayloadBytes - c.down.retransmittedBytes,
+              }),
           );
     return {
       scheduledRequests: ctx.schedule.length,
       outcomes,
       socketBytes: client.socketBytes(),
       clientConnections: { opened: connections.length, sessionResumed: connections.filter((c) => c.sessionResumed).length },
+      sockets: connections.map((c) => ({ localPort: c.localPort, bytes: c.bytes })),
+      capturedStreams: analysis === null ? null : streams.sort((a, b) => a.index - b.index).map(({ index: _index, ...stream }) => stream),
+      rerunCommand: ctx.rerunCommand,
       analysis,
       tcpdump,
       serverBefore,

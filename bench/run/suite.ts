@@ -10,7 +10,9 @@ import { InputError } from '../errors.ts';
 import { compareScenarios } from '../analyze/compare.ts';
 import { RESULTS_SCHEMA, warning, type Environment, type Results, type ScenarioResult, type ScenarioSpec, type Warning } from '../model/index.ts';
 import { writeResults } from '../results/write.ts';
+import { rerunCommand } from '../plan/command.ts';
 import type { ResolvedRun } from '../plan/resolve.ts';
+import { REPO_ROOT } from '../paths.ts';
 import { nginxVersion } from '../serve/index.ts';
 import { buildSchedule, loadWorkload } from '../workload/index.ts';
 import { runScenario } from './scenario.ts';
@@ -69,6 +71,7 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
       cert,
       capture: run.capture,
       signal,
+      rerunCommand: rerunCommand(spec, run, REPO_ROOT),
       ...(events.scenarioProgress === undefined ? {} : { onProgress: events.scenarioProgress }),
     });
     results.scenarios.push(result);
