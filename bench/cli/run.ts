@@ -105,7 +105,8 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
     out.write(`\n${headlineText(model)}\n\n`);
     out.write(`results: ${displayPath(path.join(run.outDir, 'results.json'))}\n`);
     out.write(`report:  ${displayPath(rendered.html)} (charts in ${displayPath(path.join(run.outDir, 'charts'))}/)\n`);
-    if (results.interrupted) return 130;
+    // The shell's convention for a command ended by a signal: 128 + its number (SIGINT 2 → 130, SIGTERM 15 → 143).
+    if (results.interrupted) return controller.signal.reason === 'SIGTERM' ? 143 : 130;
     const failed = results.scenarios.filter((s) => s.state === 'failed').length;
     const invalid = results.scenarios.filter((s) => s.state === 'invalid').length;
     if (failed > 0 || (invalid > 0 && !run.allowInvalid)) {

@@ -78,7 +78,7 @@ describe.skipIf(skip !== null)('faults during a run', () => {
     const { child } = await startRun(dir);
     child.kill('SIGTERM');
     const result = await child;
-    expect(result.exitCode).toBe(130);
+    expect(result.exitCode).toBe(143);
     expect(readResults(dir).scenarios[0]!.state).toBe('completed');
     await sleep(200);
     assertNothingLeft(dir, portsBefore);
