@@ -119,6 +119,24 @@ describe('validateResults: fields, by JSON path', () => {
   });
 });
 
+describe('deeply nested JSON', () => {
+  // 200,000 nested `[` overflowed the stack of the error locator ("internal error"); closed, they parse, and
+  // anything recursive later (the page's JSON.stringify of the results) would overflow instead.
+  it.each([
+    ['unclosed', '['.repeat(200_000)],
+    ['closed', `${'['.repeat(200_000)}${']'.repeat(200_000)}`],
+    ['inside a field the reader keeps', `{"schema": "tls-reuse-bench/results@1", "extra": ${'['.repeat(100)}${']'.repeat(100)}}`],
+  ])('%s: exit 2, not valid JSON, with the place', async (name, text) => {
+    const message = await loadError(await file(`deep-${name.replace(/\W+/g, '-')}.json`, text), '--baseline');
+    expect(message).toMatch(/^--baseline \S+: not valid JSON at line 1, column \d+: nested deeper than 64 levels of arrays and objects$/);
+  });
+
+  it('64 levels still read', () => {
+    expect(locateJsonError(`${'['.repeat(64)}${']'.repeat(64)}`, 64)).toBeNull();
+    expect(locateJsonError(`${'['.repeat(65)}${']'.repeat(65)}`, 64)).toEqual({ offset: 64, problem: 'nested deeper than 64 levels of arrays and objects' });
+  });
+});
+
 describe('locateJsonError', () => {
   it.each([
     ['{"a": }', 6, 'expected a value, found "}"'],
