@@ -5,7 +5,7 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.ts';
-import { FIXTURE_CERTS, MODES, scenarioId, SERVERS, type CertKind, type ScenarioSpec, type TlsVersion } from '../model/index.ts';
+import { FIXTURE_CERTS, MODES, scenarioId, SERVERS, SPEC_LIMITS, type CertKind, type ScenarioSpec, type TlsVersion } from '../model/index.ts';
 import { SUITES, type SuiteName } from './suites.ts';
 
 /** Flag values as the command line gave them (strings), before validation. */
@@ -70,18 +70,18 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
   const modes = flags.modes === undefined ? defaults.modes : parseList('--modes', flags.modes, MODES);
   const tls = flags.tls === undefined ? defaults.tls : parseList('--tls', flags.tls, ['1.2', '1.3', 'tls1.2', 'tls1.3']).map(toTlsVersion);
   const servers = flags.server === undefined ? defaults.servers : parseList('--server', flags.server, SERVERS);
-  const endpoints = flags.endpoints === undefined ? defaults.endpoints : parseInteger('--endpoints', flags.endpoints, 1, 10_000);
+  const endpoints = flags.endpoints === undefined ? defaults.endpoints : parseInteger('--endpoints', flags.endpoints, SPEC_LIMITS.endpoints.min, SPEC_LIMITS.endpoints.max);
   const virtualMinutes =
-    flags.virtualMinutes === undefined ? defaults.virtualMinutes : parseNumber('--virtual-minutes', flags.virtualMinutes, 0.1, 24 * 60);
+    flags.virtualMinutes === undefined ? defaults.virtualMinutes : parseNumber('--virtual-minutes', flags.virtualMinutes, SPEC_LIMITS.virtualMinutes.min, SPEC_LIMITS.virtualMinutes.max);
   const timeCompression =
-    flags.timeCompression === undefined ? defaults.timeCompression : parseNumber('--time-compression', flags.timeCompression, 1, 10_000);
+    flags.timeCompression === undefined ? defaults.timeCompression : parseNumber('--time-compression', flags.timeCompression, SPEC_LIMITS.timeCompression.min, SPEC_LIMITS.timeCompression.max);
   const sessionTimeout =
     flags.sessionTimeout === undefined ? AGENT_SESSION_TIMEOUT_S : parseDurationSeconds('--session-timeout', flags.sessionTimeout);
   const idleTimeout =
     flags.serverIdleTimeout === undefined ? NGINX_IDLE_TIMEOUT_S : parseDurationSeconds('--server-idle-timeout', flags.serverIdleTimeout);
   if (idleTimeout === 0) throw new UsageError('--server-idle-timeout: must be above 0 (a server always times idle connections out)');
   const sessionTickets = flags.sessionTickets === undefined ? true : parseOnOff('--session-tickets', flags.sessionTickets);
-  const seed = flags.seed === undefined ? DEFAULT_SEED : parseInteger('--seed', flags.seed, 0, 2 ** 32 - 1);
+  const seed = flags.seed === undefined ? DEFAULT_SEED : parseInteger('--seed', flags.seed, SPEC_LIMITS.seed.min, SPEC_LIMITS.seed.max);
 
   const { certKinds, certs } = await resolveCerts(flags, root, defaults.certs);
   const workloadPath = path.resolve(flags.workload ?? path.join(root, DEFAULT_WORKLOAD));

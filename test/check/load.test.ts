@@ -119,6 +119,41 @@ describe('validateResults: fields, by JSON path', () => {
   });
 });
 
+describe('values no run can produce are refused on read (they crashed the renderers or drew "Infinity GB/s")', () => {
+  const timeline = (j: Record<string, any>) => (j.scenarios[0].timeline = { bucketMs: 1000 / 120, buckets: [{ startMs: 0, upWireBytes: 1, downWireBytes: 1 }] });
+  it.each([
+    ['a time compression of 0', (j: Record<string, any>) => (j.scenarios[0].spec.timeCompression = 0), '$.scenarios[0].spec.timeCompression: expected a number from 1 to 10000, got number 0'],
+    ['0 endpoints', (j: Record<string, any>) => (j.scenarios[0].spec.endpoints = 0), '$.scenarios[0].spec.endpoints: expected an integer from 1 to 10000, got number 0'],
+    ['0 virtual minutes', (j: Record<string, any>) => (j.scenarios[0].spec.virtualMinutes = 0), '$.scenarios[0].spec.virtualMinutes: expected a number from 0.1 to 1440, got number 0'],
+    [
+      'a tiny bucket',
+      (j: Record<string, any>) => {
+        timeline(j);
+        j.scenarios[0].timeline.bucketMs = 1e-9;
+      },
+      '$.scenarios[0].timeline.bucketMs: expected a number from 0.01 to 9007199254740991, got number 1e-9',
+    ],
+    [
+      'a huge start',
+      (j: Record<string, any>) => {
+        timeline(j);
+        j.scenarios[0].timeline.buckets[0].startMs = 1e15;
+      },
+      "$.scenarios[0].timeline.buckets[0].startMs: 1000000000000000 ms is more than 100000 buckets of 8.333333333333334 ms after the start: no run's timeline spans that",
+    ],
+    [
+      '200,000 buckets',
+      (j: Record<string, any>) => {
+        timeline(j);
+        j.scenarios[0].timeline.buckets = Array.from({ length: 200_000 }, () => ({ startMs: 0, upWireBytes: 1, downWireBytes: 1 }));
+      },
+      '$.scenarios[0].timeline.buckets: 200000 buckets, more than the 100000 a run can make',
+    ],
+  ])('%s', (_name, edit, message) => {
+    expect(validationError(edited(edit))).toBe(`results file r.json: ${message}`);
+  });
+});
+
 describe('deeply nested JSON', () => {
   // 200,000 nested `[` overflowed the stack of the error locator ("internal error"); closed, they parse, and
   // anything recursive later (the page's JSON.stringify of the results) would overflow instead.
