@@ -7,7 +7,7 @@ import { loadResults } from '../results/read.ts';
 import { METRICS } from '../check/metrics.ts';
 import { formatTolerance, renderCheckMarkdown, renderCheckText, verdictLine } from '../check/render.ts';
 import { DEFAULT_THRESHOLDS, loadThresholds } from '../check/thresholds.ts';
-import { InputError, MeasurementError, UsageError } from '../errors.ts';
+import { cannotWrite, InputError, MeasurementError, OutputError, UsageError } from '../errors.ts';
 import { CHECK_SCHEMA, MIN_LATENCY_SAMPLES, type CheckSummary } from '../model/index.ts';
 import { buildReportModel, renderPages } from '../report/index.ts';
 import { writeCheckSummary } from '../results/check-file.ts';
@@ -103,6 +103,6 @@ async function writeOutput(file: string, write: () => Promise<unknown>): Promise
   try {
     await write();
   } catch (error) {
-    throw new InputError(`cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+    throw error instanceof OutputError ? error : cannotWrite(file, error);
   }
 }

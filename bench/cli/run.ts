@@ -17,7 +17,8 @@ request; persistent: one kept-alive connection per channel; resumed: new connect
 resumption), captures it with tcpdump, accounts every byte and prints what reuse saves.
 
   --suite NAME              quick (CI smoke, <20 s), default (npm run bench), full
-  --out DIR                 write this run into DIR (default reports/<run-id>, and reports/latest)
+  --out DIR                 write this run into DIR, a new or empty folder (default reports/<run-id>, and reports/latest)
+  --force                   replace the previous run found in --out (or a folder in the place of reports/latest)
   --modes LIST              fresh,persistent,resumed
   --tls LIST                1.2,1.3
   --cert LIST|FILE          rsa2048,ecdsa-p256, or your own PEM chain file (then --key and --ca)
@@ -55,6 +56,7 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
     workload: { type: 'string' },
     'no-capture': { type: 'boolean' },
     'allow-invalid': { type: 'boolean' },
+    force: { type: 'boolean' },
   });
   if (values.help) {
     out.write(`${runHelp}\n`);
@@ -83,6 +85,7 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
       workload: values.workload,
       capture: !values['no-capture'],
       allowInvalid: values['allow-invalid'] ?? false,
+      force: values.force ?? false,
     },
     REPO_ROOT,
   );

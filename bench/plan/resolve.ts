@@ -3,6 +3,7 @@
  * (STYLE.md §4, §5). Errors name the flag; nothing here touches the network.
  */
 import { access, constants } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { UsageError } from '../errors.ts';
 import { FIXTURE_CERTS, MODES, scenarioId, SERVERS, SPEC_LIMITS, type CertKind, type ScenarioSpec, type TlsVersion } from '../model/index.ts';
@@ -28,6 +29,7 @@ export interface RunFlags {
   workload?: string;
   capture?: boolean;
   allowInvalid?: boolean;
+  force?: boolean;
 }
 
 /** The files of one certificate chain: what the server sends, its key, and the root the client trusts. */
@@ -45,6 +47,8 @@ export interface ResolvedRun {
   outDir: string;
   /** `reports/latest` to point at this run, or null when `--out` chose the folder. */
   latestLink: string | null;
+  /** `--force`: replace a previous run found in `--out` (or a folder in the place of `reports/latest`). */
+  force: boolean;
   workloadPath: string;
   certs: Partial<Record<CertKind, CertFiles>>;
   scenarios: ScenarioSpec[];
@@ -87,7 +91,7 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
   const workloadPath = path.resolve(flags.workload ?? path.join(root, DEFAULT_WORKLOAD));
   await mustRead('--workload', workloadPath);
 
-  const runId = now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[:]/g, '-');
+  const runId = makeRunId(now);
   const outDir = path.resolve(flags.out ?? path.join(root, 'reports', runId));
   const latestLink = flags.out === undefined ? path.join(root, 'reports', 'latest') : null;
   const workload = path.basename(workloadPath, '.json');
@@ -127,7 +131,17 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
     scenarios,
     capture: flags.capture ?? true,
     allowInvalid: flags.allowInvalid ?? false,
+    force: flags.force ?? false,
   };
+}
+
+/**
+ * A run id: the start time to the millisecond and four random hex digits (`2026-01-05T10-31-07.123Z-3fa9`), so
+ * two runs started in the same second, or even millisecond, get their own folders; the folder is also made
+ * exclusively, so a clash could only stop a run, never mix two.
+ */
+export function makeRunId(now: Date, random = randomBytes(2)): string {
+  return `${now.toISOString().replace(/:/g, '-')}-${random.toString('hex')}`;
 }
 
 function parseSuite(value: string): SuiteName {

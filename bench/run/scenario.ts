@@ -4,7 +4,7 @@
  * (bench/analyze/assess.ts) makes the scenario's result from them.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
 import { assessScenario } from '../analyze/assess.ts';
@@ -16,6 +16,7 @@ import type { AgentRequest, CapturedStream, RequestOutcome, ScenarioObservations
 import type { CertFiles } from '../plan/resolve.ts';
 import { startAgentServer, startNginx, type AgentServer, type AgentServerOptions } from '../serve/index.ts';
 import type { Workload } from '../workload/index.ts';
+import { makeDir } from '../output.ts';
 
 /** What a scenario needs besides its spec. */
 export interface ScenarioContext {
@@ -88,7 +89,7 @@ class LiveScenario {
   /** Runs the scenario and returns what it observed. */
   async observe(): Promise<ScenarioObservations> {
     const { spec, ctx } = this;
-    await mkdir(this.dir, { recursive: true });
+    await makeDir(this.dir);
     const keyLog = (this.keyLog = createWriteStream(this.keylogFile, { flags: 'w' }));
     const server = (this.server = await this.startServer());
     const serverExited = server.exited.then((exit): Promise<never> => {

@@ -2,7 +2,7 @@
  * A whole run: checks everything that can fail before the first connection, runs the scenarios one at a time,
  * writes `results.json` after each (so an interrupted run keeps what finished) with the comparisons so far.
  */
-import { mkdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { checkCapture, tcpdumpVersion } from '../capture/tcpdump.ts';
@@ -14,7 +14,8 @@ import { rerunCommand } from '../plan/command.ts';
 import type { ResolvedRun } from '../plan/resolve.ts';
 import { REPO_ROOT } from '../paths.ts';
 import { nginxVersion } from '../serve/index.ts';
-import { buildSchedule, loadWorkload } from '../workload/index.ts';
+import { buildSchedule, loadWorkload, type Workload } from '../workload/index.ts';
+import { checkLatestLink, claimRunFolder, pointLatest, releaseRunFolder } from '../results/folder.ts';
 import { runScenario } from './scenario.ts';
 
 /** Progress events for the terminal; the runner itself never writes to it. */
@@ -26,17 +27,25 @@ export interface RunEvents {
 
 /** Runs a resolved plan; resolves with the results (also written to `<outDir>/results.json`). */
 export async function runSuite(run: ResolvedRun, events: RunEvents, signal: AbortSignal): Promise<Results> {
-  // Fail before measuring (STYLE.md §5): output folder, workload, tools and capture permission first.
-  await mkdir(run.outDir, { recursive: true });
-  await assertWritable(run.outDir);
-  const workload = await loadWorkload(run.workloadPath);
-  // nginx's version belongs in every run's environment; without nginx, only nginx scenarios cannot run.
-  const nginx = await nginxVersion().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
-  if (nginx instanceof Error && run.scenarios.some((s) => s.server === 'nginx')) {
-    throw new InputError(`--server nginx: ${nginx.message}`, { cause: nginx });
+  // Fail before measuring (STYLE.md §5): output folder, workload, tools and capture permission first. A check
+  // that fails leaves no folder behind.
+  if (run.latestLink !== null) await checkLatestLink(run.latestLink, run.force);
+  const folder = await claimRunFolder(run.outDir, { exclusive: run.latestLink !== null, force: run.force });
+  let environment: Environment;
+  let workload: Workload;
+  try {
+    workload = await loadWorkload(run.workloadPath);
+    // nginx's version belongs in every run's environment; without nginx, only nginx scenarios cannot run.
+    const nginx = await nginxVersion().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+    if (nginx instanceof Error && run.scenarios.some((s) => s.server === 'nginx')) {
+      throw new InputError(`--server nginx: ${nginx.message}`, { cause: nginx });
+    }
+    environment = await describeEnvironment(typeof nginx === 'string' ? nginx : null);
+    if (run.capture) await checkCapture('lo', path.join(run.outDir, '.capture-check.pcap')).finally(() => rm(path.join(run.outDir, '.capture-check.pcap'), { force: true }));
+  } catch (error) {
+    await releaseRunFolder(folder);
+    throw error;
   }
-  const environment = await describeEnvironment(typeof nginx === 'string' ? nginx : null);
-  if (run.capture) await checkCapture('lo', path.join(run.outDir, '.capture-check.pcap')).finally(() => rm(path.join(run.outDir, '.capture-check.pcap'), { force: true }));
   if (run.latestLink !== null) await pointLatest(run.latestLink, run.outDir);
 
   const results: Results = {
@@ -90,24 +99,6 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
 
 function interruptedWarning(done: number, count: number): Warning {
   return warning('interrupted', { done, count });
-}
-
-async function assertWritable(dir: string): Promise<void> {
-  const probe = path.join(dir, '.write-check');
-  try {
-    await writeFile(probe, '');
-    await rm(probe);
-  } catch (error) {
-    throw new InputError(`--out: cannot write to ${dir} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
-  }
-}
-
-/** Makes `reports/latest` a relative symlink to this run's folder. */
-async function pointLatest(link: string, target: string): Promise<void> {
-  await unlink(link).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'ENOENT') throw error;
-  });
-  await symlink(path.relative(path.dirname(link), target), link);
 }
 
 /** Node, OpenSSL, kernel, CPU and tool versions. */
