@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { UsageError } from '../errors.ts';
 import { FIXTURE_CERTS, MODES, scenarioId, SERVERS, SPEC_LIMITS, type CertKind, type ScenarioSpec, type TlsVersion } from '../model/index.ts';
+import { checkCertFiles } from './certs.ts';
 import { SUITES, type SuiteName } from './suites.ts';
 
 /** Flag values as the command line gave them (strings), before validation. */
@@ -88,6 +89,7 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
   const seed = flags.seed === undefined ? DEFAULT_SEED : parseInteger('--seed', flags.seed, SPEC_LIMITS.seed.min, SPEC_LIMITS.seed.max);
 
   const { certKinds, certs } = await resolveCerts(flags, root, defaults.certs);
+  for (const files of Object.values(certs)) await checkCertFiles(files, servers);
   const workloadPath = path.resolve(flags.workload ?? path.join(root, DEFAULT_WORKLOAD));
   await mustRead('--workload', workloadPath);
 
