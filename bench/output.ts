@@ -54,17 +54,3 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
   }
 }
 
-/** Writes `file` (not atomically: a page or a chart), turning a failure into an OutputError naming it. */
-export async function writeOutputFile(file: string, data: string | Uint8Array): Promise<void> {
-  try {
-    await writeFile(file, data);
-  } catch (error) {
-    throw cannotWrite(file, error);
-  }
-}
-
-/** Whether a failure is the disk (or the quota) being full: the run cannot go on writing captures. */
-export function isDiskFull(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? ((error as { cause?: NodeJS.ErrnoException } | undefined)?.cause?.code);
-  return code === 'ENOSPC' || code === 'EDQUOT';
-}

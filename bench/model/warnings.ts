@@ -122,6 +122,11 @@ export const WARNINGS = {
     why: 'a high percentile of a handful of requests is one request’s luck',
     fix: 'raise --virtual-minutes or --endpoints',
   }),
+  'output-failed': entry<{ done: number; count: number; error: string }>({
+    message: (p) => `the run stopped after ${p.done} of ${p.count} scenarios: ${p.error}`,
+    why: 'the scenarios that did not run are missing, and no later scenario could have written its capture',
+    fix: 'free space on the disk of --out (or choose another folder) and run again',
+  }),
   interrupted: entry<{ done: number; count: number }>({
     message: (p) => `the run was interrupted after ${p.done} of ${p.count} scenarios; results hold what finished`,
     why: 'the scenarios that did not run are missing from every comparison',

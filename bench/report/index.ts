@@ -3,7 +3,7 @@
  * `charts/`, `report.html` and `summary.md`.
  */
 import path from 'node:path';
-import { makeDir, writeOutputFile } from '../output.ts';
+import { makeDir, writeFileAtomic } from '../output.ts';
 import { buildCharts, type ChartSpec } from './charts/index.ts';
 import { loadPageAssets, renderHtml } from './html.ts';
 import { renderMarkdown } from './markdown.ts';
@@ -46,9 +46,9 @@ export async function renderPages(model: ReportModel, outDir: string, options: R
 
 async function writePages(model: ReportModel, charts: ChartSpec[], outDir: string, options: RenderOptions): Promise<Omit<RenderedReports, 'charts'>> {
   const html = path.join(outDir, 'report.html');
-  await writeOutputFile(html, renderHtml(model, charts, await loadPageAssets(), { resultsDir: options.resultsDir ?? outDir, outDir }));
+  await writeFileAtomic(html, renderHtml(model, charts, await loadPageAssets(), { resultsDir: options.resultsDir ?? outDir, outDir }));
   const markdown = path.join(outDir, 'summary.md');
   const markdownText = renderMarkdown(model);
-  await writeOutputFile(markdown, markdownText);
+  await writeFileAtomic(markdown, markdownText);
   return { html, markdown, markdownText };
 }

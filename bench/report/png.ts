@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ChartJSNodeCanvas } from 'chartjs-node-canvas';
 import { reportPlugins } from './chart-plugins.js';
 import type { ChartSpec } from './charts/index.ts';
-import { makeDir, writeOutputFile } from '../output.ts';
+import { makeDir, writeFileAtomic } from '../output.ts';
 
 /** Renders one chart to PNG bytes at its declared size, on white. */
 export async function renderPng(spec: ChartSpec, canvases = new Map<string, ChartJSNodeCanvas>()): Promise<Buffer> {
@@ -37,7 +37,7 @@ export async function writePngs(specs: ChartSpec[], dir: string): Promise<string
   const written: string[] = [];
   for (const spec of specs) {
     const file = path.join(dir, `${spec.name}.png`);
-    await writeOutputFile(file, await renderPng(spec, canvases));
+    await writeFileAtomic(file, await renderPng(spec, canvases));
     written.push(file);
   }
   return written;

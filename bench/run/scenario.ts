@@ -4,7 +4,7 @@
  * (bench/analyze/assess.ts) makes the scenario's result from them.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
 import { assessScenario } from '../analyze/assess.ts';
@@ -17,6 +17,7 @@ import type { CertFiles } from '../plan/resolve.ts';
 import { startAgentServer, startNginx, type AgentServer, type AgentServerOptions } from '../serve/index.ts';
 import type { Workload } from '../workload/index.ts';
 import { makeDir } from '../output.ts';
+import { cannotWrite, OutputError } from '../errors.ts';
 
 /** What a scenario needs besides its spec. */
 export interface ScenarioContext {
@@ -48,12 +49,23 @@ export function scenarioSlug(id: string): string {
   return id.replace(/[^A-Za-z0-9.-]+/g, '_');
 }
 
-/** Runs one scenario; never throws: a failure is returned as `{ state: 'failed' }`. */
+/**
+ * Runs one scenario. A failure is returned as `{ state: 'failed' }`, except one to write its files (a full
+ * disk): that OutputError is thrown, since no later scenario could write its capture either.
+ */
 export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Promise<ScenarioResult> {
   const live = new LiveScenario(spec, ctx);
   try {
     return assessScenario(spec, await live.observe());
   } catch (error) {
+    const output = live.outputFailure(error);
+    if (output !== null) {
+      // Its capture and key log stop where the disk filled up: of no use, and their room lets results.json
+      // record what finished and why the run stopped.
+      await live.dispose();
+      await rm(live.dir, { recursive: true, force: true });
+      throw output;
+    }
     return { id: spec.id, state: 'failed', spec, warnings: [], error: await live.failure(error) };
   } finally {
     await live.dispose();
@@ -66,13 +78,15 @@ export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Pro
  */
 class LiveScenario {
   private readonly started = performance.now();
-  private readonly dir: string;
+  readonly dir: string;
   private readonly pcapFile: string;
   private readonly keylogFile: string;
   private server: AgentServer | undefined;
   private capture: TcpdumpCapture | undefined;
   private client: AgentClient | undefined;
   private keyLog: WriteStream | undefined;
+  /** The key log's write failure (a full disk), reported as an 'error' event of its stream. */
+  private keyLogError: Error | null = null;
   /** Set when the server process exits before the scenario closed it: the cause of whatever fails next. */
   private serverDied: string | null = null;
   private serverClosing = false;
@@ -90,7 +104,11 @@ class LiveScenario {
   async observe(): Promise<ScenarioObservations> {
     const { spec, ctx } = this;
     await makeDir(this.dir);
-    const keyLog = (this.keyLog = createWriteStream(this.keylogFile, { flags: 'w' }));
+    // 0600: the key log decrypts the capture.
+    const keyLog = (this.keyLog = createWriteStream(this.keylogFile, { flags: 'w', mode: 0o600 }));
+    keyLog.on('error', (error) => {
+      this.keyLogError ??= error;
+    });
     const server = (this.server = await this.startServer());
     const serverExited = server.exited.then((exit): Promise<never> => {
       // A server the scenario closed itself is no failure: this race is long over by then.
@@ -129,7 +147,8 @@ class LiveScenario {
     this.serverClosing = true;
     await server.close();
     keyLog.end();
-    await once(keyLog, 'finish');
+    if (this.keyLogError === null) await once(keyLog, 'finish').catch(() => undefined);
+    if (this.keyLogError !== null) throw cannotWrite(this.keylogFile, this.keyLogError);
 
     const connections = client.connections();
     // Totals and the timeline are what a scenario keeps; of each connection, only its stream bytes (to reconcile
@@ -184,6 +203,12 @@ class LiveScenario {
       distributedQueryFraction: ctx.workload.distributed.queryFraction,
     };
     return spec.server === 'nginx' ? startNginx(options) : startAgentServer(options);
+  }
+
+  /** The failure as an OutputError when it is one of writing this scenario's files, else null. */
+  outputFailure(error: unknown): OutputError | null {
+    if (error instanceof OutputError) return error;
+    return this.keyLogError === null ? null : cannotWrite(this.keylogFile, this.keyLogError);
   }
 
   /** The message of a failed scenario, naming the server's death when that was the cause. */

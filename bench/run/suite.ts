@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { checkCapture, tcpdumpVersion } from '../capture/tcpdump.ts';
-import { InputError } from '../errors.ts';
+import { InputError, OutputError } from '../errors.ts';
 import { compareScenarios } from '../analyze/compare.ts';
 import { RESULTS_SCHEMA, warning, type Environment, type Results, type ScenarioResult, type ScenarioSpec, type Warning } from '../model/index.ts';
 import { writeResults } from '../results/write.ts';
@@ -67,6 +67,30 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
     warnings: [],
   };
 
+  try {
+    await runScenarios(run, workload, results, events, signal);
+  } catch (error) {
+    if (!(error instanceof OutputError)) throw error;
+    // A full disk: keep what finished. The last good results.json is in place (written atomically); try to
+    // replace it with one that says why the run stopped, which may fit now that the failed write's temporary
+    // file is gone. Either way the error is what the run ends with (exit 1).
+    results.interrupted = true;
+    results.warnings.push(warning('output-failed', { done: results.scenarios.length, count: run.scenarios.length, error: error.message }));
+    results.finishedAt = new Date().toISOString();
+    await writeResults(run.outDir, results).catch(() => undefined);
+    throw error;
+  }
+  results.interrupted = signal.aborted;
+  if (results.interrupted) {
+    results.warnings.push(interruptedWarning(results.scenarios.length, run.scenarios.length));
+  }
+  results.finishedAt = new Date().toISOString();
+  await writeResults(run.outDir, results);
+  return results;
+}
+
+/** Runs the scenarios one at a time, writing results.json after each; stops early on abort. */
+async function runScenarios(run: ResolvedRun, workload: Workload, results: Results, events: RunEvents, signal: AbortSignal): Promise<void> {
   const count = run.scenarios.length;
   for (const [index, spec] of run.scenarios.entries()) {
     if (signal.aborted) break;
@@ -88,13 +112,6 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
     events.scenarioEnd?.(index, count, result);
     await writeResults(run.outDir, results);
   }
-  results.interrupted = signal.aborted;
-  if (results.interrupted) {
-    results.warnings.push(interruptedWarning(results.scenarios.length, count));
-  }
-  results.finishedAt = new Date().toISOString();
-  await writeResults(run.outDir, results);
-  return results;
 }
 
 function interruptedWarning(done: number, count: number): Warning {

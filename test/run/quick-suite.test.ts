@@ -2,7 +2,7 @@
  * The quick suite end to end, through the real command line: tcpdump around each scenario, every byte
  * reconciled with the client's socket counters, and the numbers the schedule implies.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,6 +91,9 @@ describe.skipIf(skip !== null)('run --suite quick', () => {
       const pcap = path.join(dir, s.files.pcap!);
       const keylog = path.join(dir, s.files.keylog);
       expect(existsSync(pcap) && existsSync(keylog)).toBe(true);
+      // The key log decrypts the capture: both are the owner's alone.
+      expect(statSync(pcap).mode & 0o777).toBe(0o600);
+      expect(statSync(keylog).mode & 0o777).toBe(0o600);
       const again = await analyzeCapture(pcap, { keyLogPath: keylog });
       expect(again.total.up).toEqual(s.traffic!.up);
       expect(again.total.down).toEqual(s.traffic!.down);
