@@ -13,6 +13,13 @@ export interface CaptureOptions {
   iface: string;
   /** TCP ports whose traffic is kept (the BPF filter); empty keeps all TCP. */
   ports: number[];
+  /**
+   * The address the ports are served on: only packets from or to that address *and* port are kept. Without it
+   * a port matches on any address, and another program's connection whose end on another loopback address
+   * happens to use the same port number (127.16.1.148:32843 → 127.0.0.1:46655 while our server listens on
+   * 127.0.0.1:32843) lands in the capture and breaks the reconciliation.
+   */
+  host?: string;
   /** pcap file to write. */
   file: string;
 }
@@ -56,7 +63,7 @@ export class TcpdumpCapture {
 
   /** Starts tcpdump and resolves once it reports listening; rejects with a CaptureError naming the fix. */
   static async start(options: CaptureOptions): Promise<TcpdumpCapture> {
-    const filter = options.ports.length === 0 ? 'tcp' : `tcp and (${options.ports.map((p) => `port ${p}`).join(' or ')})`;
+    const filter = captureFilter(options);
     const args = [
       '-i', options.iface,
       // Without immediate mode packets still in a kernel buffer block when tcpdump stops are lost; -U writes
@@ -146,6 +153,14 @@ export class TcpdumpCapture {
     const lines = this.stderr.trim().split('\n').filter((l) => !/^Running as user/.test(l));
     return lines.slice(-3).join(' / ') || '(no output)';
   }
+}
+
+/** The BPF filter of a capture: TCP to and from the given ports, on the given address when there is one. */
+export function captureFilter(options: Pick<CaptureOptions, 'ports' | 'host'>): string {
+  if (options.ports.length === 0) return 'tcp';
+  const host = options.host;
+  const endpoint = (p: number) => (host === undefined ? `port ${p}` : `(src host ${host} and src port ${p}) or (dst host ${host} and dst port ${p})`);
+  return `tcp and (${options.ports.map(endpoint).join(' or ')})`;
 }
 
 /** Parses tcpdump's closing lines ("N packets captured", "N packets received by filter", ...). */

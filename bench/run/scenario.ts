@@ -120,7 +120,7 @@ class LiveScenario {
 
     const timeWait = new TimeWaitObserver(server.port);
     await timeWait.begin();
-    if (ctx.capture) this.capture = await TcpdumpCapture.start({ iface: 'lo', ports: [server.port], file: this.pcapFile });
+    if (ctx.capture) this.capture = await TcpdumpCapture.start({ iface: 'lo', host: '127.0.0.1', ports: [server.port], file: this.pcapFile });
     const serverBefore = await server.stats();
     const client = (this.client = new AgentClient({
       mode: spec.mode,
