@@ -5,6 +5,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { writeFile } from 'node:fs/promises';
 import { CaptureError, cannotWrite } from '../errors.ts';
+import { guardProcess } from '../guard/guard.ts';
 import type { CaptureStats } from '../model/index.ts';
 
 /** What to capture. */
@@ -84,6 +85,7 @@ export class TcpdumpCapture {
       throw cannotWrite(options.file, error);
     }
     const child = execa('tcpdump', args, TCPDUMP_OPTIONS);
+    guardProcess(child.pid);
     const capture = new TcpdumpCapture(child, options.file);
     await capture.waitListening();
     return capture;

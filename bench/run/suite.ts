@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { checkCapture, tcpdumpVersion } from '../capture/tcpdump.ts';
 import { InputError, OutputError } from '../errors.ts';
+import { sweepStale } from '../guard/guard.ts';
 import { compareScenarios } from '../analyze/compare.ts';
 import { RESULTS_SCHEMA, warning, type Environment, type Results, type ScenarioResult, type ScenarioSpec, type Warning } from '../model/index.ts';
 import { writeResults } from '../results/write.ts';
@@ -29,6 +30,8 @@ export interface RunEvents {
 export async function runSuite(run: ResolvedRun, events: RunEvents, signal: AbortSignal): Promise<Results> {
   // Fail before measuring (STYLE.md §5): output folder, workload, tools and capture permission first. A check
   // that fails leaves no folder behind.
+  // Whatever runs killed outright left behind (their nginx and its temporary folder) goes first.
+  await sweepStale();
   if (run.latestLink !== null) await checkLatestLink(run.latestLink, run.force);
   const folder = await claimRunFolder(run.outDir, { exclusive: run.latestLink !== null, force: run.force });
   let environment: Environment;

@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { InputError, UsageError } from '../errors.ts';
 import { REPO_ROOT, repoPath } from '../paths.ts';
 import { ServeError, stderrTail } from './errors.ts';
+import { guardProcess } from '../guard/guard.ts';
 import type { AgentServer, AgentServerOptions, AgentServerStats, ChildMessage } from './protocol.ts';
 import { SERVER_PROCESS_OPTIONS, exitOf, keepStderrTail } from './process.ts';
 
@@ -89,6 +90,7 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
     ipc: true,
     serialization: 'json',
   });
+  guardProcess(child.pid);
   const stderr = keepStderrTail(child.stderr);
   const exited = exitOf(child);
   const pid = child.pid;
