@@ -39,6 +39,12 @@ export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations): Mea
     warnings.push(warning('few-latency-samples', { min: MIN_LATENCY_SAMPLES, apis: few.map(([api, l]) => ({ api, samples: l.total.samples })) }));
   }
 
+  const replaced = (o.serverAfter.processesReplaced ?? []).slice((o.serverBefore.processesReplaced ?? []).length);
+  if (replaced.length > 0) warnings.push(warning('server-process-replaced', { server: spec.server, exits: replaced }));
+  const retried = ok.filter((x) => x.retried).length;
+  const expected = expectedRetries(spec, o.outcomes);
+  if (retried > expected) warnings.push(warning('unexpected-retries', { retried, expected }));
+
   const invalidReasons: string[] = [];
   if (health.droppedByKernel > 0) invalidReasons.push(`tcpdump reported ${health.droppedByKernel} packets dropped by the kernel`);
   if (health.reconciled === false) invalidReasons.push(mismatchReason(health, o));
@@ -63,6 +69,26 @@ export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations): Mea
   };
   if (invalidReasons.length > 0) return { id: spec.id, state: 'invalid', spec, warnings, invalidReasons, ...measurement };
   return { id: spec.id, state: 'completed', spec, warnings, ...measurement };
+}
+
+/**
+ * Requests the schedule itself makes retry: in `persistent` mode, a request whose channel sat idle longer than
+ * the server's idle timeout finds its connection closed by the server, writes onto it, and is retried once on a
+ * new connection (the agent's behaviour, AGENT-FACTS.md). Any other retry is a connection failing that should
+ * not have.
+ */
+export function expectedRetries(spec: ScenarioSpec, outcomes: ScenarioObservations['outcomes']): number {
+  if (spec.mode !== 'persistent') return 0;
+  const idleMs = spec.serverIdleTimeoutVirtualSeconds * 1000;
+  const lastAt = new Map<string, number>();
+  let expected = 0;
+  for (const { request } of [...outcomes].sort((a, b) => a.request.atVirtualMs - b.request.atVirtualMs)) {
+    const key = `${request.endpointIndex}/${request.channel}`;
+    const last = lastAt.get(key);
+    if (last !== undefined && request.atVirtualMs - last > idleMs) expected++;
+    lastAt.set(key, request.atVirtualMs);
+  }
+  return expected;
 }
 
 /** Capture health, and the reconciliation of the client's socket counters with the pcap's stream bytes. */

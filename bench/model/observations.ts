@@ -86,6 +86,12 @@ export interface AgentServerStats {
   connections: number;
   /** TLS handshakes completed, full or resumed (nginx: of connections that carried a request). */
   handshakes: { full: number; resumed: number };
+  /**
+   * Server processes that died and were replaced since the server started, as the server logged them (nginx:
+   * `worker process 1234 exited on signal 9`); the connections they held were cut. Absent for the embedded
+   * server, whose one process dying ends the scenario.
+   */
+  processesReplaced?: string[];
 }
 
 /** One client connection's socket counters, for reconciling connection by connection. */

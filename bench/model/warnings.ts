@@ -122,6 +122,18 @@ export const WARNINGS = {
     why: 'a high percentile of a handful of requests is one request’s luck',
     fix: 'raise --virtual-minutes or --endpoints',
   }),
+  'server-process-replaced': entry<{ server: string; exits: string[] }>({
+    message: (p) =>
+      `${p.server}: ${p.exits.join('; ')} during the scenario and was replaced; the connections it held were cut, so connections, handshakes and bytes include reconnections the agent would not have made`,
+    why: 'a crashed server process turns kept-alive connections into new ones: reuse looks worse than it is',
+    fix: "find why it died in the server's error log, then run the scenario again",
+  }),
+  'unexpected-retries': entry<{ retried: number; expected: number }>({
+    message: (p) =>
+      `${p.retried} requests were retried on a new connection after their kept-alive connection failed (closed or reset); the schedule explains ${p.expected} (a channel idle longer than the server's idle timeout)`,
+    why: 'each retry is a connection, a handshake and a request the workload does not call for',
+    fix: "look for a server process that died or reset connections (its error log); on a loaded machine requests run late: lower --time-compression",
+  }),
   'output-failed': entry<{ done: number; count: number; error: string }>({
     message: (p) => `the run stopped after ${p.done} of ${p.count} scenarios: ${p.error}`,
     why: 'the scenarios that did not run are missing, and no later scenario could have written its capture',

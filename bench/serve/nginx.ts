@@ -354,7 +354,7 @@ async function launch(l: Layout, port: number): Promise<AgentServer | 'port-take
   };
 
   const stats = async (): Promise<AgentServerStats> => {
-    const [ticks, hz, log] = await Promise.all([cpuTicks(), clockTicks(), settledAccessLog()]);
+    const [ticks, hz, log, errors] = await Promise.all([cpuTicks(), clockTicks(), settledAccessLog(), readTail(l.errorLog)]);
     const requests = emptyRequestCounts();
     let notFound = 0;
     const connections = new Map<string, boolean>();
@@ -373,6 +373,11 @@ async function launch(l: Layout, port: number): Promise<AgentServer | 'port-take
       cpuSystemMs: ((ticks.system - cpuBase.system) * 1000) / hz,
       connections: connections.size,
       handshakes: { full: connections.size - resumed, resumed },
+      // The master logs each worker it reaps ("[alert] … worker process 1234 exited on signal 9") and starts another.
+      processesReplaced: errors.split('\n').flatMap((line) => {
+        const match = /(worker process \d+ exited (?:on signal \d+|with (?:fatal )?code \d+))/.exec(line);
+        return match === null ? [] : [match[1]!];
+      }),
     };
   };
 

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { assessScenario, reconcileConnections } from '../../bench/analyze/assess.ts';
-import { emptyTrafficCounters, type AnalyzeSummary, type CapturedStream, type ScenarioObservations, type ScenarioSpec, type SocketRecord } from '../../bench/model/index.ts';
+import { emptyTrafficCounters, type AgentRequest, type AnalyzeSummary, type RequestOutcome, type CapturedStream, type ScenarioObservations, type ScenarioSpec, type SocketRecord } from '../../bench/model/index.ts';
 import { emptyRequestCounts } from '../../bench/serve/protocol.ts';
 
 const spec: ScenarioSpec = {
@@ -35,7 +35,7 @@ const streams: CapturedStream[] = [
   { clientPort: 44442, endedByReset: false, up: 186117, down: 28908 },
 ];
 
-function observations(sockets: SocketRecord[], captured: CapturedStream[]): ScenarioObservations {
+function observations(sockets: SocketRecord[], captured: CapturedStream[], more: Partial<ScenarioObservations> = {}): ScenarioObservations {
   const total = (d: 'up' | 'down') => ({ ...emptyTrafficCounters(), tcpPayloadBytes: captured.reduce((a, s) => a + s[d], 0) });
   const analysis = {
     total: { up: total('up'), down: total('down'), connections: captured.length, fullHandshakes: captured.length, resumedHandshakes: 0, requests: 0 },
@@ -57,8 +57,43 @@ function observations(sockets: SocketRecord[], captured: CapturedStream[]): Scen
     timeWait: { client: 0, server: 0 },
     files: { pcap: 'capture.pcap', keylog: 'keylog.txt' },
     realDurationMs: 1000,
+    ...more,
   };
 }
+
+/** A successful log request of agent 0 at `atVirtualMs`. */
+function logged(atVirtualMs: number, retried = false): RequestOutcome {
+  const request: AgentRequest = { endpointIndex: 0, channel: 'logger', api: 'log', path: '/api/v1/osquery/log', atVirtualMs, headers: [], body: Buffer.alloc(0) };
+  const phases = { tcpConnectMs: null, tlsHandshakeMs: null, firstByteMs: 1, totalMs: 1 };
+  return { state: 'ok', request, status: 200, responseBodyBytes: 2, connectionId: 0, newConnection: retried, sessionResumed: false, retried, phases };
+}
+
+describe('retries and replaced server processes', () => {
+  const kinds = (o: ScenarioObservations) => assessScenario(spec, o).warnings.map((w) => w.kind);
+  const stats = observations([], []).serverAfter;
+
+  it('a retry the schedule does not explain is reported (a worker killed mid-scenario made 2 of them, silently)', () => {
+    const o = observations([], [], { outcomes: [logged(0), logged(5_000, true), logged(10_000, true)] });
+    const result = assessScenario(spec, o);
+    expect(result.warnings.find((w) => w.kind === 'unexpected-retries')?.message).toBe(
+      "2 requests were retried on a new connection after their kept-alive connection failed (closed or reset); the schedule explains 0 (a channel idle longer than the server's idle timeout)",
+    );
+  });
+
+  it("a retry after the channel idled past the server's idle timeout is the agent's behaviour, not a warning", () => {
+    expect(kinds(observations([], [], { outcomes: [logged(0), logged(100_000, true)] }))).not.toContain('unexpected-retries');
+  });
+
+  it('a server process that died and was replaced is a warning naming it', () => {
+    const o = observations([], [], {
+      serverBefore: { ...stats, processesReplaced: [] },
+      serverAfter: { ...stats, processesReplaced: ['worker process 4242 exited on signal 9'] },
+    });
+    expect(assessScenario(spec, o).warnings.find((w) => w.kind === 'server-process-replaced')?.message).toMatch(
+      /^nginx: worker process 4242 exited on signal 9 during the scenario and was replaced; the connections it held were cut/,
+    );
+  });
+});
 
 describe('reconciliation', () => {
   it('counts the bytes a reset dropped unread on the client, and the scenario stays valid', () => {

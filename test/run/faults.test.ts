@@ -3,7 +3,7 @@
  * alone, and a server that dies during a scenario. Nothing that finished may be lost and nothing the run
  * started may outlive it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,6 +21,19 @@ function tempDir(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'trb-faults-'));
   dirs.push(dir);
   return dir;
+}
+
+/** The children of `pid`, from /proc. */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc').filter((e) => {
+    if (!/^\d+$/.test(e)) return false;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+    } catch {
+      return false;
+    }
+  }).map(Number);
 }
 
 afterEach(() => {
@@ -82,6 +95,26 @@ describe.skipIf(skip !== null)('faults during a run', () => {
     expect(readResults(dir).scenarios[0]!.state).toBe('completed');
     await sleep(200);
     assertNothingLeft(dir, portsBefore);
+  });
+
+  it('an nginx worker killed mid-scenario is reported: the replaced process and the retries the schedule does not explain', async () => {
+    const dir = tempDir();
+    const child = execa('node', [BIN, 'run', '--suite', 'quick', '--server', 'nginx', '--modes', 'persistent', '--out', dir], { cwd: ROOT, reject: false, env: { CI: 'true' } });
+    const prefix = `tls-reuse-bench-nginx-${child.pid}-`;
+    let worker: number | undefined;
+    for (let i = 0; i < 400 && worker === undefined; i++) {
+      await sleep(25);
+      const master = processesMatching(prefix).find((p) => p.cmdline.startsWith('nginx: master'));
+      if (master !== undefined && processesMatching(`${dir}/scenarios/`).length > 0) worker = childrenOf(master.pid)[0];
+    }
+    expect(worker).toBeDefined();
+    await sleep(500);
+    process.kill(worker!, 'SIGKILL');
+    const result = await child;
+    expect(result.exitCode).toBe(0);
+    const kinds = readResults(dir).scenarios[0]!.warnings.map((w) => w.kind);
+    expect(kinds).toContain('server-process-replaced');
+    expect(kinds).toContain('unexpected-retries');
   });
 
   it('a server that dies mid-scenario fails that scenario as data; the others run', async () => {
