@@ -27,8 +27,9 @@ metric, writes it as Markdown to check.md and the verdict to check.json beside R
 rendered from those results show it; in a run's folder report.html and summary.md are updated at once), and
 appends the Markdown to $GITHUB_STEP_SUMMARY when that is set.
 
-  --baseline FILE     results.json of the run to compare with (e.g. fixtures/baselines/quick.json)
+  --baseline FILE     results.json of the run to compare with, e.g. fixtures/baselines/quick.json (required)
   --thresholds FILE   per-metric, per-scenario tolerances and floors (docs/ci.md; fixtures/thresholds/example.json)
+                      (default: every metric at its default limit, listed below)
 
 Byte and count metrics are deterministic for a workload, seed, chain and TLS library: they are compared
 directly. Latency and server CPU are compared as ratios to fresh inside each run (p50 latency ratios only

@@ -1,14 +1,23 @@
 /** `tls-reuse-bench run`: resolves the scenario matrix, runs it live, prints the headline. */
 import path from 'node:path';
 import { UsageError } from '../errors.ts';
-import type { ScenarioResult, ScenarioSpec } from '../model/index.ts';
+import { SPEC_LIMITS, type ScenarioResult, type ScenarioSpec } from '../model/index.ts';
 import { REPO_ROOT } from '../paths.ts';
-import { resolveRun } from '../plan/resolve.ts';
+import { AGENT_SESSION_TIMEOUT_S, DEFAULT_SEED, DEFAULT_WORKLOAD, NGINX_IDLE_TIMEOUT_S, resolveRun } from '../plan/resolve.ts';
+import { SUITES, type SuiteName } from '../plan/suites.ts';
 import { buildReportModel, headlineText, renderReports } from '../report/index.ts';
 import { runSuite, type RunEvents } from '../run/suite.ts';
 import { parseCommand } from './args.ts';
 import { displayPath } from './display.ts';
+import { suiteLabel } from '../report/labels.ts';
 import { appendStepSummary } from './step-summary.ts';
+
+const suiteLines = (Object.keys(SUITES) as SuiteName[])
+  .map((name) => {
+    const [size, matrix] = describeSuite(name);
+    return `  ${name.padEnd(8)} ${size}\n${matrix.replace(/^/gm, ' '.repeat(11))}`;
+  })
+  .join('\n');
 
 export const runHelp = `usage: tls-reuse-bench run [--suite quick|default|full] [--out DIR] [flags]
 
@@ -16,24 +25,55 @@ Runs an osquery-like agent workload against a local TLS server in each mode (fre
 request; persistent: one kept-alive connection per channel; resumed: new connections with TLS session
 resumption), captures it with tcpdump, accounts every byte and prints what reuse saves.
 
-  --suite NAME              quick (CI smoke, <20 s), default (npm run bench), full
-  --out DIR                 write this run into DIR, a new or empty folder (default reports/<run-id>, and reports/latest)
-  --force                   replace the previous run found in --out (or a folder in the place of reports/latest)
-  --modes LIST              fresh,persistent,resumed
-  --tls LIST                1.2,1.3
-  --cert LIST|FILE          rsa2048,ecdsa-p256, or your own PEM chain file (then --key and --ca)
-  --key FILE --ca FILE      your chain's private key and the root that verifies it
-  --server LIST             node (embedded agent API server), nginx
-  --endpoints N             simulated agents
-  --virtual-minutes N       length of each scenario in virtual minutes
-  --time-compression X      virtual seconds per real second
-  --session-timeout DUR     the agent's --tls_session_timeout (default 3600s; 0 = never)
-  --server-idle-timeout DUR server keep-alive idle timeout (default 75s, nginx's)
-  --session-tickets on|off  server issues TLS session tickets (default on)
-  --seed N                  payload seed (same seed, same bytes)
-  --workload FILE           workload description (default fixtures/workloads/osquery-default.json)
-  --no-capture              measure from socket counters only (no tcpdump; no headers, no TLS breakdown)
-  --allow-invalid           exit 0 even when a scenario is invalid (kernel drops, reconciliation mismatch)`;
+suites (a matrix flag below replaces that axis of the suite; times are rough, on 2 cores):
+${suiteLines}
+
+  --suite NAME              quick, default or full (default: default, what npm run bench runs)
+  --out DIR                 write this run into DIR, a new or empty folder (default: reports/<run-id>, and
+                            reports/latest links to it)
+  --force                   replace the previous run found in --out (or a folder in the place of
+                            reports/latest) (default: refuse a folder that holds anything)
+  --modes LIST              fresh,persistent,resumed (default: the suite's)
+  --tls LIST                1.2,1.3 (default: the suite's)
+  --cert LIST|FILE          rsa2048,ecdsa-p256, or your own PEM chain file, then with --key and --ca
+                            (default: the suite's)
+  --key FILE --ca FILE      your chain's private key and the root that verifies it (no default)
+  --server LIST             node (embedded agent API server), nginx (default: the suite's)
+  --endpoints N             simulated agents, ${SPEC_LIMITS.endpoints.min}-${SPEC_LIMITS.endpoints.max} (default: the suite's)
+  --virtual-minutes N       length of each scenario in virtual minutes, ${SPEC_LIMITS.virtualMinutes.min}-${SPEC_LIMITS.virtualMinutes.max} (default: the suite's)
+  --time-compression X      virtual seconds per real second, ${SPEC_LIMITS.timeCompression.min}-${SPEC_LIMITS.timeCompression.max} (default: the suite's)
+  --session-timeout DUR     the agent's --tls_session_timeout; 0 = never (default: ${AGENT_SESSION_TIMEOUT_S}s)
+  --server-idle-timeout DUR server keep-alive idle timeout (default: ${NGINX_IDLE_TIMEOUT_S}s, nginx's)
+  --session-tickets on|off  server issues TLS session tickets (default: on)
+  --seed N                  payload seed, same seed same bytes (default: ${DEFAULT_SEED})
+  --workload FILE           workload description (default: ${DEFAULT_WORKLOAD})
+  --no-capture              measure from socket counters only: no tcpdump, no headers, no TLS breakdown
+                            (default: capture)
+  --allow-invalid           exit 0 even when a scenario is invalid (kernel drops, reconciliation mismatch)
+                            (default: exit 1)
+
+Exit codes: 0 every scenario completed; 1 a scenario failed or is invalid, or output could not be written;
+2 bad flags or files (nothing was measured); 130 after Ctrl-C (SIGINT), 143 after SIGTERM, with the finished
+scenarios kept in results.json.`;
+
+/**
+ * A suite in one line: its matrix, its size and roughly how long it runs. The time is each scenario's
+ * virtual length over its time compression, plus about 1.5 s per scenario for starting the server and tcpdump
+ * and accounting the capture (2 s with nginx), measured on this project's 2-core machine.
+ */
+export function describeSuite(name: SuiteName): [size: string, matrix: string] {
+  const s = SUITES[name];
+  const count = s.modes.length * s.tls.length * s.certs.length * s.servers.length;
+  const perScenarioS = (s.virtualMinutes * 60) / s.timeCompression;
+  const overheadS = s.servers.map((server) => (server === 'nginx' ? 2 : 1.5)).reduce((a, b) => a + b, 0) / s.servers.length;
+  const seconds = count * (perScenarioS + overheadS) + 5;
+  const rough = seconds < 60 ? `about ${Math.max(10, Math.round(seconds / 10) * 10)} s` : `about ${Math.round(seconds / 60)} min`;
+  const tls = `TLS ${s.tls.map((t) => t.replace('tls', '')).join('+')}`;
+  return [
+    `${count} scenarios, ${rough}`,
+    `${s.modes.join('/')} x ${tls} x ${s.certs.join('+')} x ${s.servers.join('+')}\n${s.endpoints} endpoint${s.endpoints === 1 ? '' : 's'}, ${s.virtualMinutes} virtual minutes at ${s.timeCompression}x`,
+  ];
+}
 
 /** Runs the command; returns the exit code. */
 export async function runCommand(args: string[], out: NodeJS.WritableStream): Promise<number> {
@@ -99,7 +139,7 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   const progress = progressPrinter(out);
-  out.write(`tls-reuse-bench: ${run.scenarios.length} scenarios (suite ${run.suite}) → ${displayPath(run.outDir)}\n`);
+  out.write(`tls-reuse-bench: ${run.scenarios.length} scenarios (${suiteLabel(run)}) → ${displayPath(run.outDir)}\n`);
   try {
     const results = await runSuite(run, progress, controller.signal);
     const model = buildReportModel(results);

@@ -146,8 +146,12 @@ export interface Results {
   finishedAt: string;
   /** True when the run was stopped (Ctrl-C/SIGTERM) before every scenario ran. */
   interrupted: boolean;
+  /** The tool that wrote the results: its version and git commit (absent in results of older versions). */
+  tool?: { version: string; commit: string | null };
   options: {
     suite: string;
+    /** Flags that changed the suite's matrix or conditions (`--modes persistent`); absent or empty: the suite as it is. */
+    overrides?: string[];
     workloadPath: string;
     capture: boolean;
     allowInvalid: boolean;

@@ -50,6 +50,8 @@ export interface ResolvedRun {
   latestLink: string | null;
   /** `--force`: replace a previous run found in `--out` (or a folder in the place of `reports/latest`). */
   force: boolean;
+  /** The flags that changed the suite's matrix or conditions, as given (`--modes persistent`); empty for the suite as it is. */
+  overrides: string[];
   workloadPath: string;
   certs: Partial<Record<CertKind, CertFiles>>;
   scenarios: ScenarioSpec[];
@@ -134,7 +136,27 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
     capture: flags.capture ?? true,
     allowInvalid: flags.allowInvalid ?? false,
     force: flags.force ?? false,
+    overrides: overrides(flags),
   };
+}
+
+/** The flags of `flags` that change what the suite measures, as `--flag value`. */
+function overrides(flags: RunFlags): string[] {
+  const given: [string, string | undefined][] = [
+    ['--modes', flags.modes],
+    ['--tls', flags.tls],
+    ['--cert', flags.cert],
+    ['--server', flags.server],
+    ['--endpoints', flags.endpoints],
+    ['--virtual-minutes', flags.virtualMinutes],
+    ['--time-compression', flags.timeCompression],
+    ['--session-timeout', flags.sessionTimeout],
+    ['--server-idle-timeout', flags.serverIdleTimeout],
+    ['--session-tickets', flags.sessionTickets],
+    ['--seed', flags.seed],
+    ['--workload', flags.workload],
+  ];
+  return [...given.flatMap(([flag, value]) => (value === undefined ? [] : [`${flag} ${value}`])), ...(flags.capture === false ? ['--no-capture'] : [])];
 }
 
 /**

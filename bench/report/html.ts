@@ -14,6 +14,7 @@ import { escapeHtml, formatCount, formatNumber } from './format.ts';
 import { FIELD_REPORT, HEADLINE_ALIGN, HEADLINE_HEADER, headlineCells } from './headline.ts';
 import type { ReportModel } from './model.ts';
 import { MODE_COLOURS } from './palette.ts';
+import { suiteLabel } from './labels.ts';
 
 /** The scripts the page inlines. */
 export interface PageAssets {
@@ -207,7 +208,8 @@ function environmentSection(results: Results): string {
     ['run', results.runId],
     ['started', results.startedAt],
     ['finished', results.finishedAt === '' ? 'not finished' : results.finishedAt],
-    ['suite', o.suite],
+    ['suite', suiteLabel(o).replace(/^suite /, '')],
+    ['tls-reuse-bench', results.tool === undefined ? 'not recorded' : `${results.tool.version}${results.tool.commit === null ? '' : `, git ${results.tool.commit}`}`],
     ['workload file', o.workloadPath],
     ['packet capture', o.capture ? 'yes (tcpdump)' : 'no (socket counters only)'],
     ['invalid scenarios allowed', o.allowInvalid ? 'yes' : 'no'],
@@ -331,7 +333,7 @@ export function renderHtml(model: ReportModel, charts: ChartSpec[], assets: Page
 <body>
 <header>
 <h1>What reusing TLS connections saves</h1>
-<p class="meta">tls-reuse-bench run <code>${e(results.runId)}</code>, suite ${e(results.options.suite)}, ${results.scenarios.length} scenarios, started ${e(results.startedAt)}.</p>
+<p class="meta">tls-reuse-bench run <code>${e(results.runId)}</code>, ${e(suiteLabel(results.options))}, ${results.scenarios.length} scenarios, started ${e(results.startedAt)}.</p>
 </header>
 ${answerSection(results, answer)}
 ${statusSection(results, model.check)}

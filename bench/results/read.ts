@@ -286,8 +286,10 @@ const resultsShape = object<Results>({
   startedAt: string,
   finishedAt: string,
   interrupted: boolean,
+  tool: optional(object<NonNullable<Results['tool']>>({ version: string, commit: nullable(string) })),
   options: object<Results['options']>({
     suite: string,
+    overrides: optional(arrayOf(string)),
     workloadPath: string,
     capture: boolean,
     allowInvalid: boolean,

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { checkCapture, tcpdumpVersion } from '../capture/tcpdump.ts';
 import { InputError, OutputError } from '../errors.ts';
 import { sweepStale } from '../guard/guard.ts';
+import { toolVersion } from '../version.ts';
 import { compareScenarios } from '../analyze/compare.ts';
 import { RESULTS_SCHEMA, warning, type Environment, type Results, type ScenarioResult, type ScenarioSpec, type Warning } from '../model/index.ts';
 import { writeResults } from '../results/write.ts';
@@ -54,11 +55,13 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
   const results: Results = {
     schema: RESULTS_SCHEMA,
     runId: run.runId,
+    tool: toolVersion(),
     startedAt: new Date().toISOString(),
     finishedAt: '',
     interrupted: false,
     options: {
       suite: run.suite,
+      overrides: run.overrides,
       workloadPath: run.workloadPath,
       capture: run.capture,
       allowInvalid: run.allowInvalid,

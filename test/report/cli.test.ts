@@ -99,7 +99,7 @@ describe('tls-reuse-bench report', () => {
   it('rejects a wrong command line as a usage error', async () => {
     expect(await rejection([])).toBeInstanceOf(UsageError);
     expect((await rejection(['a.json', 'b.json'])).message).toBe('report: expected one RESULTS.json, got 2 (see tls-reuse-bench report --help)');
-    expect((await rejection(['a.json', '--colour'])).message).toMatch(/^report: Unknown option '--colour'/);
+    expect((await rejection(['a.json', '--colour'])).message).toBe('report: unknown flag --colour (see tls-reuse-bench report --help)');
     expect((await report(['--help'])).out).toMatch(/^usage: tls-reuse-bench report RESULTS.json \[--out DIR\]/);
   });
 
