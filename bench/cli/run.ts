@@ -6,6 +6,7 @@ import { REPO_ROOT } from '../paths.ts';
 import { AGENT_SESSION_TIMEOUT_S, DEFAULT_SEED, DEFAULT_WORKLOAD, NGINX_IDLE_TIMEOUT_S, resolveRun } from '../plan/resolve.ts';
 import { SUITES, type SuiteName } from '../plan/suites.ts';
 import { buildReportModel, headlineText, renderReports } from '../report/index.ts';
+import { formatBytes } from '../report/format.ts';
 import { runSuite, type RunEvents } from '../run/suite.ts';
 import { parseCommand } from './args.ts';
 import { displayPath } from './display.ts';
@@ -139,7 +140,7 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   const progress = progressPrinter(out);
-  out.write(`tls-reuse-bench: ${run.scenarios.length} scenarios (${suiteLabel(run)}) → ${displayPath(run.outDir)}\n`);
+  out.write(`${wrap(`tls-reuse-bench: ${run.scenarios.length} scenarios (${suiteLabel(run)}) → ${displayPath(run.outDir)}`, DEFAULT_COLUMNS, '').join('\n  ')}\n`);
   try {
     const results = await runSuite(run, progress, controller.signal);
     const model = buildReportModel(results);
@@ -163,35 +164,68 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
   }
 }
 
+/** Columns progress lines may use: the terminal's width, 80 elsewhere (a log, a pipe, CI). */
+const DEFAULT_COLUMNS = 80;
+/** Indent of a scenario's second and further lines, under its id. */
+const INDENT = '        ';
+
+/** `text` broken at spaces into lines of at most `width` characters after `indent` (a longer word stays whole). */
+export function wrap(text: string, width: number, indent: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') lines.push(indent + line);
+  return lines;
+}
+
 /**
- * Progress on the terminal: one line rewritten in place on a TTY, plain lines (start and end of each
- * scenario) when output is a file, a pipe or CI.
+ * Progress on the terminal: one line rewritten in place on a TTY (cut to its width), plain lines (start and end
+ * of each scenario) when output is a file, a pipe or CI; no escape sequence then. Every line fits the terminal,
+ * 80 columns when there is none: a scenario's figures and any reason it failed go on lines of their own.
  */
-function progressPrinter(out: NodeJS.WritableStream): RunEvents {
-  const live = (out as { isTTY?: boolean }).isTTY === true && process.env.CI !== 'true';
+export function progressPrinter(out: NodeJS.WritableStream, env: NodeJS.ProcessEnv = process.env): RunEvents {
+  const tty = out as { isTTY?: boolean; columns?: number };
+  const live = tty.isTTY === true && env.CI !== 'true' && env.TERM !== 'dumb';
+  const width = live ? Math.max(40, tty.columns ?? DEFAULT_COLUMNS) : DEFAULT_COLUMNS;
   let prefix = '';
   let lastDraw = 0;
-  const describe = (result: ScenarioResult): string => {
-    if (result.state === 'failed') return `failed: ${result.error}`;
+  const describe = (result: ScenarioResult): string[] => {
+    const seconds = result.state === 'failed' ? '' : ` ${(result.realDurationMs / 1000).toFixed(1)} s,`;
+    // The first line starts at the margin; what does not fit goes on indented lines.
+    const head = (text: string) => wrap(text, width, INDENT).map((line, i) => (i === 0 ? line.slice(INDENT.length) : line));
+    if (result.state === 'failed') return [...head(`${prefix} failed:`), ...wrap(result.error, width, INDENT)];
     const p = result.perEndpointMinute;
-    const bytes = (n: number | null, m: number) => `${Math.round(n ?? m).toLocaleString('en-US')} B`;
-    const state = result.state === 'invalid' ? `INVALID (${result.invalidReasons.join('; ')})` : result.capture.reconciled === null ? 'not captured' : 'reconciled';
-    return `${(result.realDurationMs / 1000).toFixed(1)} s, up ${bytes(p.upWireBytes, p.upTcpPayloadBytes)}/min, down ${bytes(p.downWireBytes, p.downTcpPayloadBytes)}/min, ${state}`;
+    const rate = (n: number | null, m: number) => `${formatBytes(n ?? m)}/min`;
+    const state = result.state === 'invalid' ? 'INVALID:' : result.capture.reconciled === null ? 'not captured' : 'reconciled';
+    const warnings = result.warnings.length === 0 ? '' : `, ${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'} (see the report)`;
+    return [
+      ...head(`${prefix}${seconds} ${state}`),
+      ...(result.state === 'invalid' ? result.invalidReasons.flatMap((r) => wrap(r, width, INDENT)) : []),
+      ...wrap(`up ${rate(p.upWireBytes, p.upTcpPayloadBytes)}, down ${rate(p.downWireBytes, p.downTcpPayloadBytes)}${warnings}`, width, INDENT),
+    ];
   };
+  const fit = (line: string) => (line.length <= width - 1 ? line : `${line.slice(0, width - 2)}…`);
   return {
     scenarioStart(index: number, count: number, spec: ScenarioSpec) {
       prefix = `[${index + 1}/${count}] ${spec.id}`;
-      out.write(live ? `${prefix} …` : `${prefix} started\n`);
+      out.write(live ? fit(`${prefix} …`) : `${prefix} started\n`);
     },
     scenarioProgress(done: number, total: number) {
       if (!live) return;
       const now = Date.now();
       if (now - lastDraw < 100 && done < total) return;
       lastDraw = now;
-      out.write(`\r\x1b[2K${prefix} ${done}/${total} requests`);
+      out.write(`\r\x1b[2K${fit(`${prefix} ${done}/${total} requests`)}`);
     },
     scenarioEnd(_index: number, _count: number, result: ScenarioResult) {
-      out.write(`${live ? '\r\x1b[2K' : ''}${prefix} ${describe(result)}\n`);
+      out.write(`${live ? '\r\x1b[2K' : ''}${describe(result).join('\n')}\n`);
     },
   };
 }
