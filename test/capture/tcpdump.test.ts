@@ -9,6 +9,7 @@ import net from 'node:net';
 import { analyzeCapture } from '../../bench/analyze/capture.ts';
 import { captureFilter, TcpdumpCapture } from '../../bench/capture/tcpdump.ts';
 import { liveRunSkipReason } from '../run/support.ts';
+import { describeUnless } from '../support/skip.ts';
 
 const skip = liveRunSkipReason();
 const dir = mkdtempSync(path.join(tmpdir(), 'trb-tcpdump-'));
@@ -29,7 +30,7 @@ describe('the capture filter', () => {
   });
 });
 
-describe.skipIf(skip !== null)('tcpdump', () => {
+describeUnless(skip, 'tcpdump', () => {
   it("leaves out another program's connection whose end on another loopback address has the server's port number", async () => {
     // Our server on 127.0.0.1:P; a foreign connection 127.0.0.2:P -> 127.0.0.1:Q (bind allows it: another address).
     const ours = await listen('127.0.0.1');

@@ -11,6 +11,7 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sweepStale } from '../../bench/guard/guard.ts';
 import { BIN, ROOT, liveRunSkipReason, processesMatching } from '../run/support.ts';
+import { describeUnless } from '../support/skip.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'trb-guard-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -54,7 +55,7 @@ describe('sweeping what older runs left', () => {
 
 const skip = liveRunSkipReason() ?? (existsSync('/usr/sbin/nginx') ? null : 'nginx is not installed');
 
-describe.skipIf(skip !== null)('a run killed with SIGKILL', () => {
+describeUnless(skip, 'a run killed with SIGKILL', () => {
   it('leaves no tcpdump, no nginx (master or worker) and no temporary folder', async () => {
     const out = path.join(root, 'killed');
     const child = execa('node', [BIN, 'run', '--suite', 'quick', '--server', 'nginx', '--out', out], { cwd: ROOT, reject: false, env: { CI: 'true' } });

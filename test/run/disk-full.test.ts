@@ -8,9 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it } from 'vitest';
 import type { Results } from '../../bench/model/index.ts';
 import { cli, liveRunSkipReason } from './support.ts';
+import { describeUnless } from '../support/skip.ts';
 
 const skip = liveRunSkipReason();
 const mountPoint = mkdtempSync(path.join(tmpdir(), 'trb-full-'));
@@ -29,7 +30,7 @@ function files(dir: string): string[] {
 }
 
 // The quick suite's fresh capture is about 330 kB, its key log 43 kB, results.json about 60 kB, each PNG 60-80 kB.
-describe.skipIf(skip !== null)('a full disk under --out', () => {
+describeUnless(skip, 'a full disk under --out', () => {
   for (const [size, stage, file] of [
     ['200k', 'the first scenario', /scenarios\/fresh_\S+\/(capture\.pcap|keylog\.txt)/],
     ['400k', 'results.json after the first scenario', /\/results\.json/],

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { BIN, ROOT, listeningPorts, liveRunSkipReason, processesMatching, readResults } from './support.ts';
+import { describeUnless } from '../support/skip.ts';
 
 const skip = liveRunSkipReason();
 /** This checkout's server program: servers of other checkouts running on the machine are not ours. */
@@ -68,7 +69,7 @@ function assertNothingLeft(dir: string, portsBefore: Set<number>): void {
   expect(leaked).toEqual([]);
 }
 
-describe.skipIf(skip !== null)('faults during a run', () => {
+describeUnless(skip, 'faults during a run', () => {
   it('Ctrl-C (SIGINT to the process group) stops everything and keeps the finished scenarios', async () => {
     const dir = tempDir();
     const portsBefore = listeningPorts();

@@ -5,16 +5,17 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { analyzeCapture } from '../../bench/analyze/capture.ts';
 import { trafficInvariantViolations } from '../../bench/analyze/counters.ts';
 import type { Results, ScenarioResult } from '../../bench/model/index.ts';
 import { buildSchedule, loadWorkload } from '../../bench/workload/index.ts';
 import { ROOT, cli, liveRunSkipReason, readResults } from './support.ts';
+import { describeUnless } from '../support/skip.ts';
 
 const skip = liveRunSkipReason();
 
-describe.skipIf(skip !== null)('run --suite quick', () => {
+describeUnless(skip, 'run --suite quick', () => {
   let dir: string;
   let results: Results;
   let exitCode: number | undefined;
