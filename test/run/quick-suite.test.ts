@@ -109,7 +109,7 @@ describeUnless(skip, 'run --suite quick', () => {
   });
 
   it('writes the reports', () => {
-    for (const file of ['report.html', 'summary.md', 'charts/headline.png', 'charts/breakdown.png']) {
+    for (const file of ['report.html', 'summary.md', 'charts/headline-tls1.3-rsa2048-loopback-node.png', 'charts/breakdown-tls1.3-rsa2048-loopback-node.png']) {
       expect(existsSync(path.join(dir, file)), file).toBe(true);
     }
   });

@@ -151,7 +151,7 @@ export function bandwidthCharts({ groups }: ReportModel): ChartSpec[] {
       },
     };
     return {
-      name: group.primary ? 'bandwidth' : `bandwidth-${group.slug}`,
+      name: `bandwidth-${group.slug}`,
       heading: 'Bandwidth over time',
       group: group.label,
       ...size,

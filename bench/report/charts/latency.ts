@@ -73,7 +73,7 @@ export function latencyCharts({ groups }: ReportModel): ChartSpec[] {
     };
     const phase = (l: { p50Ms: number } | null | undefined) => (l == null ? '-' : ms(l.p50Ms));
     const spec: ChartSpec = {
-      name: group.primary ? 'latency' : `latency-${group.slug}`,
+      name: `latency-${group.slug}`,
       heading: 'Latency per API call',
       group: group.label,
       ...size,
@@ -145,7 +145,7 @@ function cdfChart(group: ScenarioGroup, scenarios: MeasuredScenario[]): ChartSpe
     },
   };
   return {
-    name: group.primary ? 'latency-cdf' : `latency-cdf-${group.slug}`,
+    name: `latency-cdf-${group.slug}`,
     heading: 'Latency distribution',
     group: group.label,
     ...size,
