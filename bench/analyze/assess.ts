@@ -10,8 +10,11 @@ import {
   type CaptureHealth,
   type MeasuredScenario,
   type PerEndpointMinute,
+  type CapturedStream,
   type ScenarioObservations,
   type ScenarioSpec,
+  type SocketBytes,
+  type SocketRecord,
   type Warning,
 } from '../model/index.ts';
 import { latencyByApi, pooledLatency } from './latency.ts';
@@ -44,15 +47,15 @@ export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations, refe
   if (o.link !== null && o.link.up.queueDrops + o.link.down.queueDrops > 0) {
     warnings.push(warning('link-queue-drops', { up: o.link.up.queueDrops, down: o.link.down.queueDrops, network: spec.network }));
   }
+  const replaced = (o.serverAfter.processesReplaced ?? []).slice((o.serverBefore.processesReplaced ?? []).length);
+  if (replaced.length > 0) warnings.push(warning('server-process-replaced', { server: spec.server, exits: replaced }));
+  const retried = ok.filter((x) => x.retried).length;
+  const expected = expectedRetries(spec, o.outcomes);
+  if (retried > expected) warnings.push(warning('unexpected-retries', { retried, expected }));
 
   const invalidReasons: string[] = [];
   if (health.droppedByKernel > 0) invalidReasons.push(`tcpdump reported ${health.droppedByKernel} packets dropped by the kernel`);
-  if (health.reconciled === false) {
-    const r = health.reconciliation;
-    invalidReasons.push(
-      `socket counters and the capture disagree: up ${r.up.socketBytes} vs ${r.up.pcapStreamBytes}, down ${r.down.socketBytes} vs ${r.down.pcapStreamBytes} bytes`,
-    );
-  }
+  if (health.reconciled === false) invalidReasons.push(mismatchReason(health, o));
   if (failed > 0) {
     const first = o.outcomes.find((x) => x.state === 'failed');
     invalidReasons.push(`${failed} of ${o.outcomes.length} requests failed (first: ${first?.state === 'failed' ? first.error : ''})`);
@@ -84,20 +87,108 @@ export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations, refe
   return { id: spec.id, state: 'completed', spec, warnings, ...measurement };
 }
 
+/**
+ * Requests the schedule itself makes retry: in `persistent` mode, a request whose channel sat idle longer than
+ * the server's idle timeout finds its connection closed by the server, writes onto it, and is retried once on a
+ * new connection (the agent's behaviour, AGENT-FACTS.md). Any other retry is a connection failing that should
+ * not have.
+ */
+export function expectedRetries(spec: ScenarioSpec, outcomes: ScenarioObservations['outcomes']): number {
+  if (spec.mode !== 'persistent') return 0;
+  const idleMs = spec.serverIdleTimeoutVirtualSeconds * 1000;
+  const lastAt = new Map<string, number>();
+  let expected = 0;
+  for (const { request } of [...outcomes].sort((a, b) => a.request.atVirtualMs - b.request.atVirtualMs)) {
+    const key = `${request.endpointIndex}/${request.channel}`;
+    const last = lastAt.get(key);
+    if (last !== undefined && request.atVirtualMs - last > idleMs) expected++;
+    lastAt.set(key, request.atVirtualMs);
+  }
+  return expected;
+}
+
 /** Capture health, and the reconciliation of the client's socket counters with the pcap's stream bytes. */
 function captureHealth(o: ScenarioObservations): CaptureHealth {
-  const stream = (d: 'up' | 'down') => (o.analysis === null ? null : o.analysis.total[d].tcpPayloadBytes - o.analysis.total[d].retransmittedBytes);
-  const up = stream('up');
-  const down = stream('down');
-  return {
+  const health = (reconciled: boolean | null, pcap: SocketBytes | null, discarded: SocketBytes | null): CaptureHealth => ({
     packets: o.tcpdump?.packetsCaptured ?? 0,
     droppedByKernel: o.tcpdump?.packetsDroppedByKernel ?? 0,
-    reconciled: o.analysis === null ? null : up === o.socketBytes.up && down === o.socketBytes.down,
+    reconciled,
     reconciliation: {
-      up: { socketBytes: o.socketBytes.up, pcapStreamBytes: up },
-      down: { socketBytes: o.socketBytes.down, pcapStreamBytes: down },
+      up: { socketBytes: o.socketBytes.up, pcapStreamBytes: pcap?.up ?? null, ...(discarded === null ? {} : { discardedAtResetBytes: discarded.up }) },
+      down: { socketBytes: o.socketBytes.down, pcapStreamBytes: pcap?.down ?? null, ...(discarded === null ? {} : { discardedAtResetBytes: discarded.down }) },
     },
+  });
+  if (o.analysis === null) return health(null, null, null);
+  const t = o.analysis.total;
+  const pcap = { up: t.up.tcpPayloadBytes - t.up.retransmittedBytes, down: t.down.tcpPayloadBytes - t.down.retransmittedBytes };
+  const { discarded, mismatched } = reconcileConnections(o.sockets, o.capturedStreams ?? []);
+  const reconciled =
+    mismatched.length === 0 && o.socketBytes.up - discarded.up === pcap.up && o.socketBytes.down + discarded.down === pcap.down;
+  return health(reconciled, pcap, discarded);
+}
+
+/** A connection whose socket counters and capture differ by more than a reset explains. */
+interface Mismatch {
+  clientPort: number;
+  /** Capture minus socket, per direction. */
+  up: number;
+  down: number;
+}
+
+/**
+ * Pairs each client connection with the captured connection from the same client port (the k-th of a port with
+ * the k-th: a port can be used again within a scenario) and compares their bytes. The only difference a
+ * connection may show is one a reset explains: on a connection the capture saw end with a RST, the capture may
+ * hold more downstream bytes than the client read (they reached its kernel, were never read, and the close
+ * that found them unread sent the RST) and fewer upstream bytes than the client wrote (the reset dropped them
+ * before they left). Anything else is a mismatch.
+ */
+export function reconcileConnections(sockets: SocketRecord[], streams: CapturedStream[]): { discarded: SocketBytes; mismatched: Mismatch[] } {
+  const byPort = new Map<number, CapturedStream[]>();
+  for (const s of streams) {
+    const list = byPort.get(s.clientPort);
+    if (list === undefined) byPort.set(s.clientPort, [s]);
+    else list.push(s);
+  }
+  const discarded: SocketBytes = { up: 0, down: 0 };
+  const mismatched: Mismatch[] = [];
+  for (const socket of sockets) {
+    if (socket.localPort === 0) continue;
+    const stream = byPort.get(socket.localPort)?.shift();
+    const up = (stream?.up ?? 0) - socket.bytes.up;
+    const down = (stream?.down ?? 0) - socket.bytes.down;
+    if (up === 0 && down === 0) continue;
+    if (stream?.endedByReset === true && up <= 0 && down >= 0) {
+      discarded.up -= up;
+      discarded.down += down;
+    } else {
+      mismatched.push({ clientPort: socket.localPort, up, down });
+    }
+  }
+  // Captured connections no client socket accounts for: bytes the client never wrote or read.
+  for (const [port, left] of byPort) {
+    for (const s of left) if (s.up !== 0 || s.down !== 0) mismatched.push({ clientPort: port, up: s.up, down: s.down });
+  }
+  return { discarded, mismatched };
+}
+
+/** The invalid reason of a failed reconciliation: which number is which, the first connection that differs, and how to run the scenario again. */
+function mismatchReason(health: CaptureHealth, o: ScenarioObservations): string {
+  const b = (n: number) => `${n.toLocaleString('en-US')} B`;
+  const side = (name: 'up' | 'down') => {
+    const r = health.reconciliation[name];
+    const verb = name === 'up' ? 'wrote' : 'read';
+    const discarded = r.discardedAtResetBytes ?? 0;
+    return `${name}: client sockets ${verb} ${b(r.socketBytes)}, capture stream ${b(r.pcapStreamBytes ?? 0)}${discarded > 0 ? ` (${b(discarded)} of it dropped by a reset)` : ''}`;
   };
+  const { mismatched } = reconcileConnections(o.sockets, o.capturedStreams ?? []);
+  const first = mismatched[0];
+  const signed = (n: number) => `${n > 0 ? '+' : ''}${n.toLocaleString('en-US')} B`;
+  const where =
+    first === undefined
+      ? ''
+      : `; ${mismatched.length} connection${mismatched.length === 1 ? '' : 's'} differ, first from client port ${first.clientPort} (capture minus socket: up ${signed(first.up)}, down ${signed(first.down)})`;
+  return `socket counters and the capture disagree: ${side('up')}; ${side('down')}${where}; the pcap is kept to inspect, and \`${o.rerunCommand}\` runs this scenario alone`;
 }
 
 /** Traffic per endpoint per virtual minute: from the capture, or from socket counters without one. */

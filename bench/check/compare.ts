@@ -117,6 +117,7 @@ const FLOAT_SLACK = 1e-9;
  * Throws InputError for input that cannot be compared.
  */
 export function checkResults(current: Results, baseline: Results, thresholds: Thresholds): CheckReport {
+  finishedRun(current, 'the run being checked');
   const baselineScenarios = cleanBaseline(baseline);
   if (current.options.capture !== baseline.options.capture) {
     const mode = (r: Results) => (r.options.capture ? 'with a packet capture' : 'with --no-capture');
@@ -180,7 +181,6 @@ export function checkResults(current: Results, baseline: Results, thresholds: Th
     }
   }
   if (ignored > 0) notes.push(`${ignored} metric${ignored === 1 ? '' : 's'} not compared, as the thresholds file says ("ignore": true)`);
-  if (current.interrupted) notes.push('the run was interrupted before every scenario ran');
   notes.push(...environmentNotes(current, baseline));
 
   const regressed = rows.filter((r) => r.verdict === 'regressed').length;
@@ -210,13 +210,26 @@ type CompletedScenario = Extract<ScenarioResult, { state: 'completed' }>;
 /** A baseline is what "good" means: a whole run whose every scenario completed. Returns its scenarios. */
 function cleanBaseline(baseline: Results): CompletedScenario[] {
   const refresh = 'a baseline must be a whole run whose every scenario completed; refresh it (docs/ci.md)';
-  if (baseline.interrupted) throw new InputError(`the baseline (run ${baseline.runId}) was interrupted: ${refresh}`);
+  finishedRun(baseline, 'the baseline', refresh);
   const bad = baseline.scenarios.filter((s) => s.state !== 'completed');
   if (bad.length > 0) {
     throw new InputError(`the baseline (run ${baseline.runId}) has ${bad.map((s) => `${s.id} ${s.state}`).join(', ')}: ${refresh}`);
   }
   if (baseline.scenarios.length === 0) throw new InputError(`the baseline (run ${baseline.runId}) has no scenarios: ${refresh}`);
   return baseline.scenarios.filter((s): s is CompletedScenario => s.state === 'completed');
+}
+
+/**
+ * A run that did not finish is neither a run to judge nor a baseline: one stopped by Ctrl-C or SIGTERM says
+ * so (`interrupted`), and one killed outright (SIGKILL, a crash, a power cut) never wrote its `finishedAt`.
+ * Either may lack scenarios, and the last one it wrote may be cut short.
+ */
+function finishedRun(results: Results, which: string, remedy = 'run it again to the end'): void {
+  const run = `${which} (run ${results.runId})`;
+  if (results.interrupted) throw new InputError(`${run} was interrupted before every scenario ran: ${remedy}`);
+  if (results.finishedAt === '') {
+    throw new InputError(`${run} did not finish: its finishedAt is empty, so the run was killed or crashed while it ran (${results.scenarios.length} scenarios written): ${remedy}`);
+  }
 }
 
 /** Pairs each baseline scenario with the run's scenario of the same identity; keyed by the run's scenario id. */

@@ -7,7 +7,7 @@ import { loadResults } from '../results/read.ts';
 import { METRICS } from '../check/metrics.ts';
 import { formatTolerance, renderCheckMarkdown, renderCheckText, verdictLine } from '../check/render.ts';
 import { DEFAULT_THRESHOLDS, loadThresholds } from '../check/thresholds.ts';
-import { InputError, MeasurementError, UsageError } from '../errors.ts';
+import { cannotWrite, InputError, MeasurementError, OutputError, UsageError } from '../errors.ts';
 import { CHECK_SCHEMA, MIN_LATENCY_SAMPLES, type CheckSummary } from '../model/index.ts';
 import { buildReportModel, renderPages } from '../report/index.ts';
 import { writeCheckSummary } from '../results/check-file.ts';
@@ -27,8 +27,9 @@ metric, writes it as Markdown to check.md and the verdict to check.json beside R
 rendered from those results show it; in a run's folder report.html and summary.md are updated at once), and
 appends the Markdown to $GITHUB_STEP_SUMMARY when that is set.
 
-  --baseline FILE     results.json of the run to compare with (e.g. fixtures/baselines/quick.json)
+  --baseline FILE     results.json of the run to compare with, e.g. fixtures/baselines/quick.json (required)
   --thresholds FILE   per-metric, per-scenario tolerances and floors (docs/ci.md; fixtures/thresholds/example.json)
+                      (default: every metric at its default limit, listed below)
 
 Byte and count metrics are deterministic for a workload, seed, chain and TLS library: they are compared
 directly. Latency and server CPU are compared as ratios to fresh inside each run (p50 latency ratios only
@@ -103,6 +104,6 @@ async function writeOutput(file: string, write: () => Promise<unknown>): Promise
   try {
     await write();
   } catch (error) {
-    throw new InputError(`cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+    throw error instanceof OutputError ? error : cannotWrite(file, error);
   }
 }

@@ -1,14 +1,28 @@
 /** `tls-reuse-bench run`: resolves the scenario matrix, runs it live, prints the headline. */
 import path from 'node:path';
 import { UsageError } from '../errors.ts';
-import type { ScenarioResult, ScenarioSpec } from '../model/index.ts';
+import { SPEC_LIMITS, type ScenarioResult, type ScenarioSpec } from '../model/index.ts';
 import { REPO_ROOT } from '../paths.ts';
-import { resolveRun } from '../plan/resolve.ts';
+import { parseNetworkList } from '../link/profile.ts';
+import { AGENT_SESSION_TIMEOUT_S, DEFAULT_SEED, DEFAULT_WORKLOAD, NGINX_IDLE_TIMEOUT_S, pacedCompression, resolveRun } from '../plan/resolve.ts';
+import { SUITES, type SuiteName } from '../plan/suites.ts';
 import { buildReportModel, headlineText, renderReports } from '../report/index.ts';
+import { formatBytes } from '../report/format.ts';
 import { runSuite, type RunEvents } from '../run/suite.ts';
 import { parseCommand } from './args.ts';
 import { displayPath } from './display.ts';
+import { suiteLabel } from '../report/labels.ts';
 import { appendStepSummary } from './step-summary.ts';
+
+/** The shortest channel period of the default workload (its logger's 5 s), which paces emulated paths. */
+const AGENT_SHORTEST_INTERVAL_MS = 5000;
+
+const suiteLines = (Object.keys(SUITES) as SuiteName[])
+  .map((name) => {
+    const [size, matrix] = describeSuite(name);
+    return `  ${name.padEnd(8)} ${size}\n${matrix.replace(/^/gm, ' '.repeat(11))}`;
+  })
+  .join('\n');
 
 export const runHelp = `usage: tls-reuse-bench run [--suite quick|default|full] [--out DIR] [flags]
 
@@ -16,27 +30,72 @@ Runs an osquery-like agent workload against a local TLS server in each mode (fre
 request; persistent: one kept-alive connection per channel; resumed: new connections with TLS session
 resumption), captures it with tcpdump, accounts every byte and prints what reuse saves.
 
-  --suite NAME              quick (CI smoke, <20 s), default (npm run bench), full
-  --out DIR                 write this run into DIR (default reports/<run-id>, and reports/latest)
-  --modes LIST              fresh,persistent,resumed
-  --tls LIST                1.2,1.3
-  --cert LIST|FILE          rsa2048,ecdsa-p256, or your own PEM chain file (then --key and --ca)
-  --key FILE --ca FILE      your chain's private key and the root that verifies it
-  --server LIST             node (embedded agent API server), nginx
-  --network LIST            loopback, lan (1 ms RTT, 1 Gbit/s), wan (60 ms RTT, 20/10 Mbit/s down/up):
-                            the path between client and server, emulated packet by packet
-  --endpoints N             simulated agents
-  --virtual-minutes N       length of each scenario in virtual minutes
-  --time-compression X      virtual seconds per real second
-  --session-timeout DUR     the agent's --tls_session_timeout (default 3600s; 0 = never)
-  --server-idle-timeout DUR server keep-alive idle timeout (default 75s, nginx's)
-  --session-tickets on|off  server issues TLS session tickets (default on)
-  --seed N                  payload seed (same seed, same bytes)
+suites (a matrix flag below replaces that axis of the suite; times are rough, on 2 cores):
+${suiteLines}
+
+  --suite NAME              quick, default or full (default: default, what npm run bench runs)
+  --out DIR                 write this run into DIR, a new or empty folder (default: reports/<run-id>, and
+                            reports/latest links to it)
+  --force                   replace the previous run found in --out (or a folder in the place of
+                            reports/latest) (default: refuse a folder that holds anything)
+  --modes LIST              fresh,persistent,resumed (default: the suite's)
+  --tls LIST                1.2,1.3 (default: the suite's)
+  --cert LIST|FILE          rsa2048,ecdsa-p256, or your own PEM chain file, then with --key and --ca
+                            (default: the suite's)
+  --key FILE --ca FILE      your chain's private key and the root that verifies it (no default)
+  --server LIST             node (embedded agent API server), nginx (default: the suite's)
+  --network LIST            loopback, lan (1 ms RTT, 1 Gbit/s), wan (60 ms RTT, 20/10 Mbit/s down/up) or a
+                            custom path (rtt=80ms,down=5mbit,up=1mbit,...): emulated packet by packet
+                            (default: the suite's)
+  --endpoints N             simulated agents, ${SPEC_LIMITS.endpoints.min}-${SPEC_LIMITS.endpoints.max} (default: the suite's)
+  --virtual-minutes N       length of each scenario in virtual minutes, ${SPEC_LIMITS.virtualMinutes.min}-${SPEC_LIMITS.virtualMinutes.max} (default: the suite's)
+  --time-compression X      virtual seconds per real second, ${SPEC_LIMITS.timeCompression.min}-${SPEC_LIMITS.timeCompression.max} (default: the suite's)
+  --session-timeout DUR     the agent's --tls_session_timeout; 0 = never (default: ${AGENT_SESSION_TIMEOUT_S}s)
+  --server-idle-timeout DUR server keep-alive idle timeout (default: ${NGINX_IDLE_TIMEOUT_S}s, nginx's)
+  --session-tickets on|off  server issues TLS session tickets (default: on)
+  --seed N                  payload seed, same seed same bytes (default: ${DEFAULT_SEED})
   --latency-samples N       timed requests per API call in each scenario's latency phase
-                            (default 30 on loopback, 20 on emulated paths)
-  --workload FILE           workload description (default fixtures/workloads/osquery-default.json)
-  --no-capture              measure from socket counters only (no tcpdump; no headers, no TLS breakdown)
-  --allow-invalid           exit 0 even when a scenario is invalid (kernel drops, reconciliation mismatch)`;
+                            (default: 30 on loopback, 20 on emulated paths)
+  --workload FILE           workload description (default: ${DEFAULT_WORKLOAD})
+  --no-capture              measure from socket counters only: no tcpdump, no headers, no TLS breakdown
+                            (default: capture)
+  --allow-invalid           exit 0 even when a scenario is invalid (kernel drops, reconciliation mismatch)
+                            (default: exit 1)
+
+Exit codes: 0 every scenario completed; 1 a scenario failed or is invalid, or output could not be written;
+2 bad flags or files (nothing was measured); 130 after Ctrl-C (SIGINT), 143 after SIGTERM, with the finished
+scenarios kept in results.json.`;
+
+/**
+ * A suite in one line: its matrix, its size and roughly how long it runs. The time is each scenario's
+ * virtual length over its time compression, plus about 1.5 s per scenario for starting the server and tcpdump
+ * and accounting the capture (2 s with nginx), measured on this project's 2-core machine. A scenario on an
+ * emulated path runs at its paced compression and adds its latency phase: 20 samples of a new connection's
+ * four round trips.
+ */
+export function describeSuite(name: SuiteName): [size: string, matrix: string] {
+  const s = SUITES[name];
+  const overheadS = s.servers.map((server) => (server === 'nginx' ? 2 : 1.5)).reduce((a, b) => a + b, 0) / s.servers.length;
+  let count = s.modes.length * s.tls.length * s.certs.length * s.servers.length;
+  let seconds = count * ((s.virtualMinutes * 60) / s.timeCompression + overheadS) + 5;
+  const paths = s.paths === undefined ? [] : parseNetworkList(s.paths.networks).filter((p) => p.kind === 'emulated');
+  for (const profile of paths) {
+    const pathCount = s.modes.length * s.paths!.tls.length * s.paths!.certs.length * s.servers.length;
+    const compression = pacedCompression(s.timeCompression, profile, AGENT_SHORTEST_INTERVAL_MS);
+    const latencyS = (20 * 4 * profile.rttMs) / 1000;
+    count += pathCount;
+    seconds += pathCount * ((s.paths!.virtualMinutes * 60) / compression + latencyS + overheadS);
+  }
+  const rough = seconds < 60 ? `about ${Math.max(10, Math.round(seconds / 10) * 10)} s` : `about ${Math.round(seconds / 60)} min`;
+  const tls = `TLS ${s.tls.map((t) => t.replace('tls', '')).join('+')}`;
+  return [
+    `${count} scenarios, ${rough}`,
+    `${s.modes.join('/')} x ${tls} x ${s.certs.join('+')} x ${s.servers.join('+')} on loopback\n${s.endpoints} endpoint${s.endpoints === 1 ? '' : 's'}, ${s.virtualMinutes} virtual minutes at ${s.timeCompression}x` +
+      (s.paths === undefined
+        ? ''
+        : `\nand ${s.modes.join('/')} x TLS ${s.paths.tls.map((t) => t.replace('tls', '')).join('+')} x ${s.paths.certs.join('+')} on ${s.paths.networks.replace(',', ', ')}, ${s.paths.virtualMinutes} virtual minute${s.paths.virtualMinutes === 1 ? '' : 's'}`),
+  ];
+}
 
 /** Runs the command; returns the exit code. */
 export async function runCommand(args: string[], out: NodeJS.WritableStream): Promise<number> {
@@ -61,6 +120,7 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
     workload: { type: 'string' },
     'no-capture': { type: 'boolean' },
     'allow-invalid': { type: 'boolean' },
+    force: { type: 'boolean' },
   });
   if (values.help) {
     out.write(`${runHelp}\n`);
@@ -91,6 +151,7 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
       workload: values.workload,
       capture: !values['no-capture'],
       allowInvalid: values['allow-invalid'] ?? false,
+      force: values.force ?? false,
     },
     REPO_ROOT,
   );
@@ -104,7 +165,7 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   const progress = progressPrinter(out);
-  out.write(`tls-reuse-bench: ${run.scenarios.length} scenarios (suite ${run.suite}) → ${displayPath(run.outDir)}\n`);
+  out.write(`${wrap(`tls-reuse-bench: ${run.scenarios.length} scenarios (${suiteLabel(run)}) → ${displayPath(run.outDir)}`, DEFAULT_COLUMNS, '').join('\n  ')}\n`);
   try {
     const results = await runSuite(run, progress, controller.signal);
     const model = buildReportModel(results);
@@ -113,7 +174,8 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
     out.write(`\n${headlineText(model)}\n\n`);
     out.write(`results: ${displayPath(path.join(run.outDir, 'results.json'))}\n`);
     out.write(`report:  ${displayPath(rendered.html)} (charts in ${displayPath(path.join(run.outDir, 'charts'))}/)\n`);
-    if (results.interrupted) return 130;
+    // The shell's convention for a command ended by a signal: 128 + its number (SIGINT 2 → 130, SIGTERM 15 → 143).
+    if (results.interrupted) return controller.signal.reason === 'SIGTERM' ? 143 : 130;
     const failed = results.scenarios.filter((s) => s.state === 'failed').length;
     const invalid = results.scenarios.filter((s) => s.state === 'invalid').length;
     if (failed > 0 || (invalid > 0 && !run.allowInvalid)) {
@@ -127,35 +189,68 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
   }
 }
 
+/** Columns progress lines may use: the terminal's width, 80 elsewhere (a log, a pipe, CI). */
+const DEFAULT_COLUMNS = 80;
+/** Indent of a scenario's second and further lines, under its id. */
+const INDENT = '        ';
+
+/** `text` broken at spaces into lines of at most `width` characters after `indent` (a longer word stays whole). */
+export function wrap(text: string, width: number, indent: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') lines.push(indent + line);
+  return lines;
+}
+
 /**
- * Progress on the terminal: one line rewritten in place on a TTY, plain lines (start and end of each
- * scenario) when output is a file, a pipe or CI.
+ * Progress on the terminal: one line rewritten in place on a TTY (cut to its width), plain lines (start and end
+ * of each scenario) when output is a file, a pipe or CI; no escape sequence then. Every line fits the terminal,
+ * 80 columns when there is none: a scenario's figures and any reason it failed go on lines of their own.
  */
-function progressPrinter(out: NodeJS.WritableStream): RunEvents {
-  const live = (out as { isTTY?: boolean }).isTTY === true && process.env.CI !== 'true';
+export function progressPrinter(out: NodeJS.WritableStream, env: NodeJS.ProcessEnv = process.env): RunEvents {
+  const tty = out as { isTTY?: boolean; columns?: number };
+  const live = tty.isTTY === true && env.CI !== 'true' && env.TERM !== 'dumb';
+  const width = live ? Math.max(40, tty.columns ?? DEFAULT_COLUMNS) : DEFAULT_COLUMNS;
   let prefix = '';
   let lastDraw = 0;
-  const describe = (result: ScenarioResult): string => {
-    if (result.state === 'failed') return `failed: ${result.error}`;
+  const describe = (result: ScenarioResult): string[] => {
+    const seconds = result.state === 'failed' ? '' : ` ${(result.realDurationMs / 1000).toFixed(1)} s,`;
+    // The first line starts at the margin; what does not fit goes on indented lines.
+    const head = (text: string) => wrap(text, width, INDENT).map((line, i) => (i === 0 ? line.slice(INDENT.length) : line));
+    if (result.state === 'failed') return [...head(`${prefix} failed:`), ...wrap(result.error, width, INDENT)];
     const p = result.perEndpointMinute;
-    const bytes = (n: number | null, m: number) => `${Math.round(n ?? m).toLocaleString('en-US')} B`;
-    const state = result.state === 'invalid' ? `INVALID (${result.invalidReasons.join('; ')})` : result.capture.reconciled === null ? 'not captured' : 'reconciled';
-    return `${(result.realDurationMs / 1000).toFixed(1)} s, up ${bytes(p.upWireBytes, p.upTcpPayloadBytes)}/min, down ${bytes(p.downWireBytes, p.downTcpPayloadBytes)}/min, ${state}`;
+    const rate = (n: number | null, m: number) => `${formatBytes(n ?? m)}/min`;
+    const state = result.state === 'invalid' ? 'INVALID:' : result.capture.reconciled === null ? 'not captured' : 'reconciled';
+    const warnings = result.warnings.length === 0 ? '' : `, ${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'} (see the report)`;
+    return [
+      ...head(`${prefix}${seconds} ${state}`),
+      ...(result.state === 'invalid' ? result.invalidReasons.flatMap((r) => wrap(r, width, INDENT)) : []),
+      ...wrap(`up ${rate(p.upWireBytes, p.upTcpPayloadBytes)}, down ${rate(p.downWireBytes, p.downTcpPayloadBytes)}${warnings}`, width, INDENT),
+    ];
   };
+  const fit = (line: string) => (line.length <= width - 1 ? line : `${line.slice(0, width - 2)}…`);
   return {
     scenarioStart(index: number, count: number, spec: ScenarioSpec) {
       prefix = `[${index + 1}/${count}] ${spec.id}`;
-      out.write(live ? `${prefix} …` : `${prefix} started\n`);
+      out.write(live ? fit(`${prefix} …`) : `${prefix} started\n`);
     },
     scenarioProgress(done: number, total: number) {
       if (!live) return;
       const now = Date.now();
       if (now - lastDraw < 100 && done < total) return;
       lastDraw = now;
-      out.write(`\r\x1b[2K${prefix} ${done}/${total} requests`);
+      out.write(`\r\x1b[2K${fit(`${prefix} ${done}/${total} requests`)}`);
     },
     scenarioEnd(_index: number, _count: number, result: ScenarioResult) {
-      out.write(`${live ? '\r\x1b[2K' : ''}${prefix} ${describe(result)}\n`);
+      out.write(`${live ? '\r\x1b[2K' : ''}${describe(result).join('\n')}\n`);
     },
   };
 }

@@ -92,6 +92,29 @@ export interface AgentServerStats {
   connections: number;
   /** TLS handshakes completed, full or resumed (nginx: of connections that carried a request). */
   handshakes: { full: number; resumed: number };
+  /**
+   * Server processes that died and were replaced since the server started, as the server logged them (nginx:
+   * `worker process 1234 exited on signal 9`); the connections they held were cut. Absent for the embedded
+   * server, whose one process dying ends the scenario.
+   */
+  processesReplaced?: string[];
+}
+
+/** One client connection's socket counters, for reconciling connection by connection. */
+export interface SocketRecord {
+  /** Client TCP port; 0 when the connect never completed (then both counters are 0). */
+  localPort: number;
+  bytes: SocketBytes;
+}
+
+/** What the capture holds of one TCP connection, for reconciling connection by connection. */
+export interface CapturedStream {
+  clientPort: number;
+  /** The connection ended with a RST (from either side) inside the capture. */
+  endedByReset: boolean;
+  /** TCP payload bytes minus retransmissions, per direction: what a socket wrote or could read. */
+  up: number;
+  down: number;
 }
 
 /** The latency phase of one API call: its request repeated back to back (tinybench drives the iterations). */
@@ -113,6 +136,12 @@ export interface ScenarioObservations {
   socketBytes: SocketBytes;
   /** Connections the client opened (socket level), and how many resumed a TLS session. */
   clientConnections: { opened: number; sessionResumed: number };
+  /** Each client connection's socket counters, in order of opening. */
+  sockets: SocketRecord[];
+  /** Each captured connection's stream bytes, in order of its first packet; null without a capture. */
+  capturedStreams: CapturedStream[] | null;
+  /** The command line that runs this scenario alone, for messages that ask to run it again. */
+  rerunCommand: string;
   /** The capture's accounting; null without a capture. */
   analysis: AnalyzeSummary | null;
   /** tcpdump's closing counts; null without a capture. */

@@ -91,16 +91,32 @@ export interface PerEndpointMinute {
   timeWait: number;
 }
 
+/** One direction of the reconciliation of the client's socket counters with the capture. */
+export interface ReconciliationSide {
+  /** What the client's TCP sockets wrote (up) or read (down): the socket counter. */
+  socketBytes: number;
+  /** The capture's TCP payload minus retransmissions in that direction; null without a capture. */
+  pcapStreamBytes: number | null;
+  /**
+   * Bytes on connections that ended with a RST that one side's kernel held and dropped: down, bytes that
+   * reached the client but were never read (a server's close_notify arriving as the client closes; Linux
+   * answers a close with unread data by a RST, RFC 2525 §2.17); up, bytes the client wrote that the reset
+   * dropped before they were sent. On the wire (or in the socket) but not in both: explained, not a mismatch.
+   * Absent in results written before it was counted.
+   */
+  discardedAtResetBytes?: number;
+}
+
 /** Capture health of a scenario. */
 export interface CaptureHealth {
   packets: number;
   droppedByKernel: number;
-  /** Client socket counters == pcap TCP payload − retransmissions, per direction, exactly. Null without a capture. */
+  /**
+   * Client socket counters == pcap TCP payload − retransmissions, per direction, exactly, connection by
+   * connection, once the bytes a reset discarded are counted (`discardedAtResetBytes`). Null without a capture.
+   */
   reconciled: boolean | null;
-  reconciliation: {
-    up: { socketBytes: number; pcapStreamBytes: number | null };
-    down: { socketBytes: number; pcapStreamBytes: number | null };
-  };
+  reconciliation: { up: ReconciliationSide; down: ReconciliationSide };
 }
 
 /** What a scenario measured; shared by completed and invalid scenarios. */
@@ -170,8 +186,12 @@ export interface Results {
   finishedAt: string;
   /** True when the run was stopped (Ctrl-C/SIGTERM) before every scenario ran. */
   interrupted: boolean;
+  /** The tool that wrote the results: its version and git commit (absent in results of older versions). */
+  tool?: { version: string; commit: string | null };
   options: {
     suite: string;
+    /** Flags that changed the suite's matrix or conditions (`--modes persistent`); absent or empty: the suite as it is. */
+    overrides?: string[];
     workloadPath: string;
     capture: boolean;
     allowInvalid: boolean;

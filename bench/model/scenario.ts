@@ -34,6 +34,17 @@ export interface ScenarioSpec {
 
 
 /**
+ * The range of each numeric spec field: what `run` accepts from its flags and what the results reader accepts
+ * from a file, so a value no run can produce (a time compression of 0 draws "Infinity GB/s") is refused on read.
+ */
+export const SPEC_LIMITS = {
+  endpoints: { min: 1, max: 10_000, integer: true },
+  virtualMinutes: { min: 0.1, max: 24 * 60, integer: false },
+  timeCompression: { min: 1, max: 10_000, integer: false },
+  seed: { min: 0, max: 2 ** 32 - 1, integer: true },
+} as const satisfies Partial<Record<keyof ScenarioSpec, { min: number; max: number; integer: boolean }>>;
+
+/**
  * What each spec field means when scenarios are compared (the compiler makes every new field take a side):
  * - `mode`: the axis a comparison is across (a mode against `fresh`).
  * - `configuration`: what the scenario measures (TLS version, chain, network, server); with the mode, the

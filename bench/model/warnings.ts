@@ -134,6 +134,23 @@ export const WARNINGS = {
     why: 'a path that drops packets is part of the measurement: retransmissions add bytes and round trips',
     fix: 'a larger queue (queue=... in a custom --network profile) or a higher rate, if the drops are not what you meant to measure',
   }),
+  'server-process-replaced': entry<{ server: string; exits: string[] }>({
+    message: (p) =>
+      `${p.server}: ${p.exits.join('; ')} during the scenario and was replaced; the connections it held were cut, so connections, handshakes and bytes include reconnections the agent would not have made`,
+    why: 'a crashed server process turns kept-alive connections into new ones: reuse looks worse than it is',
+    fix: "find why it died in the server's error log, then run the scenario again",
+  }),
+  'unexpected-retries': entry<{ retried: number; expected: number }>({
+    message: (p) =>
+      `${p.retried} requests were retried on a new connection after their kept-alive connection failed (closed or reset); the schedule explains ${p.expected} (a channel idle longer than the server's idle timeout)`,
+    why: 'each retry is a connection, a handshake and a request the workload does not call for',
+    fix: "look for a server process that died or reset connections (its error log); on a loaded machine requests run late: lower --time-compression",
+  }),
+  'output-failed': entry<{ done: number; count: number; error: string }>({
+    message: (p) => `the run stopped after ${p.done} of ${p.count} scenarios: ${p.error}`,
+    why: 'the scenarios that did not run are missing, and no later scenario could have written its capture',
+    fix: 'free space on the disk of --out (or choose another folder) and run again',
+  }),
   interrupted: entry<{ done: number; count: number }>({
     message: (p) => `the run was interrupted after ${p.done} of ${p.count} scenarios; results hold what finished`,
     why: 'the scenarios that did not run are missing from every comparison',

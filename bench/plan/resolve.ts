@@ -3,11 +3,13 @@
  * (STYLE.md §4, §5). Errors name the flag; nothing here touches the network.
  */
 import { access, constants } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { UsageError } from '../errors.ts';
 import { parseNetworkList, pathOf, type LinkProfile, type NetworkProfile } from '../link/profile.ts';
-import { FIXTURE_CERTS, MODES, scenarioId, SERVERS, warning, type CertKind, type ScenarioSpec, type TlsVersion, type Warning } from '../model/index.ts';
+import { FIXTURE_CERTS, MODES, scenarioId, SERVERS, SPEC_LIMITS, warning, type CertKind, type ScenarioSpec, type TlsVersion, type Warning } from '../model/index.ts';
 import { loadWorkload, type Workload } from '../workload/index.ts';
+import { checkCertFiles } from './certs.ts';
 import { SUITES, type SuiteName } from './suites.ts';
 
 /** Flag values as the command line gave them (strings), before validation. */
@@ -32,6 +34,7 @@ export interface RunFlags {
   workload?: string;
   capture?: boolean;
   allowInvalid?: boolean;
+  force?: boolean;
 }
 
 /** The files of one certificate chain: what the server sends, its key, and the root the client trusts. */
@@ -49,6 +52,10 @@ export interface ResolvedRun {
   outDir: string;
   /** `reports/latest` to point at this run, or null when `--out` chose the folder. */
   latestLink: string | null;
+  /** `--force`: replace a previous run found in `--out` (or a folder in the place of `reports/latest`). */
+  force: boolean;
+  /** The flags that changed the suite's matrix or conditions, as given (`--modes persistent`); empty for the suite as it is. */
+  overrides: string[];
   workloadPath: string;
   certs: Partial<Record<CertKind, CertFiles>>;
   scenarios: ScenarioSpec[];
@@ -68,9 +75,14 @@ export interface ResolvedRun {
 const DEFAULT_LATENCY_SAMPLES = { loopback: 30, emulated: 20 };
 
 /** The agent's default `--tls_session_timeout` (AGENT-FACTS.md). */
-const AGENT_SESSION_TIMEOUT_S = 3600;
+export const AGENT_SESSION_TIMEOUT_S = 3600;
 /** nginx's default `keepalive_timeout`. */
-const NGINX_IDLE_TIMEOUT_S = 75;
+export const NGINX_IDLE_TIMEOUT_S = 75;
+
+/** The payload seed without `--seed`. */
+export const DEFAULT_SEED = 1;
+/** The workload without `--workload`, relative to the project folder. */
+export const DEFAULT_WORKLOAD = 'fixtures/workloads/osquery-default.json';
 
 /** Resolves flags against a suite; `root` is the project folder (fixtures, reports). */
 export async function resolveRun(flags: RunFlags, root: string, now = new Date()): Promise<ResolvedRun> {
@@ -79,28 +91,29 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
   const modes = flags.modes === undefined ? defaults.modes : parseList('--modes', flags.modes, MODES);
   const tls = flags.tls === undefined ? defaults.tls : parseList('--tls', flags.tls, ['1.2', '1.3', 'tls1.2', 'tls1.3']).map(toTlsVersion);
   const servers = flags.server === undefined ? defaults.servers : parseList('--server', flags.server, SERVERS);
-  const endpoints = flags.endpoints === undefined ? defaults.endpoints : parseInteger('--endpoints', flags.endpoints, 1, 10_000);
+  const endpoints = flags.endpoints === undefined ? defaults.endpoints : parseInteger('--endpoints', flags.endpoints, SPEC_LIMITS.endpoints.min, SPEC_LIMITS.endpoints.max);
   const virtualMinutes =
-    flags.virtualMinutes === undefined ? defaults.virtualMinutes : parseNumber('--virtual-minutes', flags.virtualMinutes, 0.1, 24 * 60);
+    flags.virtualMinutes === undefined ? defaults.virtualMinutes : parseNumber('--virtual-minutes', flags.virtualMinutes, SPEC_LIMITS.virtualMinutes.min, SPEC_LIMITS.virtualMinutes.max);
   const timeCompression =
-    flags.timeCompression === undefined ? defaults.timeCompression : parseNumber('--time-compression', flags.timeCompression, 1, 10_000);
+    flags.timeCompression === undefined ? defaults.timeCompression : parseNumber('--time-compression', flags.timeCompression, SPEC_LIMITS.timeCompression.min, SPEC_LIMITS.timeCompression.max);
   const sessionTimeout =
     flags.sessionTimeout === undefined ? AGENT_SESSION_TIMEOUT_S : parseDurationSeconds('--session-timeout', flags.sessionTimeout);
   const idleTimeout =
     flags.serverIdleTimeout === undefined ? NGINX_IDLE_TIMEOUT_S : parseDurationSeconds('--server-idle-timeout', flags.serverIdleTimeout);
   if (idleTimeout === 0) throw new UsageError('--server-idle-timeout: must be above 0 (a server always times idle connections out)');
   const sessionTickets = flags.sessionTickets === undefined ? true : parseOnOff('--session-tickets', flags.sessionTickets);
-  const seed = flags.seed === undefined ? 1 : parseInteger('--seed', flags.seed, 0, 2 ** 32 - 1);
+  const seed = flags.seed === undefined ? DEFAULT_SEED : parseInteger('--seed', flags.seed, SPEC_LIMITS.seed.min, SPEC_LIMITS.seed.max);
   const networks = parseNetworkList(flags.network ?? defaults.networks, '--network');
   const latencySamples =
     flags.latencySamples === undefined ? null : parseInteger('--latency-samples', flags.latencySamples, 1, 10_000);
 
   const { certKinds, certs } = await resolveCerts(flags, root, defaults.certs);
-  const workloadPath = path.resolve(flags.workload ?? path.join(root, 'fixtures/workloads/osquery-default.json'));
+  for (const files of Object.values(certs)) await checkCertFiles(files, servers);
+  const workloadPath = path.resolve(flags.workload ?? path.join(root, DEFAULT_WORKLOAD));
   await mustRead('--workload', workloadPath);
   const shortestIntervalMs = shortestChannelIntervalMs(await loadWorkload(workloadPath));
 
-  const runId = now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[:]/g, '-');
+  const runId = makeRunId(now);
   const outDir = path.resolve(flags.out ?? path.join(root, 'reports', runId));
   const latestLink = flags.out === undefined ? path.join(root, 'reports', 'latest') : null;
   const workload = path.basename(workloadPath, '.json');
@@ -178,6 +191,8 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
     latencySamples: latencySamples ?? DEFAULT_LATENCY_SAMPLES,
     notes,
     allowInvalid: flags.allowInvalid ?? false,
+    force: flags.force ?? false,
+    overrides: overrides(flags),
   };
 }
 
@@ -197,6 +212,36 @@ export function pacedCompression(requested: number, path: LinkProfile, shortestI
   const limit = shortestIntervalMs / (1.5 * slowRequestMs);
   // One decimal: a compression a person can read in the report, never above the limit.
   return Math.min(requested, Math.max(1, Math.floor(limit * 10) / 10));
+}
+
+/** The flags of `flags` that change what the suite measures, as `--flag value`. */
+function overrides(flags: RunFlags): string[] {
+  const given: [string, string | undefined][] = [
+    ['--modes', flags.modes],
+    ['--tls', flags.tls],
+    ['--cert', flags.cert],
+    ['--server', flags.server],
+    ['--network', flags.network],
+    ['--endpoints', flags.endpoints],
+    ['--virtual-minutes', flags.virtualMinutes],
+    ['--time-compression', flags.timeCompression],
+    ['--session-timeout', flags.sessionTimeout],
+    ['--server-idle-timeout', flags.serverIdleTimeout],
+    ['--session-tickets', flags.sessionTickets],
+    ['--seed', flags.seed],
+    ['--latency-samples', flags.latencySamples],
+    ['--workload', flags.workload],
+  ];
+  return [...given.flatMap(([flag, value]) => (value === undefined ? [] : [`${flag} ${value}`])), ...(flags.capture === false ? ['--no-capture'] : [])];
+}
+
+/**
+ * A run id: the start time to the millisecond and four random hex digits (`2026-01-05T10-31-07.123Z-3fa9`), so
+ * two runs started in the same second, or even millisecond, get their own folders; the folder is also made
+ * exclusively, so a clash could only stop a run, never mix two.
+ */
+export function makeRunId(now: Date, random = randomBytes(2)): string {
+  return `${now.toISOString().replace(/:/g, '-')}-${random.toString('hex')}`;
 }
 
 function parseSuite(value: string): SuiteName {

@@ -14,6 +14,7 @@ import { escapeHtml, formatCount, formatNumber } from './format.ts';
 import { FIELD_REPORT, HEADLINE_ALIGN, HEADLINE_HEADER, headlineCells } from './headline.ts';
 import type { ReportModel } from './model.ts';
 import { MODE_COLOURS } from './palette.ts';
+import { suiteLabel } from './labels.ts';
 
 /** The scripts the page inlines. */
 export interface PageAssets {
@@ -207,7 +208,8 @@ function environmentSection(results: Results): string {
     ['run', results.runId],
     ['started', results.startedAt],
     ['finished', results.finishedAt === '' ? 'not finished' : results.finishedAt],
-    ['suite', o.suite],
+    ['suite', suiteLabel(o).replace(/^suite /, '')],
+    ['tls-reuse-bench', results.tool === undefined ? 'not recorded' : `${results.tool.version}${results.tool.commit === null ? '' : `, git ${results.tool.commit}`}`],
     ['workload file', o.workloadPath],
     ['packet capture', o.capture ? 'yes (tcpdump)' : 'no (socket counters only)'],
     ['invalid scenarios allowed', o.allowInvalid ? 'yes' : 'no'],
@@ -226,6 +228,8 @@ function environmentSection(results: Results): string {
 function captureHealth(results: Results): string {
   const yesNo = (b: boolean | null) => (b === null ? 'no capture' : b ? 'yes' : 'NO');
   const bytes = (n: number | null) => (n === null ? '-' : formatCount(n));
+  const dropped = (c: Extract<ScenarioResult, { state: 'completed' }>['capture']) =>
+    (c.reconciliation.up.discardedAtResetBytes ?? 0) + (c.reconciliation.down.discardedAtResetBytes ?? 0);
   const rows = results.scenarios.map((s) => {
     if (s.state === 'failed') return [s.id, 'failed', '-', '-', '-', '-', '-', '-', '-', '-'];
     const c = s.capture;
@@ -235,7 +239,7 @@ function captureHealth(results: Results): string {
       s.state,
       formatCount(c.packets),
       formatCount(c.droppedByKernel),
-      yesNo(c.reconciled),
+      c.reconciled === true && dropped(c) > 0 ? `yes (${formatCount(dropped(c))} B dropped by resets)` : yesNo(c.reconciled),
       formatCount(c.reconciliation.up.socketBytes),
       bytes(c.reconciliation.up.pcapStreamBytes),
       formatCount(c.reconciliation.down.socketBytes),
@@ -248,7 +252,7 @@ function captureHealth(results: Results): string {
     rows,
     numeric: [2, 3, 5, 6, 7, 8],
   })}
-<p class="context">Reconciled: the client's own TCP socket byte counters equal the capture's TCP payload minus retransmissions, per direction, to the byte. A scenario with kernel drops or a mismatch is invalid. TLS exact: every TLS 1.3 record was classified with the key log.</p>`;
+<p class="context">Reconciled: the client's own TCP socket byte counters equal the capture's TCP payload minus retransmissions, per direction and connection, to the byte (bytes a reset dropped unread, such as a server's close_notify arriving as the client closed, are counted apart). A scenario with kernel drops or a mismatch is invalid. TLS exact: every TLS 1.3 record was classified with the key log.</p>`;
 }
 
 function warningsSection(results: Results): string {
@@ -329,7 +333,7 @@ export function renderHtml(model: ReportModel, charts: ChartSpec[], assets: Page
 <body>
 <header>
 <h1>What reusing TLS connections saves</h1>
-<p class="meta">tls-reuse-bench run <code>${e(results.runId)}</code>, suite ${e(results.options.suite)}, ${results.scenarios.length} scenarios, started ${e(results.startedAt)}.</p>
+<p class="meta">tls-reuse-bench run <code>${e(results.runId)}</code>, ${e(suiteLabel(results.options))}, ${results.scenarios.length} scenarios, started ${e(results.startedAt)}.</p>
 </header>
 ${answerSection(results, answer)}
 ${statusSection(results, model.check)}

@@ -10,6 +10,7 @@ import {
   MODES,
   RESULTS_SCHEMA,
   SERVERS,
+  SPEC_LIMITS,
   TLS_FIELD_NAMES,
   TLS_VERSIONS,
   TRAFFIC_FIELD_NAMES,
@@ -45,6 +46,7 @@ import {
   number,
   object,
   oneOf,
+  inRange,
   optional,
   partialRecord,
   ShapeError,
@@ -139,13 +141,13 @@ const spec = object<ScenarioSpec>({
   ),
   server: oneOf(SERVERS),
   workload: string,
-  endpoints: nonNegative,
-  virtualMinutes: nonNegative,
-  timeCompression: nonNegative,
+  endpoints: inRange(SPEC_LIMITS.endpoints),
+  virtualMinutes: inRange(SPEC_LIMITS.virtualMinutes),
+  timeCompression: inRange(SPEC_LIMITS.timeCompression),
   sessionTimeoutVirtualSeconds: nonNegative,
   serverIdleTimeoutVirtualSeconds: nonNegative,
   sessionTickets: boolean,
-  seed: nonNegative,
+  seed: inRange(SPEC_LIMITS.seed),
 });
 
 const latencySummary = object<LatencySummary>({
@@ -199,6 +201,7 @@ const linkDirection = object<LinkDirection>({ forwardedFrames: nonNegative, queu
 const reconciliationSide = object<CaptureHealth['reconciliation']['up']>({
   socketBytes: nonNegative,
   pcapStreamBytes: nullable(nonNegative),
+  discardedAtResetBytes: optional(nonNegative),
 });
 
 const captureHealth = object<CaptureHealth>({
@@ -209,6 +212,37 @@ const captureHealth = object<CaptureHealth>({
 });
 
 const timelineBucket = object<TimelineBucket>({ startMs: nonNegative, upWireBytes: nonNegative, downWireBytes: nonNegative });
+
+/**
+ * Most buckets a timeline may span (its last bucket's start over the bucket width): a run's is one bucket per
+ * virtual second, at most 86,400 for the longest run `--virtual-minutes` allows. A span beyond it is no
+ * run's, and a renderer would allocate an array as long.
+ */
+export const MAX_TIMELINE_BUCKETS = 100_000;
+/** The narrowest bucket a run makes is one virtual second at the fastest time compression (0.1 ms). */
+const MIN_BUCKET_MS = 0.01;
+
+const timelineShape = object<NonNullable<ScenarioMeasurement['timeline']>>({
+  bucketMs: inRange({ min: MIN_BUCKET_MS, max: Number.MAX_SAFE_INTEGER, integer: false }),
+  buckets: arrayOf(timelineBucket),
+});
+
+/** A timeline whose buckets fit in MAX_TIMELINE_BUCKETS of its width. */
+const timeline: Validator<NonNullable<ScenarioMeasurement['timeline']>> = validator('a timeline object', (value, path) => {
+  const t = timelineShape(value, path);
+  if (t.buckets.length > MAX_TIMELINE_BUCKETS) {
+    throw new ShapeError(`${path}.buckets`, `${t.buckets.length} buckets, more than the ${MAX_TIMELINE_BUCKETS} a run can make`);
+  }
+  t.buckets.forEach((b, i) => {
+    if (b.startMs / t.bucketMs > MAX_TIMELINE_BUCKETS) {
+      throw new ShapeError(
+        `${path}.buckets[${i}].startMs`,
+        `${b.startMs} ms is more than ${MAX_TIMELINE_BUCKETS} buckets of ${t.bucketMs} ms after the start: no run's timeline spans that`,
+      );
+    }
+  });
+  return t;
+});
 
 const measurement: Shape<ScenarioMeasurement> = {
   traffic: nullable(object<{ up: TrafficCounters; down: TrafficCounters }>({ up: trafficCounters, down: trafficCounters })),
@@ -229,7 +263,7 @@ const measurement: Shape<ScenarioMeasurement> = {
     cpuMsPerRequest: nonNegative,
     requests: nonNegative,
   }),
-  timeline: nullable(object<NonNullable<ScenarioMeasurement['timeline']>>({ bucketMs: nonNegative, buckets: arrayOf(timelineBucket) })),
+  timeline: nullable(timeline),
   link: nullable(object<NonNullable<ScenarioMeasurement['link']>>({ up: linkDirection, down: linkDirection })),
   files: object<ScenarioMeasurement['files']>({ pcap: nullable(string), keylog: string }),
   realDurationMs: nonNegative,
@@ -287,8 +321,10 @@ const resultsShape = object<Results>({
   startedAt: string,
   finishedAt: string,
   interrupted: boolean,
+  tool: optional(object<NonNullable<Results['tool']>>({ version: string, commit: nullable(string) })),
   options: object<Results['options']>({
     suite: string,
+    overrides: optional(arrayOf(string)),
     workloadPath: string,
     capture: boolean,
     allowInvalid: boolean,

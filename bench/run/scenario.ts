@@ -4,7 +4,7 @@
  * (bench/analyze/assess.ts) makes the scenario's result from them.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
 import { assessScenario } from '../analyze/assess.ts';
@@ -18,6 +18,7 @@ import { linkProfile } from '../link/profile.ts';
 import {
   API_CALLS,
   type AgentRequest,
+  type CapturedStream,
   type LatencyObservation,
   type MeasuredScenario,
   type RequestOutcome,
@@ -28,6 +29,8 @@ import {
 import type { CertFiles } from '../plan/resolve.ts';
 import { startAgentServer, startNginx, type AgentServer, type AgentServerOptions } from '../serve/index.ts';
 import type { Workload } from '../workload/index.ts';
+import { makeDir } from '../output.ts';
+import { cannotWrite, OutputError } from '../errors.ts';
 
 /** What a scenario needs besides its spec. */
 export interface ScenarioContext {
@@ -45,6 +48,8 @@ export interface ScenarioContext {
   signal: AbortSignal;
   /** Called as requests complete. */
   onProgress?: (done: number, total: number) => void;
+  /** The command line that runs this scenario alone (for messages). */
+  rerunCommand: string;
 }
 
 /** Seconds a timeline bucket spans, in virtual time (the charts show bytes per virtual second). */
@@ -66,12 +71,23 @@ export function scenarioSlug(id: string): string {
   return id.replace(/[^A-Za-z0-9.-]+/g, '_');
 }
 
-/** Runs one scenario; never throws: a failure is returned as `{ state: 'failed' }`. */
+/**
+ * Runs one scenario. A failure is returned as `{ state: 'failed' }`, except one to write its files (a full
+ * disk): that OutputError is thrown, since no later scenario could write its capture either.
+ */
 export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Promise<ScenarioResult> {
   const live = new LiveScenario(spec, ctx);
   try {
     return assessScenario(spec, await live.observe(), ctx.reference);
   } catch (error) {
+    const output = live.outputFailure(error);
+    if (output !== null) {
+      // Its capture and key log stop where the disk filled up: of no use, and their room lets results.json
+      // record what finished and why the run stopped.
+      await live.dispose();
+      await rm(live.dir, { recursive: true, force: true });
+      throw output;
+    }
     return { id: spec.id, state: 'failed', spec, warnings: [], error: await live.failure(error) };
   } finally {
     await live.dispose();
@@ -84,7 +100,7 @@ export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Pro
  */
 class LiveScenario {
   private readonly started = performance.now();
-  private readonly dir: string;
+  readonly dir: string;
   private readonly pcapFile: string;
   private readonly keylogFile: string;
   private link: Link | undefined;
@@ -92,6 +108,8 @@ class LiveScenario {
   private capture: TcpdumpCapture | undefined;
   private client: AgentClient | undefined;
   private keyLog: WriteStream | undefined;
+  /** The key log's write failure (a full disk), reported as an 'error' event of its stream. */
+  private keyLogError: Error | null = null;
   /** Set when the server process exits before the scenario closed it: the cause of whatever fails next. */
   private serverDied: string | null = null;
   private serverClosing = false;
@@ -108,8 +126,12 @@ class LiveScenario {
   /** Runs the scenario and returns what it observed. */
   async observe(): Promise<ScenarioObservations> {
     const { spec, ctx } = this;
-    await mkdir(this.dir, { recursive: true });
-    const keyLog = (this.keyLog = createWriteStream(this.keylogFile, { flags: 'w' }));
+    await makeDir(this.dir);
+    // 0600: the key log decrypts the capture.
+    const keyLog = (this.keyLog = createWriteStream(this.keylogFile, { flags: 'w', mode: 0o600 }));
+    keyLog.on('error', (error) => {
+      this.keyLogError ??= error;
+    });
     const link = spec.link === null ? undefined : (this.link = await openLink({ profile: linkProfile(spec.network, spec.link), signal: ctx.signal }));
     const serverHost = link?.serverIp ?? '127.0.0.1';
     const server = (this.server = await this.startServer(link));
@@ -124,8 +146,11 @@ class LiveScenario {
     // Behind a link the server's sockets live in its namespace, the client's here.
     const timeWait = new TimeWaitObserver(server.port, link === undefined ? [HERE] : [HERE, (argv) => link.serverCommand(argv)]);
     await timeWait.begin();
-    // On the client's side of the link: what the client's kernel sent and received, as on loopback.
-    if (ctx.capture) this.capture = await TcpdumpCapture.start({ iface: link?.clientInterface ?? 'lo', ports: [server.port], file: this.pcapFile });
+    // On the client's side of the link: what the client's kernel sent and received, as on loopback. The filter
+    // keeps the server's endpoint (its address and port together), not its port on any address.
+    if (ctx.capture) {
+      this.capture = await TcpdumpCapture.start({ iface: link?.clientInterface ?? 'lo', host: serverHost, ports: [server.port], file: this.pcapFile });
+    }
     const serverBefore = await server.stats();
     const client = (this.client = new AgentClient({
       mode: spec.mode,
@@ -160,23 +185,36 @@ class LiveScenario {
     this.serverClosing = true;
     await server.close();
     keyLog.end();
-    await once(keyLog, 'finish');
+    if (this.keyLogError === null) await once(keyLog, 'finish').catch(() => undefined);
+    if (this.keyLogError !== null) throw cannotWrite(this.keylogFile, this.keyLogError);
 
     const connections = client.connections();
-    // Totals and the timeline are what a scenario keeps; per-connection reports stay in the pcap.
+    // Totals and the timeline are what a scenario keeps; of each connection, only its stream bytes (to reconcile
+    // connection by connection). Full per-connection reports stay in the pcap.
+    const streams: (CapturedStream & { index: number })[] = [];
     const analysis =
       this.capture === undefined
         ? null
         : await streamCapture(
             this.pcapFile,
             { serverPorts: [server.port], keyLogPath: this.keylogFile, timelineBucketMs: (TIMELINE_BUCKET_VIRTUAL_S * 1000) / spec.timeCompression },
-            () => undefined,
+            (c) =>
+              streams.push({
+                index: c.index,
+                clientPort: c.client.port,
+                endedByReset: c.closedBy === 'reset',
+                up: c.up.tcpPayloadBytes - c.up.retransmittedBytes,
+                down: c.down.tcpPayloadBytes - c.down.retransmittedBytes,
+              }),
           );
     return {
       scheduledRequests: ctx.schedule.length,
       outcomes,
       socketBytes: client.socketBytes(),
       clientConnections: { opened: connections.length, sessionResumed: connections.filter((c) => c.sessionResumed).length },
+      sockets: connections.map((c) => ({ localPort: c.localPort, bytes: c.bytes })),
+      capturedStreams: analysis === null ? null : streams.sort((a, b) => a.index - b.index).map(({ index: _index, ...stream }) => stream),
+      rerunCommand: ctx.rerunCommand,
       analysis,
       tcpdump,
       latency,
@@ -237,6 +275,12 @@ class LiveScenario {
       distributedQueryFraction: ctx.workload.distributed.queryFraction,
     };
     return spec.server === 'nginx' ? startNginx(options) : startAgentServer(options);
+  }
+
+  /** The failure as an OutputError when it is one of writing this scenario's files, else null. */
+  outputFailure(error: unknown): OutputError | null {
+    if (error instanceof OutputError) return error;
+    return this.keyLogError === null ? null : cannotWrite(this.keylogFile, this.keyLogError);
   }
 
   /** The message of a failed scenario, naming the server's death when that was the cause. */

@@ -2,18 +2,23 @@
  * A whole run: checks everything that can fail before the first connection, runs the scenarios one at a time,
  * writes `results.json` after each (so an interrupted run keeps what finished) with the comparisons so far.
  */
-import { mkdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { checkCapture, tcpdumpVersion } from '../capture/tcpdump.ts';
-import { InputError } from '../errors.ts';
+import { InputError, OutputError } from '../errors.ts';
+import { sweepStale } from '../guard/guard.ts';
+import { toolVersion } from '../version.ts';
 import { compareScenarios } from '../analyze/compare.ts';
 import { checkLinkSupport, sweepStaleLinks } from '../link/index.ts';
 import { RESULTS_SCHEMA, warning, type Environment, type MeasuredScenario, type Results, type ScenarioResult, type ScenarioSpec, type Warning } from '../model/index.ts';
 import { writeResults } from '../results/write.ts';
+import { rerunCommand } from '../plan/command.ts';
 import type { ResolvedRun } from '../plan/resolve.ts';
+import { REPO_ROOT } from '../paths.ts';
 import { nginxVersion } from '../serve/index.ts';
-import { buildSchedule, loadWorkload } from '../workload/index.ts';
+import { buildSchedule, loadWorkload, type Workload } from '../workload/index.ts';
+import { checkLatestLink, claimRunFolder, pointLatest, releaseRunFolder } from '../results/folder.ts';
 import { runScenario } from './scenario.ts';
 
 /** Progress events for the terminal; the runner itself never writes to it. */
@@ -25,32 +30,44 @@ export interface RunEvents {
 
 /** Runs a resolved plan; resolves with the results (also written to `<outDir>/results.json`). */
 export async function runSuite(run: ResolvedRun, events: RunEvents, signal: AbortSignal): Promise<Results> {
-  // Fail before measuring (STYLE.md §5): output folder, workload, tools and capture permission first.
-  await mkdir(run.outDir, { recursive: true });
-  await assertWritable(run.outDir);
-  const workload = await loadWorkload(run.workloadPath);
-  // nginx's version belongs in every run's environment; without nginx, only nginx scenarios cannot run.
-  const nginx = await nginxVersion().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
-  if (nginx instanceof Error && run.scenarios.some((s) => s.server === 'nginx')) {
-    throw new InputError(`--server nginx: ${nginx.message}`, { cause: nginx });
-  }
-  const environment = await describeEnvironment(typeof nginx === 'string' ? nginx : null);
-  if (run.capture) await checkCapture('lo', path.join(run.outDir, '.capture-check.pcap')).finally(() => rm(path.join(run.outDir, '.capture-check.pcap'), { force: true }));
-  if (run.scenarios.some((s) => s.link !== null)) {
-    // Emulated paths: check that links can be made here, and remove what a killed earlier run left.
-    await checkLinkSupport();
-    await sweepStaleLinks();
+  // Fail before measuring (STYLE.md §5): output folder, workload, tools and capture permission first. A check
+  // that fails leaves no folder behind.
+  // Whatever runs killed outright left behind (their nginx and its temporary folder) goes first.
+  await sweepStale();
+  if (run.latestLink !== null) await checkLatestLink(run.latestLink, run.force);
+  const folder = await claimRunFolder(run.outDir, { exclusive: run.latestLink !== null, force: run.force });
+  let environment: Environment;
+  let workload: Workload;
+  try {
+    workload = await loadWorkload(run.workloadPath);
+    // nginx's version belongs in every run's environment; without nginx, only nginx scenarios cannot run.
+    const nginx = await nginxVersion().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+    if (nginx instanceof Error && run.scenarios.some((s) => s.server === 'nginx')) {
+      throw new InputError(`--server nginx: ${nginx.message}`, { cause: nginx });
+    }
+    environment = await describeEnvironment(typeof nginx === 'string' ? nginx : null);
+    if (run.capture) await checkCapture('lo', path.join(run.outDir, '.capture-check.pcap')).finally(() => rm(path.join(run.outDir, '.capture-check.pcap'), { force: true }));
+    if (run.scenarios.some((s) => s.link !== null)) {
+      // Emulated paths: check that links can be made here, and remove what a killed earlier run left.
+      await checkLinkSupport();
+      await sweepStaleLinks();
+    }
+  } catch (error) {
+    await releaseRunFolder(folder);
+    throw error;
   }
   if (run.latestLink !== null) await pointLatest(run.latestLink, run.outDir);
 
   const results: Results = {
     schema: RESULTS_SCHEMA,
     runId: run.runId,
+    tool: toolVersion(),
     startedAt: new Date().toISOString(),
     finishedAt: '',
     interrupted: false,
     options: {
       suite: run.suite,
+      overrides: run.overrides,
       workloadPath: run.workloadPath,
       capture: run.capture,
       allowInvalid: run.allowInvalid,
@@ -62,6 +79,30 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
     warnings: [...run.notes],
   };
 
+  try {
+    await runScenarios(run, workload, results, events, signal);
+  } catch (error) {
+    if (!(error instanceof OutputError)) throw error;
+    // A full disk: keep what finished. The last good results.json is in place (written atomically); try to
+    // replace it with one that says why the run stopped, which may fit now that the failed write's temporary
+    // file is gone. Either way the error is what the run ends with (exit 1).
+    results.interrupted = true;
+    results.warnings.push(warning('output-failed', { done: results.scenarios.length, count: run.scenarios.length, error: error.message }));
+    results.finishedAt = new Date().toISOString();
+    await writeResults(run.outDir, results).catch(() => undefined);
+    throw error;
+  }
+  results.interrupted = signal.aborted;
+  if (results.interrupted) {
+    results.warnings.push(interruptedWarning(results.scenarios.length, run.scenarios.length));
+  }
+  results.finishedAt = new Date().toISOString();
+  await writeResults(run.outDir, results);
+  return results;
+}
+
+/** Runs the scenarios one at a time, writing results.json after each; stops early on abort. */
+async function runScenarios(run: ResolvedRun, workload: Workload, results: Results, events: RunEvents, signal: AbortSignal): Promise<void> {
   const count = run.scenarios.length;
   for (const [index, spec] of run.scenarios.entries()) {
     if (signal.aborted) break;
@@ -77,6 +118,7 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
       latencySamples: typeof run.latencySamples === 'number' ? run.latencySamples : run.latencySamples[spec.link === null ? 'loopback' : 'emulated'],
       reference: loopbackTwin(results.scenarios, spec),
       signal,
+      rerunCommand: rerunCommand(spec, run, REPO_ROOT),
       ...(events.scenarioProgress === undefined ? {} : { onProgress: events.scenarioProgress }),
     });
     results.scenarios.push(result);
@@ -84,13 +126,6 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
     events.scenarioEnd?.(index, count, result);
     await writeResults(run.outDir, results);
   }
-  results.interrupted = signal.aborted;
-  if (results.interrupted) {
-    results.warnings.push(interruptedWarning(results.scenarios.length, count));
-  }
-  results.finishedAt = new Date().toISOString();
-  await writeResults(run.outDir, results);
-  return results;
 }
 
 /**
@@ -108,24 +143,6 @@ function loopbackTwin(done: readonly ScenarioResult[], spec: ScenarioSpec): Meas
 
 function interruptedWarning(done: number, count: number): Warning {
   return warning('interrupted', { done, count });
-}
-
-async function assertWritable(dir: string): Promise<void> {
-  const probe = path.join(dir, '.write-check');
-  try {
-    await writeFile(probe, '');
-    await rm(probe);
-  } catch (error) {
-    throw new InputError(`--out: cannot write to ${dir} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
-  }
-}
-
-/** Makes `reports/latest` a relative symlink to this run's folder. */
-async function pointLatest(link: string, target: string): Promise<void> {
-  await unlink(link).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'ENOENT') throw error;
-  });
-  await symlink(path.relative(path.dirname(link), target), link);
 }
 
 /** Node, OpenSSL, kernel, CPU and tool versions. */

@@ -8,6 +8,7 @@ import { InputError, UsageError } from '../errors.ts';
 import { bundledEntry } from '../bundle.ts';
 import { REPO_ROOT } from '../paths.ts';
 import { ServeError, stderrTail } from './errors.ts';
+import { guardProcess } from '../guard/guard.ts';
 import type { AgentServer, AgentServerOptions, AgentServerStats, ChildMessage } from './protocol.ts';
 import { SERVER_PROCESS_OPTIONS, exitOf, keepStderrTail } from './process.ts';
 
@@ -98,6 +99,7 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
     ipc: true,
     serialization: 'json',
   });
+  guardProcess(child.pid);
   const stderr = keepStderrTail(child.stderr);
   const exited = exitOf(child);
   const pid = child.pid;

@@ -16,7 +16,6 @@
  */
 import { createServer } from 'node:net';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -27,6 +26,7 @@ import { AGENT_API_PATHS, apiCallForPath } from '../workload/agent-api.ts';
 import { loadResponseBodies, type ResponseName } from './api-bodies.ts';
 import { checkServerOptions, raceTimeout } from './agent-server.ts';
 import { ServeError, stderrTail } from './errors.ts';
+import { guardDir, guardProcess, tempPrefix } from '../guard/guard.ts';
 import { DEFAULT_MAX_REQUESTS_PER_CONNECTION, emptyRequestCounts, type AgentServer, type AgentServerOptions, type AgentServerStats } from './protocol.ts';
 import { SERVER_PROCESS_OPTIONS, exitOf, keepStderrTail } from './process.ts';
 
@@ -228,8 +228,8 @@ function parseAccessLog(text: string): AccessLine[] {
  * sessions (OpenSSL's stateful tickets), which the embedded server does not. Responses are gzipped (level 1)
  * when the request accepts gzip.
  *
- * nginx does not watch its parent: if this process is SIGKILLed, nginx keeps running (execa's cleanup
- * handles every other way of exiting).
+ * nginx does not watch its parent: if this process is SIGKILLed, the run's watchdog (bench/guard) stops nginx
+ * and its workers and removes the prefix (execa's cleanup handles every other way of exiting).
  *
  * @throws ServeError (exit code 2) when nginx is not installed, saying to `apt-get install nginx-light`.
  * @throws InputError when the certificate or key cannot be read.
@@ -247,7 +247,8 @@ export async function startNginx(o: AgentServerOptions): Promise<AgentServer> {
   }
   const bodies = await loadResponseBodies(o.apiDir);
 
-  const prefix = await mkdtemp(path.join(tmpdir(), 'tls-reuse-bench-nginx-'));
+  const prefix = await mkdtemp(tempPrefix('nginx'));
+  guardDir(prefix);
   const l: Layout = {
     prefix,
     conf: path.join(prefix, 'nginx.conf'),
@@ -293,6 +294,7 @@ async function launch(l: Layout, port: number, command: (argv: string[]) => stri
   // `ip netns exec` (a link's namespace) execs nginx in its place: the child's pid stays nginx's master.
   const [file, ...args] = command(['nginx', '-p', `${l.prefix}/`, '-e', l.errorLog, '-c', l.conf, '-g', 'daemon off;']);
   const child = execa(file!, args, SERVER_PROCESS_OPTIONS);
+  guardProcess(child.pid);
   const stderr = keepStderrTail(child.stderr);
   const exited = exitOf(child);
   const pid = child.pid;
@@ -354,7 +356,7 @@ async function launch(l: Layout, port: number, command: (argv: string[]) => stri
   };
 
   const stats = async (): Promise<AgentServerStats> => {
-    const [ticks, hz, log] = await Promise.all([cpuTicks(), clockTicks(), settledAccessLog()]);
+    const [ticks, hz, log, errors] = await Promise.all([cpuTicks(), clockTicks(), settledAccessLog(), readTail(l.errorLog)]);
     const requests = emptyRequestCounts();
     let notFound = 0;
     const connections = new Map<string, boolean>();
@@ -373,6 +375,11 @@ async function launch(l: Layout, port: number, command: (argv: string[]) => stri
       cpuSystemMs: ((ticks.system - cpuBase.system) * 1000) / hz,
       connections: connections.size,
       handshakes: { full: connections.size - resumed, resumed },
+      // The master logs each worker it reaps ("[alert] … worker process 1234 exited on signal 9") and starts another.
+      processesReplaced: errors.split('\n').flatMap((line) => {
+        const match = /(worker process \d+ exited (?:on signal \d+|with (?:fatal )?code \d+))/.exec(line);
+        return match === null ? [] : [match[1]!];
+      }),
     };
   };
 

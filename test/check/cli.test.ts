@@ -162,6 +162,13 @@ describe('tls-reuse-bench check', () => {
     });
   });
 
+  it('refuses a run killed while it ran (finishedAt empty) as the run and as its own baseline: exit 2', async () => {
+    const killed = await writeJson('killed/results.json', { ...sampleResults(), finishedAt: '', interrupted: false });
+    const { code, stderr } = await check([killed, '--baseline', killed]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^error: .*the run being checked \(run run-a\) did not finish: its finishedAt is empty/);
+  });
+
   it('prints its help', async () => {
     const { code, stdout } = await check(['--help']);
     expect(code).toBe(0);

@@ -292,6 +292,18 @@ describe('checkResults: input that cannot be compared', () => {
     expect(inputError(() => checkResults(baseline, interrupted, DEFAULT_THRESHOLDS))).toMatch(/^the baseline \(run run-a\) was interrupted/);
   });
 
+  it('a run that did not finish, as the results or as the baseline: killed (no finishedAt) or interrupted', () => {
+    const killed = structuredClone(baseline);
+    killed.finishedAt = '';
+    expect(inputError(() => checkResults(killed, killed, DEFAULT_THRESHOLDS))).toMatch(
+      /^the run being checked \(run run-a\) did not finish: its finishedAt is empty, so the run was killed or crashed while it ran \(3 scenarios written\)/,
+    );
+    expect(inputError(() => checkResults(baseline, killed, DEFAULT_THRESHOLDS))).toMatch(/^the baseline \(run run-a\) did not finish: .*refresh it/);
+    const interrupted = structuredClone(baseline);
+    interrupted.interrupted = true;
+    expect(inputError(() => checkResults(interrupted, baseline, DEFAULT_THRESHOLDS))).toMatch(/^the run being checked \(run run-a\) was interrupted before every scenario ran/);
+  });
+
   it('a floor that matches no value of the run', () => {
     const t = thresholds([{ scenario: 'fresh/*', metric: 'downSavedPct', min: 60 }]);
     expect(inputError(() => checkResults(baseline, baseline, t))).toBe(

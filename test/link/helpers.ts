@@ -5,8 +5,9 @@ import { readCapture } from '../../bench/pcap/reader.ts';
 import { frameBytes } from '../../bench/pcap/packet.ts';
 
 /** Links need network namespaces and TAP devices: root (which CI and the developers' machines are). */
-export const IS_ROOT = process.getuid?.() === 0;
 export const ROOT_REASON = 'needs root for network namespaces and TAP devices';
+/** Why the link tests are skipped here, or null as root. */
+export const LINK_SKIP: string | null = process.getuid?.() === 0 ? null : ROOT_REASON;
 
 /** The value at quantile `q` (0..1) of `values`, nearest rank. */
 export function quantile(values: number[], q: number): number {

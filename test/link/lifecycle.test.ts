@@ -4,13 +4,14 @@
  * listings: `ip netns list`, `ip link`, `ip route`, /proc.
  */
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { UsageError } from '../../bench/errors.ts';
 import { LAN, LinkError, checkLinkSupport, detectNetem, openLink, sweepStaleLinks } from '../../bench/link/index.ts';
 import { isAlive } from '../../bench/link/ip.ts';
 import { pingPongMs, startProbePeer } from '../../bench/link/probe.ts';
 import { randomStream } from '../../bench/workload/prng.ts';
-import { IS_ROOT, ROOT_REASON, leftovers, processGroup, processesWith, settle } from './helpers.ts';
+import { LINK_SKIP, ROOT_REASON, leftovers, processGroup, processesWith, settle } from './helpers.ts';
+import { describeUnless } from '../support/skip.ts';
 
 /** Prefixes of these tests' names, apart from the other link tests' and from real runs' `trb`. */
 const PREFIX = 'trbc';
@@ -56,7 +57,7 @@ function startHolder() {
   return { holder, pid: holder.pid!, opened, stderr: () => stderr };
 }
 
-describe.skipIf(!IS_ROOT)(`link lifecycle (${ROOT_REASON})`, () => {
+describeUnless(LINK_SKIP, `link lifecycle (${ROOT_REASON})`, () => {
   it('checkLinkSupport passes as root', async () => {
     await expect(checkLinkSupport()).resolves.toBeUndefined();
   });

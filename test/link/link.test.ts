@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAN, WAN, openLink, parseNetworkList, type Link, type LinkProfile } from '../../bench/link/index.ts';
 import { probeDigest } from '../../bench/link/probe-bytes.ts';
 import { connectTimesMs, download, echoTransfer, pingPongMs, startProbePeer, upload, type ProbePeer } from '../../bench/link/probe.ts';
-import { IS_ROOT, ROOT_REASON, ipv4Source, quantile, readFrames, startTcpdump, type Frame } from './helpers.ts';
+import { LINK_SKIP, ROOT_REASON, ipv4Source, quantile, readFrames, startTcpdump, type Frame } from './helpers.ts';
+import { describeUnless } from '../support/skip.ts';
 
 const PREFIX = 'trbl';
 
@@ -45,7 +46,7 @@ function totals(stats: Awaited<ReturnType<Link['stats']>>, direction: 'up' | 'do
   return d.lossDrops + d.queueDrops + d.deviceDrops + d.writeErrors;
 }
 
-describe.skipIf(!IS_ROOT)(`lan: bytes and frames cross unchanged (${ROOT_REASON})`, () => {
+describeUnless(LINK_SKIP, `lan: bytes and frames cross unchanged (${ROOT_REASON})`, () => {
   const { peer } = withLink(LAN);
 
   it('echoes 4 MB written in random sizes (1..9000 bytes) byte for byte, both directions at once', async () => {
@@ -71,7 +72,7 @@ describe.skipIf(!IS_ROOT)(`lan: bytes and frames cross unchanged (${ROOT_REASON}
   });
 });
 
-describe.skipIf(!IS_ROOT)(`wan: delay and rate (${ROOT_REASON})`, () => {
+describeUnless(LINK_SKIP, `wan: delay and rate (${ROOT_REASON})`, () => {
   const { peer } = withLink(WAN);
 
   it('makes a TCP connect and an exchange on an open connection take one RTT: never under 60 ms, median under 63 ms', async () => {
@@ -102,7 +103,7 @@ describe.skipIf(!IS_ROOT)(`wan: delay and rate (${ROOT_REASON})`, () => {
   });
 });
 
-describe.skipIf(!IS_ROOT)(`drops are counted (${ROOT_REASON})`, () => {
+describeUnless(LINK_SKIP, `drops are counted (${ROOT_REASON})`, () => {
   describe('random loss of 5 %', () => {
     const { link, peer } = withLink(custom('rtt=2ms,down=100mbit,loss=5%,queue=1mib'));
 
@@ -135,7 +136,7 @@ describe.skipIf(!IS_ROOT)(`drops are counted (${ROOT_REASON})`, () => {
   });
 });
 
-describe.skipIf(!IS_ROOT)(`frames as tcpdump sees both devices, 1 ms RTT at 100 Mbit/s (${ROOT_REASON})`, () => {
+describeUnless(LINK_SKIP, `frames as tcpdump sees both devices, 1 ms RTT at 100 Mbit/s (${ROOT_REASON})`, () => {
   // A rate the link process sustains with two tcpdumps beside it: at lan's 1 Gbit/s a bulk transfer saturates
   // this 2-core machine and the captures themselves drop packets.
   // A queue no TCP window here fills, so that no frame is dropped and the two captures match one for one.

@@ -6,12 +6,13 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Results } from '../../bench/model/index.ts';
 import { renderReports } from '../../bench/report/index.ts';
 import { hostileResults, sampleResults } from './fixtures.ts';
 import { tempDir } from './helpers.ts';
 import { buildReportModel } from '../../bench/report/model.ts';
+import { describeUnless } from '../support/skip.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -57,7 +58,7 @@ async function openReport(name: string, results: Results) {
   return { page, problems, requests };
 }
 
-describe.skipIf(skip)('report.html in Chromium', () => {
+describeUnless(skip ? `${CHROMIUM} not found (apt-get install chromium, or npm run setup)` : null, 'report.html in Chromium', () => {
   it('draws every chart offline, without console errors, under the answer', async () => {
     const { page, problems, requests } = await openReport('sample', sampleResults());
     expect(problems).toEqual([]);

@@ -37,28 +37,37 @@ describe('chart configurations', () => {
 
   it('come in page order: primary configuration, across configurations, the others', () => {
     expect(charts.map((c) => c.name)).toEqual([
-      'headline',
-      'breakdown',
-      'bandwidth',
-      'latency',
-      'latency-cdf',
+      'headline-tls1.3-rsa2048',
+      'breakdown-tls1.3-rsa2048',
+      'bandwidth-tls1.3-rsa2048',
+      'latency-tls1.3-rsa2048',
+      'latency-cdf-tls1.3-rsa2048',
       'connections',
       'protocol-matrix',
-      'headline-tls-1.2-ecdsa-p-256',
-      'breakdown-tls-1.2-ecdsa-p-256',
-      'bandwidth-tls-1.2-ecdsa-p-256',
-      'latency-tls-1.2-ecdsa-p-256',
-      'latency-cdf-tls-1.2-ecdsa-p-256',
+      'headline-tls1.2-ecdsa-p256',
+      'breakdown-tls1.2-ecdsa-p256',
+      'bandwidth-tls1.2-ecdsa-p256',
+      'latency-tls1.2-ecdsa-p256',
+      'latency-cdf-tls1.2-ecdsa-p256',
     ]);
+  });
+
+  it("name their files in the scenario ids' own words, every configuration alike (headline.png was TLS 1.3/RSA, headline-tls-1.2-ecdsa-p-256.png the others)", () => {
+    const model = buildReportModel(sample);
+    for (const chart of charts.filter((c) => c.group !== null)) {
+      const spec = model.groups.find((g) => g.label === chart.group)!.spec;
+      // TLS version and chain vary in this run: they name the configuration, as the ids spell them.
+      expect(chart.name, chart.group!).toMatch(new RegExp(`^[a-z-]+-${spec.tls}-${spec.cert}$`.replace(/\./g, '\\.')));
+    }
   });
 
   it('state the finding in their titles, computed from the data', () => {
     // Down: fresh 253,492 B / 5 endpoint-minutes = 50,698 B; persistent 84,580 B / 5 = 16,916 B; saved 66.6%.
-    expect(title(byName(charts, 'headline'))).toBe('Reusing connections saved 67% of downstream and 45% of upstream bytes');
+    expect(title(byName(charts, 'headline-tls1.3-rsa2048'))).toBe('Reusing connections saved 67% of downstream and 45% of upstream bytes');
     expect(title(byName(charts, 'connections'))).toBe(
       'Reuse cut new connections from 15.2 to 0.80 per endpoint-minute, TIME_WAIT sockets from 15.2 to 0.80',
     );
-    expect(title(byName(charts, 'breakdown'))).toMatch(/^TLS handshakes are \d+% of all bytes with fresh connections, \d+% with persistent, \d+% with resumed$/);
+    expect(title(byName(charts, 'breakdown-tls1.3-rsa2048'))).toMatch(/^TLS handshakes are \d+% of all bytes with fresh connections, \d+% with persistent, \d+% with resumed$/);
     expect(title(byName(charts, 'protocol-matrix'))).toBe('A full TLS handshake costs 1.2 kB–2.6 kB; a resumed one costs 1.7 kB (both directions)');
   });
 
@@ -72,12 +81,12 @@ describe('chart configurations', () => {
         if (!invalid && chart.name !== 'connections') expect(colour, `${chart.name} ${dataset.label}`).toBe(JSON.stringify(MODE_COLOURS[mode]));
       }
     }
-    const breakdownTicks = byName(charts, 'breakdown').config.options?.scales?.y?.ticks?.color;
+    const breakdownTicks = byName(charts, 'breakdown-tls1.3-rsa2048').config.options?.scales?.y?.ticks?.color;
     expect(breakdownTicks).toEqual(['fresh', 'fresh', 'persistent', 'persistent', 'resumed', 'resumed'].map((m) => MODE_COLOURS[m as Mode]));
   });
 
   it('leave failed scenarios out and mark invalid ones', () => {
-    const headline = byName(charts, 'headline-tls-1.2-ecdsa-p-256');
+    const headline = byName(charts, 'headline-tls1.2-ecdsa-p256');
     const labels = headline.config.data.datasets.map((d) => d.label);
     expect(labels).toEqual([
       'fresh: a new connection and full TLS handshake per request',
@@ -110,14 +119,14 @@ describe('chart configurations', () => {
 
   it('shares one value range across the per-configuration headlines', () => {
     const max = (c: ChartSpec) => (c.config.options?.scales?.y as { suggestedMax?: number }).suggestedMax;
-    expect(max(byName(charts, 'headline'))).toBe(max(byName(charts, 'headline-tls-1.2-ecdsa-p-256')));
-    expect(max(byName(charts, 'headline'))).toBe(50.6984);
+    expect(max(byName(charts, 'headline-tls1.3-rsa2048'))).toBe(max(byName(charts, 'headline-tls1.2-ecdsa-p256')));
+    expect(max(byName(charts, 'headline-tls1.3-rsa2048'))).toBe(50.6984);
   });
 
   it('draw only what a run without capture has: no breakdown, bandwidth or protocol matrix', () => {
     const names = buildCharts(buildReportModel(noCaptureResults())).map((c) => c.name);
-    expect(names).toEqual(['headline', 'latency', 'latency-cdf', 'connections']);
-    const headline = byName(buildCharts(buildReportModel(noCaptureResults())), 'headline');
+    expect(names).toEqual(['headline-tls1.3-rsa2048-loopback-node', 'latency-tls1.3-rsa2048-loopback-node', 'latency-cdf-tls1.3-rsa2048-loopback-node', 'connections']);
+    const headline = byName(buildCharts(buildReportModel(noCaptureResults())), 'headline-tls1.3-rsa2048-loopback-node');
     expect(String(headline.config.options?.plugins?.subtitle?.text)).toContain('TCP payload bytes (no capture)');
   });
 
@@ -214,8 +223,8 @@ describe('the answer', () => {
 
   it('labels configurations by the axes that vary', () => {
     expect(buildReportModel(sampleResults()).groups.map((g) => [g.label, g.slug, g.primary])).toEqual([
-      ['TLS 1.3 · RSA-2048', 'tls-1.3-rsa-2048', true],
-      ['TLS 1.2 · ECDSA P-256', 'tls-1.2-ecdsa-p-256', false],
+      ['TLS 1.3 · RSA-2048', 'tls1.3-rsa2048', true],
+      ['TLS 1.2 · ECDSA P-256', 'tls1.2-ecdsa-p256', false],
     ]);
     expect(buildReportModel(noCaptureResults()).groups.map((g) => g.label)).toEqual(['TLS 1.3 · RSA-2048 · Node server · loopback']);
   });
@@ -240,6 +249,7 @@ describe('a real quick-suite run (fixtures/results/quick-sample)', async () => {
     const answer = buildReportModel(quick).answer!;
     expect(answer.down).toContain(`saved ${Math.round(comparison.downSavedPct)}% of downstream bytes`);
     expect(answer.up).toContain(`saved ${Math.round(comparison.upSavedPct)}% of upstream bytes`);
-    expect(buildCharts(buildReportModel(quick)).map((c) => c.name)).toEqual(['headline', 'breakdown', 'bandwidth', 'latency', 'latency-cdf', 'connections', 'protocol-matrix']);
+    const id = 'tls1.3-rsa2048-loopback-node';
+    expect(buildCharts(buildReportModel(quick)).map((c) => c.name)).toEqual([`headline-${id}`, `breakdown-${id}`, `bandwidth-${id}`, `latency-${id}`, `latency-cdf-${id}`, 'connections', 'protocol-matrix']);
   });
 });

@@ -3,13 +3,14 @@
  * alone, and a server that dies during a scenario. Nothing that finished may be lost and nothing the run
  * started may outlive it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { BIN, ROOT, listeningPorts, liveRunSkipReason, processesMatching, readResults } from './support.ts';
+import { describeUnless } from '../support/skip.ts';
 
 const skip = liveRunSkipReason();
 /** This checkout's server program: servers of other checkouts running on the machine are not ours. */
@@ -21,6 +22,19 @@ function tempDir(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'trb-faults-'));
   dirs.push(dir);
   return dir;
+}
+
+/** The children of `pid`, from /proc. */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc').filter((e) => {
+    if (!/^\d+$/.test(e)) return false;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+    } catch {
+      return false;
+    }
+  }).map(Number);
 }
 
 afterEach(() => {
@@ -55,7 +69,7 @@ function assertNothingLeft(dir: string, portsBefore: Set<number>): void {
   expect(leaked).toEqual([]);
 }
 
-describe.skipIf(skip !== null)('faults during a run', () => {
+describeUnless(skip, 'faults during a run', () => {
   it('Ctrl-C (SIGINT to the process group) stops everything and keeps the finished scenarios', async () => {
     const dir = tempDir();
     const portsBefore = listeningPorts();
@@ -78,10 +92,30 @@ describe.skipIf(skip !== null)('faults during a run', () => {
     const { child } = await startRun(dir);
     child.kill('SIGTERM');
     const result = await child;
-    expect(result.exitCode).toBe(130);
+    expect(result.exitCode).toBe(143);
     expect(readResults(dir).scenarios[0]!.state).toBe('completed');
     await sleep(200);
     assertNothingLeft(dir, portsBefore);
+  });
+
+  it('an nginx worker killed mid-scenario is reported: the replaced process and the retries the schedule does not explain', async () => {
+    const dir = tempDir();
+    const child = execa('node', [BIN, 'run', '--suite', 'quick', '--server', 'nginx', '--modes', 'persistent', '--out', dir], { cwd: ROOT, reject: false, env: { CI: 'true' } });
+    const prefix = `tls-reuse-bench-nginx-${child.pid}-`;
+    let worker: number | undefined;
+    for (let i = 0; i < 400 && worker === undefined; i++) {
+      await sleep(25);
+      const master = processesMatching(prefix).find((p) => p.cmdline.startsWith('nginx: master'));
+      if (master !== undefined && processesMatching(`${dir}/scenarios/`).length > 0) worker = childrenOf(master.pid)[0];
+    }
+    expect(worker).toBeDefined();
+    await sleep(500);
+    process.kill(worker!, 'SIGKILL');
+    const result = await child;
+    expect(result.exitCode).toBe(0);
+    const kinds = readResults(dir).scenarios[0]!.warnings.map((w) => w.kind);
+    expect(kinds).toContain('server-process-replaced');
+    expect(kinds).toContain('unexpected-retries');
   });
 
   it('a server that dies mid-scenario fails that scenario as data; the others run', async () => {

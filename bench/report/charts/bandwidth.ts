@@ -32,7 +32,8 @@ export interface BandwidthSeries {
 export function bandwidthSeries(s: MeasuredScenario): BandwidthSeries | null {
   const timeline = s.timeline;
   if (timeline === null || timeline.bucketMs <= 0 || timeline.buckets.length === 0) return null;
-  const count = Math.max(...timeline.buckets.map((b) => Math.round(b.startMs / timeline.bucketMs))) + 1;
+  // A loop, not Math.max(...buckets): spreading a long array overflows the stack.
+  const count = timeline.buckets.reduce((n, b) => Math.max(n, Math.round(b.startMs / timeline.bucketMs)), 0) + 1;
   const factor = bucketFactor(count, (timeline.bucketMs * s.spec.timeCompression) / 1000);
   const bins = Math.ceil(count / factor);
   const up = new Array<number>(bins).fill(0);
@@ -150,7 +151,7 @@ export function bandwidthCharts({ groups }: ReportModel): ChartSpec[] {
       },
     };
     return {
-      name: group.primary ? 'bandwidth' : `bandwidth-${group.slug}`,
+      name: `bandwidth-${group.slug}`,
       heading: 'Bandwidth over time',
       group: group.label,
       ...size,

@@ -113,7 +113,7 @@ export function breakdownCharts({ groups }: ReportModel): ChartSpec[] {
       labels: categories.map((_k, i) => (i === last ? bars.map((b) => [formatBytes(b.wire)]) : [])),
     };
     return {
-      name: group.primary ? 'breakdown' : `breakdown-${group.slug}`,
+      name: `breakdown-${group.slug}`,
       heading: 'Where the bytes go',
       group: group.label,
       ...size,

@@ -95,7 +95,7 @@ export function headlineCharts(model: ReportModel): ChartSpec[] {
         ),
       };
       return {
-        name: group.primary ? 'headline' : `headline-${group.slug}`,
+        name: `headline-${group.slug}`,
         heading: 'Bytes per endpoint-minute',
         group: group.label,
         ...size,
