@@ -17,7 +17,7 @@ import {
   type SocketRecord,
   type Warning,
 } from '../model/index.ts';
-import { latencyByApi, pooledLatency } from './latency.ts';
+import { latencyByApi, latencyPhases, pooledLatency } from './latency.ts';
 
 /**
  * Turns what a scenario observed into its result: `completed`, or `invalid` with the reasons. `reference` is
@@ -77,6 +77,7 @@ export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations, refe
     timeWait,
     latency,
     latencyAllCalls: pooledLatency(latencyOutcomes),
+    latencyPhases: latencyPhases(latencyOutcomes, latency),
     server,
     timeline: o.analysis?.timeline ?? null,
     link: o.link,

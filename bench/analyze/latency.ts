@@ -6,6 +6,7 @@ import type {
   ApiCall,
   ApiLatency,
   LatencyObservation,
+  LatencyPhases,
   LatencySummary,
   MeasuredScenario,
   RequestOutcome,
@@ -129,6 +130,35 @@ export function latencyByApi(
     };
   }
   return result;
+}
+
+/**
+ * The mean request's phases over every successful latency-phase request (all API calls), and the round-trip
+ * model averaged over the same requests (each request weighted by its API call's model). Null when none
+ * succeeded.
+ */
+export function latencyPhases(outcomes: readonly RequestOutcome[], byApi: Partial<Record<ApiCall, ApiLatency>>): LatencyPhases | null {
+  const ok = outcomes.filter((o): o is Ok => o.state === 'ok');
+  if (ok.length === 0) return null;
+  const mean = (f: (o: Ok) => number) => ok.reduce((sum, o) => sum + f(o), 0) / ok.length;
+  // Phase timestamps are cumulative from the request's start; a reused connection has no connect or handshake.
+  const connected = (o: Ok) => o.phases.tcpConnectMs ?? 0;
+  const secured = (o: Ok) => o.phases.tlsHandshakeMs ?? connected(o);
+  const phases = {
+    tcpConnectMs: mean(connected),
+    tlsHandshakeMs: mean((o) => secured(o) - connected(o)),
+    waitMs: mean((o) => o.phases.firstByteMs - secured(o)),
+    transferMs: mean((o) => o.phases.totalMs - o.phases.firstByteMs),
+  };
+  const model = (o: Ok) => byApi[o.request.api]?.model;
+  const modelMs = mean((o) => model(o)?.ms ?? 0);
+  return {
+    requests: ok.length,
+    ...phases,
+    totalMs: mean((o) => o.phases.totalMs),
+    roundTrips: mean((o) => model(o)?.roundTrips ?? 0),
+    modelMs: modelMs > 0 ? modelMs : null,
+  };
 }
 
 /** The total latency of every successful request, all API calls pooled. */

@@ -73,6 +73,29 @@ export interface ApiLatency {
   modelRatio: number | null;
 }
 
+/**
+ * Where a latency-phase request's time goes, averaged over every successful request of a scenario (all API
+ * calls): the phases are means of each request's own phase durations, so they add up to the mean total
+ * exactly. Beside them the round-trip model, averaged over the same requests.
+ */
+export interface LatencyPhases {
+  requests: number;
+  /** SYN to SYN-ACK (0 for a request on a kept-alive connection). */
+  tcpConnectMs: number;
+  /** TCP connected to TLS handshake done (0 on a kept-alive connection). */
+  tlsHandshakeMs: number;
+  /** From the handshake (or the request, on a kept-alive connection) to the first response byte. */
+  waitMs: number;
+  /** First response byte to the last. */
+  transferMs: number;
+  /** The mean total: the sum of the four. */
+  totalMs: number;
+  /** Round trips to the first byte per request, by the model. */
+  roundTrips: number;
+  /** The model's time per request; null where it is 0 (loopback without a server-time reference). */
+  modelMs: number | null;
+}
+
 /** Traffic normalised per endpoint (agent) per virtual minute. */
 export interface PerEndpointMinute {
   /** Null with `--no-capture` (socket counters see no headers). */
@@ -133,6 +156,8 @@ export interface ScenarioMeasurement {
   latency: Partial<Record<ApiCall, ApiLatency>>;
   /** Every successful request's total latency, all API calls pooled; null when none succeeded. */
   latencyAllCalls: LatencySummary | null;
+  /** The mean request's phases and round-trip model; null when none succeeded (absent in older results). */
+  latencyPhases?: LatencyPhases | null;
   server: { cpuUserMs: number; cpuSystemMs: number; cpuMsPerRequest: number; requests: number };
   /** Wire bytes per direction over time; buckets are in real milliseconds (× timeCompression for virtual). */
   timeline: { bucketMs: number; buckets: TimelineBucket[] } | null;

@@ -5,6 +5,7 @@
 import type { Comparison, Results, ScenarioResult } from '../model/index.ts';
 import { formatBytes, formatNumber, formatPct, markdownTable, textTable, type Align } from './format.ts';
 import type { ReportModel } from './model.ts';
+import { roundTripMarkdown, roundTripText } from './paths.ts';
 
 /** One row of the headline table, as numbers (null where a run without capture cannot say). */
 export interface HeadlineRow {
@@ -96,10 +97,12 @@ export function headlineText(model: ReportModel): string {
     `field report (osquery agents, nginx, TLS): reuse saved ${FIELD_REPORT.upSavedPct}% up, ${FIELD_REPORT.downSavedPct}% down; fresh churned ${FIELD_REPORT.timeWaitPerMinute} sockets per agent-minute`,
   );
   for (const row of rows) if (row.note !== '') lines.push(`${row.id}: ${row.note}`);
+  if (model.roundTrips.length > 0) lines.push('', roundTripText(model.roundTrips));
   return lines.join('\n');
 }
 
 /** The headline as a Markdown table. */
 export function headlineMarkdown(model: ReportModel): string {
-  return [markdownTable(HEADER, model.headline.map(headlineCells), ALIGN), '', `_${model.basisNote}_`].join('\n');
+  const paths = model.roundTrips.length === 0 ? [] : ['', roundTripMarkdown(model.roundTrips)];
+  return [markdownTable(HEADER, model.headline.map(headlineCells), ALIGN), '', `_${model.basisNote}_`, ...paths].join('\n');
 }

@@ -7,6 +7,7 @@ import type { CheckSummary, Results } from '../model/index.ts';
 import { headlineAnswer, type HeadlineAnswer } from './answer.ts';
 import { groupScenarios, stateNote, type ScenarioGroup } from './groups.ts';
 import { basisNote, headlineRows, type HeadlineRow } from './headline.ts';
+import { roundTripRows, type RoundTripRow } from './paths.ts';
 
 /** What every renderer reads. */
 export interface ReportModel {
@@ -19,6 +20,8 @@ export interface ReportModel {
   headline: HeadlineRow[];
   /** What the byte columns count (wire bytes, or TCP payload without a capture). */
   basisNote: string;
+  /** Round trips and latency per scenario when the run has an emulated path; empty otherwise. */
+  roundTrips: RoundTripRow[];
   /** Per group label: which of its scenarios charts leave out or pale (null when all completed). */
   groupStateNotes: Map<string, string | null>;
   /** The same across configurations, naming scenarios by id. */
@@ -36,6 +39,7 @@ export function buildReportModel(results: Results, check: CheckSummary | null = 
     answer: headlineAnswer(groups),
     headline: headlineRows(results),
     basisNote: basisNote(results),
+    roundTrips: roundTripRows(results),
     groupStateNotes: new Map(groups.map((g) => [g.label, stateNote(g.scenarios, (s) => s.spec.mode)])),
     acrossStateNote: stateNote(results.scenarios, (s) => s.id),
     check,

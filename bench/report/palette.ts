@@ -30,5 +30,13 @@ export const CATEGORY_COLOURS = {
   other: '#E377C2',
 } as const;
 
+/** Colours of a request's phases (connect, handshake, waiting, transfer): light to dark, as time goes on. */
+export const PHASE_COLOURS = {
+  tcpConnect: '#C8C8C8',
+  tlsHandshake: '#8E44AD',
+  wait: '#56B4E9',
+  transfer: '#2C3E50',
+} as const;
+
 /** Text and grid colours. */
 export const INK = '#222222';

@@ -19,6 +19,7 @@ import {
   type CaptureHealth,
   type Comparison,
   type Environment,
+  type LatencyPhases,
   type LatencySummary,
   type LinkDirection,
   type NetworkPath,
@@ -161,6 +162,17 @@ const latencySummary = object<LatencySummary>({
   marginOfErrorMs: nonNegative,
 });
 
+const latencyPhases = object<LatencyPhases>({
+  requests: nonNegative,
+  tcpConnectMs: nonNegative,
+  tlsHandshakeMs: nonNegative,
+  waitMs: nonNegative,
+  transferMs: nonNegative,
+  totalMs: nonNegative,
+  roundTrips: nonNegative,
+  modelMs: nullable(nonNegative),
+});
+
 const roundTripModel = object<RoundTripModel>({
   roundTrips: nonNegative,
   rttMs: nonNegative,
@@ -257,6 +269,7 @@ const measurement: Shape<ScenarioMeasurement> = {
   timeWait: object<ScenarioMeasurement['timeWait']>({ client: nonNegative, server: nonNegative }),
   latency: partialRecord(API_CALLS, apiLatency),
   latencyAllCalls: nullable(latencySummary),
+  latencyPhases: optional(nullable(latencyPhases)),
   server: object<ScenarioMeasurement['server']>({
     cpuUserMs: nonNegative,
     cpuSystemMs: nonNegative,

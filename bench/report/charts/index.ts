@@ -6,6 +6,7 @@ import { headlineCharts } from './bytes.ts';
 import type { ChartSpec } from './common.ts';
 import { connectionsChart } from './connections.ts';
 import { latencyCharts } from './latency.ts';
+import { roundTripCharts } from './paths.ts';
 import { protocolChart } from './protocol.ts';
 
 export type { ChartSpec, ChartTable } from './common.ts';
@@ -29,7 +30,7 @@ export function buildCharts(model: ReportModel): ChartSpec[] {
   const groups = model.groups;
   const perGroup = [...headlineCharts(model), ...breakdownCharts(model), ...bandwidthCharts(model), ...latencyCharts(model)];
   for (const chart of perGroup) if (chart.group !== null) withSubtitleLine(chart, model.groupStateNotes.get(chart.group) ?? null);
-  const across = [...connectionsChart(model), ...protocolChart(model)].map((c) => withSubtitleLine(c, model.acrossStateNote));
+  const across = [...roundTripCharts(model), ...connectionsChart(model), ...protocolChart(model)].map((c) => withSubtitleLine(c, model.acrossStateNote));
   const ofGroup = (label: string) => perGroup.filter((c) => c.group === label);
   const [primary, ...others] = groups;
   return [
