@@ -201,6 +201,12 @@ export interface Environment {
   cores: number;
   tcpdump: string | null;
   nginx: string | null;
+  /**
+   * The kernel's TCP congestion control (`net.ipv4.tcp_congestion_control`; a link's namespace inherits it):
+   * it shapes how a response leaves the server (BBR paces it at its bandwidth estimate, CUBIC sends the
+   * window at once). Absent in older results, null where it cannot be read.
+   */
+  tcpCongestionControl?: string | null;
 }
 
 /** A run's results file. */

@@ -220,6 +220,7 @@ function environmentSection(results: Results): string {
     ['platform', env.platform],
     ['CPU', `${env.cpu} (${env.cores} cores)`],
     ['tcpdump', env.tcpdump ?? 'not found'],
+    ['TCP congestion control', env.tcpCongestionControl ?? 'not recorded'],
     ['nginx', env.nginx ?? 'not used'],
   ];
   return `<table class="kv"><tbody>\n${rows.map(([k, v]) => `<tr><th>${e(k)}</th><td>${e(v)}</td></tr>`).join('\n')}\n</tbody></table>`;

@@ -326,6 +326,7 @@ const environment = object<Environment>({
   cores: nonNegative,
   tcpdump: nullable(string),
   nginx: nullable(string),
+  tcpCongestionControl: optional(nullable(string)),
 });
 
 const resultsShape = object<Results>({

@@ -2,7 +2,7 @@
  * A whole run: checks everything that can fail before the first connection, runs the scenarios one at a time,
  * writes `results.json` after each (so an interrupted run keeps what finished) with the comparisons so far.
  */
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { checkCapture, tcpdumpVersion } from '../capture/tcpdump.ts';
@@ -157,5 +157,9 @@ async function describeEnvironment(nginx: string | null): Promise<Environment> {
     cores: cpus.length,
     tcpdump: await tcpdumpVersion(),
     nginx,
+    tcpCongestionControl: await readFile('/proc/sys/net/ipv4/tcp_congestion_control', 'utf8').then(
+      (text) => text.trim(),
+      () => null,
+    ),
   };
 }
