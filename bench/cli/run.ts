@@ -172,6 +172,9 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
     const rendered = await renderReports(model, run.outDir);
     await appendStepSummary(rendered.markdownText);
     out.write(`\n${headlineText(model)}\n\n`);
+    // The run's own warnings (a path left out, a compression lowered, an interruption), not a scenario's.
+    for (const w of results.warnings) out.write(`${wrap(`warning: ${w.message}`, DEFAULT_COLUMNS, '').join('\n  ')}\n`);
+    if (results.warnings.length > 0) out.write('\n');
     out.write(`results: ${displayPath(path.join(run.outDir, 'results.json'))}\n`);
     out.write(`report:  ${displayPath(rendered.html)} (charts in ${displayPath(path.join(run.outDir, 'charts'))}/)\n`);
     // The shell's convention for a command ended by a signal: 128 + its number (SIGINT 2 → 130, SIGTERM 15 → 143).

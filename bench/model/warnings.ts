@@ -128,6 +128,11 @@ export const WARNINGS = {
     why: 'round trips take real time: compressed further, a channel would queue its requests and no longer behave like the agent',
     fix: 'nothing to do; per endpoint-minute figures are in virtual time either way (lower --virtual-minutes to shorten the run)',
   }),
+  'network-paths-skipped': entry<{ count: number; networks: string[]; reason: string }>({
+    message: (p) => `the suite's ${p.count} scenarios on ${p.networks.join(' and ')} were left out: ${p.reason}`,
+    why: 'without emulated paths the run measures bytes and loopback latency, not what reuse saves in round trips',
+    fix: 'run as root (network namespaces and TAP devices), or ask for loopback alone with --network loopback',
+  }),
   'link-queue-drops': entry<{ network: string; up: number; down: number }>({
     message: (p) =>
       `the ${p.network} link's queue overflowed: ${p.up} frames dropped upstream and ${p.down} downstream (tail drop); TCP retransmitted them, so the capture counts retransmitted bytes and latency includes recovery`,

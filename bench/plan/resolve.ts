@@ -63,8 +63,14 @@ export interface ResolvedRun {
   capture: boolean;
   /** Latency-phase iterations per API call and scenario, on loopback and on emulated paths. */
   latencySamples: number | { loopback: number; emulated: number };
-  /** Decisions to tell the user about (a time compression lowered for an emulated path). */
-  notes: Warning[];
+  /** Decisions to tell the user about, each with the network it concerns (null: the whole run), e.g. a time
+   * compression lowered for an emulated path. */
+  notes: { network: string | null; warning: Warning }[];
+  /**
+   * The emulated paths came from the suite, not from `--network`: where links cannot be made (not root),
+   * the run leaves those scenarios out with a warning instead of refusing to start.
+   */
+  pathsOptional: boolean;
   allowInvalid: boolean;
 }
 
@@ -133,7 +139,7 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
       virtualMinutes: flags.virtualMinutes === undefined ? extra.virtualMinutes : virtualMinutes,
     });
   }
-  const notes: Warning[] = [];
+  const notes: ResolvedRun['notes'] = [];
   const paced = new Map<string, number>();
   const compressionOn = (network: NetworkProfile): number => {
     if (network.kind === 'loopback') return timeCompression;
@@ -142,7 +148,8 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
       c = pacedCompression(timeCompression, network, shortestIntervalMs);
       paced.set(network.name, c);
       if (c < timeCompression) {
-        notes.push(warning('time-compression-lowered', { network: network.name, from: timeCompression, to: c, rttMs: network.rttMs, intervalSeconds: shortestIntervalMs / 1000 }));
+        const lowered = warning('time-compression-lowered', { network: network.name, from: timeCompression, to: c, rttMs: network.rttMs, intervalSeconds: shortestIntervalMs / 1000 });
+        notes.push({ network: network.name, warning: lowered });
       }
     }
     return c;
@@ -190,6 +197,7 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
     capture: flags.capture ?? true,
     latencySamples: latencySamples ?? DEFAULT_LATENCY_SAMPLES,
     notes,
+    pathsOptional: flags.network === undefined && extra !== undefined,
     allowInvalid: flags.allowInvalid ?? false,
     force: flags.force ?? false,
     overrides: overrides(flags),

@@ -10,7 +10,7 @@ import { InputError, OutputError } from '../errors.ts';
 import { sweepStale } from '../guard/guard.ts';
 import { toolVersion } from '../version.ts';
 import { compareScenarios } from '../analyze/compare.ts';
-import { checkLinkSupport, sweepStaleLinks } from '../link/index.ts';
+import { checkLinkSupport, LinkError, sweepStaleLinks } from '../link/index.ts';
 import { RESULTS_SCHEMA, warning, type Environment, type MeasuredScenario, type Results, type ScenarioResult, type ScenarioSpec, type Warning } from '../model/index.ts';
 import { writeResults } from '../results/write.ts';
 import { rerunCommand } from '../plan/command.ts';
@@ -29,7 +29,8 @@ export interface RunEvents {
 }
 
 /** Runs a resolved plan; resolves with the results (also written to `<outDir>/results.json`). */
-export async function runSuite(run: ResolvedRun, events: RunEvents, signal: AbortSignal): Promise<Results> {
+export async function runSuite(plan: ResolvedRun, events: RunEvents, signal: AbortSignal): Promise<Results> {
+  let run = plan;
   // Fail before measuring (STYLE.md §5): output folder, workload, tools and capture permission first. A check
   // that fails leaves no folder behind.
   // Whatever runs killed outright left behind (their nginx and its temporary folder) goes first.
@@ -48,9 +49,27 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
     environment = await describeEnvironment(typeof nginx === 'string' ? nginx : null);
     if (run.capture) await checkCapture('lo', path.join(run.outDir, '.capture-check.pcap')).finally(() => rm(path.join(run.outDir, '.capture-check.pcap'), { force: true }));
     if (run.scenarios.some((s) => s.link !== null)) {
-      // Emulated paths: check that links can be made here, and remove what a killed earlier run left.
-      await checkLinkSupport();
-      await sweepStaleLinks();
+      // Emulated paths: check that links can be made here, and remove what a killed earlier run left. Paths
+      // the suite added (not asked for with --network) are left out where links cannot be made.
+      const unsupported = await checkLinkSupport().then(
+        () => null,
+        (error: unknown) => {
+          if (error instanceof LinkError && run.pathsOptional) return error;
+          throw error;
+        },
+      );
+      if (unsupported === null) await sweepStaleLinks();
+      else {
+        const left = run.scenarios.filter((s) => s.link !== null);
+        const networks = new Set(left.map((s) => s.network));
+        const skipped = warning('network-paths-skipped', { count: left.length, networks: [...networks], reason: unsupported.message });
+        run = {
+          ...run,
+          scenarios: run.scenarios.filter((s) => s.link === null),
+          // A note about a left-out path (its time compression) no longer applies.
+          notes: [...run.notes.filter((n) => n.network === null || !networks.has(n.network)), { network: null, warning: skipped }],
+        };
+      }
     }
   } catch (error) {
     await releaseRunFolder(folder);
@@ -76,7 +95,7 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
     environment,
     scenarios: [],
     comparisons: [],
-    warnings: [...run.notes],
+    warnings: run.notes.map((n) => n.warning),
   };
 
   try {

@@ -153,3 +153,30 @@ describeUnless(skip, 'Ctrl-C during a wan scenario', () => {
     }
   }, 150_000);
 });
+
+describeUnless(skip, 'without the right to make links (CAP_NET_ADMIN dropped, as for a user who is not root)', () => {
+  /** The CLI with CAP_NET_ADMIN out of its bounding set: as root, but unable to make namespaces' devices. */
+  const withoutNetAdmin = (args: string[]) =>
+    execa('setpriv', ['--bounding-set=-net_admin', '--inh-caps=-net_admin', '--', 'node', BIN, ...args], { cwd: ROOT, reject: false, env: { CI: 'true' }, timeout: 120_000 });
+
+  it('the default suite leaves its lan and wan scenarios out with a warning, and runs the rest', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'trb-network-nocap-'));
+    try {
+      const out = path.join(dir, 'run');
+      const result = await withoutNetAdmin(['run', '--suite', 'default', '--modes', 'persistent', '--tls', '1.3', '--cert', 'rsa2048', '--virtual-minutes', '0.2', '--no-capture', '--out', out]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      const results = readResults(out);
+      expect(results.scenarios.map((s) => s.spec.network)).toEqual(['loopback']);
+      expect(results.warnings.map((w) => w.kind)).toEqual(['network-paths-skipped']);
+      expect(result.stdout).toContain("warning: the suite's 2 scenarios on lan and wan were left out: network emulation");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--network wan asked for by name is refused with exit 2, saying why', async () => {
+    const result = await withoutNetAdmin(['run', '--suite', 'quick', '--network', 'wan', '--no-capture', '--out', path.join(tmpdir(), `trb-never-${process.pid}`)]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toMatch(/^error: network emulation needs root \(CAP_NET_ADMIN and CAP_SYS_ADMIN/);
+  });
+});
