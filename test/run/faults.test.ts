@@ -9,7 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterEach, expect, it } from 'vitest';
-import { BIN, ROOT, listeningPorts, liveRunSkipReason, processesMatching, readResults } from './support.ts';
+import { BIN, ROOT, listeningPorts, startDetached, liveRunSkipReason, processesMatching, readResults } from './support.ts';
 import { describeUnless } from '../support/skip.ts';
 
 const skip = liveRunSkipReason();
@@ -42,23 +42,8 @@ afterEach(() => {
 });
 
 /** Starts the default suite in its own process group; resolves once its first scenario has ended. */
-async function startRun(dir: string) {
-  const child = execa('node', [BIN, 'run', '--suite', 'default', '--out', dir], {
-    cwd: ROOT,
-    reject: false,
-    detached: true,
-    env: { CI: 'true' },
-    timeout: 120_000,
-  });
-  let stdout = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (/\[1\/\d+\] \S+ \d+\.\d s,/.test(stdout)) resolve();
-    });
-    child.then((r) => reject(new Error(`run ended before its first scenario did: ${r.stdout}\n${r.stderr}`)), reject);
-  });
-  return { child, stdout: () => stdout };
+function startRun(dir: string) {
+  return startDetached(['run', '--suite', 'default', '--out', dir], /\[1\/\d+\] \S+ \d+\.\d s,/);
 }
 
 /** Everything the run started is gone: tcpdump writing into `dir`, server processes, listening sockets. */

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { MeasuredScenario, Results, TrafficCounters } from '../../bench/model/index.ts';
 import { leftovers } from '../link/helpers.ts';
 import { describeUnless } from '../support/skip.ts';
-import { BIN, ROOT, cli, liveRunSkipReason, processesMatching, readResults } from './support.ts';
+import { BIN, ROOT, cli, liveRunSkipReason, processesMatching, readResults, startDetached } from './support.ts';
 
 const skip = liveRunSkipReason();
 /** Ethernet's header: lo and the links' TAP devices both capture as DLT_EN10MB. */
@@ -123,21 +123,7 @@ describeUnless(skip, 'Ctrl-C during a wan scenario', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'trb-network-int-'));
     try {
       const out = path.join(dir, 'run');
-      const child = execa('node', [BIN, 'run', '--suite', 'quick', '--modes', 'fresh', '--network', 'wan', '--virtual-minutes', '3', '--out', out], {
-        cwd: ROOT,
-        reject: false,
-        detached: true,
-        env: { CI: 'true' },
-        timeout: 120_000,
-      });
-      let stdout = '';
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-          if (/\[1\/1\] \S+ started/.test(stdout)) resolve();
-        });
-        child.then((r) => reject(new Error(`run ended before its scenario started: ${r.stdout}\n${r.stderr}`)), reject);
-      });
+      const { child } = await startDetached(['run', '--suite', 'quick', '--modes', 'fresh', '--network', 'wan', '--virtual-minutes', '3', '--out', out], /\[1\/1\] \S+ started/);
       // Inside the scenario: the link is open and traffic crosses it.
       await sleep(2000);
       expect(await leftovers('trb', child.pid!)).not.toEqual([]);

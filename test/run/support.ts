@@ -26,6 +26,23 @@ export function cli(args: string[], options: { timeout?: number } = {}) {
   return execa('node', [BIN, ...args], { cwd: ROOT, reject: false, timeout: options.timeout ?? 120_000, env: { CI: 'true' } });
 }
 
+/**
+ * Starts the CLI in its own process group (so a test can signal the group, as a terminal's Ctrl-C does);
+ * resolves once its output matches `until`, with the child and its output so far.
+ */
+export async function startDetached(args: string[], until: RegExp) {
+  const child = execa('node', [BIN, ...args], { cwd: ROOT, reject: false, detached: true, env: { CI: 'true' }, timeout: 120_000 });
+  let stdout = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (until.test(stdout)) resolve();
+    });
+    child.then((r) => reject(new Error(`run ended before its output matched ${until}: ${r.stdout}\n${r.stderr}`)), reject);
+  });
+  return { child, stdout: () => stdout };
+}
+
 export function readResults(dir: string): Results {
   return JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as Results;
 }
