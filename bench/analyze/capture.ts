@@ -22,7 +22,7 @@ import { FlowTable, TCP_SYN, type Flow } from '../pcap/flows.ts';
 import type { CaptureReadSummary, CapturedPacket } from '../pcap/packet.ts';
 import { readCapture } from '../pcap/reader.ts';
 import { DirectionReassembler, seenBefore, type StreamSink } from '../pcap/reassembly.ts';
-import { TlsConnection } from '../tls/connection.ts';
+import { TlsStreamWalker } from '../tls/walker.ts';
 import { loadKeyLog, type KeyLog } from '../tls/keylog.ts';
 import { auditReuse } from './reuse.ts';
 
@@ -75,7 +75,7 @@ class ConnectionState implements StreamSink {
   gaps = 0;
   startedMidstream = false;
 
-  tls: TlsConnection | null;
+  tls: TlsStreamWalker | null;
   /** Set by `finish`: the TLS walker's counters per direction and what the handshake told. */
   tlsUp: TlsCounters | null = null;
   tlsDown: TlsCounters | null = null;
@@ -102,7 +102,7 @@ class ConnectionState implements StreamSink {
     this.firstNsec = nsec;
     this.lastSec = sec;
     this.lastNsec = nsec;
-    this.tls = new TlsConnection(keyLog === undefined ? {} : { keyLog });
+    this.tls = new TlsStreamWalker(keyLog === undefined ? {} : { keyLog });
   }
 
   /** Counts one packet's headers and payload in its direction. */
@@ -155,7 +155,7 @@ class ConnectionState implements StreamSink {
    * lets the walker and the reassemblers go. Returns the walker (for its warnings), or null when the
    * connection was already finished.
    */
-  finish(): TlsConnection | null {
+  finish(): TlsStreamWalker | null {
     const tls = this.tls;
     if (tls === null) return null;
     const up = this.reassemblyUp!;

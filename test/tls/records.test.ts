@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { emptyTlsCounters, type TlsCounters } from '../../bench/model/index.ts';
-import { TlsConnection } from '../../bench/tls/connection.ts';
+import { TlsStreamWalker } from '../../bench/tls/walker.ts';
 import { MAX_RECORD_BODY_BYTES } from '../../bench/tls/records.ts';
 import { clientHello, feed, handshake, record, serverHello, type Step } from './support/build.ts';
 import { expectBalanced } from './support/invariant.ts';
@@ -18,8 +18,8 @@ function counters(fields: Partial<TlsCounters>): TlsCounters {
   return { ...emptyTlsCounters(), ...fields };
 }
 
-function run(steps: Step[], pieceBytes = Infinity): TlsConnection {
-  const conn = new TlsConnection();
+function run(steps: Step[], pieceBytes = Infinity): TlsStreamWalker {
+  const conn = new TlsStreamWalker();
   const fed = feed(conn, steps, pieceBytes);
   expectBalanced(conn, fed);
   return conn;
@@ -163,7 +163,7 @@ describe('record framing', () => {
   });
 
   it('refuses pushes after end()', () => {
-    const conn = new TlsConnection();
+    const conn = new TlsStreamWalker();
     conn.end();
     expect(() => conn.push('up', Buffer.from([APP]))).toThrow(/after end/);
   });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Direction } from '../../bench/model/index.ts';
-import { TlsConnection } from '../../bench/tls/connection.ts';
+import { TlsStreamWalker } from '../../bench/tls/walker.ts';
 import { parseKeyLog, type KeyLog } from '../../bench/tls/keylog.ts';
 import { cipherSuite } from '../../bench/tls/suites.ts';
 import { openRecord, trafficKey } from '../../bench/tls/tls13.ts';
@@ -37,8 +37,8 @@ function simpleSteps(): Step[] {
   return RFC8448_SIMPLE.records.map((r) => ({ dir: r.dir as Direction, data: hex(r.hex) }));
 }
 
-function run(steps: Step[], options: { keyLog?: KeyLog } = {}, pieceBytes = Infinity): TlsConnection {
-  const conn = new TlsConnection(options);
+function run(steps: Step[], options: { keyLog?: KeyLog } = {}, pieceBytes = Infinity): TlsStreamWalker {
+  const conn = new TlsStreamWalker(options);
   expectBalanced(conn, feed(conn, steps, pieceBytes));
   return conn;
 }

@@ -42,7 +42,7 @@ const DEFAULT_TAG_BYTES = 16;
 
 const NO_WARNINGS: readonly Readonly<Warning>[] = Object.freeze([]);
 
-/** Per-direction state; it hears its handshake reader's messages and hands them to the connection. */
+/** Per-direction state; it hears its handshake reader's messages and hands them to the walker. */
 class Side implements HandshakeListener {
   readonly stream: RecordStream;
   readonly reader: HandshakeReader = new HandshakeReader(this);
@@ -55,24 +55,24 @@ class Side implements HandshakeListener {
 
   constructor(
     readonly dir: Direction,
-    private readonly connection: TlsConnection,
+    private readonly walker: TlsStreamWalker,
   ) {
-    this.stream = new RecordStream(dir, connection);
+    this.stream = new RecordStream(dir, walker);
   }
 
   handshakeMessage(type: number, body: Buffer | null, start: number, end: number): void {
-    this.connection.handshakeMessage(this, type, body, start, end);
+    this.walker.handshakeMessage(this, type, body, start, end);
   }
 }
 
 /**
- * TLS accounting for one TCP connection; feed it both directions in capture order.
+ * The TLS record walker of one TCP connection (not the client's live socket of bench/drive): feed it both directions in capture order.
  *
  * It is itself the sink of its two record streams (the `RecordSink` methods below are their callbacks, not
  * for other callers): a connection is a handful of objects, not a closure per callback, which matters on
  * captures of tens of thousands of connections.
  */
-export class TlsConnection implements RecordSink {
+export class TlsStreamWalker implements RecordSink {
   private readonly keyLog: KeyLog | undefined;
   private readonly up: Side;
   private readonly down: Side;
@@ -202,7 +202,7 @@ export class TlsConnection implements RecordSink {
    * caller there passes a method of this class as `facts` (called with this connection) rather than a
    * closure, which would be made anew on every call.
    */
-  private warn<K extends WarningKind>(kind: K, facts: (this: TlsConnection) => WarningParams<K>): void {
+  private warn<K extends WarningKind>(kind: K, facts: (this: TlsStreamWalker) => WarningParams<K>): void {
     (this.warningSet ??= new WarningSet()).note(kind, this, facts);
   }
 
