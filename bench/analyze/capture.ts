@@ -17,7 +17,7 @@ import {
   type TlsCounters,
   type TrafficCounters,
 } from '../model/index.ts';
-import { decodePacket, type DecodeResult } from '../pcap/decode.ts';
+import { PacketDecoder, type DecodeResult } from '../pcap/decode.ts';
 import { FlowTable, TCP_SYN, type Flow } from '../pcap/flows.ts';
 import type { CaptureReadSummary, CapturedPacket } from '../pcap/packet.ts';
 import { readCapture } from '../pcap/reader.ts';
@@ -257,6 +257,7 @@ export async function streamCapture(
  * (a number kept in a closure's variable would be boxed anew on every write).
  */
 class CaptureAccount {
+  private readonly decoder = new PacketDecoder();
   private readonly skipped: SkippedPackets = { nonIp: 0, nonTcp: 0, malformed: 0, fragments: 0 };
   private readonly bucketMs: number | undefined;
   private readonly buckets: TimelineBucket[] = [];
@@ -317,7 +318,7 @@ class CaptureAccount {
     this.nowNsec = nowNsec;
     this.nowMs = nowMs;
     if (nowMs >= this.nextDeadlineMs) this.expireClosed();
-    const decoded = decodePacket(packet.linkType, packet.data, packet.offset, packet.offset + packet.capturedLength);
+    const decoded = this.decoder.decode(packet.linkType, packet.data, packet.offset, packet.offset + packet.capturedLength, packet.originalLength);
     if (decoded.kind !== 'tcp') {
       this.skip(decoded);
       return;
