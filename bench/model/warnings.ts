@@ -67,6 +67,12 @@ export const WARNINGS = {
     why: 'bytes the capture missed cannot be classified',
     fix: 'capture with tcpdump --immediate-mode -U -s 0 and check its "dropped by kernel" count',
   }),
+  'quiet-connections-dropped-early': entry<{ connections: number; max: number }>({
+    message: (p) =>
+      `${p.connections} connections that never carried payload (half-open: a SYN flood or a scan) were reported before their 120 s idle timeout because more than ${p.max} were open at once; a later packet of one of them counts as a new connection`,
+    why: 'memory stays bounded on hostile captures, at the price of splitting a connection that resumes after a long silence',
+    fix: 'filter the flood out of the capture (e.g. tcpdump "tcp[tcpflags] & tcp-syn == 0 or tcp[tcpflags] & tcp-ack != 0") if its connections matter',
+  }),
   // Walking TLS records (bench/tls).
   'keylog-malformed-lines': entry<{ source: string; lines: number; firstLine: number }>({
     message: (p) =>
