@@ -333,6 +333,11 @@ class CaptureAccount {
   /** Connections in the QUIET phase, and those reported early because too many were. */
   private quietCount = 0;
   private quietDroppedEarly = 0;
+  /** `--server-port`s that decided some connection's server side, and connections whose SYN came from one. */
+  private readonly serverPortsMatched = new Set<number>();
+  private readonly synFromServerPort = new Map<number, number>();
+
+  private readonly serverPorts: readonly number[];
 
   constructor(
     private readonly warnings: WarningSet,
@@ -341,6 +346,7 @@ class CaptureAccount {
     private readonly onConnection: (report: ConnectionReport) => void,
   ) {
     this.bucketMs = options.timelineBucketMs;
+    this.serverPorts = options.serverPorts ?? [];
     this.flows = new FlowTable<ConnectionState>(
       new Set(options.serverPorts ?? []),
       (flow) => this.create(flow),
@@ -531,6 +537,10 @@ class CaptureAccount {
     if (r.requests > 0) this.requestCounts.push(r.requests);
     this.gaps += state.gaps;
     if (state.startedMidstream) this.midstream++;
+    if (flow.serverSideBy === 'server-port') {
+      this.serverPortsMatched.add(flow.serverPort);
+      if (flow.synFromServer) this.synFromServerPort.set(flow.serverPort, (this.synFromServerPort.get(flow.serverPort) ?? 0) + 1);
+    }
     this.onConnection(r);
   }
 
@@ -567,6 +577,13 @@ class CaptureAccount {
     }
     if (this.gaps > 0) {
       warnings.add(warning('capture-gap', { gaps: this.gaps }));
+    }
+    const unmatched = [...new Set(this.serverPorts)].filter((port) => !this.serverPortsMatched.has(port));
+    if (unmatched.length > 0) {
+      warnings.add(warning('server-port-unmatched', { ports: unmatched }, unmatched.length));
+    }
+    for (const [port, connections] of this.synFromServerPort) {
+      warnings.add(warning('server-port-is-client', { port, connections }, connections));
     }
     if (this.quietDroppedEarly > 0) {
       warnings.add(warning('quiet-connections-dropped-early', { connections: this.quietDroppedEarly, max: MAX_QUIET_CONNECTIONS }));

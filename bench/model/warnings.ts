@@ -67,6 +67,17 @@ export const WARNINGS = {
     why: 'bytes the capture missed cannot be classified',
     fix: 'capture with tcpdump --immediate-mode -U -s 0 and check its "dropped by kernel" count',
   }),
+  'server-port-unmatched': entry<{ ports: number[] }>({
+    message: (p) => `--server-port ${p.ports.join(', ')}: no TCP connection of the capture uses ${p.ports.length === 1 ? 'this port' : 'these ports'}`,
+    why: 'a server port that matches nothing leaves the server side to be guessed from SYNs and port numbers',
+    fix: 'check the port (the server listens on it; `analyze` without --server-port lists each connection\'s server side)',
+  }),
+  'server-port-is-client': entry<{ port: number; connections: number }>({
+    message: (p) =>
+      `--server-port ${p.port} is the client's side of ${p.connections} connection(s): their SYN came from that port, so up and down are swapped and their opening is not counted`,
+    why: 'the server side decides which direction is up (client to server) and which connections the capture opened',
+    fix: 'pass the port the server listens on (the destination of the SYN), or leave --server-port out: the side that sent the SYN is the client',
+  }),
   'quiet-connections-dropped-early': entry<{ connections: number; max: number }>({
     message: (p) =>
       `${p.connections} connections that never carried payload (half-open: a SYN flood or a scan) were reported before their 120 s idle timeout because more than ${p.max} were open at once; a later packet of one of them counts as a new connection`,
