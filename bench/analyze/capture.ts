@@ -336,6 +336,8 @@ class CaptureAccount {
   /** `--server-port`s that decided some connection's server side, and connections whose SYN came from one. */
   private readonly serverPortsMatched = new Set<number>();
   private readonly synFromServerPort = new Map<number, number>();
+  /** Connections whose TLS began after plaintext, by the protocol that upgraded. */
+  private readonly plaintextPrefixes = new Map<string, number>();
 
   private readonly serverPorts: readonly number[];
 
@@ -537,6 +539,8 @@ class CaptureAccount {
     if (r.requests > 0) this.requestCounts.push(r.requests);
     this.gaps += state.gaps;
     if (state.startedMidstream) this.midstream++;
+    const prefix = r.tls?.plaintextPrefix;
+    if (prefix !== undefined && prefix !== null) this.plaintextPrefixes.set(prefix, (this.plaintextPrefixes.get(prefix) ?? 0) + 1);
     if (flow.serverSideBy === 'server-port') {
       this.serverPortsMatched.add(flow.serverPort);
       if (flow.synFromServer) this.synFromServerPort.set(flow.serverPort, (this.synFromServerPort.get(flow.serverPort) ?? 0) + 1);
@@ -577,6 +581,10 @@ class CaptureAccount {
     }
     if (this.gaps > 0) {
       warnings.add(warning('capture-gap', { gaps: this.gaps }));
+    }
+    if (this.plaintextPrefixes.size > 0) {
+      const protocols = [...this.plaintextPrefixes].map(([name, connections]) => ({ name, connections }));
+      warnings.add(warning('tls-after-plaintext', { protocols }, protocols.reduce((n, p) => n + p.connections, 0)));
     }
     const unmatched = [...new Set(this.serverPorts)].filter((port) => !this.serverPortsMatched.has(port));
     if (unmatched.length > 0) {

@@ -59,6 +59,7 @@ const K_SUITE = ascii(',"cipherSuite":');
 const K_HANDSHAKE = ascii(',"handshake":');
 const K_SERVER_NAME = ascii(',"serverName":');
 const K_DECRYPTED = ascii(',"decrypted":');
+const K_PLAINTEXT_PREFIX = ascii(',"plaintextPrefix":');
 const K_REQUESTS = ascii(',"requests":');
 const K_CLOSE = ascii('}');
 const FIRST_LINE = ascii('\n    ');
@@ -216,6 +217,8 @@ function writeConnectionTls(b: Bytes, t: ConnectionTls | null): void {
   b.string(t.serverName);
   b.bytes(K_DECRYPTED);
   b.boolean(t.decrypted);
+  b.bytes(K_PLAINTEXT_PREFIX);
+  b.string(t.plaintextPrefix);
   b.bytes(K_CLOSE);
 }
 
@@ -252,7 +255,7 @@ function connectionRoom(c: ConnectionReport): number {
     CONNECTION_BYTES +
     stringRoom(c.client.ip) +
     stringRoom(c.server.ip) +
-    (tls === null ? 0 : stringRoom(tls.version) + stringRoom(tls.cipherSuite) + stringRoom(tls.serverName))
+    (tls === null ? 0 : stringRoom(tls.version) + stringRoom(tls.cipherSuite) + stringRoom(tls.serverName) + stringRoom(tls.plaintextPrefix))
   );
 }
 

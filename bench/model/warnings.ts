@@ -103,6 +103,17 @@ export const WARNINGS = {
     why: 'the connection cannot be classified as a full or resumed handshake with certainty',
     fix: 'check the capture with Wireshark; the record byte counts are unaffected',
   }),
+  'tls-handshake-unknown': entry<{ reason: string }>({
+    message: (p) => `a TLS handshake is reported as "unknown", not full or resumed: ${p.reason}`,
+    why: 'telling a full handshake from a resumed one needs the server\'s messages after its ServerHello',
+    fix: 'capture with a full snap length (tcpdump -s 0) and without drops',
+  }),
+  'tls-after-plaintext': entry<{ protocols: { name: string; connections: number }[] }>({
+    message: (p) =>
+      `TLS began after a plaintext start on ${p.protocols.reduce((n, x) => n + x.connections, 0)} connection(s) (${p.protocols.map((x) => `${x.name} ×${x.connections}`).join(', ')}): the plaintext is counted as not-TLS bytes, the TLS after it as usual`,
+    why: 'a proxy CONNECT or a STARTTLS upgrade adds round trips and bytes before the TLS handshake',
+    fix: 'nothing to fix; a proxy CONNECT per connection is one more reason to reuse connections',
+  }),
   'tls13-decrypt-failed': entry<{ dir: Direction }>({
     message: (p) =>
       `TLS 1.3 ${p.dir} records could not be decrypted with the key log (wrong keys, or records lost in the capture); from there on they were classified by position`,

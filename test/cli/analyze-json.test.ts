@@ -31,7 +31,7 @@ function handMade(): ConnectionReport {
     lastPacketMs: 1e21,
     up,
     down: emptyTrafficCounters(),
-    tls: { version: null, cipherSuite: null, handshake: 'incomplete', serverName: 'q"uote\\back\u0001\u2028é', decrypted: true },
+    tls: { version: null, cipherSuite: null, handshake: 'incomplete', serverName: 'q"uote\\back\u0001\u2028é', decrypted: true, plaintextPrefix: 'http-connect' },
     requests: 0,
   };
 }

@@ -102,6 +102,7 @@ function expectExact(conn: TlsStreamWalker, t: Transcript, script: Exchange[]): 
     handshake: t.reused ? 'resumed' : 'full',
     serverName: 'localhost',
     decrypted: t.protocol === 'TLSv1.3',
+    plaintextPrefix: null,
   });
   expect(conn.requests).toBe(script.length);
   expect(conn.warnings).toEqual([]);

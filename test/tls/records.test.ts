@@ -82,6 +82,7 @@ describe('record framing', () => {
       handshake: 'full',
       serverName: 'api.example',
       decrypted: false,
+      plaintextPrefix: null,
     });
     expect(conn.requests).toBe(1);
     expect(conn.warnings).toEqual([]);
@@ -369,7 +370,9 @@ describe('TLS 1.2 handshake kinds and record overhead', () => {
     ]);
     expect(conn.info()?.cipherSuite).toBe('0x1234');
     expect(conn.counters('down').appDataOverheadBytes).toBe(5);
-    expect(conn.warnings.map((w) => w.kind)).toEqual(['tls-suite-unknown']);
+    // Neither a Certificate nor a ChangeCipherSpec followed the ServerHello: full or resumed is not known.
+    expect(conn.info()?.handshake).toBe('unknown');
+    expect(conn.warnings.map((w) => w.kind)).toEqual(['tls-suite-unknown', 'tls-handshake-unknown']);
   });
 
   it('a malformed ServerHello is warned about; the record still counts', () => {
