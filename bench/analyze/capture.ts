@@ -17,7 +17,7 @@ import {
   type TlsCounters,
   type TrafficCounters,
 } from '../model/index.ts';
-import { PacketDecoder, type DecodeResult } from '../pcap/decode.ts';
+import { isSupportedLinkType, PacketDecoder, type DecodeResult } from '../pcap/decode.ts';
 import { FlowTable, TCP_FIN, TCP_SYN, type Flow } from '../pcap/flows.ts';
 import type { CaptureReadSummary, CapturedPacket } from '../pcap/packet.ts';
 import { readCapture } from '../pcap/reader.ts';
@@ -336,6 +336,8 @@ class CaptureAccount {
   /** `--server-port`s that decided some connection's server side, and connections whose SYN came from one. */
   private readonly serverPortsMatched = new Set<number>();
   private readonly synFromServerPort = new Map<number, number>();
+  /** Packets skipped because the decoder does not know their link type, by link type. */
+  private readonly unsupportedLinkTypes = new Map<number, number>();
   /** Connections whose TLS began after plaintext, by the protocol that upgraded. */
   private readonly plaintextPrefixes = new Map<string, number>();
 
@@ -380,6 +382,9 @@ class CaptureAccount {
     const decoded = this.decoder.decode(packet.linkType, packet.data, packet.offset, packet.offset + packet.capturedLength, packet.originalLength);
     if (decoded.kind !== 'tcp') {
       this.skip(decoded);
+      if (decoded.kind === 'non-ip' && !isSupportedLinkType(packet.linkType)) {
+        this.unsupportedLinkTypes.set(packet.linkType, (this.unsupportedLinkTypes.get(packet.linkType) ?? 0) + 1);
+      }
       return;
     }
     const segment = decoded.segment;
@@ -581,6 +586,10 @@ class CaptureAccount {
     }
     if (this.gaps > 0) {
       warnings.add(warning('capture-gap', { gaps: this.gaps }));
+    }
+    if (this.unsupportedLinkTypes.size > 0) {
+      const linkTypes = [...this.unsupportedLinkTypes].map(([linkType, packets]) => ({ linkType, packets }));
+      warnings.add(warning('unsupported-link-type', { linkTypes }, linkTypes.reduce((n, l) => n + l.packets, 0)));
     }
     if (this.plaintextPrefixes.size > 0) {
       const protocols = [...this.plaintextPrefixes].map(([name, connections]) => ({ name, connections }));

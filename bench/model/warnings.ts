@@ -49,6 +49,12 @@ export const WARNINGS = {
     why: 'their bytes are in no counter',
     fix: 'check that the capture file is not damaged; the other packets are still accounted',
   }),
+  'unsupported-link-type': entry<{ linkTypes: { linkType: number; packets: number }[] }>({
+    message: (p) =>
+      `packets of a link type this analyzer does not decode were skipped: ${p.linkTypes.map((l) => `link type ${l.linkType} (${l.packets} packets)`).join(', ')}`,
+    why: 'their TCP connections, if any, are in no counter',
+    fix: 'capture on an Ethernet, loopback or "any" (Linux cooked) interface, or convert the file (e.g. editcap -T ether); link types: https://www.tcpdump.org/linktypes.html',
+  }),
   'snaplen-truncated': entry<{ packets: number }>({
     message: (p) =>
       `${p.packets} packets were captured shorter than they were on the wire (a short snap length); wire and IP byte counts still use their original lengths, TLS records inside the cut parts could not be read`,
