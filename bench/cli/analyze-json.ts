@@ -339,6 +339,8 @@ export class JsonWriter {
   /** The lowest index not written yet. */
   private nextIndex = 0;
   private readonly held = new Map<number, Buffer>();
+  /** Where a held connection is written before its bytes are copied out (one buffer for all of them). */
+  private readonly scratch = new Bytes();
   private heldBytes = 0;
   private runDir: string | null = null;
   private readonly runs: RunReader[] = [];
@@ -357,7 +359,11 @@ export class JsonWriter {
 
   connection(c: ConnectionReport): void {
     if (c.index !== this.nextIndex) {
-      this.hold(c.index, Buffer.from(connectionJson(c), 'utf8'));
+      const scratch = this.scratch;
+      scratch.length = 0;
+      scratch.room(connectionRoom(c), () => undefined);
+      writeConnection(scratch, c);
+      this.hold(c.index, Buffer.from(scratch.buffer.subarray(0, scratch.length)));
       return;
     }
     const b = this.bytes;
