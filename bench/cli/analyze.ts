@@ -52,7 +52,11 @@ export async function analyzeCommand(args: string[], out: NodeJS.WritableStream)
   const options = { serverPorts, ...(values.keylog === undefined ? {} : { keyLogPath: values.keylog }) };
   if (values.json) {
     const writer = new JsonWriter(out);
-    writer.finish(await streamCapture(positionals[0]!, options, (c) => writer.connection(c)));
+    try {
+      writer.finish(await streamCapture(positionals[0]!, options, (c) => writer.connection(c)));
+    } finally {
+      writer.close();
+    }
   } else {
     const first = new FirstConnections(listed);
     const summary = await streamCapture(positionals[0]!, options, (c) => first.offer(c));

@@ -11,6 +11,7 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  * so its own check can say what is wrong with it, instead of node's "argument is ambiguous".
  */
 export function parseCommand<T extends Options>(command: string, args: string[], options: T) {
+  missingValue(args, options);
   const all: Options = { ...options, help: { type: 'boolean', short: 'h' } };
   const joined: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -46,4 +47,22 @@ export function parsePort(flag: string, value: string): number {
     throw new UsageError(`${flag}: expected a port number 1-65535, got "${value}"`);
   }
   return n;
+}
+
+/**
+ * A flag that takes a value followed by another flag (`--server-port --json`): parseArgs calls that
+ * "ambiguous" and suggests `--server-port=-XYZ`; what happened is that the value was left out.
+ */
+function missingValue(args: string[], options: Options): void {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return;
+    const name = arg.startsWith('--') ? arg.slice(2) : null;
+    if (name === null || options[name]?.type !== 'string') continue;
+    const next = args[i + 1];
+    // A negative number is a value (`--endpoints -3`), checked by the flag's own parser.
+    if (next !== undefined && next.startsWith('-') && next !== '-' && !/^-[\d.]/.test(next)) {
+      throw new UsageError(`--${name}: expected a value, got the flag "${next}"`);
+    }
+  }
 }

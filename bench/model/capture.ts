@@ -12,8 +12,11 @@ export const ANALYZE_SCHEMA = 'tls-reuse-bench/analyze@1';
 /** How the server side of a connection was decided (DESIGN.md, "Direction"). */
 export type ServerSideBy = 'server-port' | 'syn-ack' | 'syn' | 'well-known-port' | 'lower-port';
 
-/** The handshake a connection performed. */
-export type HandshakeKind = 'full' | 'resumed' | 'none' | 'incomplete';
+/**
+ * The handshake a connection performed. `unknown`: a ServerHello was seen but not what decides full from
+ * resumed (the server's flight went uncaptured, or a TLS 1.3 draft), so the analyzer does not guess.
+ */
+export type HandshakeKind = 'full' | 'resumed' | 'none' | 'incomplete' | 'unknown';
 
 /** One endpoint of a connection. */
 export interface Endpoint {
@@ -32,6 +35,13 @@ export interface ConnectionTls {
   serverName: string | null;
   /** Records of this connection were decrypted with a key log (TLS 1.3). */
   decrypted: boolean;
+  /**
+   * TLS began after plaintext (its bytes are `nonTlsBytes`), and the protocol that upgraded to it, as far as
+   * its first bytes tell: `http-connect`, `smtp-starttls`, `imap-starttls`, `pop3-stls`, `xmpp-starttls`,
+   * `ftp-auth-tls`, `ldap-starttls`, `postgresql-sslrequest`, `mysql-ssl`, `socks4`, `socks5`, or `unknown`.
+   * Null when the connection began with TLS.
+   */
+  plaintextPrefix: string | null;
 }
 
 /** One TCP connection of a capture, accounted per direction. */

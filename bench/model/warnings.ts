@@ -49,6 +49,12 @@ export const WARNINGS = {
     why: 'their bytes are in no counter',
     fix: 'check that the capture file is not damaged; the other packets are still accounted',
   }),
+  'unsupported-link-type': entry<{ linkTypes: { linkType: number; packets: number }[] }>({
+    message: (p) =>
+      `packets of a link type this analyzer does not decode were skipped: ${p.linkTypes.map((l) => `link type ${l.linkType} (${l.packets} packets)`).join(', ')}`,
+    why: 'their TCP connections, if any, are in no counter',
+    fix: 'capture on an Ethernet, loopback or "any" (Linux cooked) interface, or convert the file (e.g. editcap -T ether); link types: https://www.tcpdump.org/linktypes.html',
+  }),
   'snaplen-truncated': entry<{ packets: number }>({
     message: (p) =>
       `${p.packets} packets were captured shorter than they were on the wire (a short snap length); wire and IP byte counts still use their original lengths, TLS records inside the cut parts could not be read`,
@@ -66,6 +72,23 @@ export const WARNINGS = {
       `the capture missed part of a TCP stream ${p.gaps} times; TLS accounting resynchronised on the next record and is marked inexact for those connections`,
     why: 'bytes the capture missed cannot be classified',
     fix: 'capture with tcpdump --immediate-mode -U -s 0 and check its "dropped by kernel" count',
+  }),
+  'server-port-unmatched': entry<{ ports: number[] }>({
+    message: (p) => `--server-port ${p.ports.join(', ')}: no TCP connection of the capture uses ${p.ports.length === 1 ? 'this port' : 'these ports'}`,
+    why: 'a server port that matches nothing leaves the server side to be guessed from SYNs and port numbers',
+    fix: 'check the port (the server listens on it; `analyze` without --server-port lists each connection\'s server side)',
+  }),
+  'server-port-is-client': entry<{ port: number; connections: number }>({
+    message: (p) =>
+      `--server-port ${p.port} is the client's side of ${p.connections} connection(s): their SYN came from that port, so up and down are swapped and their opening is not counted`,
+    why: 'the server side decides which direction is up (client to server) and which connections the capture opened',
+    fix: 'pass the port the server listens on (the destination of the SYN), or leave --server-port out: the side that sent the SYN is the client',
+  }),
+  'quiet-connections-dropped-early': entry<{ connections: number; max: number }>({
+    message: (p) =>
+      `${p.connections} connections that never carried payload (half-open: a SYN flood or a scan) were reported before their 120 s idle timeout because more than ${p.max} were open at once; a later packet of one of them counts as a new connection`,
+    why: 'memory stays bounded on hostile captures, at the price of splitting a connection that resumes after a long silence',
+    fix: 'filter the flood out of the capture (e.g. tcpdump "tcp[tcpflags] & tcp-syn == 0 or tcp[tcpflags] & tcp-ack != 0") if its connections matter',
   }),
   // Walking TLS records (bench/tls).
   'keylog-malformed-lines': entry<{ source: string; lines: number; firstLine: number }>({
@@ -85,6 +108,17 @@ export const WARNINGS = {
       `a TLS hello message was ${p.tooLarge ? 'larger than this analyzer parses' : 'malformed'}; its version, suite and server name are unknown`,
     why: 'the connection cannot be classified as a full or resumed handshake with certainty',
     fix: 'check the capture with Wireshark; the record byte counts are unaffected',
+  }),
+  'tls-handshake-unknown': entry<{ reason: string }>({
+    message: (p) => `a TLS handshake is reported as "unknown", not full or resumed: ${p.reason}`,
+    why: 'telling a full handshake from a resumed one needs the server\'s messages after its ServerHello',
+    fix: 'capture with a full snap length (tcpdump -s 0) and without drops',
+  }),
+  'tls-after-plaintext': entry<{ protocols: { name: string; connections: number }[] }>({
+    message: (p) =>
+      `TLS began after a plaintext start on ${p.protocols.reduce((n, x) => n + x.connections, 0)} connection(s) (${p.protocols.map((x) => `${x.name} ×${x.connections}`).join(', ')}): the plaintext is counted as not-TLS bytes, the TLS after it as usual`,
+    why: 'a proxy CONNECT or a STARTTLS upgrade adds round trips and bytes before the TLS handshake',
+    fix: 'nothing to fix; a proxy CONNECT per connection is one more reason to reuse connections',
   }),
   'tls13-decrypt-failed': entry<{ dir: Direction }>({
     message: (p) =>

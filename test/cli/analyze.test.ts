@@ -62,6 +62,20 @@ describe('analyze', () => {
     expect(json.total.connections).toBe(json.connections.length);
   });
 
+  it('says when a --server-port matches nothing, or is the clients\' side', async () => {
+    const capture = fixture('nginx-tls12-fresh.pcap');
+    const unmatched = await analyzeCapture(capture, { serverPorts: [22151, 9] });
+    expect(unmatched.warnings.find((w) => w.kind === 'server-port-unmatched')?.message).toBe(
+      '--server-port 9: no TCP connection of the capture uses this port',
+    );
+    // 42104 is the client port of the capture's first connection (its tshark expectation lists it).
+    const swapped = await analyzeCapture(capture, { serverPorts: [42104] });
+    expect(swapped.warnings.find((w) => w.kind === 'server-port-is-client')?.message).toMatch(
+      /^--server-port 42104 is the client's side of 1 connection\(s\): their SYN came from that port/,
+    );
+    expect(swapped.total.connections).toBe(2);
+  });
+
   const bad: [string, () => string[], RegExp][] = [
     ['no file', () => ['analyze'], /^error: analyze: expected one capture FILE, got 0/],
     ['a missing file', () => ['analyze', path.join(dir, 'none.pcap')], /none\.pcap/],
@@ -69,6 +83,7 @@ describe('analyze', () => {
     ['an unknown magic', () => ['analyze', file('magic.pcap', Buffer.from('this is not a capture file at all'))], /magic\.pcap/],
     ['a truncated file header', () => ['analyze', file('short.pcap', Buffer.from([0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0]))], /short\.pcap/],
     ['a bad port', () => ['analyze', fixture('nginx-tls12-fresh.pcap'), '--server-port', 'https'], /^error: --server-port: expected a port number 1-65535, got "https"$/],
+    ['a --server-port without its value', () => ['analyze', fixture('nginx-tls12-fresh.pcap'), '--server-port', '--json'], /^error: --server-port: expected a value, got the flag "--json"$/],
     ['a missing key log', () => ['analyze', fixture('nginx-tls12-fresh.pcap'), '--keylog', path.join(dir, 'none.keylog')], /none\.keylog/],
   ];
   for (const [name, args, message] of bad) {

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { createServer, connect, type AddressInfo, type Server } from 'node:net';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, expect, it, type TestContext } from 'vitest';
-import { decodePacket } from '../../bench/pcap/decode.ts';
+import { PacketDecoder } from '../../bench/pcap/decode.ts';
 import type { CapturedPacket } from '../../bench/pcap/packet.ts';
 import { readAll, tempDir } from './helpers.ts';
 import { describeUnless } from '../support/skip.ts';
@@ -92,8 +92,10 @@ async function tsharkRows(path: string): Promise<string[]> {
     });
 }
 
+const decoder = new PacketDecoder();
+
 function ourRow(p: CapturedPacket): string {
-  const decoded = decodePacket(p.linkType, p.data, p.offset, p.offset + p.capturedLength);
+  const decoded = decoder.decode(p.linkType, p.data, p.offset, p.offset + p.capturedLength, p.originalLength);
   if (decoded.kind !== 'tcp') return `${decoded.kind}`;
   const s = decoded.segment;
   const time = `${p.tsSec}.${String(p.tsNsec).padStart(9, '0')}`;
