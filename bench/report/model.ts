@@ -7,6 +7,7 @@ import type { CheckSummary, Results } from '../model/index.ts';
 import { headlineAnswer, type HeadlineAnswer } from './answer.ts';
 import { groupScenarios, stateNote, type ScenarioGroup } from './groups.ts';
 import { basisNote, headlineRows, type HeadlineRow } from './headline.ts';
+import { requestPhases, type RequestPhases } from './phases.ts';
 
 /** What every renderer reads. */
 export interface ReportModel {
@@ -25,6 +26,8 @@ export interface ReportModel {
   acrossStateNote: string | null;
   /** The regression gate's verdict on these results, when `check` judged them. */
   check: CheckSummary | null;
+  /** The mean request's phases per measured scenario id (absent where no request succeeded). */
+  requestPhases: ReadonlyMap<string, RequestPhases>;
 }
 
 /** Builds the model of a run's reports. */
@@ -39,5 +42,11 @@ export function buildReportModel(results: Results, check: CheckSummary | null = 
     groupStateNotes: new Map(groups.map((g) => [g.label, stateNote(g.scenarios, (s) => s.spec.mode)])),
     acrossStateNote: stateNote(results.scenarios, (s) => s.id),
     check,
+    requestPhases: new Map(
+      results.scenarios.flatMap((s) => {
+        const phases = s.state === 'failed' ? null : requestPhases(s);
+        return phases === null ? [] : [[s.id, phases] as const];
+      }),
+    ),
   };
 }
