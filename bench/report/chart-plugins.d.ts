@@ -18,6 +18,9 @@ export interface WhiskersOptions {
   p90: (number | null)[][];
   p99: (number | null)[][];
   color?: string;
+  /** `muted[datasetIndex][dataIndex]`: true draws that whisker grey (too few samples for its percentiles). */
+  muted?: boolean[][];
+  mutedColor?: string;
 }
 
 /** Options of the `fadedBars` plugin: single bars drawn pale (invalid measurements). */

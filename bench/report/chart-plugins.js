@@ -70,24 +70,40 @@ export const valueLabels = {
       chart.getDatasetMeta(datasetIndex).data.forEach((element, index) => {
         const lines = rows[index];
         if (!lines || lines.length === 0) return;
-        drawLabel(ctx, barGeometry(element), lines, options, family);
+        drawLabel(ctx, barGeometry(element), lines, options, family, chart.width);
       });
     });
     ctx.restore();
   },
 };
 
-function drawLabel(ctx, bar, lines, options, family) {
+function drawLabel(ctx, bar, lines, options, family, chartWidth) {
   const widest = (size) => {
     ctx.font = `bold ${size}px ${family}`;
     return Math.max(...lines.map((line) => ctx.measureText(line).width));
   };
   if (bar.horizontal) {
+    // One line after the bar if it fits before the chart's edge, smaller type if need be, else the lines stacked
+    // on each other (a phone's narrow chart cut "72% TLS handshake" off).
+    const room = chartWidth - bar.x - LABEL_GAP;
     const text = lines.join('  ');
-    ctx.font = `bold ${options.fontSize}px ${family}`;
+    let size = options.fontSize;
+    const width = (t, px) => {
+      ctx.font = `bold ${px}px ${family}`;
+      return ctx.measureText(t).width;
+    };
+    while (size > options.minFontSize && width(text, size) > room) size--;
     ctx.textAlign = 'left';
     ctx.textBaseline = 'middle';
-    ctx.fillText(text, bar.x + LABEL_GAP, bar.y);
+    if (width(text, size) <= room || lines.length === 1) {
+      ctx.fillText(text, bar.x + LABEL_GAP, bar.y);
+      return;
+    }
+    size = options.fontSize;
+    while (size > options.minFontSize && widest(size) > room) size--;
+    ctx.font = `bold ${size}px ${family}`;
+    const x = Math.min(bar.x + LABEL_GAP, chartWidth - widest(size));
+    lines.forEach((line, i) => ctx.fillText(line, x, bar.y + (i - (lines.length - 1) / 2) * size * LINE_HEIGHT));
     return;
   }
   let size = options.fontSize;
@@ -115,7 +131,7 @@ function drawLabel(ctx, bar, lines, options, family) {
  */
 export const whiskers = {
   id: 'whiskers',
-  defaults: { display: false, p90: [], p99: [], color: '#222222' },
+  defaults: { display: false, p90: [], p99: [], color: '#222222', muted: [], mutedColor: '#A0A0A0' },
   descriptors: { _scriptable: false, _indexable: false },
   afterDatasetsDraw(chart, _args, options) {
     if (!options.display) return;
@@ -132,6 +148,8 @@ export const whiskers = {
         const p99 = options.p99[datasetIndex]?.[index];
         if (p90 === null || p90 === undefined || p99 === null || p99 === undefined) return;
         const bar = barGeometry(element);
+        // Grey where the call had too few requests for its p90 and p99 to mean much.
+        ctx.strokeStyle = options.muted[datasetIndex]?.[index] === true ? options.mutedColor : options.color;
         const y90 = scale.getPixelForValue(p90);
         const y99 = scale.getPixelForValue(p99);
         ctx.beginPath();
