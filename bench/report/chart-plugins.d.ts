@@ -43,6 +43,7 @@ declare module 'chart.js' {
 export interface DrawableChart {
   name: string;
   config: ChartConfiguration;
+  units?: { value: string; x?: string; decimals?: number };
 }
 
 export declare const fadedBars: Plugin;
@@ -53,8 +54,11 @@ export declare const reportPlugins: Plugin[];
 /** The part of a DOM document the page entry point uses (the project type-checks without the DOM library). */
 export interface ChartDocument {
   getElementById(id: string): unknown;
-  body: { dataset: Record<string, string | undefined> };
+  body: { dataset: Record<string, string | undefined>; clientWidth?: number };
 }
+
+/** The configuration the page draws for a chart, at a page width in CSS pixels (see chart-plugins.js). */
+export declare function pageConfig(spec: DrawableChart, widthPx: number): ChartConfiguration;
 
 /** Draws each spec into `<canvas id="chart-<name>">`; returns how many were drawn. */
 export declare function drawReportCharts(chart: typeof Chart, specs: DrawableChart[], doc: ChartDocument): number;

@@ -169,9 +169,79 @@ export const whiskers = {
 /** Every plugin the report's chart configurations may name. */
 export const reportPlugins = [fadedBars, valueLabels, whiskers];
 
+/** Below this width (CSS pixels) a chart is laid out for a phone: taller, smaller type, legend under the plot. */
+const NARROW_PX = 640;
+
+/** `71.48 kB per endpoint-minute`: a tooltip's value with its unit. */
+function withUnit(value, units) {
+  if (typeof value !== 'number') return String(value);
+  const decimals = units.decimals ?? 2;
+  return `${value.toLocaleString('en-US', { minimumFractionDigits: 0, maximumFractionDigits: decimals })} ${units.value}`;
+}
+
 /**
- * The page's entry point: draws each chart spec into `<canvas id="chart-<name>">`. A chart that fails is
- * reported on the console and the others are still drawn. Returns how many were drawn.
+ * The page's version of a chart configuration (the PNG draws the configuration as built): the title and
+ * subtitle are the figure's HTML text above the canvas, where they wrap, so the canvas keeps its height for the
+ * plot; line legends show lines, not filled boxes (dashes read as blobs there); tooltips print units; a narrow
+ * screen gets a taller chart with smaller type and the legend under the plot.
+ */
+export function pageConfig(spec, widthPx) {
+  const config = structuredClone(spec.config);
+  const options = (config.options ??= {});
+  const plugins = (options.plugins ??= {});
+  plugins.title = { ...plugins.title, display: false };
+  plugins.subtitle = { ...plugins.subtitle, display: false };
+  const legend = (plugins.legend ??= {});
+  legend.labels ??= {};
+  if (config.type === 'line') {
+    legend.labels.usePointStyle = true;
+    legend.labels.pointStyle = 'line';
+  }
+  const units = spec.units;
+  if (units !== undefined) {
+    const horizontal = options.indexAxis === 'y';
+    plugins.tooltip = {
+      ...plugins.tooltip,
+      callbacks: {
+        label(context) {
+          const raw = context.raw;
+          const value = raw !== null && typeof raw === 'object' ? (horizontal ? raw.x : raw.y) : raw;
+          const at = raw !== null && typeof raw === 'object' && units.x !== undefined ? ` at ${withUnit(raw.x, { value: units.x })}` : '';
+          return `${context.dataset.label ?? ''}: ${withUnit(value, units)}${at}`;
+        },
+      },
+    };
+  }
+  if (widthPx < NARROW_PX) {
+    const horizontal = options.indexAxis === 'y';
+    // Horizontal bar charts grow with their bars already; the others get a portrait shape.
+    if (!horizontal) options.aspectRatio = Math.min(options.aspectRatio ?? 2, 0.95);
+    else {
+      options.aspectRatio = Math.min(options.aspectRatio ?? 2, 0.75);
+      // Room after the bars for their labels.
+      if (options.scales?.x) options.scales.x.grace = '40%';
+    }
+    legend.position = 'bottom';
+    legend.labels.font = { ...legend.labels.font, size: 10 };
+    legend.labels.boxWidth = 10;
+    options.layout = { padding: { top: 2, right: 6, bottom: 2, left: 2 } };
+    for (const scale of Object.values(options.scales ?? {})) {
+      scale.ticks = { ...scale.ticks, font: { ...scale.ticks?.font, size: 10 } };
+      if (scale.title) scale.title = { ...scale.title, font: { ...scale.title.font, size: 11 } };
+    }
+    const labels = plugins.valueLabels;
+    if (labels) {
+      labels.fontSize = 10;
+      labels.minFontSize = 8;
+    }
+  }
+  return config;
+}
+
+/**
+ * The page's entry point: draws each chart spec into `<canvas id="chart-<name>">`, laid out for the width
+ * its figure has. A chart that fails is reported on the console and the others are still drawn. Returns how
+ * many were drawn.
  */
 export function drawReportCharts(Chart, specs, doc) {
   Chart.register(...reportPlugins);
@@ -183,7 +253,8 @@ export function drawReportCharts(Chart, specs, doc) {
       continue;
     }
     try {
-      new Chart(canvas, structuredClone(spec.config));
+      const width = doc.body.clientWidth ?? 1000;
+      new Chart(canvas, pageConfig(spec, width));
       drawn++;
     } catch (error) {
       console.error(`report: chart ${spec.name} failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadResults } from '../../bench/results/read.ts';
 import type { Mode, Results, ScenarioResult, TrafficCounters } from '../../bench/model/index.ts';
 import { cumulativeSeries } from '../../bench/report/charts/bandwidth.ts';
+import { pageConfig } from '../../bench/report/chart-plugins.js';
 import { byteBreakdown } from '../../bench/report/charts/breakdown.ts';
 import { buildCharts, type ChartSpec } from '../../bench/report/charts/index.ts';
 import { fullHandshakeCost, resumedHandshakeCost } from '../../bench/report/charts/protocol.ts';
@@ -279,6 +280,23 @@ describe('charts that make their point', () => {
     const comparison = byName(charts, 'comparison');
     expect(title(comparison)).toMatch(/^In 2 configurations, reusing connections saved \d+%(–\d+%)?; resuming sessions saved \d+% of all bytes$/);
     expect(comparison.config.options?.plugins?.valueLabels?.labels?.[3]?.[0]?.[0]).toMatch(/^−\d+%$/);
+  });
+
+  it('tooltips on the page carry units, and line legends show lines', () => {
+    const headline = byName(charts, 'headline-tls1.3-rsa2048');
+    const config = pageConfig(headline, 1200);
+    const label = (config.options?.plugins?.tooltip?.callbacks?.label as (c: unknown) => string)({ raw: 71.48, dataset: { label: 'fresh' } });
+    expect(label).toBe('fresh: 71.48 kB per endpoint-minute');
+    const cdf = pageConfig(byName(charts, 'latency-cdf-tls1.3-rsa2048'), 1200);
+    expect(cdf.options?.plugins?.legend?.labels).toMatchObject({ usePointStyle: true, pointStyle: 'line' });
+    expect((cdf.options?.plugins?.tooltip?.callbacks?.label as (c: unknown) => string)({ raw: { x: 3.5, y: 90 }, dataset: { label: 'fresh' } })).toBe(
+      'fresh: 90 % of requests at 3.5 ms',
+    );
+  });
+
+  it('on a phone, a chart is taller, its legend under the plot, its title left to the page', () => {
+    const config = pageConfig(byName(charts, 'headline-tls1.3-rsa2048'), 390);
+    expect(config.options).toMatchObject({ aspectRatio: 0.95, plugins: { legend: { position: 'bottom' }, title: { display: false }, subtitle: { display: false } } });
   });
 });
 
