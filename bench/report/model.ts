@@ -6,8 +6,8 @@
 import type { CheckSummary, Results } from '../model/index.ts';
 import { headlineAnswer, type HeadlineAnswer } from './answer.ts';
 import { groupScenarios, stateNote, type ScenarioGroup } from './groups.ts';
-import { basisNote, headlineRows, type HeadlineRow } from './headline.ts';
 import { requestPhases, type RequestPhases } from './phases.ts';
+import { basisNote, headlineRows, type HeadlineRow } from './headline.ts';
 
 /** What every renderer reads. */
 export interface ReportModel {

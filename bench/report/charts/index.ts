@@ -4,10 +4,10 @@ import { bandwidthCharts } from './bandwidth.ts';
 import { breakdownCharts } from './breakdown.ts';
 import { headlineCharts } from './bytes.ts';
 import type { ChartSpec } from './common.ts';
-import { connectionsChart } from './connections.ts';
-import { latencyCharts } from './latency.ts';
 import { comparisonChart } from './comparison.ts';
+import { connectionsChart } from './connections.ts';
 import { serverCpuChart } from './cpu.ts';
+import { latencyCharts } from './latency.ts';
 import { protocolChart } from './protocol.ts';
 
 export type { ChartSpec, ChartTable } from './common.ts';
