@@ -23,6 +23,15 @@ export interface WhiskersOptions {
   mutedColor?: string;
 }
 
+/** Options of the `markers` plugin: a predicted value marked across each bar. */
+export interface MarkersOptions {
+  display: boolean;
+  /** `values[datasetIndex][dataIndex]`, in the value axis's units; null leaves a bar unmarked. */
+  values: (number | null)[][];
+  color?: string;
+  lineWidth?: number;
+}
+
 /** Options of the `fadedBars` plugin: single bars drawn pale (invalid measurements). */
 export interface FadedBarsOptions {
   display: boolean;
@@ -36,6 +45,7 @@ declare module 'chart.js' {
     fadedBars: FadedBarsOptions;
     valueLabels: ValueLabelsOptions;
     whiskers: WhiskersOptions;
+    markers: MarkersOptions;
   }
 }
 
@@ -49,6 +59,7 @@ export interface DrawableChart {
 export declare const fadedBars: Plugin;
 export declare const valueLabels: Plugin;
 export declare const whiskers: Plugin;
+export declare const markers: Plugin;
 /** Every plugin the report's chart configurations may name. */
 export declare const reportPlugins: Plugin[];
 /** The part of a DOM document the page entry point uses (the project type-checks without the DOM library). */

@@ -166,8 +166,52 @@ export const whiskers = {
   },
 };
 
+/**
+ * Marks a predicted value on each bar: `values[datasetIndex][dataIndex]` (in the value axis's units, or null)
+ * is drawn as a line across the bar, a little wider than it, with a white halo so it reads on any fill. The
+ * round-trip model's time beside a measured median: a bar above its mark is time the model does not know.
+ */
+export const markers = {
+  id: 'markers',
+  defaults: { display: false, values: [], color: '#222222', lineWidth: 3 },
+  descriptors: { _scriptable: false, _indexable: false },
+  afterDatasetsDraw(chart, _args, options) {
+    if (!options.display) return;
+    const ctx = chart.ctx;
+    ctx.save();
+    chart.data.datasets.forEach((_dataset, datasetIndex) => {
+      const values = options.values[datasetIndex];
+      if (!values || !chart.isDatasetVisible(datasetIndex)) return;
+      const meta = chart.getDatasetMeta(datasetIndex);
+      const scale = chart.scales[meta.vAxisID];
+      meta.data.forEach((element, index) => {
+        const value = values[index];
+        if (value === null || value === undefined) return;
+        const bar = barGeometry(element);
+        const at = scale.getPixelForValue(value);
+        const half = (bar.horizontal ? bar.height : bar.width) / 2 + 3;
+        const centre = bar.horizontal ? bar.y : bar.x;
+        for (const [colour, width] of [['#FFFFFF', options.lineWidth + 2], [options.color, options.lineWidth]]) {
+          ctx.strokeStyle = colour;
+          ctx.lineWidth = width;
+          ctx.beginPath();
+          if (bar.horizontal) {
+            ctx.moveTo(at, centre - half);
+            ctx.lineTo(at, centre + half);
+          } else {
+            ctx.moveTo(centre - half, at);
+            ctx.lineTo(centre + half, at);
+          }
+          ctx.stroke();
+        }
+      });
+    });
+    ctx.restore();
+  },
+};
+
 /** Every plugin the report's chart configurations may name. */
-export const reportPlugins = [fadedBars, valueLabels, whiskers];
+export const reportPlugins = [fadedBars, valueLabels, whiskers, markers];
 
 /** Below this width (CSS pixels) a chart is laid out for a phone: taller, smaller type, legend under the plot. */
 const NARROW_PX = 640;
