@@ -42,7 +42,10 @@ export function networkLatencyCharts(panels: NetworkLatencyPanel[]): ChartSpec[]
     const config: ChartConfiguration<'bar'> = {
       type: 'bar',
       data: {
-        labels: panel.apis.map((api) => [api, `n = ${panel.modes.map((m) => m.calls[api]?.samples ?? 0).join(' · ')}`]),
+        labels: panel.apis.map((api) => {
+          const counts = panel.modes.map((m) => m.calls[api]?.samples ?? 0);
+          return [api, `n = ${new Set(counts).size === 1 ? counts[0] : counts.join(' · ')}`];
+        }),
         datasets: panel.modes.map((m) => ({
           label: `${m.mode}${m.invalid ? ' (INVALID)' : ''}`,
           data: panel.apis.map((api) => (m.calls[api] === undefined ? null : plotted(m.calls[api]!.p50Ms))),
