@@ -12,6 +12,8 @@ import {
   type ScenarioResult,
   type ScenarioSpec,
 } from '../model/index.ts';
+import { savedPct } from '../analyze/compare.ts';
+import { basisBytes } from './answer.ts';
 import { certLabel, networkLabel, serverLabel, tlsLabel } from './labels.ts';
 
 export type { MeasuredScenario } from '../model/index.ts';
@@ -21,6 +23,10 @@ export interface GroupComparison {
   comparison: Comparison;
   baseline: MeasuredScenario;
   candidate: MeasuredScenario;
+  /** Share of all bytes (both directions, on the comparison's basis) saved against fresh; null when fresh had none. */
+  allBytesSavedPct: number | null;
+  /** Share of the server's CPU time per request saved against fresh; null when fresh's was 0. */
+  serverCpuSavedPct: number | null;
 }
 
 /** One configuration and its scenarios, one per mode. */
@@ -129,7 +135,16 @@ function groupComparisons(results: Results, measured: MeasuredScenario[]): Parti
   for (const candidate of measured) {
     const comparison = results.comparisons.find((c) => c.candidate === candidate.id);
     const baseline = measured.find((s) => s.id === comparison?.baseline);
-    if (comparison !== undefined && baseline !== undefined) out[candidate.spec.mode] = { comparison, baseline, candidate };
+    if (comparison === undefined || baseline === undefined) continue;
+    const bytes = (s: MeasuredScenario) => basisBytes(s, 'up', comparison.basis) + basisBytes(s, 'down', comparison.basis);
+    const cpu = (s: MeasuredScenario) => s.server.cpuMsPerRequest;
+    out[candidate.spec.mode] = {
+      comparison,
+      baseline,
+      candidate,
+      allBytesSavedPct: bytes(baseline) === 0 ? null : savedPct(bytes(baseline), bytes(candidate)),
+      serverCpuSavedPct: cpu(baseline) === 0 ? null : savedPct(cpu(baseline), cpu(candidate)),
+    };
   }
   return out;
 }

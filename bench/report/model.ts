@@ -6,7 +6,10 @@
 import type { CheckSummary, Results } from '../model/index.ts';
 import { headlineAnswer, type HeadlineAnswer } from './answer.ts';
 import { groupScenarios, stateNote, type ScenarioGroup } from './groups.ts';
+import { requestPhases, type RequestPhases } from './phases.ts';
 import { basisNote, headlineRows, type HeadlineRow } from './headline.ts';
+import { networkLatencyPanels } from './network-latency.ts';
+import type { NetworkLatencyPanel } from './charts/network-latency.ts';
 import { roundTripRows, type RoundTripRow } from './paths.ts';
 
 /** What every renderer reads. */
@@ -28,6 +31,10 @@ export interface ReportModel {
   acrossStateNote: string | null;
   /** The regression gate's verdict on these results, when `check` judged them. */
   check: CheckSummary | null;
+  /** The mean request's phases per measured scenario id (absent where no request succeeded). */
+  requestPhases: ReadonlyMap<string, RequestPhases>;
+  /** Per configuration on an emulated network: medians and the round-trip model per API call and mode. */
+  networkLatency: NetworkLatencyPanel[];
 }
 
 /** Builds the model of a run's reports. */
@@ -43,5 +50,12 @@ export function buildReportModel(results: Results, check: CheckSummary | null = 
     groupStateNotes: new Map(groups.map((g) => [g.label, stateNote(g.scenarios, (s) => s.spec.mode)])),
     acrossStateNote: stateNote(results.scenarios, (s) => s.id),
     check,
+    networkLatency: networkLatencyPanels(groups),
+    requestPhases: new Map(
+      results.scenarios.flatMap((s) => {
+        const phases = s.state === 'failed' ? null : requestPhases(s);
+        return phases === null ? [] : [[s.id, phases] as const];
+      }),
+    ),
   };
 }

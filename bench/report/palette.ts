@@ -30,11 +30,11 @@ export const CATEGORY_COLOURS = {
   other: '#E377C2',
 } as const;
 
-/** Colours of a request's phases (connect, handshake, waiting, transfer): light to dark, as time goes on. */
+/** Colours of a request's phases (connect, handshake, waiting, transfer), apart from the mode colours. */
 export const PHASE_COLOURS = {
-  tcpConnect: '#C8C8C8',
+  tcpConnect: '#56B4E9',
   tlsHandshake: '#8E44AD',
-  wait: '#56B4E9',
+  wait: '#E69F00',
   transfer: '#2C3E50',
 } as const;
 

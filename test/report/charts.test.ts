@@ -2,7 +2,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadResults } from '../../bench/results/read.ts';
 import type { Mode, Results, ScenarioResult, TrafficCounters } from '../../bench/model/index.ts';
-import { bandwidthSeries } from '../../bench/report/charts/bandwidth.ts';
+import { cumulativeSeries } from '../../bench/report/charts/bandwidth.ts';
+import { pageConfig } from '../../bench/report/chart-plugins.js';
 import { byteBreakdown } from '../../bench/report/charts/breakdown.ts';
 import { buildCharts, type ChartSpec } from '../../bench/report/charts/index.ts';
 import { fullHandshakeCost, resumedHandshakeCost } from '../../bench/report/charts/protocol.ts';
@@ -35,19 +36,23 @@ describe('chart configurations', () => {
     for (const chart of charts) expect(JSON.parse(JSON.stringify(chart.config))).toEqual(chart.config);
   });
 
-  it('come in page order: primary configuration, across configurations, the others', () => {
+  it('come in page order: the comparison across configurations, then each configuration, the primary one first', () => {
     expect(charts.map((c) => c.name)).toEqual([
+      'comparison',
+      'connections',
+      'server-cpu',
+      'protocol-matrix',
       'headline-tls1.3-rsa2048',
       'breakdown-tls1.3-rsa2048',
       'bandwidth-tls1.3-rsa2048',
       'latency-tls1.3-rsa2048',
+      'latency-phases-tls1.3-rsa2048',
       'latency-cdf-tls1.3-rsa2048',
-      'connections',
-      'protocol-matrix',
       'headline-tls1.2-ecdsa-p256',
       'breakdown-tls1.2-ecdsa-p256',
       'bandwidth-tls1.2-ecdsa-p256',
       'latency-tls1.2-ecdsa-p256',
+      'latency-phases-tls1.2-ecdsa-p256',
       'latency-cdf-tls1.2-ecdsa-p256',
     ]);
   });
@@ -75,7 +80,7 @@ describe('chart configurations', () => {
     for (const chart of charts) {
       for (const dataset of chart.config.data.datasets) {
         const mode = (['fresh', 'persistent', 'resumed'] as Mode[]).find((m) => (dataset.label ?? '').startsWith(m));
-        if (mode === undefined || chart.name.startsWith('protocol') || chart.name.startsWith('breakdown')) continue;
+        if (mode === undefined || /^(protocol|breakdown|comparison|latency-phases)/.test(chart.name)) continue;
         const colour = JSON.stringify(dataset.backgroundColor);
         const invalid = /INVALID/.test(dataset.label ?? '');
         if (!invalid && chart.name !== 'connections') expect(colour, `${chart.name} ${dataset.label}`).toBe(JSON.stringify(MODE_COLOURS[mode]));
@@ -101,10 +106,10 @@ describe('chart configurations', () => {
     const connections = byName(charts, 'connections');
     const resumed = connections.config.data.datasets.find((d) => d.label === 'resumed')!;
     expect(connections.config.data.labels).toEqual([
-      ['connections opened', 'TLS 1.3 · RSA-2048'],
-      ['connections opened', 'TLS 1.2 · ECDSA P-256'],
-      ['sockets through TIME_WAIT', 'TLS 1.3 · RSA-2048'],
-      ['sockets through TIME_WAIT', 'TLS 1.2 · ECDSA P-256'],
+      ['connections opened', 'TLS 1.3', 'RSA-2048'],
+      ['connections opened', 'TLS 1.2', 'ECDSA P-256'],
+      ['sockets through TIME_WAIT', 'TLS 1.3', 'RSA-2048'],
+      ['sockets through TIME_WAIT', 'TLS 1.2', 'ECDSA P-256'],
     ]);
     expect(resumed.data).toEqual([15.2, null, 15.2, null]);
     expect(connections.config.options?.plugins?.subtitle?.text).toContain(
@@ -125,7 +130,8 @@ describe('chart configurations', () => {
 
   it('draw only what a run without capture has: no breakdown, bandwidth or protocol matrix', () => {
     const names = buildCharts(buildReportModel(noCaptureResults())).map((c) => c.name);
-    expect(names).toEqual(['headline-tls1.3-rsa2048-loopback-node', 'latency-tls1.3-rsa2048-loopback-node', 'latency-cdf-tls1.3-rsa2048-loopback-node', 'connections']);
+    const id = 'tls1.3-rsa2048-loopback-node';
+    expect(names).toEqual(['connections', 'server-cpu', `headline-${id}`, `latency-${id}`, `latency-phases-${id}`, `latency-cdf-${id}`]);
     const headline = byName(buildCharts(buildReportModel(noCaptureResults())), 'headline-tls1.3-rsa2048-loopback-node');
     expect(String(headline.config.options?.plugins?.subtitle?.text)).toContain('TCP payload bytes (no capture)');
   });
@@ -170,25 +176,127 @@ describe('where the bytes go', () => {
   });
 });
 
-describe('bandwidth over time', () => {
-  it('converts real-millisecond buckets to bytes per virtual second', () => {
-    // 10 real ms buckets at 100x are 1 virtual second each; 3 buckets (the middle one empty) stay unsummed.
+describe('traffic over time', () => {
+  it('adds up real-millisecond buckets into bytes so far per endpoint, in virtual minutes', () => {
+    // 10 real ms buckets at 6000x are one virtual minute each; 2 endpoints share the bytes.
     const s = measured(scenario({ mode: 'fresh' }));
-    const series = bandwidthSeries({
+    const series = cumulativeSeries({
       ...s,
-      spec: { ...s.spec, timeCompression: 100 },
+      spec: { ...s.spec, timeCompression: 6000, endpoints: 2 },
       timeline: { bucketMs: 10, buckets: [{ startMs: 0, upWireBytes: 500, downWireBytes: 2000 }, { startMs: 20, upWireBytes: 100, downWireBytes: 400 }] },
     });
-    expect(series).toEqual({ bucketVirtualSeconds: 1, up: [500, 0, 100], down: [2000, 0, 400], upMean: 200, downMean: 800 });
+    expect(series).toEqual({
+      points: [
+        { minutes: 0, bytes: 0 },
+        { minutes: 1, bytes: 1250 },
+        { minutes: 2, bytes: 1250 },
+        { minutes: 3, bytes: 1500 },
+      ],
+      upBytes: 300,
+      downBytes: 1200,
+      minutes: 3,
+    });
   });
 
-  it('sums fine timelines into 5-virtual-second buckets so the logger period does not alias', () => {
+  it('ends at the capture\'s wire bytes, with at most 121 points, and one line per mode', () => {
     const s = measured(scenario({ mode: 'fresh' }));
-    const series = bandwidthSeries(s)!;
-    expect(series.bucketVirtualSeconds).toBeCloseTo(5, 9);
-    expect(series.down).toHaveLength(60);
-    const totalDown = series.down.reduce((a, b) => a + b, 0) * series.bucketVirtualSeconds;
-    expect(totalDown).toBeCloseTo(s.traffic!.down.wireBytes, 6);
+    const series = cumulativeSeries(s)!;
+    expect(series.points.length).toBeLessThanOrEqual(121);
+    expect(series.points.at(-1)!.bytes).toBeCloseTo(s.traffic!.up.wireBytes + s.traffic!.down.wireBytes, 6);
+    const chart = byName(buildCharts(buildReportModel(sampleResults())), 'bandwidth-tls1.3-rsa2048');
+    expect(chart.config.data.datasets.map((d) => d.label)).toEqual(['fresh', 'persistent', 'resumed']);
+    expect(title(chart)).toMatch(/^In 5 virtual minutes an endpoint moved [\d.]+ kB with fresh connections, [\d.]+ kB with persistent \(\d+% less\), [\d.]+ kB with resumed \(\d+% less\)$/);
+  });
+});
+
+describe('charts that make their point', () => {
+  const sample = sampleResults();
+  const charts = buildCharts(buildReportModel(sample));
+
+  it('connections: configurations with the same counts share one bar per mode', () => {
+    const four = results(
+      (['tls1.2', 'tls1.3'] as const).flatMap((tls) =>
+        (['rsa2048', 'ecdsa-p256'] as const).flatMap((cert) => (['fresh', 'persistent'] as const).map((mode) => scenario({ mode, tls, cert }))),
+      ),
+    );
+    const connections = byName(buildCharts(buildReportModel(four)), 'connections');
+    expect(connections.config.data.labels).toEqual([
+      ['connections opened', 'every configuration'],
+      ['sockets through TIME_WAIT', 'every configuration'],
+    ]);
+    expect(connections.config.options?.plugins?.subtitle?.text).toContain('configurations with the same counts share one bar per mode (4 configurations in the run)');
+  });
+
+  it('breakdown: each bar says what share of it the TLS handshake is', () => {
+    const labels = byName(charts, 'breakdown-tls1.3-rsa2048').config.options?.plugins?.valueLabels?.labels ?? [];
+    const last = labels.at(-1)!;
+    expect(last.map((l) => l?.[1])).toEqual(expect.arrayContaining([expect.stringMatching(/^\d+% handshake$/)]));
+    expect(last).toHaveLength(6);
+  });
+
+  it('latency: n under each API call, grey whiskers below 20 samples, one value range for every configuration', () => {
+    const a = byName(charts, 'latency-tls1.3-rsa2048');
+    const b = byName(charts, 'latency-tls1.2-ecdsa-p256');
+    expect(a.config.data.labels).toEqual([['enroll', 'n = 1'], ['config', 'n = 5'], ['log', 'n = 65'], ['distributed_read', 'n = 5']]);
+    expect(a.config.options?.plugins?.whiskers?.muted?.[0]).toEqual([true, true, false, true]);
+    const max = (c: ChartSpec) => (c.config.options?.scales?.y as { max?: number }).max;
+    expect(max(a)).toBe(max(b));
+    expect(max(a)).toBeGreaterThan(0);
+  });
+
+  it('latency phases: connect, TLS, first byte and the rest add up to the mean latency', () => {
+    const model = buildReportModel(sample);
+    for (const s of sample.scenarios) {
+      if (s.state === 'failed') continue;
+      const phases = model.requestPhases.get(s.id)!;
+      const n = Object.values(s.latency).reduce((a, l) => a + l.total.samples, 0);
+      const mean = Object.values(s.latency).reduce((a, l) => a + l.total.meanMs * l.total.samples, 0) / n;
+      expect(phases.tcpConnectMs + phases.tlsHandshakeMs + phases.waitMs + phases.transferMs).toBeCloseTo(mean, 6);
+      expect(phases.totalMs).toBeCloseTo(mean, 6);
+      if (s.spec.mode === 'persistent') expect(phases.tcpConnectMs).toBeLessThan(phases.totalMs / 10);
+    }
+    expect(byName(charts, 'latency-phases-tls1.3-rsa2048').config.data.datasets.map((d) => d.label)).toEqual([
+      'TCP connect',
+      'TLS handshake',
+      'waiting for the first byte',
+      'reading the response',
+    ]);
+  });
+
+  it('protocol matrix: one line per axis under each bar', () => {
+    expect(byName(charts, 'protocol-matrix').config.data.labels).toEqual([
+      ['TLS 1.3', 'RSA-2048'],
+      ['TLS 1.2', 'ECDSA P-256'],
+    ]);
+  });
+
+  it('server CPU per request: one bar per mode and configuration', () => {
+    const cpu = byName(charts, 'server-cpu');
+    expect(cpu.config.data.datasets.map((d) => d.label)).toEqual(['fresh', 'persistent', 'resumed']);
+    expect(title(cpu)).toMatch(/^The server spends [\d.]+ ms of CPU per fresh request; persistent [\d.]+ ms \(\d+% less\), resumed [\d.]+ ms \(\d+% less\)$/);
+  });
+
+  it('the comparison across configurations leads, with the share of all bytes saved over each bar', () => {
+    const comparison = byName(charts, 'comparison');
+    expect(title(comparison)).toMatch(/^In 2 configurations, reusing connections saved \d+%(–\d+%)?; resuming sessions saved \d+% of all bytes$/);
+    expect(comparison.config.options?.plugins?.valueLabels?.labels?.[3]?.[0]?.[0]).toMatch(/^−\d+%$/);
+  });
+
+  it('tooltips on the page carry units, and line legends show lines', () => {
+    const headline = byName(charts, 'headline-tls1.3-rsa2048');
+    const config = pageConfig(headline, 1200);
+    const label = (config.options?.plugins?.tooltip?.callbacks?.label as (c: unknown) => string)({ raw: 71.48, dataset: { label: 'fresh' } });
+    expect(label).toBe('fresh: 71.48 kB per endpoint-minute');
+    const cdf = pageConfig(byName(charts, 'latency-cdf-tls1.3-rsa2048'), 1200);
+    expect(cdf.options?.plugins?.legend?.labels).toMatchObject({ usePointStyle: true, pointStyle: 'line' });
+    expect((cdf.options?.plugins?.tooltip?.callbacks?.label as (c: unknown) => string)({ raw: { x: 3.5, y: 90 }, dataset: { label: 'fresh' } })).toBe(
+      'fresh: 90 % of requests at 3.5 ms',
+    );
+  });
+
+  it('on a phone, a chart is taller, its legend under the plot, its title left to the page', () => {
+    const config = pageConfig(byName(charts, 'headline-tls1.3-rsa2048'), 390);
+    expect(config.options).toMatchObject({ aspectRatio: 0.95, plugins: { legend: { position: 'bottom' }, title: { display: false }, subtitle: { display: false } } });
   });
 });
 
@@ -250,6 +358,16 @@ describe('a real quick-suite run (fixtures/results/quick-sample)', async () => {
     expect(answer.down).toContain(`saved ${Math.round(comparison.downSavedPct)}% of downstream bytes`);
     expect(answer.up).toContain(`saved ${Math.round(comparison.upSavedPct)}% of upstream bytes`);
     const id = 'tls1.3-rsa2048-loopback-node';
-    expect(buildCharts(buildReportModel(quick)).map((c) => c.name)).toEqual([`headline-${id}`, `breakdown-${id}`, `bandwidth-${id}`, `latency-${id}`, `latency-cdf-${id}`, 'connections', 'protocol-matrix']);
+    expect(buildCharts(buildReportModel(quick)).map((c) => c.name)).toEqual([
+      'connections',
+      'server-cpu',
+      'protocol-matrix',
+      `headline-${id}`,
+      `breakdown-${id}`,
+      `bandwidth-${id}`,
+      `latency-${id}`,
+      `latency-phases-${id}`,
+      `latency-cdf-${id}`,
+    ]);
   });
 });

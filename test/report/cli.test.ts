@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { reportCommand } from '../../bench/cli/report.ts';
 import { InputError, UsageError } from '../../bench/errors.ts';
+import { buildCharts } from '../../bench/report/charts/index.ts';
+import { buildReportModel } from '../../bench/report/model.ts';
 import { checkSummary, sampleResults } from './fixtures.ts';
 import { tempDir } from './helpers.ts';
 
@@ -48,7 +50,10 @@ describe('tls-reuse-bench report', () => {
     expect(out).toContain('Reusing connections saved 67% of downstream bytes: 50.7 kB → 16.9 kB per endpoint-minute');
     const dir = path.dirname(file);
     for (const f of ['report.html', 'summary.md', 'charts/headline-tls1.3-rsa2048.png', 'charts/protocol-matrix.png']) expect(existsSync(path.join(dir, f)), f).toBe(true);
-    expect(out).toContain(`charts:  12 PNG in ${path.join(dir, 'charts')}`);
+    const charts = buildCharts(buildReportModel(sampleResults()));
+    expect(charts.length).toBeGreaterThan(12);
+    expect(out).toContain(`charts:  ${charts.length} PNG in ${path.join(dir, 'charts')}`);
+    for (const c of charts) expect(existsSync(path.join(dir, 'charts', `${c.name}.png`)), c.name).toBe(true);
   });
 
   it("shows the check's verdict from check.json beside the results, and refuses a broken one", async () => {

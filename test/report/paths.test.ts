@@ -61,7 +61,7 @@ describe('a run on loopback, lan and wan (fixtures/results/networks)', async () 
       const network = chart.name.replace('round-trips-', '');
       const scenarios = results.scenarios.filter((s) => s.spec.network === network);
       const datasets = chart.config.data.datasets;
-      expect(datasets.map((d) => d.label)).toEqual(['TCP connect', 'TLS handshake', 'waiting for the first byte', 'transfer', 'round-trip model']);
+      expect(datasets.map((d) => d.label)).toEqual(['TCP connect', 'TLS handshake', 'waiting for the first byte', 'reading the response', 'round-trip model']);
       scenarios.forEach((s, i) => {
         if (s.state === 'failed') throw new Error(s.error);
         const stacked = datasets.slice(0, 4).reduce((sum, d) => sum + (d.data[i] as number), 0);
@@ -71,6 +71,23 @@ describe('a run on loopback, lan and wan (fixtures/results/networks)', async () 
       expect(chart.group).toBeNull();
       expect(chart.table.rows).toHaveLength(scenarios.length);
     }
+  });
+
+  it('has a latency-per-call panel per emulated network, each mode\'s median beside its model, and its chart', () => {
+    expect(model.networkLatency.map((p) => [p.network, p.rttMs])).toEqual([['lan', 1], ['wan', 60]]);
+    for (const panel of model.networkLatency) {
+      expect(panel.modes.map((m) => m.mode)).toEqual(['fresh', 'persistent']);
+      for (const m of panel.modes) {
+        const s = results.scenarios.find((x) => x.spec.mode === m.mode && x.spec.network === panel.network)!;
+        if (s.state === 'failed') throw new Error(s.error);
+        for (const api of panel.apis) {
+          expect(m.calls[api]?.p50Ms, `${s.id} ${api}`).toBe(s.latency[api]!.total.p50Ms);
+          expect(m.calls[api]?.modelMs, `${s.id} ${api}`).toBe(s.latency[api]!.model.ms);
+        }
+      }
+    }
+    const names = buildCharts(model).map((c) => c.name);
+    for (const panel of model.networkLatency) expect(names).toContain(`latency-${panel.slug}-model`);
   });
 
   it('prints the round-trip table under the headline in the terminal and in Markdown', () => {
@@ -86,6 +103,7 @@ describe('a loopback-only run (fixtures/results/quick-sample)', async () => {
 
   it('has no round-trip table or chart', () => {
     expect(model.roundTrips).toEqual([]);
+    expect(model.networkLatency).toEqual([]);
     expect(buildCharts(model).some((c) => c.name.startsWith('round-trips-'))).toBe(false);
     expect(headlineText(model)).not.toContain('round trips');
   });

@@ -96,6 +96,7 @@ export function headlineCharts(model: ReportModel): ChartSpec[] {
       };
       return {
         name: `headline-${group.slug}`,
+        units: { value: `${unit.unit} per endpoint-minute` },
         heading: 'Bytes per endpoint-minute',
         group: group.label,
         ...size,

@@ -4,19 +4,12 @@
  * beside it. Reuse removes the first two segments; the model says how many round trips that is worth.
  */
 import type { ChartConfiguration } from 'chart.js';
-import type { LatencyPhases } from '../../model/index.ts';
 import { formatNumber } from '../format.ts';
 import type { ReportModel } from '../model.ts';
-import { INK, PHASE_COLOURS } from '../palette.ts';
+import { INK } from '../palette.ts';
+import { PHASES } from './latency.ts';
 import { ROUND_TRIP_ALIGN, ROUND_TRIP_HEADER, roundTripCells } from '../paths.ts';
 import { axisTitle, baseOptions, plotted, SIZE, type ChartSpec } from './common.ts';
-
-const PHASES: { key: keyof Pick<LatencyPhases, 'tcpConnectMs' | 'tlsHandshakeMs' | 'waitMs' | 'transferMs'>; label: string; colour: string }[] = [
-  { key: 'tcpConnectMs', label: 'TCP connect', colour: PHASE_COLOURS.tcpConnect },
-  { key: 'tlsHandshakeMs', label: 'TLS handshake', colour: PHASE_COLOURS.tlsHandshake },
-  { key: 'waitMs', label: 'waiting for the first byte', colour: PHASE_COLOURS.wait },
-  { key: 'transferMs', label: 'transfer', colour: PHASE_COLOURS.transfer },
-];
 
 const ms = (n: number) => `${formatNumber(n, n < 10 ? 2 : 1)} ms`;
 
@@ -78,6 +71,7 @@ export function roundTripCharts(model: ReportModel): ChartSpec[] {
     return [
       {
         name: `round-trips-${network}`,
+        units: { value: 'ms per request (mean)', decimals: 2 },
         heading: `Round trips on ${network}`,
         group: null,
         ...size,
