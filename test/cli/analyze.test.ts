@@ -19,6 +19,42 @@ const file = (name: string, bytes: Buffer) => {
 };
 
 describe('analyze', () => {
+  describe('streams from pipes and through compression (issue 13 #11)', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const { readFileSync } = await import('node:fs');
+    const totalsOf = (stdout: string) => (JSON.parse(stdout) as { total: unknown }).total;
+    const cases: [string, string][] = [
+      ['a classic pcap', 'nginx-tls13-reused.pcap'],
+      ['a pcapng', 'edge-two-linktypes.pcapng'],
+    ];
+    it.each(cases)('%s from a pipe as /dev/stdin, as -, gzip-compressed on stdin and zstd-compressed in a file', async (_, name) => {
+      const plain = readFileSync(fixture(name));
+      const expected = (await analyzeCapture(fixture(name))).total;
+      // A shell's pipe (execa's `input` is a socket, which /dev/stdin cannot reopen): it used to fail with ESPIPE.
+      const viaDevStdin = await execa('sh', ['-c', `cat "$0" | "$1" "$2" analyze /dev/stdin --json`, fixture(name), process.execPath, BIN], { reject: false });
+      expect(viaDevStdin.stderr).toBe('');
+      expect(totalsOf(viaDevStdin.stdout)).toEqual(expected);
+      const gzipped = await execa(process.execPath, [BIN, 'analyze', '-', '--json'], { input: gzipSync(plain), reject: false });
+      expect(gzipped.stderr).toBe('');
+      expect(totalsOf(gzipped.stdout)).toEqual(expected);
+      expect(JSON.parse(gzipped.stdout).file).toMatchObject({ path: '-', compression: 'gzip' });
+      const zst = path.join(dir, `${name}.zst`);
+      await execa('zstd', ['-q', '-f', '-o', zst, fixture(name)]);
+      const zstd = await execa(process.execPath, [BIN, 'analyze', zst, '--json'], { reject: false });
+      expect(zstd.stderr).toBe('');
+      expect(totalsOf(zstd.stdout)).toEqual(expected);
+      expect(JSON.parse(zstd.stdout).file).toMatchObject({ compression: 'zstd' });
+    });
+
+    it('corrupt compressed data is one line naming the file, exit 2', async () => {
+      const bad = file('bad.pcap.gz', gzipSync(readFileSync(fixture('nginx-tls13-reused.pcap'))).subarray(0, 400));
+      const result = await execa(process.execPath, [BIN, 'analyze', bad], { reject: false });
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(/bad\.pcap\.gz: the gzip data is corrupt or cut short/);
+    });
+  });
+
   it('stops quietly when the reader of its output goes away (| head)', async () => {
     // 2000 one-packet connections: about 1.4 MB of JSON, far more than a pipe holds, so writes meet EPIPE.
     const packets = Array.from({ length: 2000 }, (_, i) => ({
