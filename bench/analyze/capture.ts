@@ -12,6 +12,7 @@ import {
   type ConnectionReport,
   type ConnectionTls,
   type Direction,
+  type KeyLogSource,
   type SkippedPackets,
   type TimelineBucket,
   type TlsCounters,
@@ -22,7 +23,8 @@ import type { CaptureReadSummary, CapturedPacket } from '../pcap/packet.ts';
 import { readCapture } from '../pcap/reader.ts';
 import { DirectionReassembler, seenBefore, type StreamSink } from '../pcap/reassembly.ts';
 import { TlsStreamWalker } from '../tls/walker.ts';
-import { loadKeyLog, type KeyLog } from '../tls/keylog.ts';
+import { loadKeyLog, mergeKeyLog, parseKeyLog, type KeyLog } from '../tls/keylog.ts';
+import { SECRETS_TLS_KEY_LOG } from '../pcap/pcapng.ts';
 import { auditReuse } from './reuse.ts';
 import { CounterSlab, FIELD, FIELD_COUNT } from './slab.ts';
 
@@ -42,6 +44,10 @@ export interface AnalyzeOptions {
   serverPorts?: number[];
   /** NSS key log used to decrypt TLS 1.3 records far enough to classify them exactly (`--keylog`). */
   keyLogPath?: string;
+  /** How `keyLogPath` was chosen: given (`--keylog`, the default) or found beside the capture. */
+  keyLogFrom?: 'option' | 'beside-capture';
+  /** Asked between chunks of the file; a promise pauses the read until it settles (output backpressure). */
+  backpressure?: () => Promise<void> | null;
   /** When set, the result carries wire bytes per direction in buckets of this many milliseconds. */
   timelineBucketMs?: number;
 }
@@ -221,9 +227,12 @@ const QUIET_IDLE_MS = 120_000;
  * At most this many connections without payload are kept at once: past it the oldest is reported early, as
  * conntrack's early_drop sheds unreplied entries when its table is full. It bounds memory on a flood faster
  * than the idle timeout can drain (about 2,000 half-open connections a second, whole minutes long); a
- * warning counts the early ones, since a later packet of one would open a new connection.
+ * warning counts the early ones, since a later packet of one would open a new connection. A quiet connection
+ * costs about 1 KB of heap (its flow, this state, its slab slot, its client's address): 60,000 make ~60 MB,
+ * which with the runtime and the young generation keeps a flood's capture within 200 MB RSS (250,000 made
+ * 580-880 MB).
  */
-const MAX_QUIET_CONNECTIONS = 250_000;
+const MAX_QUIET_CONNECTIONS = 60_000;
 
 /** Accounts one capture file, keeping every connection's report. Throws InputError/PcapFormatError for files that cannot be read at all. */
 export async function analyzeCapture(path: string, options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
@@ -245,14 +254,26 @@ export async function streamCapture(
 ): Promise<AnalyzeSummary> {
   const warnings = new WarningSet();
   let keyLog: KeyLog | undefined;
+  const keyLogs: KeyLogSource[] = [];
   if (options.keyLogPath !== undefined) {
     const loaded = await loadKeyLog(options.keyLogPath);
     keyLog = loaded.keyLog;
     warnings.addAll(loaded.warnings);
+    keyLogs.push({ from: options.keyLogFrom ?? 'option', path: options.keyLogPath, clientRandoms: keyLog.size });
   }
   const account = new CaptureAccount(warnings, keyLog, options, onConnection);
-  const file = await readCapture(path, (packet) => account.packet(packet));
-  return account.end(path, file);
+  const file = await readCapture(path, (packet) => account.packet(packet), {
+    ...(options.backpressure === undefined ? {} : { backpressure: options.backpressure }),
+    onSecrets: (secretsType, data) => {
+      // Other secrets types (WireGuard, SSH, OPC UA) open nothing this analyzer reads.
+      if (secretsType !== SECRETS_TLS_KEY_LOG) return;
+      const embedded = parseKeyLog(data.toString('utf8'), `${path} (decryption secrets block)`);
+      warnings.addAll(embedded.warnings);
+      account.addKeyLog(embedded.keyLog);
+      keyLogs.push({ from: 'pcapng', path, clientRandoms: embedded.keyLog.size });
+    },
+  });
+  return { ...account.end(path, file), ...(keyLogs.length === 0 ? {} : { keyLogs }) };
 }
 
 /**
@@ -344,7 +365,7 @@ class CaptureAccount {
 
   constructor(
     private readonly warnings: WarningSet,
-    private readonly keyLog: KeyLog | undefined,
+    private keyLog: KeyLog | undefined,
     options: AnalyzeOptions,
     private readonly onConnection: (report: ConnectionReport) => void,
   ) {
@@ -357,12 +378,20 @@ class CaptureAccount {
     );
   }
 
+  /** Secrets found while reading (a pcapng Decryption Secrets Block): connections opened from now on use them. */
+  addKeyLog(keyLog: KeyLog): void {
+    if (this.keyLog === undefined) this.keyLog = keyLog;
+    else mergeKeyLog(this.keyLog, keyLog);
+  }
+
   private create(flow: Omit<Flow<ConnectionState>, 'state'>): ConnectionState {
     const state = new ConnectionState(this.slab.allocate(), this.nowSec, this.nowNsec, this.nowSec, this.nowNsec);
-    this.quietCount++;
     const deadlineMs = this.nowMs + QUIET_IDLE_MS;
     this.quiet.push(flow as Flow<ConnectionState>, deadlineMs);
     if (deadlineMs < this.nextDeadlineMs) this.nextDeadlineMs = deadlineMs;
+    // Past the cap, the next packet runs `expire` even though no deadline is due: within the first idle
+    // timeout of a capture none is, and a flood would grow the table unchecked until then.
+    if (++this.quietCount > MAX_QUIET_CONNECTIONS) this.nextDeadlineMs = Number.NEGATIVE_INFINITY;
     return state;
   }
 
@@ -611,6 +640,7 @@ class CaptureAccount {
       file: {
         path,
         format: file.format,
+        ...(file.compression === undefined || file.compression === null ? {} : { compression: file.compression }),
         timestampResolution: file.timestampResolution,
         linkTypes: file.linkTypes,
         snapLength: file.snapLength,

@@ -93,6 +93,8 @@ export interface SkippedPackets {
 export interface CaptureFileInfo {
   path: string;
   format: 'pcap' | 'pcapng';
+  /** The compression the capture was read through (recognised by its magic); absent or null: none. */
+  compression?: 'gzip' | 'zstd' | null;
   /** `us`/`ns` when every interface uses that resolution, `other` for any other or a mix. */
   timestampResolution: 'us' | 'ns' | 'other';
   /** Link types of the file's interfaces (pcap LINKTYPE_* numbers), in order of first appearance. */
@@ -131,10 +133,21 @@ export interface ReuseAudit {
   verdict: 'reused' | 'partly-reused' | 'not-reused' | 'none';
 }
 
+/** Where TLS secrets came from: `--keylog`, a `keylog.txt` found beside the capture, or the pcapng itself. */
+export interface KeyLogSource {
+  from: 'option' | 'beside-capture' | 'pcapng';
+  /** The key log file, or the capture holding the Decryption Secrets Block. */
+  path: string;
+  /** Connections (client randoms) it holds secrets for. */
+  clientRandoms: number;
+}
+
 /** The result of accounting one capture (`tls-reuse-bench/analyze@1`). */
 export interface AnalyzeResult {
   schema: typeof ANALYZE_SCHEMA;
   file: CaptureFileInfo;
+  /** The key logs used, in the order they were read (absent in results written before it existed). */
+  keyLogs?: KeyLogSource[];
   total: CaptureTotals;
   connections: ConnectionReport[];
   reuse: ReuseAudit;

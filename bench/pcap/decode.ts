@@ -55,6 +55,19 @@ const ETHERTYPE_VLAN = 0x8100;
 const ETHERTYPE_QINQ = 0x88a8;
 const ETHERTYPE_QINQ_OLD = 0x9100;
 const VLAN_TAG_BYTES = 4;
+/** PPPoE session stage (RFC 2516 §4): ver/type(1) code(1) session(2) length(2), then the PPP protocol(2). */
+const ETHERTYPE_PPPOE_SESSION = 0x8864;
+const PPPOE_HEADER_BYTES = 8;
+const PPP_IPV4 = 0x0021;
+const PPP_IPV6 = 0x0057;
+/** MPLS unicast and multicast (RFC 3032 §2.1): 4-byte label stack entries, bottom of stack is bit 8 of byte 2. */
+const ETHERTYPE_MPLS = 0x8847;
+const ETHERTYPE_MPLS_MULTICAST = 0x8848;
+const MPLS_ENTRY_BYTES = 4;
+/** GRE's protocol type for a whole Ethernet frame (transparent Ethernet bridging, also NVGRE). */
+const ETHERTYPE_TRANSPARENT_ETHERNET = 0x6558;
+/** Tunnels nest: a bound on how many encapsulations are opened, so a crafted frame cannot recurse deeply. */
+const MAX_TUNNEL_DEPTH = 4;
 
 /** Ethernet: destination(6) source(6) type(2). */
 const ETHERNET_HEADER_BYTES = 14;
@@ -72,6 +85,8 @@ const AF_INET = 2;
 const AF_INET6_BSD = 24;
 const AF_INET6_FREEBSD = 28;
 const AF_INET6_DARWIN = 30;
+/** Linux's AF_INET6 (NFLOG's family byte). */
+const AF_INET6_LINUX = 10;
 
 const IPV4_MIN_HEADER_BYTES = 20;
 const IPV4_OFFSET_TOTAL_LENGTH = 2;
@@ -92,6 +107,8 @@ const IPV6_ADDRESS_BYTES = 16;
 /** IP protocol / IPv6 next-header numbers (IANA). */
 const PROTO_HOP_BY_HOP = 0;
 const PROTO_TCP = 6;
+const PROTO_UDP = 17;
+const PROTO_GRE = 47;
 const PROTO_ROUTING = 43;
 const PROTO_FRAGMENT = 44;
 const PROTO_AH = 51;
@@ -99,6 +116,23 @@ const PROTO_DESTINATION_OPTIONS = 60;
 /** Every extension header is at least 8 bytes; the fragment header is exactly 8 (RFC 8200 §4.5). */
 const IPV6_EXTENSION_MIN_BYTES = 8;
 const IPV6_FRAGMENT_OFFSET_AND_M = 2;
+
+/** GRE (RFC 2784, RFC 2890): flags/version(2) protocol(2), then checksum+reserved, key and sequence when flagged. */
+const GRE_HEADER_BYTES = 4;
+const GRE_CHECKSUM = 0x8000;
+const GRE_KEY = 0x2000;
+const GRE_SEQUENCE = 0x1000;
+const GRE_VERSION_MASK = 0x0007;
+/** UDP(8) then VXLAN (RFC 7348 §5: flags(1) reserved(3) VNI(3) reserved(1)) or Geneve (RFC 8926 §3.4). */
+const UDP_HEADER_BYTES = 8;
+const VXLAN_PORT = 4789;
+const VXLAN_HEADER_BYTES = 8;
+const GENEVE_PORT = 6081;
+const GENEVE_HEADER_BYTES = 8;
+/** NFLOG: family(1) version(1) resource id(2), then TLVs of length(2) type(2) in the host's byte order. */
+const NFLOG_HEADER_BYTES = 4;
+const NFLOG_TLV_HEADER_BYTES = 4;
+const NFULA_PAYLOAD = 9;
 
 const TCP_MIN_HEADER_BYTES = 20;
 const TCP_OFFSET_SEQ = 4;
@@ -143,6 +177,8 @@ export class PacketDecoder {
   };
   /** End of the frame as it was on the wire (its original length from `start`): no header may claim more. */
   private wireEnd = 0;
+  /** Encapsulations opened so far in the frame being decoded (GRE, VXLAN, Geneve). */
+  private tunnelDepth = 0;
   private readonly ipv4Cache = new Map<number, string>();
   private readonly ipv6Cache = new Map<string, string>();
   /**
@@ -173,6 +209,7 @@ export class PacketDecoder {
    */
   decode(linkType: number, data: Buffer, start = 0, end = data.length, originalLength = end - start): DecodeResult {
     this.wireEnd = start + (originalLength > end - start ? originalLength : end - start);
+    this.tunnelDepth = 0;
     switch (linkType) {
       case LinkType.ETHERNET:
         if (end - start < ETHERNET_HEADER_BYTES) return malformed('frame shorter than an Ethernet header');
@@ -201,6 +238,8 @@ export class PacketDecoder {
       case LinkType.LOOP:
         if (end - start < NULL_HEADER_BYTES) return malformed('frame shorter than a loopback header');
         return this.family(data, start, end, u32be(data, start));
+      case LinkType.NFLOG:
+        return this.nflog(data, start, end);
       default:
         return NON_IP;
     }
@@ -216,7 +255,100 @@ export class PacketDecoder {
     }
     if (type === ETHERTYPE_IPV4) return this.ipv4(data, at, end);
     if (type === ETHERTYPE_IPV6) return this.ipv6(data, at, end);
+    if (type === ETHERTYPE_PPPOE_SESSION) {
+      if (end < at + PPPOE_HEADER_BYTES) return malformed('frame ends inside a PPPoE header');
+      const protocol = u16be(data, at + 6);
+      if (protocol === PPP_IPV4) return this.ipv4(data, at + PPPOE_HEADER_BYTES, end);
+      if (protocol === PPP_IPV6) return this.ipv6(data, at + PPPOE_HEADER_BYTES, end);
+      return NON_IP; // LCP, IPCP, ... and PPPoE discovery
+    }
+    if (type === ETHERTYPE_MPLS || type === ETHERTYPE_MPLS_MULTICAST) return this.mpls(data, at, end);
     return NON_IP;
+  }
+
+  /** An MPLS label stack; after its bottom entry, IP told by its version nibble (RFC 3032 has no type field). */
+  private mpls(data: Buffer, offset: number, end: number): DecodeResult {
+    let at = offset;
+    for (;;) {
+      if (end < at + MPLS_ENTRY_BYTES) return malformed('frame ends inside an MPLS label stack');
+      const bottom = (data[at + 2]! & 0x01) !== 0;
+      at += MPLS_ENTRY_BYTES;
+      if (bottom) break;
+    }
+    if (end <= at) return malformed('frame ends after its MPLS label stack');
+    const version = data[at]! >> 4;
+    if (version === 4) return this.ipv4(data, at, end);
+    if (version === 6) return this.ipv6(data, at, end);
+    return NON_IP; // a pseudowire (control word 0): Ethernet over MPLS is not opened
+  }
+
+  /** NFLOG's TLVs: the packet is the NFULA_PAYLOAD one, an IP datagram of the header's family. */
+  private nflog(data: Buffer, start: number, end: number): DecodeResult {
+    if (end - start < NFLOG_HEADER_BYTES) return malformed('frame shorter than an NFLOG header');
+    const family = data[start]!;
+    let at = start + NFLOG_HEADER_BYTES;
+    while (at + NFLOG_TLV_HEADER_BYTES <= end) {
+      // Host byte order: captures are little-endian hosts' in practice, as libpcap and Wireshark assume.
+      const length = data[at]! | (data[at + 1]! << 8);
+      const type = data[at + 2]! | (data[at + 3]! << 8);
+      if (length < NFLOG_TLV_HEADER_BYTES) return malformed(`NFLOG TLV of length ${length}`);
+      if (type === NFULA_PAYLOAD) {
+        const payloadEnd = Math.min(end, at + length);
+        const payload = at + NFLOG_TLV_HEADER_BYTES;
+        if (family === AF_INET) return this.ipv4(data, payload, payloadEnd);
+        if (family === AF_INET6_LINUX) return this.ipv6(data, payload, payloadEnd);
+        return this.ipByVersion(data, payload, payloadEnd);
+      }
+      at += (length + 3) & ~3;
+    }
+    return NON_IP; // no packet in it (a truncated log, or a message that carries none)
+  }
+
+  /**
+   * The payload of an IP datagram that is not TCP: opened when it is a tunnel (GRE; VXLAN or Geneve over
+   * UDP) whose inner packet may be; the inner IP's lengths and TCP are then the segment's, the outer
+   * headers count only in the frame's wire bytes.
+   */
+  private tunnel(data: Buffer, protocol: number, at: number, ipEnd: number, end: number): DecodeResult {
+    if (this.tunnelDepth >= MAX_TUNNEL_DEPTH) return NON_TCP;
+    const innerEnd = ipEnd < end ? ipEnd : end;
+    if (protocol === PROTO_GRE) {
+      if (innerEnd < at + GRE_HEADER_BYTES) return malformed('frame ends inside a GRE header');
+      const flags = u16be(data, at);
+      if ((flags & GRE_VERSION_MASK) !== 0) return NON_TCP; // version 1 is PPTP's enhanced GRE
+      const headerBytes =
+        GRE_HEADER_BYTES + (flags & GRE_CHECKSUM ? 4 : 0) + (flags & GRE_KEY ? 4 : 0) + (flags & GRE_SEQUENCE ? 4 : 0);
+      if (innerEnd < at + headerBytes) return malformed('frame ends inside a GRE header');
+      this.tunnelDepth++;
+      const type = u16be(data, at + 2);
+      if (type === ETHERTYPE_TRANSPARENT_ETHERNET) return this.innerEthernet(data, at + headerBytes, innerEnd);
+      return this.ethertype(data, at + headerBytes, innerEnd, type);
+    }
+    if (protocol === PROTO_UDP) {
+      if (innerEnd < at + UDP_HEADER_BYTES) return NON_TCP;
+      const port = u16be(data, at + 2);
+      const payload = at + UDP_HEADER_BYTES;
+      if (port === VXLAN_PORT) {
+        if (innerEnd < payload + VXLAN_HEADER_BYTES) return malformed('frame ends inside a VXLAN header');
+        this.tunnelDepth++;
+        return this.innerEthernet(data, payload + VXLAN_HEADER_BYTES, innerEnd);
+      }
+      if (port === GENEVE_PORT) {
+        if (innerEnd < payload + GENEVE_HEADER_BYTES) return malformed('frame ends inside a Geneve header');
+        const headerBytes = GENEVE_HEADER_BYTES + (data[payload]! & 0x3f) * 4;
+        if (innerEnd < payload + headerBytes) return malformed('frame ends inside the Geneve options');
+        this.tunnelDepth++;
+        const type = u16be(data, payload + 2);
+        if (type === ETHERTYPE_TRANSPARENT_ETHERNET) return this.innerEthernet(data, payload + headerBytes, innerEnd);
+        return this.ethertype(data, payload + headerBytes, innerEnd, type);
+      }
+    }
+    return NON_TCP;
+  }
+
+  private innerEthernet(data: Buffer, at: number, end: number): DecodeResult {
+    if (end - at < ETHERNET_HEADER_BYTES) return malformed('tunnel ends inside its inner Ethernet header');
+    return this.ethertype(data, at + ETHERNET_HEADER_BYTES, end, u16be(data, at + ETHERNET_OFFSET_TYPE));
   }
 
   private family(data: Buffer, start: number, end: number, family: number): DecodeResult {
@@ -254,7 +386,8 @@ export class PacketDecoder {
       return malformed(`IPv4 total length ${totalLength} runs past the frame (${this.wireEnd - offset} bytes from the IP header on)`);
     }
     if ((u16be(data, offset + IPV4_OFFSET_FRAGMENT) & IPV4_MORE_FRAGMENTS_OR_OFFSET) !== 0) return FRAGMENT;
-    if (data[offset + IPV4_OFFSET_PROTOCOL] !== PROTO_TCP) return NON_TCP;
+    const protocol = data[offset + IPV4_OFFSET_PROTOCOL]!;
+    if (protocol !== PROTO_TCP) return this.tunnel(data, protocol, offset + headerBytes, offset + ipBytes, end);
     return this.tcp(
       data,
       end,
@@ -288,7 +421,8 @@ export class PacketDecoder {
         next !== PROTO_AH &&
         next !== PROTO_FRAGMENT
       ) {
-        return NON_TCP; // includes no-next-header (59), ESP, UDP, ICMPv6
+        // GRE and UDP may be tunnels; no-next-header (59), ESP, ICMPv6 and the rest carry no TCP.
+        return this.tunnel(data, next, at, ipEnd, end);
       }
       if (at + IPV6_EXTENSION_MIN_BYTES > end) return malformed('frame ends inside an IPv6 extension header');
       let length: number;

@@ -64,6 +64,8 @@ export const LinkType = {
   LINUX_SLL: 113,
   IPV4: 228,
   IPV6: 229,
+  /** Linux NFLOG (iptables/nftables `log group`): a 4-byte header, then TLVs, one of which is the packet. */
+  NFLOG: 239,
   LINUX_SLL2: 276,
 } as const;
 

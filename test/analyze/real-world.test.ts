@@ -104,6 +104,22 @@ describe('bounded memory (issue 13)', () => {
     expect(new Set(order).size).toBe(3000);
   });
 
+  it('past 60,000 half-open connections at once the oldest go early, also before any idle timeout is due', async () => {
+    const { streamCapture } = await import('../../bench/analyze/capture.ts');
+    const { writeSynFlood } = await import('../../scripts/perf/syn-flood.ts');
+    // 70,000 SYNs in 7 s: no connection reaches its 120 s idle timeout before the file ends, so only the cap
+    // can report any early (it used to be checked only once some timeout was due).
+    const path = tmp.file('flood-cap.pcap', Buffer.alloc(0));
+    writeSynFlood(path, 70_000, 10_000);
+    const indexes = new Set<number>();
+    const summary = await streamCapture(path, {}, (c) => indexes.add(c.index));
+    expect(summary.total.connections).toBe(70_000);
+    expect(indexes.size).toBe(70_000);
+    const early = summary.warnings.find((w) => w.kind === 'quiet-connections-dropped-early');
+    // The cap is enforced at the next packet: the last SYN, 60,001st open, has none after it.
+    expect(early?.message).toMatch(/^9999 connections .* more than 60000 were open at once/);
+  });
+
   it('mutated captures never crash the analyzer and stay under a memory bound', async () => {
     const random = prng(0x13);
     const base = make.httpConnect();
