@@ -15,6 +15,7 @@ import {
   type Warning,
 } from '../model/index.ts';
 import { latencyByApi, pooledLatency } from './latency.ts';
+import { steadyState } from './steady.ts';
 
 /**
  * Turns what a scenario observed into its result: `completed`, or `invalid` with the reasons. `reference` is
@@ -65,9 +66,15 @@ export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations, refe
     );
   }
 
+  const okEnroll = ok.filter((x) => x.request.api === 'enroll').length;
+  const steady =
+    o.analysis === null
+      ? null
+      : steadyState(spec, o.capturedConnections, { enroll: okEnroll, other: ok.length - okEnroll }, timeWait.client + timeWait.server, o.longRunSchedule);
   const measurement = {
     traffic: o.analysis === null ? null : { up: o.analysis.total.up, down: o.analysis.total.down },
     perEndpointMinute,
+    steadyState: steady,
     capture: health,
     requests: { scheduled: o.scheduledRequests, ok: ok.length, failed, retried: ok.filter((x) => x.retried).length },
     connections: { opened: o.clientConnections.opened, captured: capturedConnections, sessionResumed: o.clientConnections.sessionResumed },

@@ -9,8 +9,10 @@ import {
   WarningSet,
   type AnalyzeResult,
   type AnalyzeSummary,
+  type ConnectionPhases,
   type ConnectionReport,
   type ConnectionTls,
+  type PhaseBytes,
   type Direction,
   type SkippedPackets,
   type TimelineBucket,
@@ -18,7 +20,7 @@ import {
   type TrafficCounters,
 } from '../model/index.ts';
 import { decodePacket, type DecodeResult } from '../pcap/decode.ts';
-import { FlowTable, TCP_SYN, type Flow } from '../pcap/flows.ts';
+import { FlowTable, TCP_FIN, TCP_RST, TCP_SYN, type Flow } from '../pcap/flows.ts';
 import type { CaptureReadSummary, CapturedPacket } from '../pcap/packet.ts';
 import { readCapture } from '../pcap/reader.ts';
 import { DirectionReassembler, seenBefore, type StreamSink } from '../pcap/reassembly.ts';
@@ -92,6 +94,10 @@ class ConnectionState implements StreamSink {
   lastNsec: number;
   /** Its report has been handed out: nothing may be added to it any more. */
   emitted = false;
+  /** Both directions' counts before the frame that carried the first application data (ConnectionPhases). */
+  setupEnd: { up: PhaseBytes; down: PhaseBytes } | null = null;
+  /** Both directions' counts before the first FIN or RST. */
+  teardownStart: { up: PhaseBytes; down: PhaseBytes } | null = null;
 
   constructor(
     sec: number,
@@ -128,6 +134,34 @@ class ConnectionState implements StreamSink {
         this.downControlWireBytes += wireBytes;
       }
     }
+  }
+
+  /** Both directions' counts so far; `minus` takes one frame of `dir` back out. */
+  phaseMark(minus?: { dir: Direction; wireBytes: number; payloadBytes: number }): { up: PhaseBytes; down: PhaseBytes } {
+    const mark = (dir: Direction): PhaseBytes => {
+      const up = dir === 'up';
+      const own = minus?.dir === dir;
+      return {
+        frames: (up ? this.upFrames : this.downFrames) - (own ? 1 : 0),
+        wireBytes: (up ? this.upWireBytes : this.downWireBytes) - (own ? minus.wireBytes : 0),
+        tcpPayloadBytes: (up ? this.upTcpPayloadBytes : this.downTcpPayloadBytes) - (own ? minus.payloadBytes : 0),
+        handshakeBytes: this.tls === null ? (up ? this.tlsUp : this.tlsDown)?.handshakeBytes ?? 0 : this.tls.counters(dir).handshakeBytes,
+      };
+    };
+    return { up: mark('up'), down: mark('down') };
+  }
+
+  /** The connection's opening and closing phases (call after `finish`). */
+  phases(): ConnectionPhases {
+    const end = this.phaseMark();
+    const start = this.teardownStart;
+    const rest = (dir: Direction): PhaseBytes => ({
+      frames: end[dir].frames - start![dir].frames,
+      wireBytes: end[dir].wireBytes - start![dir].wireBytes,
+      tcpPayloadBytes: end[dir].tcpPayloadBytes - start![dir].tcpPayloadBytes,
+      handshakeBytes: end[dir].handshakeBytes - start![dir].handshakeBytes,
+    });
+    return { setup: this.setupEnd, teardown: start === null ? null : { up: rest('up'), down: rest('down') } };
   }
 
   countRetransmitted(dir: Direction, bytes: number): void {
@@ -238,7 +272,7 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
 export async function streamCapture(
   path: string,
   options: AnalyzeOptions,
-  onConnection: (report: ConnectionReport) => void,
+  onConnection: (report: ConnectionReport, phases: ConnectionPhases) => void,
 ): Promise<AnalyzeSummary> {
   const warnings = new WarningSet();
   let keyLog: KeyLog | undefined;
@@ -295,7 +329,7 @@ class CaptureAccount {
     private readonly warnings: WarningSet,
     private readonly keyLog: KeyLog | undefined,
     options: AnalyzeOptions,
-    private readonly onConnection: (report: ConnectionReport) => void,
+    private readonly onConnection: (report: ConnectionReport, phases: ConnectionPhases) => void,
   ) {
     this.bucketMs = options.timelineBucketMs;
     this.flows = new FlowTable<ConnectionState>(
@@ -337,6 +371,7 @@ class CaptureAccount {
     const state = flow.state;
     state.lastSec = nowSec;
     state.lastNsec = nowNsec;
+    if (state.teardownStart === null && (segment.flags & (TCP_FIN | TCP_RST)) !== 0) state.teardownStart = state.phaseMark();
     state.count(direction, packet.originalLength, segment.ipBytes, segment.headerBytes, segment.payloadLength);
     const reassembly = state.reassembly(direction);
     if (reassembly !== null) {
@@ -349,6 +384,10 @@ class CaptureAccount {
       if (segment.payloadLength > 0) state.countRetransmitted(direction, segment.payloadLength);
     }
 
+    if (state.setupEnd === null && state.tls?.applicationDataSeen === true) {
+      // This frame carried the first application data: it belongs to the request, not to the opening.
+      state.setupEnd = state.phaseMark({ dir: direction, wireBytes: packet.originalLength, payloadBytes: segment.payloadLength });
+    }
     if (this.bucketMs !== undefined) this.timeline(direction, packet.originalLength);
     if (state.tls !== null && (flow.reset || (flow.finUp && flow.finDown)) && state.reassemblyUp!.complete && state.reassemblyDown!.complete) {
       // Closed, and no data waits behind a hole: nothing more can join the stream.
@@ -440,7 +479,7 @@ class CaptureAccount {
     this.requestCounts.push(r.requests);
     this.gaps += flow.state.gaps;
     if (flow.state.startedMidstream) this.midstream++;
-    this.onConnection(r);
+    this.onConnection(r, flow.state.phases());
   }
 
   /** The file is read: reports the connections still open and sums up. */

@@ -28,9 +28,22 @@ export function compareScenarios(scenarios: readonly ScenarioResult[]): Comparis
           ? null
           : savedPct(baseline.latencyAllCalls.p50Ms, candidate.latencyAllCalls.p50Ms),
       roundTripsSavedPerRequest: roundTripsSaved(baseline, candidate),
+      steady: steadySavings(baseline, candidate),
     });
   }
   return comparisons;
+}
+
+/** Savings in the steady state (wire bytes), when both scenarios have one. */
+function steadySavings(baseline: MeasuredScenario, candidate: MeasuredScenario): Comparison['steady'] {
+  const b = baseline.steadyState?.perEndpointMinute;
+  const c = candidate.steadyState?.perEndpointMinute;
+  if (b === undefined || c === undefined) return null;
+  return {
+    upSavedPct: savedPct(b.upWireBytes, c.upWireBytes),
+    downSavedPct: savedPct(b.downWireBytes, c.downWireBytes),
+    connectionsSavedPct: savedPct(b.connections, c.connections),
+  };
 }
 
 /** Percent of `before` saved by going to `after` (negative when `after` is larger); 0 for a zero baseline. */

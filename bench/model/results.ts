@@ -91,6 +91,81 @@ export interface PerEndpointMinute {
   timeWait: number;
 }
 
+/**
+ * The steady state of a scenario (issue 12): what an agent that has been running for days sends per
+ * endpoint-minute, start-up left out. A run's traffic splits into one-time traffic (enroll, and each
+ * channel's first connection beyond what a steady-state connection costs) and the steady state: every other
+ * request's exchange, plus the connections the steady state opens, each costing the measured mean opening
+ * and closing of such a connection. Null without a capture (no per-connection accounting).
+ */
+export interface SteadyState {
+  perEndpointMinute: SteadyPerEndpointMinute;
+  /** One-time traffic per endpoint (not per minute): enroll, and the first connections' extra cost. */
+  oneTimePerEndpoint: OneTimeTraffic;
+  /** What one steady-state connection costs beyond its requests' bytes: its opening (TCP and TLS handshake),
+   * its closing (from the first FIN), and handshake or alert records in between; mean over `sampled`. */
+  connectionOverhead: ConnectionOverhead;
+  /** Where the steady state's connections per endpoint-minute come from. */
+  connections: SteadyConnections;
+}
+
+/** Steady-state figures per endpoint-minute (every byte figure from the capture). */
+export interface SteadyPerEndpointMinute {
+  upWireBytes: number;
+  downWireBytes: number;
+  upTcpPayloadBytes: number;
+  downTcpPayloadBytes: number;
+  upHandshakeBytes: number;
+  downHandshakeBytes: number;
+  connections: number;
+  fullHandshakes: number;
+  resumedHandshakes: number;
+  requests: number;
+  /** Sockets through TIME_WAIT (both sides): steady connections × the run's TIME_WAIT per connection. */
+  timeWait: number;
+}
+
+/** One-time traffic of one endpoint. */
+export interface OneTimeTraffic {
+  upWireBytes: number;
+  downWireBytes: number;
+  upHandshakeBytes: number;
+  downHandshakeBytes: number;
+  /** Connections opened once per endpoint: enroll's and each channel's first. */
+  connections: number;
+  /** Requests sent once (enroll). */
+  requests: number;
+}
+
+/** Mean bytes a connection costs beyond its requests'. */
+export interface ConnectionOverhead {
+  upWireBytes: number;
+  downWireBytes: number;
+  upTcpPayloadBytes: number;
+  downTcpPayloadBytes: number;
+  upHandshakeBytes: number;
+  downHandshakeBytes: number;
+  /** Connections the mean is over (the steady state's kind: not a channel's first, when the run has any). */
+  sampled: number;
+}
+
+/**
+ * The steady state's connections per endpoint-minute: `measured` where every request opens one (fresh,
+ * resumed); `derived` for persistent mode, from the agent's schedule over `horizonVirtualMinutes` (past the
+ * run when the run is shorter): a reconnect every session timeout and after every gap longer than the
+ * server's idle timeout.
+ */
+export interface SteadyConnections {
+  basis: 'measured' | 'derived';
+  perEndpointMinute: number;
+  /** Derived: reconnects per endpoint-minute after the session timeout and after a server idle close. */
+  sessionTimeoutReconnectsPerEndpointMinute: number | null;
+  idleReconnectsPerEndpointMinute: number | null;
+  horizonVirtualMinutes: number | null;
+  /** Connections the run itself opened after each channel's first (its reconnects, for persistent mode). */
+  measuredRepeatConnections: number;
+}
+
 /** Capture health of a scenario. */
 export interface CaptureHealth {
   packets: number;
@@ -108,6 +183,8 @@ export interface ScenarioMeasurement {
   /** From the pcap; null with `--no-capture`. */
   traffic: { up: TrafficCounters; down: TrafficCounters } | null;
   perEndpointMinute: PerEndpointMinute;
+  /** Start-up left out (issue 12); null without a capture. */
+  steadyState: SteadyState | null;
   capture: CaptureHealth;
   requests: { scheduled: number; ok: number; failed: number; retried: number };
   /** Connections the client opened (socket level) and the capture saw (SYN). */
@@ -148,6 +225,9 @@ export interface Comparison {
   latencyP50SavedPct: number | null;
   /** Round trips to the first response byte saved per request, averaged over the API calls both measured. */
   roundTripsSavedPerRequest: number | null;
+  /** The same savings in the steady state (wire bytes; the headline's); null without a capture. The
+   * percentages above are over the whole run, start-up included. */
+  steady: { upSavedPct: number; downSavedPct: number; connectionsSavedPct: number } | null;
 }
 
 /** The machine and tools a run measured on. */

@@ -17,16 +17,21 @@ import {
   type ApiLatency,
   type CaptureHealth,
   type Comparison,
+  type ConnectionOverhead,
   type Environment,
   type LatencySummary,
   type LinkDirection,
   type NetworkPath,
+  type OneTimeTraffic,
   type RoundTripModel,
   type PerEndpointMinute,
   type Results,
   type ScenarioMeasurement,
   type ScenarioResult,
   type ScenarioSpec,
+  type SteadyConnections,
+  type SteadyPerEndpointMinute,
+  type SteadyState,
   type TimelineBucket,
   type TlsCounters,
   type TrafficCounters,
@@ -194,6 +199,48 @@ const perEndpointMinute = object<PerEndpointMinute>({
   timeWait: nonNegative,
 });
 
+const steadyState = object<SteadyState>({
+  perEndpointMinute: object<SteadyPerEndpointMinute>({
+    upWireBytes: nonNegative,
+    downWireBytes: nonNegative,
+    upTcpPayloadBytes: nonNegative,
+    downTcpPayloadBytes: nonNegative,
+    upHandshakeBytes: nonNegative,
+    downHandshakeBytes: nonNegative,
+    connections: nonNegative,
+    fullHandshakes: nonNegative,
+    resumedHandshakes: nonNegative,
+    requests: nonNegative,
+    timeWait: nonNegative,
+  }),
+  // A first connection can cost a few ACKs less than the mean: one-time bytes may dip below 0.
+  oneTimePerEndpoint: object<OneTimeTraffic>({
+    upWireBytes: number,
+    downWireBytes: number,
+    upHandshakeBytes: number,
+    downHandshakeBytes: number,
+    connections: nonNegative,
+    requests: nonNegative,
+  }),
+  connectionOverhead: object<ConnectionOverhead>({
+    upWireBytes: nonNegative,
+    downWireBytes: nonNegative,
+    upTcpPayloadBytes: nonNegative,
+    downTcpPayloadBytes: nonNegative,
+    upHandshakeBytes: nonNegative,
+    downHandshakeBytes: nonNegative,
+    sampled: nonNegative,
+  }),
+  connections: object<SteadyConnections>({
+    basis: oneOf(['measured', 'derived']),
+    perEndpointMinute: nonNegative,
+    sessionTimeoutReconnectsPerEndpointMinute: nullable(nonNegative),
+    idleReconnectsPerEndpointMinute: nullable(nonNegative),
+    horizonVirtualMinutes: nullable(nonNegative),
+    measuredRepeatConnections: nonNegative,
+  }),
+});
+
 const linkDirection = object<LinkDirection>({ forwardedFrames: nonNegative, queueDrops: nonNegative, lossDrops: nonNegative });
 
 const reconciliationSide = object<CaptureHealth['reconciliation']['up']>({
@@ -213,6 +260,7 @@ const timelineBucket = object<TimelineBucket>({ startMs: nonNegative, upWireByte
 const measurement: Shape<ScenarioMeasurement> = {
   traffic: nullable(object<{ up: TrafficCounters; down: TrafficCounters }>({ up: trafficCounters, down: trafficCounters })),
   perEndpointMinute,
+  steadyState: nullable(steadyState),
   capture: captureHealth,
   requests: object<ScenarioMeasurement['requests']>({ scheduled: nonNegative, ok: nonNegative, failed: nonNegative, retried: nonNegative }),
   connections: object<ScenarioMeasurement['connections']>({
@@ -268,6 +316,7 @@ const comparison = object<Comparison>({
   basis: oneOf(['wire', 'tcp-payload']),
   latencyP50SavedPct: nullable(number),
   roundTripsSavedPerRequest: nullable(number),
+  steady: nullable(object<NonNullable<Comparison['steady']>>({ upSavedPct: number, downSavedPct: number, connectionsSavedPct: number })),
 });
 
 const environment = object<Environment>({

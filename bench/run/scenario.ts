@@ -18,6 +18,7 @@ import { linkProfile } from '../link/profile.ts';
 import {
   API_CALLS,
   type AgentRequest,
+  type CapturedConnection,
   type LatencyObservation,
   type MeasuredScenario,
   type RequestOutcome,
@@ -35,6 +36,8 @@ export interface ScenarioContext {
   runDir: string;
   workload: Workload;
   schedule: AgentRequest[];
+  /** The same schedule over a longer window, for persistent mode's derived reconnects; null otherwise. */
+  longRunSchedule: ScenarioObservations['longRunSchedule'];
   cert: CertFiles;
   capture: boolean;
   /** Latency-phase iterations per API call. */
@@ -163,15 +166,33 @@ class LiveScenario {
     await once(keyLog, 'finish');
 
     const connections = client.connections();
-    // Totals and the timeline are what a scenario keeps; per-connection reports stay in the pcap.
+    // Totals and the timeline are what a scenario keeps; of each connection, its channel, counters and
+    // phases (the steady state's input); the rest stays in the pcap.
+    const byPort = new Map<number, (typeof connections)[number][]>();
+    for (const c of connections) byPort.set(c.localPort, [...(byPort.get(c.localPort) ?? []), c]);
+    const captured: CapturedConnection[] = [];
     const analysis =
       this.capture === undefined
         ? null
         : await streamCapture(
             this.pcapFile,
             { serverPorts: [server.port], keyLogPath: this.keylogFile, timelineBucketMs: (TIMELINE_BUCKET_VIRTUAL_S * 1000) / spec.timeCompression },
-            () => undefined,
+            (report, phases) => {
+              if (!report.synSeen) return;
+              // A port is reused only after its TIME_WAIT; the client's connections are in order of opening.
+              const owner = byPort.get(report.client.port)?.shift();
+              captured.push({
+                channel: owner?.channel ?? null,
+                endpointIndex: owner?.endpointIndex ?? null,
+                firstPacketMs: report.firstPacketMs,
+                up: report.up,
+                down: report.down,
+                handshake: report.tls?.handshake ?? null,
+                phases,
+              });
+            },
           );
+    captured.sort((a, b) => a.firstPacketMs - b.firstPacketMs);
     return {
       scheduledRequests: ctx.schedule.length,
       outcomes,
@@ -188,6 +209,8 @@ class LiveScenario {
         keylog: path.relative(ctx.runDir, this.keylogFile),
       },
       realDurationMs: performance.now() - this.started,
+      capturedConnections: captured,
+      longRunSchedule: ctx.longRunSchedule,
       link:
         linkStats === null
           ? null

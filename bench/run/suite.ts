@@ -8,6 +8,7 @@ import path from 'node:path';
 import { checkCapture, tcpdumpVersion } from '../capture/tcpdump.ts';
 import { InputError } from '../errors.ts';
 import { compareScenarios } from '../analyze/compare.ts';
+import { derivationHorizonMinutes } from '../analyze/steady.ts';
 import { checkLinkSupport, sweepStaleLinks } from '../link/index.ts';
 import { RESULTS_SCHEMA, warning, type Environment, type MeasuredScenario, type Results, type ScenarioResult, type ScenarioSpec, type Warning } from '../model/index.ts';
 import { writeResults } from '../results/write.ts';
@@ -68,10 +69,21 @@ export async function runSuite(run: ResolvedRun, events: RunEvents, signal: Abor
     events.scenarioStart?.(index, count, spec);
     const schedule = buildSchedule(workload, { endpoints: spec.endpoints, virtualMinutes: spec.virtualMinutes, seed: spec.seed });
     const cert = run.certs[spec.cert]!;
+    const horizon = derivationHorizonMinutes(spec);
+    const longRunSchedule =
+      spec.mode !== 'persistent'
+        ? null
+        : {
+            virtualMinutes: horizon,
+            requests: (horizon === spec.virtualMinutes ? schedule : buildSchedule(workload, { endpoints: spec.endpoints, virtualMinutes: horizon, seed: spec.seed })).map(
+              (r) => ({ endpointIndex: r.endpointIndex, channel: r.channel, atVirtualMs: r.atVirtualMs }),
+            ),
+          };
     const result = await runScenario(spec, {
       runDir: run.outDir,
       workload,
       schedule,
+      longRunSchedule,
       cert,
       capture: run.capture,
       latencySamples: typeof run.latencySamples === 'number' ? run.latencySamples : run.latencySamples[spec.link === null ? 'loopback' : 'emulated'],

@@ -54,6 +54,7 @@ export function scenario(mode: Mode, p: PerEndpointMinute, logP50Ms: number, cpu
     warnings: [],
     traffic: { up: emptyTrafficCounters(), down: emptyTrafficCounters() },
     perEndpointMinute: p,
+    steadyState: null,
     capture: {
       packets: 100,
       droppedByKernel: 0,
@@ -87,6 +88,7 @@ function comparison(baseline: Completed, candidate: Completed): Comparison {
     basis: 'wire',
     latencyP50SavedPct: saved(baseline.latencyAllCalls!.p50Ms, candidate.latencyAllCalls!.p50Ms),
     roundTripsSavedPerRequest: 2,
+    steady: null,
   };
 }
 

@@ -218,6 +218,7 @@ export function scenario(f: FixtureScenario): ScenarioResult {
       requests: per(requests),
       timeWait: per(timeWait.client + timeWait.server),
     },
+    steadyState: null,
     capture: {
       packets: capture ? up.frames + down.frames : 0,
       droppedByKernel: f.state === 'invalid' ? 3 : 0,
