@@ -10,6 +10,7 @@ import {
   type CaptureHealth,
   type MeasuredScenario,
   type PerEndpointMinute,
+  type SingleRun,
   type ScenarioObservations,
   type ScenarioSpec,
   type Warning,
@@ -22,7 +23,7 @@ import { steadyState } from './steady.ts';
  * the run's loopback scenario of the same configuration, the server-time term of an emulated path's
  * round-trip model (null on loopback, or when the run has none).
  */
-export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations, reference: MeasuredScenario | null = null): MeasuredScenario {
+export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations, reference: MeasuredScenario | null = null): Exclude<SingleRun, { state: 'failed' }> {
   const ok = o.outcomes.filter((x) => x.state === 'ok');
   const failed = o.outcomes.length - ok.length;
   const capturedConnections = o.analysis?.total.connections ?? null;

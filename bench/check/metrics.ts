@@ -15,7 +15,7 @@
  *   machine's speed cancels out; what is left is the effect of reuse, with a loose tolerance (the gate's
  *   precise signals of broken reuse are the connection and handshake counts).
  */
-import type { Comparison, MeasuredScenario, Results, ScenarioResult } from '../model/index.ts';
+import type { Comparison, MeasuredScenario, PerEndpointMinute, Results, ScenarioResult } from '../model/index.ts';
 import { API_CALLS, MIN_LATENCY_SAMPLES } from '../model/index.ts';
 
 /** How a metric's values are written. */
@@ -113,34 +113,31 @@ export interface ScenarioMetrics {
  * the gate reports then).
  */
 export function scenarioMetrics(results: Results, scenario: MeasuredScenario): ScenarioMetrics {
+  // With repetitions (`--runs N`) the gate compares their means: the figures of one run carry its noise.
+  const repeated = scenario.summary.measuredRuns > 1;
   const p = scenario.perEndpointMinute;
-  const values = new Map<string, number | null>([
-    ['upWireBytes', p.upWireBytes],
-    ['downWireBytes', p.downWireBytes],
-    ['upTcpPayloadBytes', p.upTcpPayloadBytes],
-    ['downTcpPayloadBytes', p.downTcpPayloadBytes],
-    ['upHandshakeBytes', p.upHandshakeBytes],
-    ['downHandshakeBytes', p.downHandshakeBytes],
-    ['connections', p.connections],
-    ['fullHandshakes', p.fullHandshakes],
-    ['resumedHandshakes', p.resumedHandshakes],
-    ['timeWait', p.timeWait],
-  ]);
+  const figure = (key: keyof PerEndpointMinute): number | null => (repeated ? (scenario.summary.perEndpointMinute[key]?.mean ?? null) : p[key]);
+  const values = new Map<string, number | null>(
+    (['upWireBytes', 'downWireBytes', 'upTcpPayloadBytes', 'downTcpPayloadBytes', 'upHandshakeBytes', 'downHandshakeBytes', 'connections', 'fullHandshakes', 'resumedHandshakes', 'timeWait'] as const).map((k) => [k, figure(k)]),
+  );
   const comparison: Comparison | undefined = results.comparisons.find((c) => c.candidate === scenario.id);
   const partner = comparison === undefined ? null : (results.scenarios.find((s) => s.id === comparison.baseline) ?? null);
   if (comparison === undefined || partner === null || partner.state !== 'completed') return { values, partner };
 
-  values.set('upSavedPct', comparison.upSavedPct);
-  values.set('downSavedPct', comparison.downSavedPct);
+  const pairs = repeated && comparison.summary.pairs > 1;
+  values.set('upSavedPct', pairs ? (comparison.summary.upSavedPct?.mean ?? null) : comparison.upSavedPct);
+  values.set('downSavedPct', pairs ? (comparison.summary.downSavedPct?.mean ?? null) : comparison.downSavedPct);
   values.set('connectionsSavedPct', comparison.connectionsSavedPct);
   for (const api of API_CALLS) {
     const mine = scenario.latency[api];
     const fresh = partner.latency[api];
     if (mine === undefined || fresh === undefined) continue;
     if (mine.total.samples < MIN_LATENCY_SAMPLES || fresh.total.samples < MIN_LATENCY_SAMPLES) continue;
-    values.set(`${LATENCY_RATIO}.${api}`, ratio(mine.total.p50Ms, fresh.total.p50Ms));
+    const mean = (s: MeasuredScenario) => s.summary.latency.byApi[api]?.p50Ms.mean;
+    values.set(`${LATENCY_RATIO}.${api}`, pairs ? ratio(mean(scenario) ?? 0, mean(partner) ?? 0) : ratio(mine.total.p50Ms, fresh.total.p50Ms));
   }
-  values.set('cpuMsPerRequestRatio', ratio(scenario.server.cpuMsPerRequest, partner.server.cpuMsPerRequest));
+  const cpu = (s: MeasuredScenario) => (pairs ? (s.summary.cpuMsPerRequest?.mean ?? 0) : s.server.cpuMsPerRequest);
+  values.set('cpuMsPerRequestRatio', ratio(cpu(scenario), cpu(partner)));
   return { values, partner };
 }
 

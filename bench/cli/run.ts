@@ -32,6 +32,8 @@ resumption), captures it with tcpdump, accounts every byte and prints what reuse
   --server-idle-timeout DUR server keep-alive idle timeout (default 75s, nginx's)
   --session-tickets on|off  server issues TLS session tickets (default on)
   --seed N                  payload seed (same seed, same bytes)
+  --runs N                  run each scenario N times and report mean ± sd, min-max and the 95% CI of
+                            every figure (default 1; npm run bench uses 3)
   --latency-samples N       timed requests per API call in each scenario's latency phase
                             (default 30 on loopback, 20 on emulated paths)
   --workload FILE           workload description (default fixtures/workloads/osquery-default.json)
@@ -58,6 +60,7 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
     seed: { type: 'string' },
     network: { type: 'string' },
     'latency-samples': { type: 'string' },
+    runs: { type: 'string' },
     workload: { type: 'string' },
     'no-capture': { type: 'boolean' },
     'allow-invalid': { type: 'boolean' },
@@ -88,6 +91,7 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
       seed: values.seed,
       network: values.network,
       latencySamples: values['latency-samples'],
+      runs: values.runs,
       workload: values.workload,
       capture: !values['no-capture'],
       allowInvalid: values['allow-invalid'] ?? false,
@@ -140,11 +144,21 @@ function progressPrinter(out: NodeJS.WritableStream): RunEvents {
     const p = result.perEndpointMinute;
     const bytes = (n: number | null, m: number) => `${Math.round(n ?? m).toLocaleString('en-US')} B`;
     const state = result.state === 'invalid' ? `INVALID (${result.invalidReasons.join('; ')})` : result.capture.reconciled === null ? 'not captured' : 'reconciled';
+    const summary = result.summary;
+    if (summary.runs > 1) {
+      const s = summary.perEndpointMinute;
+      const spread = (d: 'up' | 'down') => {
+        const x = d === 'up' ? (s.upWireBytes ?? s.upTcpPayloadBytes) : (s.downWireBytes ?? s.downTcpPayloadBytes);
+        return x === undefined ? '-' : `${Math.round(x.mean).toLocaleString('en-US')} ± ${Math.round(x.sd).toLocaleString('en-US')} B`;
+      };
+      const seconds = result.repetitions.reduce((a, r) => a + r.realDurationMs, 0) / 1000;
+      return `${summary.measuredRuns} runs, ${seconds.toFixed(1)} s, up ${spread('up')}/min, down ${spread('down')}/min, ${state}`;
+    }
     return `${(result.realDurationMs / 1000).toFixed(1)} s, up ${bytes(p.upWireBytes, p.upTcpPayloadBytes)}/min, down ${bytes(p.downWireBytes, p.downTcpPayloadBytes)}/min, ${state}`;
   };
   return {
-    scenarioStart(index: number, count: number, spec: ScenarioSpec) {
-      prefix = `[${index + 1}/${count}] ${spec.id}`;
+    scenarioStart(index: number, count: number, spec: ScenarioSpec, repetition: number, runs: number) {
+      prefix = `[${index + 1}/${count}] ${spec.id}${runs > 1 ? ` run ${repetition}/${runs}` : ''}`;
       out.write(live ? `${prefix} …` : `${prefix} started\n`);
     },
     scenarioProgress(done: number, total: number) {
@@ -154,8 +168,8 @@ function progressPrinter(out: NodeJS.WritableStream): RunEvents {
       lastDraw = now;
       out.write(`\r\x1b[2K${prefix} ${done}/${total} requests`);
     },
-    scenarioEnd(_index: number, _count: number, result: ScenarioResult) {
-      out.write(`${live ? '\r\x1b[2K' : ''}${prefix} ${describe(result)}\n`);
+    scenarioEnd(index: number, count: number, result: ScenarioResult) {
+      out.write(`${live ? '\r\x1b[2K' : ''}[${index + 1}/${count}] ${result.id} ${describe(result)}\n`);
     },
   };
 }

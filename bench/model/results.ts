@@ -166,6 +166,58 @@ export interface SteadyConnections {
   measuredRepeatConnections: number;
 }
 
+/** One figure over a scenario's repetitions (`--runs N`, issue 12), like hyperfine's. */
+export interface Spread {
+  /** Repetitions that measured it. */
+  n: number;
+  mean: number;
+  /** Sample standard deviation (n − 1); 0 for one repetition. */
+  sd: number;
+  min: number;
+  max: number;
+  /** Half-width of the two-sided 95% confidence interval of the mean (Student's t); 0 for one repetition. */
+  ci95: number;
+}
+
+/** Latency percentiles of one repetition, milliseconds. */
+export interface Percentiles {
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+}
+
+/** The figures of one repetition of a scenario: what the summary is made of. */
+export interface Repetition {
+  /** 1-based, in the order they ran. */
+  run: number;
+  state: 'completed' | 'invalid' | 'failed';
+  /** Why it failed or was invalid (empty when it completed). */
+  reasons: string[];
+  /** Null when the repetition failed. */
+  perEndpointMinute: PerEndpointMinute | null;
+  steady: SteadyPerEndpointMinute | null;
+  latency: { all: Percentiles | null; byApi: Partial<Record<ApiCall, Percentiles>> };
+  cpuMsPerRequest: number | null;
+  /** The machine's 1-minute load average just before and just after the repetition. */
+  loadAverage: { before: number; after: number };
+  realDurationMs: number;
+}
+
+/** Mean ± sd, min-max and the 95% CI of every figure over the repetitions that measured (issue 12). */
+export interface ScenarioSummary {
+  /** Repetitions asked for, and those that measured (not failed). */
+  runs: number;
+  measuredRuns: number;
+  /** Whole run per endpoint-minute (a field is left out when some repetition could not measure it). */
+  perEndpointMinute: Partial<Record<keyof PerEndpointMinute, Spread>>;
+  /** Steady state per endpoint-minute; null when a repetition has none. */
+  steady: Record<keyof SteadyPerEndpointMinute, Spread> | null;
+  latency: { all: Record<keyof Percentiles, Spread> | null; byApi: Partial<Record<ApiCall, Record<keyof Percentiles, Spread>>> };
+  cpuMsPerRequest: Spread | null;
+  /** The higher of before and after, per repetition. */
+  loadAverage: Spread;
+}
+
 /** Capture health of a scenario. */
 export interface CaptureHealth {
   packets: number;
@@ -202,6 +254,10 @@ export interface ScenarioMeasurement {
   /** Files beside results.json (relative paths). */
   files: { pcap: string | null; keylog: string };
   realDurationMs: number;
+  /** Every repetition's figures (`--runs N`; one for a single run). The fields above are the first measured
+   * repetition's; its files are `scenarios/<slug>/`, later ones `scenarios/<slug>/run-<k>/`. */
+  repetitions: Repetition[];
+  summary: ScenarioSummary;
 }
 
 /** One scenario's result: a union on `state` (a failed scenario is data, not a lost run). */
@@ -228,6 +284,18 @@ export interface Comparison {
   /** The same savings in the steady state (wire bytes; the headline's); null without a capture. The
    * percentages above are over the whole run, start-up included. */
   steady: { upSavedPct: number; downSavedPct: number; connectionsSavedPct: number } | null;
+  /** The savings over pairs of repetitions (run k against run k of `fresh`, both measured). */
+  summary: ComparisonSummary;
+}
+
+/** Savings over paired repetitions (issue 12). */
+export interface ComparisonSummary {
+  pairs: number;
+  upSavedPct: Spread | null;
+  downSavedPct: Spread | null;
+  steadyUpSavedPct: Spread | null;
+  steadyDownSavedPct: Spread | null;
+  latencyP50SavedPct: Spread | null;
 }
 
 /** The machine and tools a run measured on. */
@@ -255,6 +323,8 @@ export interface Results {
     workloadPath: string;
     capture: boolean;
     allowInvalid: boolean;
+    /** Repetitions of each scenario (`--runs`). */
+    runs: number;
     /** `fixtures/certs` chain names or the user's chain file, by CertKind. */
     certs: Partial<Record<CertKind, string>>;
   };
@@ -275,3 +345,6 @@ export interface LinkDirection {
 
 /** A scenario that measured something (completed or invalid): what charts draw and the gate compares. */
 export type MeasuredScenario = Exclude<ScenarioResult, { state: 'failed' }>;
+
+/** One live run of a scenario, before its repetitions are combined (bench/analyze/repetitions.ts). */
+export type SingleRun = ScenarioResult extends infer R ? (R extends ScenarioResult ? Omit<R, 'repetitions' | 'summary'> : never) : never;

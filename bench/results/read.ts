@@ -17,6 +17,7 @@ import {
   type ApiLatency,
   type CaptureHealth,
   type Comparison,
+  type ComparisonSummary,
   type ConnectionOverhead,
   type Environment,
   type LatencySummary,
@@ -25,6 +26,10 @@ import {
   type OneTimeTraffic,
   type RoundTripModel,
   type PerEndpointMinute,
+  type Percentiles,
+  type Repetition,
+  type ScenarioSummary,
+  type Spread,
   type Results,
   type ScenarioMeasurement,
   type ScenarioResult,
@@ -199,8 +204,7 @@ const perEndpointMinute = object<PerEndpointMinute>({
   timeWait: nonNegative,
 });
 
-const steadyState = object<SteadyState>({
-  perEndpointMinute: object<SteadyPerEndpointMinute>({
+const steadyPerEndpointMinute = object<SteadyPerEndpointMinute>({
     upWireBytes: nonNegative,
     downWireBytes: nonNegative,
     upTcpPayloadBytes: nonNegative,
@@ -212,7 +216,10 @@ const steadyState = object<SteadyState>({
     resumedHandshakes: nonNegative,
     requests: nonNegative,
     timeWait: nonNegative,
-  }),
+  });
+
+const steadyState = object<SteadyState>({
+  perEndpointMinute: steadyPerEndpointMinute,
   // A first connection can cost a few ACKs less than the mean: one-time bytes may dip below 0.
   oneTimePerEndpoint: object<OneTimeTraffic>({
     upWireBytes: number,
@@ -239,6 +246,41 @@ const steadyState = object<SteadyState>({
     horizonVirtualMinutes: nullable(nonNegative),
     measuredRepeatConnections: nonNegative,
   }),
+});
+
+const spread = object<Spread>({ n: nonNegative, mean: number, sd: nonNegative, min: number, max: number, ci95: nonNegative });
+const percentiles = object<Percentiles>({ p50Ms: nonNegative, p90Ms: nonNegative, p99Ms: nonNegative });
+const percentileSpreads = object<Record<keyof Percentiles, Spread>>({ p50Ms: spread, p90Ms: spread, p99Ms: spread });
+const PER_ENDPOINT_MINUTE_KEYS = [
+  'upWireBytes', 'downWireBytes', 'upTcpPayloadBytes', 'downTcpPayloadBytes', 'upHandshakeBytes', 'downHandshakeBytes',
+  'connections', 'fullHandshakes', 'resumedHandshakes', 'requests', 'timeWait',
+] as const satisfies readonly (keyof PerEndpointMinute)[];
+
+const repetition = object<Repetition>({
+  run: nonNegative,
+  state: oneOf(['completed', 'invalid', 'failed']),
+  reasons: arrayOf(string),
+  perEndpointMinute: nullable(perEndpointMinute),
+  steady: nullable(steadyPerEndpointMinute),
+  latency: object<Repetition['latency']>({ all: nullable(percentiles), byApi: partialRecord(API_CALLS, percentiles) }),
+  cpuMsPerRequest: nullable(nonNegative),
+  loadAverage: object<Repetition['loadAverage']>({ before: nonNegative, after: nonNegative }),
+  realDurationMs: nonNegative,
+});
+
+const scenarioSummary = object<ScenarioSummary>({
+  runs: nonNegative,
+  measuredRuns: nonNegative,
+  perEndpointMinute: partialRecord(PER_ENDPOINT_MINUTE_KEYS, spread),
+  steady: nullable(
+    object<Record<keyof SteadyPerEndpointMinute, Spread>>({
+      upWireBytes: spread, downWireBytes: spread, upTcpPayloadBytes: spread, downTcpPayloadBytes: spread, upHandshakeBytes: spread,
+      downHandshakeBytes: spread, connections: spread, fullHandshakes: spread, resumedHandshakes: spread, requests: spread, timeWait: spread,
+    }),
+  ),
+  latency: object<ScenarioSummary['latency']>({ all: nullable(percentileSpreads), byApi: partialRecord(API_CALLS, percentileSpreads) }),
+  cpuMsPerRequest: nullable(spread),
+  loadAverage: spread,
 });
 
 const linkDirection = object<LinkDirection>({ forwardedFrames: nonNegative, queueDrops: nonNegative, lossDrops: nonNegative });
@@ -281,6 +323,8 @@ const measurement: Shape<ScenarioMeasurement> = {
   link: nullable(object<NonNullable<ScenarioMeasurement['link']>>({ up: linkDirection, down: linkDirection })),
   files: object<ScenarioMeasurement['files']>({ pcap: nullable(string), keylog: string }),
   realDurationMs: nonNegative,
+  repetitions: arrayOf(repetition),
+  summary: scenarioSummary,
 };
 
 type ScenarioOf<S extends ScenarioResult['state']> = Extract<ScenarioResult, { state: S }>;
@@ -317,6 +361,14 @@ const comparison = object<Comparison>({
   latencyP50SavedPct: nullable(number),
   roundTripsSavedPerRequest: nullable(number),
   steady: nullable(object<NonNullable<Comparison['steady']>>({ upSavedPct: number, downSavedPct: number, connectionsSavedPct: number })),
+  summary: object<ComparisonSummary>({
+    pairs: nonNegative,
+    upSavedPct: nullable(spread),
+    downSavedPct: nullable(spread),
+    steadyUpSavedPct: nullable(spread),
+    steadyDownSavedPct: nullable(spread),
+    latencyP50SavedPct: nullable(spread),
+  }),
 });
 
 const environment = object<Environment>({
@@ -341,6 +393,7 @@ const resultsShape = object<Results>({
     workloadPath: string,
     capture: boolean,
     allowInvalid: boolean,
+    runs: nonNegative,
     certs: partialRecord(CERT_KINDS, string),
   }),
   environment,

@@ -23,8 +23,8 @@ import {
   type MeasuredScenario,
   type RequestOutcome,
   type ScenarioObservations,
-  type ScenarioResult,
   type ScenarioSpec,
+  type SingleRun,
 } from '../model/index.ts';
 import type { CertFiles } from '../plan/resolve.ts';
 import { startAgentServer, startNginx, type AgentServer, type AgentServerOptions } from '../serve/index.ts';
@@ -40,6 +40,8 @@ export interface ScenarioContext {
   longRunSchedule: ScenarioObservations['longRunSchedule'];
   cert: CertFiles;
   capture: boolean;
+  /** Which repetition this is (1-based): later ones write into `run-<k>/` below the scenario's folder. */
+  repetition: number;
   /** Latency-phase iterations per API call. */
   latencySamples: number;
   /** The run's loopback scenario of the same configuration, when this one's network is emulated. */
@@ -70,7 +72,7 @@ export function scenarioSlug(id: string): string {
 }
 
 /** Runs one scenario; never throws: a failure is returned as `{ state: 'failed' }`. */
-export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Promise<ScenarioResult> {
+export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Promise<SingleRun> {
   const live = new LiveScenario(spec, ctx);
   try {
     return assessScenario(spec, await live.observe(), ctx.reference);
@@ -103,7 +105,7 @@ class LiveScenario {
     private readonly spec: ScenarioSpec,
     private readonly ctx: ScenarioContext,
   ) {
-    this.dir = path.join(ctx.runDir, 'scenarios', scenarioSlug(spec.id));
+    this.dir = path.join(ctx.runDir, 'scenarios', scenarioSlug(spec.id), ...(ctx.repetition > 1 ? [`run-${ctx.repetition}`] : []));
     this.pcapFile = path.join(this.dir, 'capture.pcap');
     this.keylogFile = path.join(this.dir, 'keylog.txt');
   }
