@@ -4,7 +4,7 @@ import { UsageError } from '../errors.ts';
 import type { ScenarioResult, ScenarioSpec } from '../model/index.ts';
 import { REPO_ROOT } from '../paths.ts';
 import { resolveRun } from '../plan/resolve.ts';
-import { buildReportModel, headlineText, renderReports } from '../report/index.ts';
+import { buildReportModel, headlineText, renderReports, terminalSummary } from '../report/index.ts';
 import { runSuite, type RunEvents } from '../run/suite.ts';
 import { parseCommand } from './args.ts';
 import { displayPath } from './display.ts';
@@ -117,6 +117,9 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
     out.write(`\n${headlineText(model)}\n\n`);
     out.write(`results: ${displayPath(path.join(run.outDir, 'results.json'))}\n`);
     out.write(`report:  ${displayPath(rendered.html)} (charts in ${displayPath(path.join(run.outDir, 'charts'))}/)\n`);
+    // The answer last, where the eye lands when the run ends; as wide as the terminal (80 in a pipe or CI).
+    const columns = (out as { columns?: number }).columns;
+    out.write(`\n${terminalSummary(model, typeof columns === 'number' && columns > 0 ? columns : 80)}\n`);
     if (results.interrupted) return 130;
     const failed = results.scenarios.filter((s) => s.state === 'failed').length;
     const invalid = results.scenarios.filter((s) => s.state === 'invalid').length;
