@@ -112,6 +112,16 @@ export function basisNote(results: Results): string {
 
 const WIRE_NOTE = 'bytes on the wire (link, IP, TCP headers included) per endpoint per virtual minute';
 
+/** Why a resumed scenario sends more upstream than fresh, one line each, from the report model. */
+export function resumedUpstreamLines(model: ReportModel): string[] {
+  return model.resumedUpstream.map(
+    (r) =>
+      `${r.id}: ${formatPct(r.upSavedPct)} up because every request still opens a connection (${formatNumber(r.connectionsPerMinute, 1)} a minute) ` +
+      `and each costs ${formatBytes(r.upWireBytesPerConnection.resumed)} upstream against fresh's ${formatBytes(r.upWireBytesPerConnection.fresh)}: ` +
+      `its ClientHello carries the session ticket (${formatBytes(r.upHandshakeBytesPerConnection.resumed)} of handshake records against ${formatBytes(r.upHandshakeBytesPerConnection.fresh)})`,
+  );
+}
+
 /** The whole-run savings (start-up included) beside the steady state's, one line per compared scenario. */
 export function wholeRunLines(rows: readonly HeadlineRow[]): string[] {
   return rows
@@ -126,12 +136,13 @@ export function headlineText(model: ReportModel): string {
   lines.push(
     `field report (osquery agents, nginx, TLS): reuse saved ${FIELD_REPORT.upSavedPct}% up, ${FIELD_REPORT.downSavedPct}% down; fresh churned ${FIELD_REPORT.timeWaitPerMinute} sockets per agent-minute`,
   );
-  lines.push(...wholeRunLines(rows));
+  lines.push(...wholeRunLines(rows), ...resumedUpstreamLines(model));
   for (const row of rows) if (row.note !== '') lines.push(`${row.id}: ${row.note}`);
   return lines.join('\n');
 }
 
 /** The headline as a Markdown table. */
 export function headlineMarkdown(model: ReportModel): string {
-  return [markdownTable(HEADER, model.headline.map(headlineCells), ALIGN), '', `_${model.basisNote}_`].join('\n');
+  const notes = [...wholeRunLines(model.headline), ...resumedUpstreamLines(model)].map((line) => `- ${line}`);
+  return [markdownTable(HEADER, model.headline.map(headlineCells), ALIGN), '', `_${model.basisNote}_`, ...(notes.length > 0 ? ['', ...notes] : [])].join('\n');
 }

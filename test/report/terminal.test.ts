@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { combineRepetitions } from '../../bench/analyze/repetitions.ts';
 import { compareScenarios } from '../../bench/analyze/compare.ts';
 import type { MeasuredScenario, Results } from '../../bench/model/index.ts';
-import { buildReportModel, terminalSummary } from '../../bench/report/index.ts';
+import { buildReportModel, headlineText, terminalSummary } from '../../bench/report/index.ts';
 import { validateResults } from '../../bench/results/read.ts';
 import { ROOT } from '../run/support.ts';
 import { sampleResults } from './fixtures.ts';
@@ -63,5 +63,32 @@ describe('terminalSummary', () => {
     expect(narrow).toContain(`up ${s.mean.toFixed(1).padStart(5)} ± ${s.sd.toFixed(1)}%`);
     const wide = terminalSummary(buildReportModel(r), 140);
     expect(wide).toContain(`± ${s.sd.toFixed(1)}% [${s.min.toFixed(1)}-${s.max.toFixed(1)}]`);
+  });
+});
+
+describe('resumed upstream note', () => {
+  it('says why resumption sends more upstream, with the bytes per connection from the steady state', () => {
+    const r = sampleResults();
+    const steady = (upWire: number, upOverhead: number, upHandshake: number) => ({
+      perEndpointMinute: {
+        upWireBytes: upWire, downWireBytes: 20_000, upTcpPayloadBytes: upWire - 5_000, downTcpPayloadBytes: 18_000, upHandshakeBytes: 15 * upHandshake,
+        downHandshakeBytes: 6_000, connections: 15, fullHandshakes: 0, resumedHandshakes: 15, requests: 15, timeWait: 15,
+      },
+      oneTimePerEndpoint: { upWireBytes: 0, downWireBytes: 0, upHandshakeBytes: 0, downHandshakeBytes: 0, connections: 4, requests: 1 },
+      connectionOverhead: { upWireBytes: upOverhead, downWireBytes: 500, upTcpPayloadBytes: upHandshake, downTcpPayloadBytes: 400, upHandshakeBytes: upHandshake, downHandshakeBytes: 400, sampled: 40 },
+      connections: { basis: 'measured' as const, perEndpointMinute: 15, sessionTimeoutReconnectsPerEndpointMinute: null, idleReconnectsPerEndpointMinute: null, horizonVirtualMinutes: null, measuredRepeatConnections: 40 },
+    });
+    const scenarios = r.scenarios.map((s) => {
+      if (s.state === 'failed' || s.spec.tls !== 'tls1.3' || s.spec.cert !== 'rsa2048') return s;
+      if (s.spec.mode === 'fresh') return { ...s, steadyState: steady(30_000, 727, 323) };
+      if (s.spec.mode === 'resumed') return { ...s, steadyState: steady(34_545, 1_030, 626) };
+      return s;
+    });
+    const model = buildReportModel({ ...r, scenarios, comparisons: compareScenarios(scenarios) });
+    expect(model.resumedUpstream).toHaveLength(1);
+    const lines = headlineText(model).split('\n').filter((l) => l.includes('ClientHello carries the session ticket'));
+    expect(lines).toEqual([
+      `${model.resumedUpstream[0]!.id}: -15.2% up because every request still opens a connection (15.0 a minute) and each costs 1.0 kB upstream against fresh's 727 B: its ClientHello carries the session ticket (626 B of handshake records against 323 B)`,
+    ]);
   });
 });
