@@ -55,16 +55,22 @@ export function terminalSummary(model: ReportModel, columns = 80): string {
 
   const primary = model.groups.find((g) => g.primary) ?? model.groups[0];
   if (primary !== undefined && primary.measured.length > 0) {
-    const latency = primary.measured.flatMap((s) => {
-      const p50 = s.summary.latency.all?.p50Ms;
-      return p50 === undefined ? [] : [`${s.spec.mode} ${msSpread(p50, 2)}`];
-    });
-    if (latency.length > 0) lines.push('', `latency p50, all calls (${primary.label}):`, `  ${latency.join('   ')}`);
-    const cpu = primary.measured.flatMap((s) => {
-      const c = s.summary.cpuMsPerRequest;
-      return c === null ? [] : [`${s.spec.mode} ${msSpread(c, 3)}`];
-    });
-    if (cpu.length > 0) lines.push('server CPU per request:', `  ${cpu.join('   ')}`);
+    const measured = primary.measured;
+    // Per mode on one line: with ± sd when it fits the width, the means alone when it does not.
+    const perMode = (pick: (s: (typeof measured)[number]) => Spread | null | undefined, decimals: number): string | null => {
+      const cells = (withSd: boolean) =>
+        measured.flatMap((s) => {
+          const x = pick(s);
+          return x === null || x === undefined ? [] : [`${s.spec.mode} ${msSpread(x, decimals, withSd)}`];
+        });
+      if (cells(false).length === 0) return null;
+      const full = `  ${cells(true).join('   ')}`;
+      return full.length <= width ? full : `  ${cells(false).join('   ')}`;
+    };
+    const latency = perMode((s) => s.summary.latency.all?.p50Ms, 2);
+    if (latency !== null) lines.push('', `latency p50, all calls (${primary.label}):`, latency);
+    const cpu = perMode((s) => s.summary.cpuMsPerRequest, 3);
+    if (cpu !== null) lines.push('server CPU per request:', cpu);
   }
   lines.push('', `field report: reuse saved ${FIELD_REPORT.upSavedPct}% up, ${FIELD_REPORT.downSavedPct}% down (osquery agents, nginx)`);
   return lines.map((line) => fit(line, width)).join('\n');
@@ -76,9 +82,9 @@ function pctSpread(s: Spread | null, single: number, withRange: boolean): string
   return `${s.mean.toFixed(1).padStart(5)} ± ${s.sd.toFixed(1)}%${withRange ? ` [${s.min.toFixed(1)}-${s.max.toFixed(1)}]` : ''}`;
 }
 
-/** Milliseconds, with ± sd over several runs. */
-function msSpread(s: Spread, decimals: number): string {
-  return s.n < 2 ? `${s.mean.toFixed(decimals)} ms` : `${s.mean.toFixed(decimals)} ± ${s.sd.toFixed(decimals)} ms`;
+/** Milliseconds, with ± sd over several runs when asked. */
+function msSpread(s: Spread, decimals: number, withSd: boolean): string {
+  return s.n < 2 || !withSd ? `${s.mean.toFixed(decimals)} ms` : `${s.mean.toFixed(decimals)} ± ${s.sd.toFixed(decimals)} ms`;
 }
 
 /** The text cut to `width` characters, an ellipsis marking the cut. */
