@@ -11,6 +11,7 @@ import {
   type MeasuredScenario,
   type PerEndpointMinute,
   type CapturedStream,
+  type SingleRun,
   type ScenarioObservations,
   type ScenarioSpec,
   type SocketBytes,
@@ -18,13 +19,14 @@ import {
   type Warning,
 } from '../model/index.ts';
 import { latencyByApi, latencyPhases, pooledLatency } from './latency.ts';
+import { steadyState } from './steady.ts';
 
 /**
  * Turns what a scenario observed into its result: `completed`, or `invalid` with the reasons. `reference` is
  * the run's loopback scenario of the same configuration, the server-time term of an emulated path's
  * round-trip model (null on loopback, or when the run has none).
  */
-export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations, reference: MeasuredScenario | null = null): MeasuredScenario {
+export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations, reference: MeasuredScenario | null = null): Exclude<SingleRun, { state: 'failed' }> {
   const ok = o.outcomes.filter((x) => x.state === 'ok');
   const failed = o.outcomes.length - ok.length;
   const capturedConnections = o.analysis?.total.connections ?? null;
@@ -68,9 +70,15 @@ export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations, refe
     );
   }
 
+  const okEnroll = ok.filter((x) => x.request.api === 'enroll').length;
+  const steady =
+    o.analysis === null
+      ? null
+      : steadyState(spec, o.capturedConnections, { enroll: okEnroll, other: ok.length - okEnroll }, timeWait.client + timeWait.server, o.longRunSchedule);
   const measurement = {
     traffic: o.analysis === null ? null : { up: o.analysis.total.up, down: o.analysis.total.down },
     perEndpointMinute,
+    steadyState: steady,
     capture: health,
     requests: { scheduled: o.scheduledRequests, ok: ok.length, failed, retried: ok.filter((x) => x.retried).length },
     connections: { opened: o.clientConnections.opened, captured: capturedConnections, sessionResumed: o.clientConnections.sessionResumed },

@@ -9,8 +9,10 @@ import {
   WarningSet,
   type AnalyzeResult,
   type AnalyzeSummary,
+  type ConnectionPhases,
   type ConnectionReport,
   type ConnectionTls,
+  type PhaseBytes,
   type Direction,
   type KeyLogSource,
   type SkippedPackets,
@@ -18,7 +20,7 @@ import {
   type TlsCounters,
 } from '../model/index.ts';
 import { isSupportedLinkType, PacketDecoder, type DecodeResult } from '../pcap/decode.ts';
-import { FlowTable, TCP_FIN, TCP_SYN, type Flow } from '../pcap/flows.ts';
+import { FlowTable, TCP_FIN, TCP_RST, TCP_SYN, type Flow } from '../pcap/flows.ts';
 import type { CaptureReadSummary, CapturedPacket } from '../pcap/packet.ts';
 import { readCapture } from '../pcap/reader.ts';
 import { DirectionReassembler, seenBefore, type StreamSink } from '../pcap/reassembly.ts';
@@ -98,6 +100,10 @@ class ConnectionState implements StreamSink {
   emitted = false;
   /** It waits in the closed queue (closed by FINs both ways or by a reset). */
   closing = false;
+  /** Both directions' counts before the frame that carried the first application data (ConnectionPhases). */
+  setupEnd: { up: PhaseBytes; down: PhaseBytes } | null = null;
+  /** Both directions' counts before the first FIN or RST. */
+  teardownStart: { up: PhaseBytes; down: PhaseBytes } | null = null;
 
   constructor(
     /** Base of its counters in the account's slab. */
@@ -250,7 +256,7 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
 export async function streamCapture(
   path: string,
   options: AnalyzeOptions,
-  onConnection: (report: ConnectionReport) => void,
+  onConnection: (report: ConnectionReport, phases: ConnectionPhases) => void,
 ): Promise<AnalyzeSummary> {
   const warnings = new WarningSet();
   let keyLog: KeyLog | undefined;
@@ -367,7 +373,7 @@ class CaptureAccount {
     private readonly warnings: WarningSet,
     private keyLog: KeyLog | undefined,
     options: AnalyzeOptions,
-    private readonly onConnection: (report: ConnectionReport) => void,
+    private readonly onConnection: (report: ConnectionReport, phases: ConnectionPhases) => void,
   ) {
     this.bucketMs = options.timelineBucketMs;
     this.serverPorts = options.serverPorts ?? [];
@@ -431,6 +437,7 @@ class CaptureAccount {
     const state = flow.state;
     state.lastSec = nowSec;
     state.lastNsec = nowNsec;
+    if (state.teardownStart === null && (segment.flags & (TCP_FIN | TCP_RST)) !== 0) state.teardownStart = this.phaseMark(state);
     const counters = this.slab.values;
     const at = state.slot + (direction === 'up' ? 0 : FIELD_COUNT);
     const wireBytes = packet.originalLength;
@@ -458,8 +465,42 @@ class CaptureAccount {
       if (payloadLength > 0) counters[at + RETRANSMITTED_BYTES]! += payloadLength;
     }
 
+    if (state.setupEnd === null && state.tls?.applicationDataSeen === true) {
+      // This frame carried the first application data: it belongs to the request, not to the opening.
+      state.setupEnd = this.phaseMark(state, { dir: direction, wireBytes, payloadBytes: payloadLength });
+    }
     if (this.bucketMs !== undefined) this.timeline(direction, wireBytes);
     if (!state.closing && (flow.reset || (flow.finUp && flow.finDown))) this.closing(flow);
+  }
+
+  /** A connection's counts so far in both directions (for its phases); `minus` takes one frame of `dir` back out. */
+  private phaseMark(state: ConnectionState, minus?: { dir: Direction; wireBytes: number; payloadBytes: number }): { up: PhaseBytes; down: PhaseBytes } {
+    const counters = this.slab.values;
+    const mark = (dir: Direction): PhaseBytes => {
+      const at = state.slot + (dir === 'up' ? 0 : FIELD_COUNT);
+      const own = minus?.dir === dir;
+      const tls = state.tls === null ? (dir === 'up' ? state.tlsUp : state.tlsDown) : state.tls.counters(dir);
+      return {
+        frames: counters[at + FRAMES]! - (own ? 1 : 0),
+        wireBytes: counters[at + WIRE_BYTES]! - (own ? minus.wireBytes : 0),
+        tcpPayloadBytes: counters[at + TCP_PAYLOAD_BYTES]! - (own ? minus.payloadBytes : 0),
+        handshakeBytes: tls?.handshakeBytes ?? 0,
+      };
+    };
+    return { up: mark('up'), down: mark('down') };
+  }
+
+  /** A finished connection's opening and closing phases (the steady state's input). */
+  private phases(state: ConnectionState): ConnectionPhases {
+    const end = this.phaseMark(state);
+    const start = state.teardownStart;
+    const rest = (dir: Direction): PhaseBytes => ({
+      frames: end[dir].frames - start![dir].frames,
+      wireBytes: end[dir].wireBytes - start![dir].wireBytes,
+      tcpPayloadBytes: end[dir].tcpPayloadBytes - start![dir].tcpPayloadBytes,
+      handshakeBytes: end[dir].handshakeBytes - start![dir].handshakeBytes,
+    });
+    return { setup: state.setupEnd, teardown: start === null ? null : { up: rest('up'), down: rest('down') } };
   }
 
   /**
@@ -561,6 +602,8 @@ class CaptureAccount {
     this.finish(flow);
     state.emitted = true;
     const r = this.report(flow);
+    // Read from its counters before the slot goes back to the slab.
+    const phases = this.phases(state);
     this.slab.release(state.slot);
     const totals = this.totals;
     addTraffic(totals.up, r.up);
@@ -578,7 +621,7 @@ class CaptureAccount {
       this.serverPortsMatched.add(flow.serverPort);
       if (flow.synFromServer) this.synFromServerPort.set(flow.serverPort, (this.synFromServerPort.get(flow.serverPort) ?? 0) + 1);
     }
-    this.onConnection(r);
+    this.onConnection(r, phases);
   }
 
   /** The report of one finished connection. */

@@ -17,7 +17,7 @@
  */
 import { InputError } from '../errors.ts';
 import { pairingKey, specFieldsOf, type Results, type ScenarioResult } from '../model/index.ts';
-import { METRICS, scenarioMetrics, type MetricUnit, type ScenarioMetrics, type Tolerance } from './metrics.ts';
+import { METRICS, REPEATED_RUNS, scenarioMetrics, type MetricUnit, type ScenarioMetrics, type Tolerance } from './metrics.ts';
 import { floorsFor, globMatches, resolveTolerance, type ThresholdRule, type Thresholds } from './thresholds.ts';
 
 /** How one row came out. */
@@ -152,7 +152,8 @@ export function checkResults(current: Results, baseline: Results, thresholds: Th
       if (before !== null && b === null && n !== null) notInBaseline.push(def.name);
       if (before !== null && b !== null) {
         compared.push({ scenario: scenario.id, metric: def.name });
-        const resolved = resolveTolerance(thresholds, scenario.id, def.name, def.defaultTolerance);
+        const repeated = scenario.summary.measuredRuns >= REPEATED_RUNS && base!.summary.measuredRuns >= REPEATED_RUNS;
+        const resolved = resolveTolerance(thresholds, scenario.id, def.name, repeated ? def.repeatedTolerance : def.defaultTolerance);
         if (resolved.ignored) ignored++;
         else if (n !== null) rows.push(changeRow(scenario.id, def.name, def.unit, def.worse, b, n, resolved.tolerance, resolved.source));
         else if (!partnerFailed(now)) rows.push(missingRow(scenario.id, def.name, def.unit, b, now));

@@ -16,7 +16,8 @@ import { parseCommand } from './args.ts';
 
 const metricList = METRICS.map((m) => {
   const limit = formatTolerance(m.defaultTolerance, m.unit);
-  return `  ${m.name.padEnd(34)} ${limit.padEnd(9)} ${m.description}`;
+  const repeated = formatTolerance(m.repeatedTolerance, m.unit);
+  return `  ${m.name.padEnd(34)} ${`${limit}${repeated === limit ? '' : ` (${repeated})`}`.padEnd(18)} ${m.description}`;
 }).join('\n');
 
 export const checkHelp = `usage: tls-reuse-bench check RESULTS.json --baseline FILE [--thresholds FILE]
@@ -34,7 +35,7 @@ appends the Markdown to $GITHUB_STEP_SUMMARY when that is set.
 Byte and count metrics are deterministic for a workload, seed, chain and TLS library: they are compared
 directly. Latency and server CPU are compared as ratios to fresh inside each run (p50 latency ratios only
 for APIs with at least ${MIN_LATENCY_SAMPLES} samples), so a faster or slower machine cancels out.
-Metrics and default limits:
+Metrics and default limits (in parentheses: when both runs are means of 3 or more, --runs 3):
 ${metricList}
 
 A regression (worse beyond the limit, a floor not met, a failed or invalid scenario) exits 1; an

@@ -6,7 +6,7 @@ import { REPO_ROOT } from '../paths.ts';
 import { parseNetworkList } from '../link/profile.ts';
 import { AGENT_SESSION_TIMEOUT_S, DEFAULT_SEED, DEFAULT_WORKLOAD, NGINX_IDLE_TIMEOUT_S, pacedCompression, resolveRun } from '../plan/resolve.ts';
 import { SUITES, type SuiteName } from '../plan/suites.ts';
-import { buildReportModel, headlineText, renderReports } from '../report/index.ts';
+import { buildReportModel, headlineText, renderReports, terminalSummary } from '../report/index.ts';
 import { formatBytes } from '../report/format.ts';
 import { runSuite, type RunEvents } from '../run/suite.ts';
 import { parseCommand } from './args.ts';
@@ -54,6 +54,8 @@ ${suiteLines}
   --server-idle-timeout DUR server keep-alive idle timeout (default: ${NGINX_IDLE_TIMEOUT_S}s, nginx's)
   --session-tickets on|off  server issues TLS session tickets (default: on)
   --seed N                  payload seed, same seed same bytes (default: ${DEFAULT_SEED})
+  --runs N                  run each scenario N times and report mean ± sd, min-max and the 95% CI of
+                            every figure, 1-100 (default: 1; npm run bench uses 3)
   --latency-samples N       timed requests per API call in each scenario's latency phase
                             (default: 30 on loopback, 20 on emulated paths)
   --workload FILE           workload description (default: ${DEFAULT_WORKLOAD})
@@ -117,6 +119,7 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
     seed: { type: 'string' },
     network: { type: 'string' },
     'latency-samples': { type: 'string' },
+    runs: { type: 'string' },
     workload: { type: 'string' },
     'no-capture': { type: 'boolean' },
     'allow-invalid': { type: 'boolean' },
@@ -148,6 +151,7 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
       seed: values.seed,
       network: values.network,
       latencySamples: values['latency-samples'],
+      runs: values.runs,
       workload: values.workload,
       capture: !values['no-capture'],
       allowInvalid: values['allow-invalid'] ?? false,
@@ -177,6 +181,9 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
     if (results.warnings.length > 0) out.write('\n');
     out.write(`results: ${displayPath(path.join(run.outDir, 'results.json'))}\n`);
     out.write(`report:  ${displayPath(rendered.html)} (charts in ${displayPath(path.join(run.outDir, 'charts'))}/)\n`);
+    // The answer last, where the eye lands when the run ends; as wide as the terminal (80 in a pipe or CI).
+    const columns = (out as { columns?: number }).columns;
+    out.write(`\n${terminalSummary(model, typeof columns === 'number' && columns > 0 ? columns : DEFAULT_COLUMNS)}\n`);
     // The shell's convention for a command ended by a signal: 128 + its number (SIGINT 2 → 130, SIGTERM 15 → 143).
     if (results.interrupted) return controller.signal.reason === 'SIGTERM' ? 143 : 130;
     const failed = results.scenarios.filter((s) => s.state === 'failed').length;
@@ -225,7 +232,6 @@ export function progressPrinter(out: NodeJS.WritableStream, env: NodeJS.ProcessE
   let prefix = '';
   let lastDraw = 0;
   const describe = (result: ScenarioResult): string[] => {
-    const seconds = result.state === 'failed' ? '' : ` ${(result.realDurationMs / 1000).toFixed(1)} s,`;
     // The first line starts at the margin; what does not fit goes on indented lines.
     const head = (text: string) => wrap(text, width, INDENT).map((line, i) => (i === 0 ? line.slice(INDENT.length) : line));
     if (result.state === 'failed') return [...head(`${prefix} failed:`), ...wrap(result.error, width, INDENT)];
@@ -233,16 +239,29 @@ export function progressPrinter(out: NodeJS.WritableStream, env: NodeJS.ProcessE
     const rate = (n: number | null, m: number) => `${formatBytes(n ?? m)}/min`;
     const state = result.state === 'invalid' ? 'INVALID:' : result.capture.reconciled === null ? 'not captured' : 'reconciled';
     const warnings = result.warnings.length === 0 ? '' : `, ${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'} (see the report)`;
+    const summary = result.summary;
+    // Over several runs: each direction's mean ± sd.
+    const spread = (d: 'up' | 'down') => {
+      const s = summary.perEndpointMinute;
+      const x = d === 'up' ? (s.upWireBytes ?? s.upTcpPayloadBytes) : (s.downWireBytes ?? s.downTcpPayloadBytes);
+      return x === undefined ? '-' : `${formatBytes(x.mean)} ± ${formatBytes(x.sd)}/min`;
+    };
+    const runs = summary.runs > 1 ? ` ${summary.measuredRuns} runs,` : '';
+    const realSeconds = summary.runs > 1 ? result.repetitions.reduce((a, r) => a + r.realDurationMs, 0) / 1000 : result.realDurationMs / 1000;
+    const traffic =
+      summary.runs > 1
+        ? `up ${spread('up')}, down ${spread('down')}`
+        : `up ${rate(p.upWireBytes, p.upTcpPayloadBytes)}, down ${rate(p.downWireBytes, p.downTcpPayloadBytes)}`;
     return [
-      ...head(`${prefix}${seconds} ${state}`),
+      ...head(`${prefix}${runs} ${realSeconds.toFixed(1)} s, ${state}`),
       ...(result.state === 'invalid' ? result.invalidReasons.flatMap((r) => wrap(r, width, INDENT)) : []),
-      ...wrap(`up ${rate(p.upWireBytes, p.upTcpPayloadBytes)}, down ${rate(p.downWireBytes, p.downTcpPayloadBytes)}${warnings}`, width, INDENT),
+      ...wrap(`${traffic}${warnings}`, width, INDENT),
     ];
   };
   const fit = (line: string) => (line.length <= width - 1 ? line : `${line.slice(0, width - 2)}…`);
   return {
-    scenarioStart(index: number, count: number, spec: ScenarioSpec) {
-      prefix = `[${index + 1}/${count}] ${spec.id}`;
+    scenarioStart(index: number, count: number, spec: ScenarioSpec, repetition: number, runs: number) {
+      prefix = `[${index + 1}/${count}] ${spec.id}${runs > 1 ? ` run ${repetition}/${runs}` : ''}`;
       out.write(live ? fit(`${prefix} …`) : `${prefix} started\n`);
     },
     scenarioProgress(done: number, total: number) {
@@ -252,7 +271,9 @@ export function progressPrinter(out: NodeJS.WritableStream, env: NodeJS.ProcessE
       lastDraw = now;
       out.write(`\r\x1b[2K${fit(`${prefix} ${done}/${total} requests`)}`);
     },
-    scenarioEnd(_index: number, _count: number, result: ScenarioResult) {
+    scenarioEnd(index: number, count: number, result: ScenarioResult) {
+      // The scenario as a whole, all its runs.
+      prefix = `[${index + 1}/${count}] ${result.id}`;
       out.write(`${live ? '\r\x1b[2K' : ''}${describe(result).join('\n')}\n`);
     },
   };

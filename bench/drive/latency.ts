@@ -37,8 +37,13 @@ export interface LatencyPhaseOptions {
  * `signal` aborts.
  */
 export async function measureLatency(o: LatencyPhaseOptions): Promise<LatencyObservation[]> {
-  // tinybench listens on the signal once per task: one per API call, more than Node's default of 10.
-  setMaxListeners(o.requests.length + 10, o.signal);
+  // tinybench listens on its signal once per task and never stops: give it a signal of this phase alone, or
+  // a run's signal would collect five listeners per scenario repetition (`--runs`).
+  const phase = new AbortController();
+  const forward = () => phase.abort(o.signal.reason);
+  if (o.signal.aborted) forward();
+  else o.signal.addEventListener('abort', forward, { once: true });
+  setMaxListeners(o.requests.length + 10, phase.signal);
   const bench = new Bench({
     iterations: o.samples,
     // The iteration count alone bounds the phase: a time budget would add iterations on a fast path.
@@ -46,7 +51,7 @@ export async function measureLatency(o: LatencyPhaseOptions): Promise<LatencyObs
     warmupIterations: o.warmup,
     warmupTime: 0,
     concurrency: o.concurrent ? 'bench' : null,
-    signal: o.signal,
+    signal: phase.signal,
     throws: true,
   });
   const clients: AgentClient[] = [];
@@ -82,6 +87,7 @@ export async function measureLatency(o: LatencyPhaseOptions): Promise<LatencyObs
     // An abort ends the phase with what was measured; anything else is a defect to report.
     if (!o.signal.aborted) throw error;
   } finally {
+    o.signal.removeEventListener('abort', forward);
     await Promise.all(clients.map((c) => (o.signal.aborted ? c.abort('latency phase aborted') : c.close())));
   }
   return observations;

@@ -176,7 +176,10 @@ export async function openLink(options: OpenLinkOptions): Promise<Link> {
   const child = await LinkProcess.start(processOptions);
 
   let closing: Promise<LinkStats> | undefined;
+  let closeOnAbort: (() => void) | undefined;
   const close = (): Promise<LinkStats> => {
+    // A closed link no longer listens on the caller's signal (one signal serves a run's many links).
+    if (closeOnAbort !== undefined) options.signal?.removeEventListener('abort', closeOnAbort);
     closing ??= (async () => {
       try {
         return (await child.ask({ type: 'close' }, child.next('closed', CLOSE_TIMEOUT_MS, 'closing'))).stats;
@@ -213,7 +216,8 @@ export async function openLink(options: OpenLinkOptions): Promise<Link> {
     if (onAbort !== undefined) options.signal?.removeEventListener('abort', onAbort);
   }
   // A failure here reaches the caller through its own close(), which returns this same promise.
-  options.signal?.addEventListener('abort', () => void close().catch(() => undefined), { once: true });
+  closeOnAbort = () => void close().catch(() => undefined);
+  options.signal?.addEventListener('abort', closeOnAbort, { once: true });
 
   let nextId = 0;
   return {

@@ -65,6 +65,25 @@ export interface ConnectionReport {
   requests: number;
 }
 
+/** The bytes of one phase of a connection in one direction. */
+export interface PhaseBytes {
+  frames: number;
+  wireBytes: number;
+  tcpPayloadBytes: number;
+  /** TLS handshake bytes (records of type 22 or 20) that completed during the phase. */
+  handshakeBytes: number;
+}
+
+/**
+ * Where a connection's bytes went besides its requests (issue 12, steady state): its opening — every frame
+ * until the one that carried the first application-data record (TCP's handshake, TLS's handshake) — and its
+ * closing, from the first FIN or RST on. Null phases were not reached inside the capture.
+ */
+export interface ConnectionPhases {
+  setup: { up: PhaseBytes; down: PhaseBytes } | null;
+  teardown: { up: PhaseBytes; down: PhaseBytes } | null;
+}
+
 /** Totals over a whole capture (the `total` of `analyze@1`). */
 export interface CaptureTotals {
   up: TrafficCounters;

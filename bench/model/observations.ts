@@ -4,7 +4,8 @@
  * (bench/analyze/assess.ts) turns these into a scenario's result.
  */
 import type { ApiCall, Channel } from './axes.ts';
-import type { AnalyzeSummary } from './capture.ts';
+import type { AnalyzeSummary, ConnectionPhases, HandshakeKind } from './capture.ts';
+import type { TrafficCounters } from './traffic.ts';
 import type { LinkDirection } from './results.ts';
 
 /** One request of an agent's schedule, in virtual time; byte-identical for a given seed. */
@@ -124,6 +125,25 @@ export interface LatencyObservation {
   outcomes: RequestOutcome[];
 }
 
+/** One connection of the capture, with the channel whose client opened it (issue 12, steady state). */
+export interface CapturedConnection {
+  /** The client connection with the same local port; null when none had it. */
+  channel: Channel | null;
+  endpointIndex: number | null;
+  firstPacketMs: number;
+  up: TrafficCounters;
+  down: TrafficCounters;
+  handshake: HandshakeKind | null;
+  phases: ConnectionPhases;
+}
+
+/** When one request of the agent's schedule is sent: all a connection count derived from the schedule needs. */
+export interface ScheduledInstant {
+  endpointIndex: number;
+  channel: Channel;
+  atVirtualMs: number;
+}
+
 /** Everything a live scenario observed: the assessment's input (bench/analyze/assess.ts). */
 export interface ScenarioObservations {
   /** Requests the schedule asked for. */
@@ -156,4 +176,9 @@ export interface ScenarioObservations {
   realDurationMs: number;
   /** The emulated path's counters over the traffic phase; null on loopback. */
   link: { up: LinkDirection; down: LinkDirection } | null;
+  /** Every captured connection in order of its first packet; empty without a capture. */
+  capturedConnections: CapturedConnection[];
+  /** The same schedule over a longer window (persistent mode: its reconnects are derived from it); null for
+   * other modes. */
+  longRunSchedule: { virtualMinutes: number; requests: ScheduledInstant[] } | null;
 }

@@ -130,6 +130,133 @@ export interface ReconciliationSide {
   discardedAtResetBytes?: number;
 }
 
+/**
+ * The steady state of a scenario (issue 12): what an agent that has been running for days sends per
+ * endpoint-minute, start-up left out. A run's traffic splits into one-time traffic (enroll, and each
+ * channel's first connection beyond what a steady-state connection costs) and the steady state: every other
+ * request's exchange, plus the connections the steady state opens, each costing the measured mean opening
+ * and closing of such a connection. Null without a capture (no per-connection accounting).
+ */
+export interface SteadyState {
+  perEndpointMinute: SteadyPerEndpointMinute;
+  /** One-time traffic per endpoint (not per minute): enroll, and the first connections' extra cost. */
+  oneTimePerEndpoint: OneTimeTraffic;
+  /** What one steady-state connection costs beyond its requests' bytes: its opening (TCP and TLS handshake),
+   * its closing (from the first FIN), and handshake or alert records in between; mean over `sampled`. */
+  connectionOverhead: ConnectionOverhead;
+  /** Where the steady state's connections per endpoint-minute come from. */
+  connections: SteadyConnections;
+}
+
+/** Steady-state figures per endpoint-minute (every byte figure from the capture). */
+export interface SteadyPerEndpointMinute {
+  upWireBytes: number;
+  downWireBytes: number;
+  upTcpPayloadBytes: number;
+  downTcpPayloadBytes: number;
+  upHandshakeBytes: number;
+  downHandshakeBytes: number;
+  connections: number;
+  fullHandshakes: number;
+  resumedHandshakes: number;
+  requests: number;
+  /** Sockets through TIME_WAIT (both sides): steady connections × the run's TIME_WAIT per connection. */
+  timeWait: number;
+}
+
+/** One-time traffic of one endpoint. */
+export interface OneTimeTraffic {
+  upWireBytes: number;
+  downWireBytes: number;
+  upHandshakeBytes: number;
+  downHandshakeBytes: number;
+  /** Connections opened once per endpoint: enroll's and each channel's first. */
+  connections: number;
+  /** Requests sent once (enroll). */
+  requests: number;
+}
+
+/** Mean bytes a connection costs beyond its requests'. */
+export interface ConnectionOverhead {
+  upWireBytes: number;
+  downWireBytes: number;
+  upTcpPayloadBytes: number;
+  downTcpPayloadBytes: number;
+  upHandshakeBytes: number;
+  downHandshakeBytes: number;
+  /** Connections the mean is over (the steady state's kind: not a channel's first, when the run has any). */
+  sampled: number;
+}
+
+/**
+ * The steady state's connections per endpoint-minute: `measured` where every request opens one (fresh,
+ * resumed); `derived` for persistent mode, from the agent's schedule over `horizonVirtualMinutes` (past the
+ * run when the run is shorter): a reconnect every session timeout and after every gap longer than the
+ * server's idle timeout.
+ */
+export interface SteadyConnections {
+  basis: 'measured' | 'derived';
+  perEndpointMinute: number;
+  /** Derived: reconnects per endpoint-minute after the session timeout and after a server idle close. */
+  sessionTimeoutReconnectsPerEndpointMinute: number | null;
+  idleReconnectsPerEndpointMinute: number | null;
+  horizonVirtualMinutes: number | null;
+  /** Connections the run itself opened after each channel's first (its reconnects, for persistent mode). */
+  measuredRepeatConnections: number;
+}
+
+/** One figure over a scenario's repetitions (`--runs N`, issue 12), like hyperfine's. */
+export interface Spread {
+  /** Repetitions that measured it. */
+  n: number;
+  mean: number;
+  /** Sample standard deviation (n − 1); 0 for one repetition. */
+  sd: number;
+  min: number;
+  max: number;
+  /** Half-width of the two-sided 95% confidence interval of the mean (Student's t); 0 for one repetition. */
+  ci95: number;
+}
+
+/** Latency percentiles of one repetition, milliseconds. */
+export interface Percentiles {
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+}
+
+/** The figures of one repetition of a scenario: what the summary is made of. */
+export interface Repetition {
+  /** 1-based, in the order they ran. */
+  run: number;
+  state: 'completed' | 'invalid' | 'failed';
+  /** Why it failed or was invalid (empty when it completed). */
+  reasons: string[];
+  /** Null when the repetition failed. */
+  perEndpointMinute: PerEndpointMinute | null;
+  steady: SteadyPerEndpointMinute | null;
+  latency: { all: Percentiles | null; byApi: Partial<Record<ApiCall, Percentiles>> };
+  cpuMsPerRequest: number | null;
+  /** The machine's 1-minute load average just before and just after the repetition. */
+  loadAverage: { before: number; after: number };
+  realDurationMs: number;
+}
+
+/** Mean ± sd, min-max and the 95% CI of every figure over the repetitions that measured (issue 12). */
+export interface ScenarioSummary {
+  /** Repetitions asked for, and those that measured (not failed). */
+  runs: number;
+  measuredRuns: number;
+  /** Whole run per endpoint-minute (a field is left out when some repetition could not measure it). */
+  perEndpointMinute: Partial<Record<keyof PerEndpointMinute, Spread>>;
+  /** Steady state per endpoint-minute; null when a repetition has none. */
+  steady: Record<keyof SteadyPerEndpointMinute, Spread> | null;
+  latency: { all: Record<keyof Percentiles, Spread> | null; byApi: Partial<Record<ApiCall, Record<keyof Percentiles, Spread>>> };
+  cpuMsPerRequest: Spread | null;
+  /** The higher of before and after, per repetition. */
+  loadAverage: Spread;
+}
+
 /** Capture health of a scenario. */
 export interface CaptureHealth {
   packets: number;
@@ -147,6 +274,8 @@ export interface ScenarioMeasurement {
   /** From the pcap; null with `--no-capture`. */
   traffic: { up: TrafficCounters; down: TrafficCounters } | null;
   perEndpointMinute: PerEndpointMinute;
+  /** Start-up left out (issue 12); null without a capture. */
+  steadyState: SteadyState | null;
   capture: CaptureHealth;
   requests: { scheduled: number; ok: number; failed: number; retried: number };
   /** Connections the client opened (socket level) and the capture saw (SYN). */
@@ -166,6 +295,10 @@ export interface ScenarioMeasurement {
   /** Files beside results.json (relative paths). */
   files: { pcap: string | null; keylog: string };
   realDurationMs: number;
+  /** Every repetition's figures (`--runs N`; one for a single run). The fields above are the first measured
+   * repetition's; its files are `scenarios/<slug>/`, later ones `scenarios/<slug>/run-<k>/`. */
+  repetitions: Repetition[];
+  summary: ScenarioSummary;
 }
 
 /** One scenario's result: a union on `state` (a failed scenario is data, not a lost run). */
@@ -189,6 +322,21 @@ export interface Comparison {
   latencyP50SavedPct: number | null;
   /** Round trips to the first response byte saved per request, averaged over the API calls both measured. */
   roundTripsSavedPerRequest: number | null;
+  /** The same savings in the steady state (wire bytes; the headline's); null without a capture. The
+   * percentages above are over the whole run, start-up included. */
+  steady: { upSavedPct: number; downSavedPct: number; connectionsSavedPct: number } | null;
+  /** The savings over pairs of repetitions (run k against run k of `fresh`, both measured). */
+  summary: ComparisonSummary;
+}
+
+/** Savings over paired repetitions (issue 12). */
+export interface ComparisonSummary {
+  pairs: number;
+  upSavedPct: Spread | null;
+  downSavedPct: Spread | null;
+  steadyUpSavedPct: Spread | null;
+  steadyDownSavedPct: Spread | null;
+  latencyP50SavedPct: Spread | null;
 }
 
 /** The machine and tools a run measured on. */
@@ -226,6 +374,8 @@ export interface Results {
     workloadPath: string;
     capture: boolean;
     allowInvalid: boolean;
+    /** Repetitions of each scenario (`--runs`). */
+    runs: number;
     /** `fixtures/certs` chain names or the user's chain file, by CertKind. */
     certs: Partial<Record<CertKind, string>>;
   };
@@ -246,3 +396,6 @@ export interface LinkDirection {
 
 /** A scenario that measured something (completed or invalid): what charts draw and the gate compares. */
 export type MeasuredScenario = Exclude<ScenarioResult, { state: 'failed' }>;
+
+/** One live run of a scenario, before its repetitions are combined (bench/analyze/repetitions.ts). */
+export type SingleRun = ScenarioResult extends infer R ? (R extends ScenarioResult ? Omit<R, 'repetitions' | 'summary'> : never) : never;

@@ -190,6 +190,18 @@ export const WARNINGS = {
     why: 'the scenarios that did not run are missing, and no later scenario could have written its capture',
     fix: 'free space on the disk of --out (or choose another folder) and run again',
   }),
+  'busy-machine': entry<{ load: number; cores: number; runs: number[] }>({
+    message: (p) =>
+      `the machine's load average reached ${p.load.toFixed(2)} on ${p.cores} cores during run${p.runs.length > 1 ? 's' : ''} ${p.runs.join(', ')}: latency and CPU figures include waiting for a core`,
+    why: 'on a machine busier than its cores, requests and the server wait for CPU: timings grow and spread, and ACK timing moves wire bytes a little',
+    fix: 'run when the machine is quieter, or raise --runs and read the spread',
+  }),
+  'large-spread': entry<{ figures: { figure: string; pct: number; limitPct: number }[] }>({
+    message: (p) =>
+      `figures spread widely between repetitions: ${p.figures.map((f) => `${f.figure} ±${f.pct.toFixed(1)}% (sd/mean; expected under ${f.limitPct}%)`).join(', ')}`,
+    why: 'one run of such a figure is not a measurement of the transport: another run would say something else',
+    fix: 'raise --runs, and check the load average (a busy machine spreads timings)',
+  }),
   interrupted: entry<{ done: number; count: number }>({
     message: (p) => `the run was interrupted after ${p.done} of ${p.count} scenarios; results hold what finished`,
     why: 'the scenarios that did not run are missing from every comparison',

@@ -31,6 +31,7 @@ export interface RunFlags {
   seed?: string;
   network?: string;
   latencySamples?: string;
+  runs?: string;
   workload?: string;
   capture?: boolean;
   allowInvalid?: boolean;
@@ -63,6 +64,8 @@ export interface ResolvedRun {
   capture: boolean;
   /** Latency-phase iterations per API call and scenario, on loopback and on emulated paths. */
   latencySamples: number | { loopback: number; emulated: number };
+  /** Repetitions of each scenario (`--runs`, default 1). */
+  runs: number;
   /** Decisions to tell the user about, each with the network it concerns (null: the whole run), e.g. a time
    * compression lowered for an emulated path. */
   notes: { network: string | null; warning: Warning }[];
@@ -112,6 +115,7 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
   const networks = parseNetworkList(flags.network ?? defaults.networks, '--network');
   const latencySamples =
     flags.latencySamples === undefined ? null : parseInteger('--latency-samples', flags.latencySamples, 1, 10_000);
+  const runs = flags.runs === undefined ? 1 : parseInteger('--runs', flags.runs, 1, MAX_RUNS);
 
   const { certKinds, certs } = await resolveCerts(flags, root, defaults.certs);
   for (const files of Object.values(certs)) await checkCertFiles(files, servers);
@@ -196,6 +200,7 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
     scenarios,
     capture: flags.capture ?? true,
     latencySamples: latencySamples ?? DEFAULT_LATENCY_SAMPLES,
+    runs,
     notes,
     pathsOptional: flags.network === undefined && extra !== undefined,
     allowInvalid: flags.allowInvalid ?? false,
@@ -203,6 +208,9 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
     overrides: overrides(flags),
   };
 }
+
+/** Most repetitions `--runs` takes: beyond this a suite runs for hours and the CI barely narrows. */
+const MAX_RUNS = 100;
 
 /** The shortest period of the agent's channels: its requests must not wait behind each other's round trips. */
 function shortestChannelIntervalMs(w: Workload): number {

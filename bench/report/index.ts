@@ -12,6 +12,7 @@ import { writePngs } from './png.ts';
 
 export { buildReportModel, type ReportModel } from './model.ts';
 export { headlineText } from './headline.ts';
+export { terminalSummary } from './terminal.ts';
 
 /** Options of renderReports. */
 export interface RenderOptions {

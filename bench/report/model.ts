@@ -35,6 +35,21 @@ export interface ReportModel {
   requestPhases: ReadonlyMap<string, RequestPhases>;
   /** Per configuration on an emulated network: medians and the round-trip model per API call and mode. */
   networkLatency: NetworkLatencyPanel[];
+  /** Each resumed scenario that sends more upstream than fresh in the steady state, with why (issue 12). */
+  resumedUpstream: ResumedUpstream[];
+}
+
+/**
+ * Why resumption costs upstream bytes: each connection still opens, and its ClientHello carries the session
+ * ticket (TLS 1.3 PSK identity, TLS 1.2 SessionTicket extension). Bytes per connection are the steady state's
+ * measured connection overhead, from the capture.
+ */
+export interface ResumedUpstream {
+  id: string;
+  upSavedPct: number;
+  connectionsPerMinute: number;
+  upWireBytesPerConnection: { resumed: number; fresh: number };
+  upHandshakeBytesPerConnection: { resumed: number; fresh: number };
 }
 
 /** Builds the model of a run's reports. */
@@ -57,5 +72,25 @@ export function buildReportModel(results: Results, check: CheckSummary | null = 
         return phases === null ? [] : [[s.id, phases] as const];
       }),
     ),
+    resumedUpstream: resumedUpstream(groups),
   };
+}
+
+function resumedUpstream(groups: readonly ScenarioGroup[]): ResumedUpstream[] {
+  return groups.flatMap((g) => {
+    const found = g.comparisons.resumed;
+    const steady = found?.comparison.steady;
+    const resumed = found?.candidate.steadyState;
+    const fresh = found?.baseline.steadyState;
+    if (found === undefined || steady === null || steady === undefined || resumed == null || fresh == null || steady.upSavedPct >= 0) return [];
+    return [
+      {
+        id: found.candidate.id,
+        upSavedPct: steady.upSavedPct,
+        connectionsPerMinute: resumed.perEndpointMinute.connections,
+        upWireBytesPerConnection: { resumed: resumed.connectionOverhead.upWireBytes, fresh: fresh.connectionOverhead.upWireBytes },
+        upHandshakeBytesPerConnection: { resumed: resumed.connectionOverhead.upHandshakeBytes, fresh: fresh.connectionOverhead.upHandshakeBytes },
+      },
+    ];
+  });
 }

@@ -18,17 +18,27 @@ import {
   type ApiLatency,
   type CaptureHealth,
   type Comparison,
+  type ComparisonSummary,
+  type ConnectionOverhead,
   type Environment,
   type LatencyPhases,
   type LatencySummary,
   type LinkDirection,
   type NetworkPath,
+  type OneTimeTraffic,
   type RoundTripModel,
   type PerEndpointMinute,
+  type Percentiles,
+  type Repetition,
+  type ScenarioSummary,
+  type Spread,
   type Results,
   type ScenarioMeasurement,
   type ScenarioResult,
   type ScenarioSpec,
+  type SteadyConnections,
+  type SteadyPerEndpointMinute,
+  type SteadyState,
   type TimelineBucket,
   type TlsCounters,
   type TrafficCounters,
@@ -208,6 +218,85 @@ const perEndpointMinute = object<PerEndpointMinute>({
   timeWait: nonNegative,
 });
 
+const steadyPerEndpointMinute = object<SteadyPerEndpointMinute>({
+    upWireBytes: nonNegative,
+    downWireBytes: nonNegative,
+    upTcpPayloadBytes: nonNegative,
+    downTcpPayloadBytes: nonNegative,
+    upHandshakeBytes: nonNegative,
+    downHandshakeBytes: nonNegative,
+    connections: nonNegative,
+    fullHandshakes: nonNegative,
+    resumedHandshakes: nonNegative,
+    requests: nonNegative,
+    timeWait: nonNegative,
+  });
+
+const steadyState = object<SteadyState>({
+  perEndpointMinute: steadyPerEndpointMinute,
+  // A first connection can cost a few ACKs less than the mean: one-time bytes may dip below 0.
+  oneTimePerEndpoint: object<OneTimeTraffic>({
+    upWireBytes: number,
+    downWireBytes: number,
+    upHandshakeBytes: number,
+    downHandshakeBytes: number,
+    connections: nonNegative,
+    requests: nonNegative,
+  }),
+  connectionOverhead: object<ConnectionOverhead>({
+    upWireBytes: nonNegative,
+    downWireBytes: nonNegative,
+    upTcpPayloadBytes: nonNegative,
+    downTcpPayloadBytes: nonNegative,
+    upHandshakeBytes: nonNegative,
+    downHandshakeBytes: nonNegative,
+    sampled: nonNegative,
+  }),
+  connections: object<SteadyConnections>({
+    basis: oneOf(['measured', 'derived']),
+    perEndpointMinute: nonNegative,
+    sessionTimeoutReconnectsPerEndpointMinute: nullable(nonNegative),
+    idleReconnectsPerEndpointMinute: nullable(nonNegative),
+    horizonVirtualMinutes: nullable(nonNegative),
+    measuredRepeatConnections: nonNegative,
+  }),
+});
+
+const spread = object<Spread>({ n: nonNegative, mean: number, sd: nonNegative, min: number, max: number, ci95: nonNegative });
+const percentiles = object<Percentiles>({ p50Ms: nonNegative, p90Ms: nonNegative, p99Ms: nonNegative });
+const percentileSpreads = object<Record<keyof Percentiles, Spread>>({ p50Ms: spread, p90Ms: spread, p99Ms: spread });
+const PER_ENDPOINT_MINUTE_KEYS = [
+  'upWireBytes', 'downWireBytes', 'upTcpPayloadBytes', 'downTcpPayloadBytes', 'upHandshakeBytes', 'downHandshakeBytes',
+  'connections', 'fullHandshakes', 'resumedHandshakes', 'requests', 'timeWait',
+] as const satisfies readonly (keyof PerEndpointMinute)[];
+
+const repetition = object<Repetition>({
+  run: nonNegative,
+  state: oneOf(['completed', 'invalid', 'failed']),
+  reasons: arrayOf(string),
+  perEndpointMinute: nullable(perEndpointMinute),
+  steady: nullable(steadyPerEndpointMinute),
+  latency: object<Repetition['latency']>({ all: nullable(percentiles), byApi: partialRecord(API_CALLS, percentiles) }),
+  cpuMsPerRequest: nullable(nonNegative),
+  loadAverage: object<Repetition['loadAverage']>({ before: nonNegative, after: nonNegative }),
+  realDurationMs: nonNegative,
+});
+
+const scenarioSummary = object<ScenarioSummary>({
+  runs: nonNegative,
+  measuredRuns: nonNegative,
+  perEndpointMinute: partialRecord(PER_ENDPOINT_MINUTE_KEYS, spread),
+  steady: nullable(
+    object<Record<keyof SteadyPerEndpointMinute, Spread>>({
+      upWireBytes: spread, downWireBytes: spread, upTcpPayloadBytes: spread, downTcpPayloadBytes: spread, upHandshakeBytes: spread,
+      downHandshakeBytes: spread, connections: spread, fullHandshakes: spread, resumedHandshakes: spread, requests: spread, timeWait: spread,
+    }),
+  ),
+  latency: object<ScenarioSummary['latency']>({ all: nullable(percentileSpreads), byApi: partialRecord(API_CALLS, percentileSpreads) }),
+  cpuMsPerRequest: nullable(spread),
+  loadAverage: spread,
+});
+
 const linkDirection = object<LinkDirection>({ forwardedFrames: nonNegative, queueDrops: nonNegative, lossDrops: nonNegative });
 
 const reconciliationSide = object<CaptureHealth['reconciliation']['up']>({
@@ -259,6 +348,7 @@ const timeline: Validator<NonNullable<ScenarioMeasurement['timeline']>> = valida
 const measurement: Shape<ScenarioMeasurement> = {
   traffic: nullable(object<{ up: TrafficCounters; down: TrafficCounters }>({ up: trafficCounters, down: trafficCounters })),
   perEndpointMinute,
+  steadyState: nullable(steadyState),
   capture: captureHealth,
   requests: object<ScenarioMeasurement['requests']>({ scheduled: nonNegative, ok: nonNegative, failed: nonNegative, retried: nonNegative }),
   connections: object<ScenarioMeasurement['connections']>({
@@ -280,6 +370,8 @@ const measurement: Shape<ScenarioMeasurement> = {
   link: nullable(object<NonNullable<ScenarioMeasurement['link']>>({ up: linkDirection, down: linkDirection })),
   files: object<ScenarioMeasurement['files']>({ pcap: nullable(string), keylog: string }),
   realDurationMs: nonNegative,
+  repetitions: arrayOf(repetition),
+  summary: scenarioSummary,
 };
 
 type ScenarioOf<S extends ScenarioResult['state']> = Extract<ScenarioResult, { state: S }>;
@@ -315,6 +407,15 @@ const comparison = object<Comparison>({
   basis: oneOf(['wire', 'tcp-payload']),
   latencyP50SavedPct: nullable(number),
   roundTripsSavedPerRequest: nullable(number),
+  steady: nullable(object<NonNullable<Comparison['steady']>>({ upSavedPct: number, downSavedPct: number, connectionsSavedPct: number })),
+  summary: object<ComparisonSummary>({
+    pairs: nonNegative,
+    upSavedPct: nullable(spread),
+    downSavedPct: nullable(spread),
+    steadyUpSavedPct: nullable(spread),
+    steadyDownSavedPct: nullable(spread),
+    latencyP50SavedPct: nullable(spread),
+  }),
 });
 
 const environment = object<Environment>({
@@ -342,6 +443,7 @@ const resultsShape = object<Results>({
     workloadPath: string,
     capture: boolean,
     allowInvalid: boolean,
+    runs: nonNegative,
     certs: partialRecord(CERT_KINDS, string),
   }),
   environment,

@@ -18,13 +18,14 @@ import { linkProfile } from '../link/profile.ts';
 import {
   API_CALLS,
   type AgentRequest,
+  type CapturedConnection,
   type CapturedStream,
   type LatencyObservation,
   type MeasuredScenario,
   type RequestOutcome,
   type ScenarioObservations,
-  type ScenarioResult,
   type ScenarioSpec,
+  type SingleRun,
 } from '../model/index.ts';
 import type { CertFiles } from '../plan/resolve.ts';
 import { startAgentServer, startNginx, type AgentServer, type AgentServerOptions } from '../serve/index.ts';
@@ -38,8 +39,12 @@ export interface ScenarioContext {
   runDir: string;
   workload: Workload;
   schedule: AgentRequest[];
+  /** The same schedule over a longer window, for persistent mode's derived reconnects; null otherwise. */
+  longRunSchedule: ScenarioObservations['longRunSchedule'];
   cert: CertFiles;
   capture: boolean;
+  /** Which repetition this is (1-based): later ones write into `run-<k>/` below the scenario's folder. */
+  repetition: number;
   /** Latency-phase iterations per API call. */
   latencySamples: number;
   /** The run's loopback scenario of the same configuration, when this one's network is emulated. */
@@ -80,10 +85,10 @@ export function scenarioSlug(id: string): string {
 }
 
 /**
- * Runs one scenario. A failure is returned as `{ state: 'failed' }`, except one to write its files (a full
- * disk): that OutputError is thrown, since no later scenario could write its capture either.
+ * Runs one scenario once. A failure is returned as `{ state: 'failed' }`, except one to write its files (a
+ * full disk): that OutputError is thrown, since no later scenario could write its capture either.
  */
-export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Promise<ScenarioResult> {
+export async function runScenario(spec: ScenarioSpec, ctx: ScenarioContext): Promise<SingleRun> {
   const live = new LiveScenario(spec, ctx);
   try {
     return assessScenario(spec, await live.observe(), ctx.reference);
@@ -126,7 +131,7 @@ class LiveScenario {
     private readonly spec: ScenarioSpec,
     private readonly ctx: ScenarioContext,
   ) {
-    this.dir = path.join(ctx.runDir, 'scenarios', scenarioSlug(spec.id));
+    this.dir = path.join(ctx.runDir, 'scenarios', scenarioSlug(spec.id), ...(ctx.repetition > 1 ? [`run-${ctx.repetition}`] : []));
     this.pcapFile = path.join(this.dir, 'capture.pcap');
     this.keylogFile = path.join(this.dir, 'keylog.txt');
   }
@@ -197,24 +202,42 @@ class LiveScenario {
     if (this.keyLogError !== null) throw cannotWrite(this.keylogFile, this.keyLogError);
 
     const connections = client.connections();
-    // Totals and the timeline are what a scenario keeps; of each connection, only its stream bytes (to reconcile
-    // connection by connection). Full per-connection reports stay in the pcap.
+    // Totals and the timeline are what a scenario keeps; of each connection, its stream bytes (to reconcile
+    // connection by connection), and its channel, counters and phases (the steady state's input). Full
+    // per-connection reports stay in the pcap.
     const streams: (CapturedStream & { index: number })[] = [];
+    const byPort = new Map<number, (typeof connections)[number][]>();
+    for (const c of connections) byPort.set(c.localPort, [...(byPort.get(c.localPort) ?? []), c]);
+    const captured: CapturedConnection[] = [];
     const analysis =
       this.capture === undefined
         ? null
         : await streamCapture(
             this.pcapFile,
             { serverPorts: [server.port], keyLogPath: this.keylogFile, timelineBucketMs: (TIMELINE_BUCKET_VIRTUAL_S * 1000) / spec.timeCompression },
-            (c) =>
+            (report, phases) => {
               streams.push({
-                index: c.index,
-                clientPort: c.client.port,
-                endedByReset: c.closedBy === 'reset',
-                up: c.up.tcpPayloadBytes - c.up.retransmittedBytes,
-                down: c.down.tcpPayloadBytes - c.down.retransmittedBytes,
-              }),
+                index: report.index,
+                clientPort: report.client.port,
+                endedByReset: report.closedBy === 'reset',
+                up: report.up.tcpPayloadBytes - report.up.retransmittedBytes,
+                down: report.down.tcpPayloadBytes - report.down.retransmittedBytes,
+              });
+              if (!report.synSeen) return;
+              // A port is reused only after its TIME_WAIT; the client's connections are in order of opening.
+              const owner = byPort.get(report.client.port)?.shift();
+              captured.push({
+                channel: owner?.channel ?? null,
+                endpointIndex: owner?.endpointIndex ?? null,
+                firstPacketMs: report.firstPacketMs,
+                up: report.up,
+                down: report.down,
+                handshake: report.tls?.handshake ?? null,
+                phases,
+              });
+            },
           );
+    captured.sort((a, b) => a.firstPacketMs - b.firstPacketMs);
     return {
       scheduledRequests: ctx.schedule.length,
       outcomes,
@@ -234,6 +257,8 @@ class LiveScenario {
         keylog: path.relative(ctx.runDir, this.keylogFile),
       },
       realDurationMs: performance.now() - this.started,
+      capturedConnections: captured,
+      longRunSchedule: ctx.longRunSchedule,
       link:
         linkStats === null
           ? null

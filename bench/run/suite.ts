@@ -10,6 +10,8 @@ import { InputError, OutputError } from '../errors.ts';
 import { sweepStale } from '../guard/guard.ts';
 import { toolVersion } from '../version.ts';
 import { compareScenarios } from '../analyze/compare.ts';
+import { combineRepetitions, type RepetitionInput } from '../analyze/repetitions.ts';
+import { derivationHorizonMinutes } from '../analyze/steady.ts';
 import { checkLinkSupport, LinkError, sweepStaleLinks } from '../link/index.ts';
 import { RESULTS_SCHEMA, warning, type Environment, type MeasuredScenario, type Results, type ScenarioResult, type ScenarioSpec, type Warning } from '../model/index.ts';
 import { writeResults } from '../results/write.ts';
@@ -23,7 +25,8 @@ import { runScenario } from './scenario.ts';
 
 /** Progress events for the terminal; the runner itself never writes to it. */
 export interface RunEvents {
-  scenarioStart?(index: number, count: number, spec: ScenarioSpec): void;
+  /** `repetition` of `runs` (`--runs`): called once per repetition. */
+  scenarioStart?(index: number, count: number, spec: ScenarioSpec, repetition: number, runs: number): void;
   scenarioProgress?(done: number, total: number): void;
   scenarioEnd?(index: number, count: number, result: ScenarioResult): void;
 }
@@ -90,6 +93,7 @@ export async function runSuite(plan: ResolvedRun, events: RunEvents, signal: Abo
       workloadPath: run.workloadPath,
       capture: run.capture,
       allowInvalid: run.allowInvalid,
+      runs: run.runs,
       certs: Object.fromEntries(Object.entries(run.certs).map(([kind, files]) => [kind, files.chain])),
     },
     environment,
@@ -125,21 +129,42 @@ async function runScenarios(run: ResolvedRun, workload: Workload, results: Resul
   const count = run.scenarios.length;
   for (const [index, spec] of run.scenarios.entries()) {
     if (signal.aborted) break;
-    events.scenarioStart?.(index, count, spec);
     const schedule = buildSchedule(workload, { endpoints: spec.endpoints, virtualMinutes: spec.virtualMinutes, seed: spec.seed });
     const cert = run.certs[spec.cert]!;
-    const result = await runScenario(spec, {
-      runDir: run.outDir,
-      workload,
-      schedule,
-      cert,
-      capture: run.capture,
-      latencySamples: typeof run.latencySamples === 'number' ? run.latencySamples : run.latencySamples[spec.link === null ? 'loopback' : 'emulated'],
-      reference: loopbackTwin(results.scenarios, spec),
-      signal,
-      rerunCommand: rerunCommand(spec, run, REPO_ROOT),
-      ...(events.scenarioProgress === undefined ? {} : { onProgress: events.scenarioProgress }),
-    });
+    const horizon = derivationHorizonMinutes(spec);
+    const longRunSchedule =
+      spec.mode !== 'persistent'
+        ? null
+        : {
+            virtualMinutes: horizon,
+            requests: (horizon === spec.virtualMinutes ? schedule : buildSchedule(workload, { endpoints: spec.endpoints, virtualMinutes: horizon, seed: spec.seed })).map(
+              (r) => ({ endpointIndex: r.endpointIndex, channel: r.channel, atVirtualMs: r.atVirtualMs }),
+            ),
+          };
+    const reference = loopbackTwin(results.scenarios, spec);
+    // Like hyperfine: each scenario's repetitions back to back, the load average read around each.
+    const repetitions: RepetitionInput[] = [];
+    for (let repetition = 1; repetition <= run.runs && !signal.aborted; repetition++) {
+      events.scenarioStart?.(index, count, spec, repetition, run.runs);
+      const before = os.loadavg()[0]!;
+      const single = await runScenario(spec, {
+        runDir: run.outDir,
+        workload,
+        schedule,
+        longRunSchedule,
+        cert,
+        capture: run.capture,
+        repetition,
+        latencySamples: typeof run.latencySamples === 'number' ? run.latencySamples : run.latencySamples[spec.link === null ? 'loopback' : 'emulated'],
+        reference,
+        signal,
+        rerunCommand: rerunCommand(spec, run, REPO_ROOT),
+        ...(events.scenarioProgress === undefined ? {} : { onProgress: events.scenarioProgress }),
+      });
+      repetitions.push({ result: single, loadAverage: { before, after: os.loadavg()[0]! } });
+    }
+    if (repetitions.length === 0) break;
+    const result = combineRepetitions(repetitions, results.environment.cores);
     results.scenarios.push(result);
     results.comparisons = compareScenarios(results.scenarios);
     events.scenarioEnd?.(index, count, result);

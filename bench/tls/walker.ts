@@ -92,6 +92,7 @@ export class TlsStreamWalker implements RecordSink {
   private requestCount = 0;
   /** Client application data was seen that no server application data has answered yet. */
   private clientFlight = false;
+  private appDataSeen = false;
 
   private clientHello: ClientHello | null = null;
   private serverHello: ServerHello | null = null;
@@ -200,6 +201,11 @@ export class TlsStreamWalker implements RecordSink {
    */
   get requests(): number {
     return this.requestCount;
+  }
+
+  /** An application-data record has completed in either direction: the handshake is over. */
+  get applicationDataSeen(): boolean {
+    return this.appDataSeen;
   }
 
   /** This connection's warnings, one per kind with a count: read-only views, copy to keep or change them. */
@@ -505,6 +511,7 @@ export class TlsStreamWalker implements RecordSink {
     const counters = side.stream.counters;
     counters.appDataBytes += size;
     counters.appDataOverheadBytes += Math.min(overhead, size);
+    this.appDataSeen = true;
     if (side.dir === 'up') {
       this.clientFlight = true;
     } else if (this.clientFlight) {

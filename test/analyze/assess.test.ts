@@ -60,6 +60,8 @@ function observations(sockets: SocketRecord[], captured: CapturedStream[], more:
     files: { pcap: 'capture.pcap', keylog: 'keylog.txt' },
     realDurationMs: 1000,
     link: null,
+    capturedConnections: [],
+    longRunSchedule: null,
     ...more,
   };
 }

@@ -4,6 +4,8 @@
  */
 import type { ApiLatency, Comparison, Mode, PerEndpointMinute, Results, ScenarioResult, ScenarioSpec } from '../../bench/model/index.ts';
 import { emptyTrafficCounters } from '../../bench/model/index.ts';
+import { comparisonSummary } from '../../bench/analyze/compare.ts';
+import { combineRepetitions } from '../../bench/analyze/repetitions.ts';
 
 export type Completed = Extract<ScenarioResult, { state: 'completed' }>;
 
@@ -47,6 +49,12 @@ function latency(p50Ms: number, samples: number): ApiLatency {
 /** A completed scenario with the given per-endpoint-minute figures, p50 latency of `log` and CPU per request. */
 export function scenario(mode: Mode, p: PerEndpointMinute, logP50Ms: number, cpuMsPerRequest: number): Completed {
   const s = spec(mode);
+  // One run: its repetitions and summary as the runner makes them.
+  return combineRepetitions([{ result: single(s, p, logP50Ms, cpuMsPerRequest), loadAverage: { before: 0.5, after: 0.6 } }], 2) as Completed;
+}
+
+function single(s: ScenarioSpec, p: PerEndpointMinute, logP50Ms: number, cpuMsPerRequest: number): Omit<Completed, 'repetitions' | 'summary'> {
+  const mode = s.mode;
   return {
     id: s.id,
     state: 'completed',
@@ -54,6 +62,7 @@ export function scenario(mode: Mode, p: PerEndpointMinute, logP50Ms: number, cpu
     warnings: [],
     traffic: { up: emptyTrafficCounters(), down: emptyTrafficCounters() },
     perEndpointMinute: p,
+    steadyState: null,
     capture: {
       packets: 100,
       droppedByKernel: 0,
@@ -87,6 +96,8 @@ function comparison(baseline: Completed, candidate: Completed): Comparison {
     basis: 'wire',
     latencyP50SavedPct: saved(baseline.latencyAllCalls!.p50Ms, candidate.latencyAllCalls!.p50Ms),
     roundTripsSavedPerRequest: 2,
+    steady: null,
+    summary: comparisonSummary(baseline, candidate),
   };
 }
 
@@ -132,7 +143,7 @@ export function sampleResults(): Results {
     startedAt: '2025-01-01T00:00:00.000Z',
     finishedAt: '2025-01-01T00:00:10.000Z',
     interrupted: false,
-    options: { suite: 'quick', workloadPath: 'fixtures/workloads/osquery-default.json', capture: true, allowInvalid: false, certs: { rsa2048: 'fixtures/certs/rsa2048/chain.pem' } },
+    options: { suite: 'quick', workloadPath: 'fixtures/workloads/osquery-default.json', capture: true, allowInvalid: false, runs: 1, certs: { rsa2048: 'fixtures/certs/rsa2048/chain.pem' } },
     environment: { node: '20.20.2', openssl: '3.0.17', kernel: '6.1.0', platform: 'linux x64', cpu: 'test cpu', cores: 2, tcpdump: '4.99.3', nginx: null },
     scenarios: [fresh, persistent, resumed],
     comparisons: [comparison(fresh, persistent), comparison(fresh, resumed)],

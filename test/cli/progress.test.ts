@@ -22,7 +22,7 @@ function screenLines(text: string): string[] {
 function play(out: NodeJS.WritableStream, scenarios: ScenarioResult[], env: NodeJS.ProcessEnv) {
   const events = progressPrinter(out, env);
   scenarios.forEach((s, i) => {
-    events.scenarioStart!(i, 24, s.spec);
+    events.scenarioStart!(i, 24, s.spec, 1, 1);
     for (let done = 1; done <= 3; done++) events.scenarioProgress!(done, 3);
     events.scenarioEnd!(i, 24, s);
   });

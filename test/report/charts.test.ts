@@ -352,11 +352,12 @@ describe('a real quick-suite run (fixtures/results/quick-sample)', async () => {
     }
   });
 
-  it('answers from the run\'s own comparison, and draws every chart', () => {
+  it('answers from the run\'s own comparison in the steady state, the whole run labelled, and draws every chart', () => {
     const comparison = quick.comparisons[0]!;
     const answer = buildReportModel(quick).answer!;
-    expect(answer.down).toContain(`saved ${Math.round(comparison.downSavedPct)}% of downstream bytes`);
-    expect(answer.up).toContain(`saved ${Math.round(comparison.upSavedPct)}% of upstream bytes`);
+    expect(answer.down).toContain(`saved ${Math.round(comparison.steady!.downSavedPct)}% of downstream bytes`);
+    expect(answer.up).toContain(`saved ${Math.round(comparison.steady!.upSavedPct)}% of upstream bytes`);
+    expect(answer.context).toContain(`steady state (start-up left out; whole run: ${comparison.upSavedPct.toFixed(0)}% up, ${comparison.downSavedPct.toFixed(0)}% down saved)`);
     const id = 'tls1.3-rsa2048-loopback-node';
     expect(buildCharts(buildReportModel(quick)).map((c) => c.name)).toEqual([
       'connections',

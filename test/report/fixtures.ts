@@ -16,12 +16,14 @@ import type {
   Results,
   ScenarioResult,
   ScenarioSpec,
+  SingleRun,
   TimelineBucket,
   TlsVersion,
   TrafficCounters,
   Warning,
 } from '../../bench/model/index.ts';
 import { compareScenarios } from '../../bench/analyze/compare.ts';
+import { combineRepetitions } from '../../bench/analyze/repetitions.ts';
 import { summarize } from '../../bench/analyze/latency.ts';
 
 /** Loopback frames: a 14-byte Ethernet header, 20-byte IPv4 header, 32-byte TCP header with timestamps. */
@@ -218,6 +220,7 @@ export function scenario(f: FixtureScenario): ScenarioResult {
       requests: per(requests),
       timeWait: per(timeWait.client + timeWait.server),
     },
+    steadyState: null,
     capture: {
       packets: capture ? up.frames + down.frames : 0,
       droppedByKernel: f.state === 'invalid' ? 3 : 0,
@@ -249,8 +252,10 @@ export function scenario(f: FixtureScenario): ScenarioResult {
     },
     realDurationMs: 2_612,
   };
+  // One run: its repetitions and summary as the runner makes them.
+  const one = (result: SingleRun) => combineRepetitions([{ result, loadAverage: { before: 0.4, after: 0.7 } }], 2);
   if (f.state === 'invalid') {
-    return {
+    return one({
       id: s.id,
       state: 'invalid',
       spec: s,
@@ -260,9 +265,9 @@ export function scenario(f: FixtureScenario): ScenarioResult {
         `socket counters and the capture disagree: down ${measurement.capture.reconciliation.down.socketBytes} vs ${measurement.capture.reconciliation.down.pcapStreamBytes} bytes`,
       ],
       ...measurement,
-    };
+    });
   }
-  return { id: s.id, state: 'completed', spec: s, warnings, ...measurement };
+  return one({ id: s.id, state: 'completed', spec: s, warnings, ...measurement });
 }
 
 /**
@@ -312,6 +317,7 @@ export function results(scenarios: ScenarioResult[], overrides: Partial<Results>
       workloadPath: 'fixtures/workloads/osquery-default.json',
       capture: scenarios.some((s) => s.state !== 'failed' && s.traffic !== null),
       allowInvalid: false,
+      runs: 1,
       certs: { rsa2048: 'fixtures/certs/rsa2048/chain.pem', 'ecdsa-p256': 'fixtures/certs/ecdsa-p256/chain.pem' },
     },
     environment: {
@@ -366,7 +372,7 @@ export function noCaptureResults(): Results {
   };
   return results(
     [scenario({ mode: 'fresh', capture: false, warnings: [noCapture] }), scenario({ mode: 'persistent', capture: false, warnings: [noCapture] })],
-    { options: { suite: 'quick', workloadPath: 'fixtures/workloads/osquery-default.json', capture: false, allowInvalid: false, certs: { rsa2048: 'fixtures/certs/rsa2048/chain.pem' } } },
+    { options: { suite: 'quick', workloadPath: 'fixtures/workloads/osquery-default.json', capture: false, allowInvalid: false, runs: 1, certs: { rsa2048: 'fixtures/certs/rsa2048/chain.pem' } } },
   );
 }
 

@@ -26,6 +26,8 @@ describe('run rejects bad input with exit 2', () => {
     ['an unknown mode', ['--modes', 'fresh,pooled'], /^error: --modes: expected one or more of fresh, persistent, resumed .*got "pooled"$/],
     ['an unknown TLS version', ['--tls', '1.4'], /^error: --tls: .*got "1\.4"$/],
     ['zero endpoints', ['--endpoints', '0'], /^error: --endpoints: expected a whole number from 1 to 10000, got "0"$/],
+    ['zero runs', ['--runs', '0'], /^error: --runs: expected a whole number from 1 to 100, got "0"$/],
+    ['a fractional number of runs', ['--runs', '2.5'], /^error: --runs: expected a whole number from 1 to 100, got "2\.5"$/],
     ['a non-numeric length', ['--virtual-minutes', 'long'], /^error: --virtual-minutes: expected a number .*got "long"$/],
     ['a bad duration', ['--session-timeout', 'soon'], /^error: --session-timeout: expected a duration like 3600s, 15m or 1h, got "soon"$/],
     ['a custom chain without its key', ['--cert', './mine.pem'], /^error: --key: required with --cert \.\/mine\.pem/],
