@@ -73,12 +73,15 @@ export const REPEATED_RUNS = 3;
  * minute, single runs 1.6%), the upstream saving 0.56 points (31.8-32.4%, single runs 1.1), the CPU ratio
  * 8.6% (single runs 30%). The p50 ratios did not narrow: `log` +80%, `distributed_read` +158% (0.036 to
  * 0.094) on a machine whose load exceeded its cores; a mean of three medians cannot undo a busy machine.
- * Each limit is again about twice the widest range.
+ * Each limit is again about twice the widest range, except the CPU ratio's: a baseline made on a quiet machine
+ * and checked in CI on a clean clone while other work ran measured +24.1%, so its limit is 40%, still
+ * tighter than a single run's 60% and far below what a transport that stopped reusing connections does
+ * (the ratio goes from about 0.45 to about 1, +120%).
  */
 const WIRE_REPEATED: Tolerance = { relativePct: 1.5, absolute: 0 };
 const SAVINGS_REPEATED: Tolerance = { relativePct: 0, absolute: 1.2 };
 const LATENCY_REPEATED: Tolerance = { relativePct: 300, absolute: 0 };
-const CPU_REPEATED: Tolerance = { relativePct: 20, absolute: 0 };
+const CPU_REPEATED: Tolerance = { relativePct: 40, absolute: 0 };
 
 /** The prefix of the per-API latency ratio metrics: `p50LatencyRatio.config`. */
 export const LATENCY_RATIO = 'p50LatencyRatio';
