@@ -9,7 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterEach, expect, it } from 'vitest';
-import { BIN, ROOT, listeningPorts, startDetached, liveRunSkipReason, processesMatching, readResults } from './support.ts';
+import { BIN, ROOT, listenerMayBeOurs, listeningPorts, startDetached, liveRunSkipReason, processesMatching, readResults } from './support.ts';
 import { describeUnless } from '../support/skip.ts';
 
 const skip = liveRunSkipReason();
@@ -50,7 +50,7 @@ function startRun(dir: string) {
 function assertNothingLeft(dir: string, portsBefore: Set<number>): void {
   expect(processesMatching(dir)).toEqual([]);
   expect(processesMatching(SERVER_MAIN)).toEqual([]);
-  const leaked = [...listeningPorts()].filter((p) => !portsBefore.has(p));
+  const leaked = [...listeningPorts()].filter((p) => !portsBefore.has(p) && listenerMayBeOurs(p));
   expect(leaked).toEqual([]);
 }
 
