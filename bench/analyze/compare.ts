@@ -27,6 +27,8 @@ export function compareScenarios(scenarios: readonly ScenarioResult[]): Comparis
     const b = baseline.perEndpointMinute;
     const c = candidate.perEndpointMinute;
     const wire = b.upWireBytes !== null && b.downWireBytes !== null && c.upWireBytes !== null && c.downWireBytes !== null;
+    const allBytes = (p: PerEndpointMinute) => (wire ? p.upWireBytes! + p.downWireBytes! : p.upTcpPayloadBytes + p.downTcpPayloadBytes);
+    const cpu = (s: MeasuredScenario) => s.server.cpuMsPerRequest;
     comparisons.push({
       baseline: baseline.id,
       candidate: candidate.id,
@@ -39,6 +41,8 @@ export function compareScenarios(scenarios: readonly ScenarioResult[]): Comparis
           ? null
           : savedPct(baseline.latencyAllCalls.p50Ms, candidate.latencyAllCalls.p50Ms),
       roundTripsSavedPerRequest: roundTripsSaved(baseline, candidate),
+      allBytesSavedPct: allBytes(b) === 0 ? null : savedPct(allBytes(b), allBytes(c)),
+      serverCpuSavedPct: cpu(baseline) === 0 ? null : savedPct(cpu(baseline), cpu(candidate)),
       steady: steadySavings(baseline, candidate),
       summary: comparisonSummary(baseline, candidate),
     });

@@ -322,6 +322,11 @@ export interface Comparison {
   latencyP50SavedPct: number | null;
   /** Round trips to the first response byte saved per request, averaged over the API calls both measured. */
   roundTripsSavedPerRequest: number | null;
+  /** All bytes (both directions, on `basis`) per endpoint-minute, percent saved; null when fresh had none.
+   * Absent in older results. */
+  allBytesSavedPct?: number | null;
+  /** The server's CPU time per request, percent saved; null when fresh's was 0. Absent in older results. */
+  serverCpuSavedPct?: number | null;
   /** The same savings in the steady state (wire bytes; the headline's); null without a capture. The
    * percentages above are over the whole run, start-up included. */
   steady: { upSavedPct: number; downSavedPct: number; connectionsSavedPct: number } | null;

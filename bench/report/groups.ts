@@ -12,8 +12,6 @@ import {
   type ScenarioResult,
   type ScenarioSpec,
 } from '../model/index.ts';
-import { savedPct } from '../analyze/compare.ts';
-import { basisBytes } from './answer.ts';
 import { certLabel, networkLabel, serverLabel, tlsLabel } from './labels.ts';
 
 export type { MeasuredScenario } from '../model/index.ts';
@@ -136,14 +134,13 @@ function groupComparisons(results: Results, measured: MeasuredScenario[]): Parti
     const comparison = results.comparisons.find((c) => c.candidate === candidate.id);
     const baseline = measured.find((s) => s.id === comparison?.baseline);
     if (comparison === undefined || baseline === undefined) continue;
-    const bytes = (s: MeasuredScenario) => basisBytes(s, 'up', comparison.basis) + basisBytes(s, 'down', comparison.basis);
-    const cpu = (s: MeasuredScenario) => s.server.cpuMsPerRequest;
+    // Read from the results' comparison (analyze/compare.ts); results older than these figures have none.
     out[candidate.spec.mode] = {
       comparison,
       baseline,
       candidate,
-      allBytesSavedPct: bytes(baseline) === 0 ? null : savedPct(bytes(baseline), bytes(candidate)),
-      serverCpuSavedPct: cpu(baseline) === 0 ? null : savedPct(cpu(baseline), cpu(candidate)),
+      allBytesSavedPct: comparison.allBytesSavedPct ?? null,
+      serverCpuSavedPct: comparison.serverCpuSavedPct ?? null,
     };
   }
   return out;

@@ -407,6 +407,8 @@ const comparison = object<Comparison>({
   basis: oneOf(['wire', 'tcp-payload']),
   latencyP50SavedPct: nullable(number),
   roundTripsSavedPerRequest: nullable(number),
+  allBytesSavedPct: optional(nullable(number)),
+  serverCpuSavedPct: optional(nullable(number)),
   steady: nullable(object<NonNullable<Comparison['steady']>>({ upSavedPct: number, downSavedPct: number, connectionsSavedPct: number })),
   summary: object<ComparisonSummary>({
     pairs: nonNegative,
