@@ -1,25 +1,11 @@
 /** The steady state's arithmetic on hand-made connections and schedules (numbers worked out by hand below). */
 import { describe, expect, it } from 'vitest';
 import { connectionOverhead, derivationHorizonMinutes, persistentReconnects, steadyState } from '../../bench/analyze/steady.ts';
+import { spec as checkSpec } from '../check/results.ts';
 import { emptyTrafficCounters, type CapturedConnection, type Channel, type ScenarioSpec, type ScheduledInstant } from '../../bench/model/index.ts';
 
-const spec = (mode: ScenarioSpec['mode'], virtualMinutes: number): ScenarioSpec => ({
-  id: `${mode}/tls1.3/rsa2048/loopback/node`,
-  mode,
-  tls: 'tls1.3',
-  cert: 'rsa2048',
-  network: 'loopback',
-  link: null,
-  server: 'node',
-  workload: 'test',
-  endpoints: 1,
-  virtualMinutes,
-  timeCompression: 120,
-  sessionTimeoutVirtualSeconds: 3600,
-  serverIdleTimeoutVirtualSeconds: 75,
-  sessionTickets: true,
-  seed: 1,
-});
+/** The check tests' scenario, with its own length (the workload name is not read here). */
+const spec = (mode: ScenarioSpec['mode'], virtualMinutes: number): ScenarioSpec => checkSpec(mode, { virtualMinutes });
 
 /**
  * A connection of `channel`: up 1000 wire / 700 payload (of which 300 handshake), down 5000 / 4500 (4000
