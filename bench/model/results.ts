@@ -148,14 +148,18 @@ export interface SteadyState {
   connections: SteadyConnections;
 }
 
-/** Steady-state figures per endpoint-minute (every byte figure from the capture). */
-export interface SteadyPerEndpointMinute {
+/** Bytes each way: on the wire, as TCP payload, and of them TLS handshake records. */
+export interface DirectionalBytes {
   upWireBytes: number;
   downWireBytes: number;
   upTcpPayloadBytes: number;
   downTcpPayloadBytes: number;
   upHandshakeBytes: number;
   downHandshakeBytes: number;
+}
+
+/** Steady-state figures per endpoint-minute (every byte figure from the capture). */
+export interface SteadyPerEndpointMinute extends DirectionalBytes {
   connections: number;
   fullHandshakes: number;
   resumedHandshakes: number;
@@ -177,13 +181,7 @@ export interface OneTimeTraffic {
 }
 
 /** Mean bytes a connection costs beyond its requests'. */
-export interface ConnectionOverhead {
-  upWireBytes: number;
-  downWireBytes: number;
-  upTcpPayloadBytes: number;
-  downTcpPayloadBytes: number;
-  upHandshakeBytes: number;
-  downHandshakeBytes: number;
+export interface ConnectionOverhead extends DirectionalBytes {
   /** Connections the mean is over (the steady state's kind: not a channel's first, when the run has any). */
   sampled: number;
 }

@@ -218,13 +218,18 @@ const perEndpointMinute = object<PerEndpointMinute>({
   timeWait: nonNegative,
 });
 
+/** The fields of DirectionalBytes, each a count of bytes. */
+const directionalBytes = {
+  upWireBytes: nonNegative,
+  downWireBytes: nonNegative,
+  upTcpPayloadBytes: nonNegative,
+  downTcpPayloadBytes: nonNegative,
+  upHandshakeBytes: nonNegative,
+  downHandshakeBytes: nonNegative,
+};
+
 const steadyPerEndpointMinute = object<SteadyPerEndpointMinute>({
-    upWireBytes: nonNegative,
-    downWireBytes: nonNegative,
-    upTcpPayloadBytes: nonNegative,
-    downTcpPayloadBytes: nonNegative,
-    upHandshakeBytes: nonNegative,
-    downHandshakeBytes: nonNegative,
+    ...directionalBytes,
     connections: nonNegative,
     fullHandshakes: nonNegative,
     resumedHandshakes: nonNegative,
@@ -243,15 +248,7 @@ const steadyState = object<SteadyState>({
     connections: nonNegative,
     requests: nonNegative,
   }),
-  connectionOverhead: object<ConnectionOverhead>({
-    upWireBytes: nonNegative,
-    downWireBytes: nonNegative,
-    upTcpPayloadBytes: nonNegative,
-    downTcpPayloadBytes: nonNegative,
-    upHandshakeBytes: nonNegative,
-    downHandshakeBytes: nonNegative,
-    sampled: nonNegative,
-  }),
+  connectionOverhead: object<ConnectionOverhead>({ ...directionalBytes, sampled: nonNegative }),
   connections: object<SteadyConnections>({
     basis: oneOf(['measured', 'derived']),
     perEndpointMinute: nonNegative,
