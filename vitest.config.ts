@@ -8,6 +8,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     fileParallelism: false,
-    reporters: process.env.CI ? ['verbose'] : ['default'],
+    // The skip-reasons reporter ends the run with every skipped test and its reason.
+    reporters: [process.env.CI ? 'verbose' : 'default', './test/support/skip-reasons-reporter.ts'],
   },
 });

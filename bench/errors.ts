@@ -44,3 +44,27 @@ export class MeasurementError extends BenchError {
     super(message, 1, options);
   }
 }
+
+/** A file or stream of ours that could not be written (a full disk, a read-only or vanished folder). Exit 1: the
+ * input was fine, the machine could not keep the output. */
+export class OutputError extends BenchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 1, options);
+  }
+}
+
+/**
+ * What a system error says, without its code and call: `no space left on device` for Node's
+ * `ENOSPC: no space left on device, write`. Falls back to the code, then to the message.
+ */
+export function systemErrorText(error: unknown): string {
+  const e = error as NodeJS.ErrnoException | undefined;
+  const match = typeof e?.message === 'string' ? /^[A-Z][A-Z0-9_]*: ([^,]+)(,|$)/.exec(e.message) : null;
+  if (match?.[1] !== undefined) return match[1];
+  return e?.code ?? (error instanceof Error ? error.message : String(error));
+}
+
+/** An OutputError for a failed write of `file` (a path, or a name such as `standard output`). */
+export function cannotWrite(file: string, error: unknown): OutputError {
+  return new OutputError(`cannot write ${file}: ${systemErrorText(error)}`, { cause: error });
+}

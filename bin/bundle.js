@@ -1,4 +1,4 @@
-// The CLI, and the embedded server's child process, run from one bundle of the TypeScript sources, made by
+// The CLI, and the child processes it starts (embedded server, link process), run from one bundle of the TypeScript sources, made by
 // esbuild and cached under node_modules/.cache/tls-reuse-bench/cli/<fingerprint>/. The fingerprint hashes the content of every file
 // under bench/, tsconfig.json and esbuild's version, so an edited source is rebuilt on the next run (about
 // 0.1 s) and an unchanged checkout starts straight from the cache: about 0.07 s to the first line of
@@ -20,11 +20,13 @@ const ENTRIES = {
   'agent-server': path.join(SOURCE_DIR, 'serve/agent-server-main.ts'),
   'fleet-worker': path.join(SOURCE_DIR, 'drive/fleet-worker-main.ts'),
   'connect-proxy': path.join(SOURCE_DIR, 'serve/proxy-main.ts'),
+  link: path.join(SOURCE_DIR, 'link/link-main.ts'),
+  'link-forward': path.join(SOURCE_DIR, 'link/forward-worker.ts'),
 };
 const TSCONFIG = path.join(ROOT, 'tsconfig.json');
 const CACHE_DIR = path.join(ROOT, 'node_modules/.cache/tls-reuse-bench/cli');
 /** Bumped when the build options below change, so older bundles are not reused. */
-const BUILD_OPTIONS_VERSION = 2;
+const BUILD_OPTIONS_VERSION = 3;
 /** Bundles of other fingerprints older than this are removed after a build (a running process may still use a newer one). */
 const STALE_BUNDLE_MS = 24 * 60 * 60 * 1000;
 

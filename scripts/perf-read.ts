@@ -4,7 +4,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { decodePacket } from '../bench/pcap/decode.ts';
+import { PacketDecoder } from '../bench/pcap/decode.ts';
 import { readCapture } from '../bench/pcap/reader.ts';
 import type { CapturedPacket } from '../bench/pcap/packet.ts';
 
@@ -16,8 +16,9 @@ if (path === undefined || process.argv.length > 3) {
 
 const kinds = { tcp: 0, 'non-ip': 0, 'non-tcp': 0, fragment: 0, malformed: 0 };
 let payloadBytes = 0;
+const decoder = new PacketDecoder();
 const onPacket = (packet: CapturedPacket): void => {
-  const decoded = decodePacket(packet.linkType, packet.data);
+  const decoded = decoder.decode(packet.linkType, packet.data, packet.offset, packet.offset + packet.capturedLength, packet.originalLength);
   kinds[decoded.kind] += 1;
   if (decoded.kind === 'tcp') payloadBytes += decoded.segment.payloadLength;
 };

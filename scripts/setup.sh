@@ -65,11 +65,29 @@ if ((${#missing[@]} > 0)); then
   fi
 fi
 
-# npm ci when node_modules is missing or the lock file changed since the last install. npm writes its own
-# node_modules/.package-lock.json on every install; the stamp below records which lock file it came from.
+# npm ci when node_modules is missing or the lock file changed since the last install. The stamp below records
+# which lock file this script installed from. Without it (a plain `npm ci` made node_modules), npm's own record
+# of what it installed, node_modules/.package-lock.json, is trusted when it matches package-lock.json: every
+# package it lists at the locked version and integrity, and every locked package present but the optional ones
+# for other platforms.
 stamp=node_modules/.tls-reuse-bench-lock.sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 have=$(cat "$stamp" 2>/dev/null || true)
+installed_matches_lock() {
+  [[ -f node_modules/.package-lock.json ]] || return 1
+  node -e '
+    const fs = require("fs");
+    const locked = JSON.parse(fs.readFileSync("package-lock.json", "utf8")).packages;
+    const installed = JSON.parse(fs.readFileSync("node_modules/.package-lock.json", "utf8")).packages;
+    const same = (a, b) => a.version === b.version && a.integrity === b.integrity;
+    const ok = Object.entries(installed).every(([k, p]) => locked[k] !== undefined && same(p, locked[k])) &&
+      Object.entries(locked).every(([k, p]) => k === "" || p.optional === true || installed[k] !== undefined);
+    process.exit(ok ? 0 : 1);'
+}
+if [[ -d node_modules && "$want" != "$have" ]] && installed_matches_lock; then
+  printf '%s\n' "$want" >"$stamp"
+  have=$want
+fi
 if [[ ! -d node_modules || "$want" != "$have" ]]; then
   say "installing node modules (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error

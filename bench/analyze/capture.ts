@@ -9,22 +9,36 @@ import {
   WarningSet,
   type AnalyzeResult,
   type AnalyzeSummary,
+  type ConnectionPhases,
   type ConnectionReport,
   type ConnectionTls,
+  type PhaseBytes,
   type Direction,
+  type KeyLogSource,
   type SkippedPackets,
   type TimelineBucket,
   type TlsCounters,
-  type TrafficCounters,
 } from '../model/index.ts';
-import { decodePacket, type DecodeResult } from '../pcap/decode.ts';
-import { FlowTable, TCP_SYN, type Flow } from '../pcap/flows.ts';
+import { isSupportedLinkType, PacketDecoder, type DecodeResult } from '../pcap/decode.ts';
+import { FlowTable, TCP_FIN, TCP_RST, TCP_SYN, type Flow } from '../pcap/flows.ts';
 import type { CaptureReadSummary, CapturedPacket } from '../pcap/packet.ts';
 import { readCapture } from '../pcap/reader.ts';
 import { DirectionReassembler, seenBefore, type StreamSink } from '../pcap/reassembly.ts';
-import { TlsConnection } from '../tls/connection.ts';
-import { loadKeyLog, type KeyLog } from '../tls/keylog.ts';
+import { TlsStreamWalker } from '../tls/walker.ts';
+import { loadKeyLog, mergeKeyLog, parseKeyLog, type KeyLog } from '../tls/keylog.ts';
+import { SECRETS_TLS_KEY_LOG } from '../pcap/pcapng.ts';
 import { auditReuse } from './reuse.ts';
+import { CounterSlab, FIELD, FIELD_COUNT } from './slab.ts';
+
+/** Places of the counters a packet adds to, within a direction of a connection's slab slot. */
+const FRAMES = FIELD.frames;
+const WIRE_BYTES = FIELD.wireBytes;
+const IP_BYTES = FIELD.ipBytes;
+const HEADER_BYTES = FIELD.headerBytes;
+const TCP_PAYLOAD_BYTES = FIELD.tcpPayloadBytes;
+const RETRANSMITTED_BYTES = FIELD.retransmittedBytes;
+const CONTROL_FRAMES = FIELD.controlFrames;
+const CONTROL_WIRE_BYTES = FIELD.controlWireBytes;
 
 /** What `analyzeCapture` can be asked. */
 export interface AnalyzeOptions {
@@ -32,107 +46,87 @@ export interface AnalyzeOptions {
   serverPorts?: number[];
   /** NSS key log used to decrypt TLS 1.3 records far enough to classify them exactly (`--keylog`). */
   keyLogPath?: string;
+  /** How `keyLogPath` was chosen: given (`--keylog`, the default) or found beside the capture. */
+  keyLogFrom?: 'option' | 'beside-capture';
+  /** Asked between chunks of the file; a promise pauses the read until it settles (output backpressure). */
+  backpressure?: () => Promise<void> | null;
   /** When set, the result carries wire bytes per direction in buckets of this many milliseconds. */
   timelineBucketMs?: number;
 }
 
+/** A connection's phases: no payload yet (nothing allocated but its flow and this state), open, finished. */
+const QUIET = 0;
+const OPEN = 1;
+const FINISHED = 2;
+
+/** No FIN seen in a direction (a FIN's sequence number is a uint32). */
+const NO_FIN = -1;
+
 /**
  * Per-connection state while the capture is read.
  *
- * While the connection is open it owns a TLS walker and two reassemblers, and is the sink of both: stream
- * bytes go to the walker through `tls`. When it is closed and complete, `finish` ends the walker, keeps
- * what the report needs and drops the walker and the reassemblers. A closed connection waits out
- * CLOSED_LINGER_MS in the table (late ACKs and retransmissions still join it), and on a large capture
- * thousands wait at once: that is why the traffic counters are fields of this one object rather than
- * objects of their own. What lingers is the flow, this object and the walker's two TLS counter objects, so
- * the garbage collector has little to carry; the open connection's many objects die young.
+ * A connection starts quiet: its traffic counters are a slot of the account's `CounterSlab` and nothing else
+ * is allocated, so the half-open connections of a SYN flood cost a few hundred bytes each. Its first payload
+ * opens it: a TLS walker and two reassemblers, this object being the sink of both (stream bytes go to the
+ * walker through `tls`). When it is closed and complete, `finish` ends the walker, keeps what the report
+ * needs and drops the walker and the reassemblers. A closed connection waits out CLOSED_LINGER_MS in the
+ * table (late ACKs and retransmissions still join it), and on a large capture thousands wait at once: what
+ * lingers is the flow, this object and the walker's two TLS counter objects.
  */
 class ConnectionState implements StreamSink {
-  /* TrafficCounters per direction, without `tls` (see the model). */
-  upFrames = 0;
-  upWireBytes = 0;
-  upIpBytes = 0;
-  upHeaderBytes = 0;
-  upTcpPayloadBytes = 0;
-  upRetransmittedBytes = 0;
-  upControlFrames = 0;
-  upControlWireBytes = 0;
-  downFrames = 0;
-  downWireBytes = 0;
-  downIpBytes = 0;
-  downHeaderBytes = 0;
-  downTcpPayloadBytes = 0;
-  downRetransmittedBytes = 0;
-  downControlFrames = 0;
-  downControlWireBytes = 0;
-
-  /** Open: the reassemblers; null once finished. */
-  reassemblyUp: DirectionReassembler | null = new DirectionReassembler(this, 'up');
-  reassemblyDown: DirectionReassembler | null = new DirectionReassembler(this, 'down');
-  /** Finished: each direction's next unwrapped sequence number (NaN when it never started), gaps and whether it began mid-stream. */
+  phase = QUIET;
+  /** Open: the reassemblers; null while quiet and once finished. */
+  reassemblyUp: DirectionReassembler | null = null;
+  reassemblyDown: DirectionReassembler | null = null;
+  /**
+   * Quiet: each direction's first stream byte (its SYN's sequence number + 1) when a SYN was seen; finished:
+   * its next unwrapped sequence number. NaN when unknown.
+   */
   nextSeqUp = Number.NaN;
   nextSeqDown = Number.NaN;
+  /** The sequence number each direction's FIN took (NO_FIN before one): the stream is whole once it is reached. */
+  finSeqUp = NO_FIN;
+  finSeqDown = NO_FIN;
   gaps = 0;
   startedMidstream = false;
 
-  tls: TlsConnection | null;
+  tls: TlsStreamWalker | null = null;
   /** Set by `finish`: the TLS walker's counters per direction and what the handshake told. */
   tlsUp: TlsCounters | null = null;
   tlsDown: TlsCounters | null = null;
   tlsInfo: ConnectionTls | null = null;
   requests = 0;
-  /**
-   * Capture times of the first and last packet: whole seconds since the capture's first packet, and the
-   * packet's own nanoseconds. Small integers, where milliseconds would be a heap number written per packet;
-   * `CaptureAccount.ms` turns them into the report's milliseconds.
-   */
-  readonly firstSec: number;
-  readonly firstNsec: number;
-  lastSec: number;
-  lastNsec: number;
   /** Its report has been handed out: nothing may be added to it any more. */
   emitted = false;
+  /** It waits in the closed queue (closed by FINs both ways or by a reset). */
+  closing = false;
+  /** Both directions' counts before the frame that carried the first application data (ConnectionPhases). */
+  setupEnd: { up: PhaseBytes; down: PhaseBytes } | null = null;
+  /** Both directions' counts before the first FIN or RST. */
+  teardownStart: { up: PhaseBytes; down: PhaseBytes } | null = null;
 
   constructor(
-    sec: number,
-    nsec: number,
-    keyLog: KeyLog | undefined,
-  ) {
-    this.firstSec = sec;
-    this.firstNsec = nsec;
-    this.lastSec = sec;
-    this.lastNsec = nsec;
-    this.tls = new TlsConnection(keyLog === undefined ? {} : { keyLog });
-  }
+    /** Base of its counters in the account's slab. */
+    readonly slot: number,
+    /**
+     * Capture times of the first and last packet: whole seconds since the capture's first packet, and the
+     * packet's own nanoseconds. Small integers, where milliseconds would be a heap number written per packet;
+     * `CaptureAccount.ms` turns them into the report's milliseconds.
+     */
+    readonly firstSec: number,
+    readonly firstNsec: number,
+    public lastSec: number,
+    public lastNsec: number,
+  ) {}
 
-  /** Counts one packet's headers and payload in its direction. */
-  count(dir: Direction, wireBytes: number, ipBytes: number, headerBytes: number, payloadBytes: number): void {
-    if (dir === 'up') {
-      this.upFrames++;
-      this.upWireBytes += wireBytes;
-      this.upIpBytes += ipBytes;
-      this.upHeaderBytes += headerBytes;
-      this.upTcpPayloadBytes += payloadBytes;
-      if (payloadBytes === 0) {
-        this.upControlFrames++;
-        this.upControlWireBytes += wireBytes;
-      }
-    } else {
-      this.downFrames++;
-      this.downWireBytes += wireBytes;
-      this.downIpBytes += ipBytes;
-      this.downHeaderBytes += headerBytes;
-      this.downTcpPayloadBytes += payloadBytes;
-      if (payloadBytes === 0) {
-        this.downControlFrames++;
-        this.downControlWireBytes += wireBytes;
-      }
-    }
-  }
-
-  countRetransmitted(dir: Direction, bytes: number): void {
-    if (dir === 'up') this.upRetransmittedBytes += bytes;
-    else this.downRetransmittedBytes += bytes;
+  /** The first payload: the walker and the reassemblers begin, from the SYNs seen while quiet. */
+  open(keyLog: KeyLog | undefined): void {
+    this.phase = OPEN;
+    this.tls = new TlsStreamWalker(keyLog === undefined ? {} : { keyLog });
+    const up = (this.reassemblyUp = new DirectionReassembler(this, 'up'));
+    const down = (this.reassemblyDown = new DirectionReassembler(this, 'down'));
+    if (!Number.isNaN(this.nextSeqUp)) up.syn(this.nextSeqUp - 1);
+    if (!Number.isNaN(this.nextSeqDown)) down.syn(this.nextSeqDown - 1);
   }
 
   /** The direction's reassembler while the connection is open. */
@@ -150,13 +144,39 @@ class ConnectionState implements StreamSink {
     return seenBefore(seq, length, dir === 'up' ? this.nextSeqUp : this.nextSeqDown);
   }
 
+  /** A SYN while quiet or after `finish`: it starts a direction that had not started (the reassembler's `syn`). */
+  synWithoutReassembler(dir: Direction, isn: number): void {
+    if (dir === 'up' && Number.isNaN(this.nextSeqUp)) this.nextSeqUp = isn + 1;
+    if (dir === 'down' && Number.isNaN(this.nextSeqDown)) this.nextSeqDown = isn + 1;
+  }
+
+  /** A FIN in `dir`, taking sequence number `seq`. */
+  fin(dir: Direction, seq: number): void {
+    if (dir === 'up') this.finSeqUp = seq;
+    else this.finSeqDown = seq;
+  }
+
+  /**
+   * No data of `dir` can still arrive to join the stream: none waits behind a hole, and the stream reached
+   * its FIN (a FIN captured before the last data segment, timestamps out of order, leaves the stream open).
+   */
+  complete(dir: Direction): boolean {
+    const reassembly = this.reassembly(dir);
+    if (reassembly === null) return true;
+    if (!reassembly.complete) return false;
+    const finSeq = dir === 'up' ? this.finSeqUp : this.finSeqDown;
+    const next = reassembly.nextSeq;
+    return finSeq === NO_FIN || Number.isNaN(next) || next >>> 0 === finSeq;
+  }
+
   /**
    * Ends the streams and the TLS walker, keeps their figures and the positions late packets still need, and
-   * lets the walker and the reassemblers go. Returns the walker (for its warnings), or null when the
-   * connection was already finished.
+   * lets the walker and the reassemblers go. Returns the walker (for its warnings), or null when it never
+   * opened or was already finished.
    */
-  finish(): TlsConnection | null {
+  finish(): TlsStreamWalker | null {
     const tls = this.tls;
+    this.phase = FINISHED;
     if (tls === null) return null;
     const up = this.reassemblyUp!;
     const down = this.reassemblyDown!;
@@ -175,27 +195,6 @@ class ConnectionState implements StreamSink {
     this.reassemblyDown = null;
     this.tls = null;
     return tls;
-  }
-
-  /** A SYN after `finish`: it starts a direction that had not started (the reassembler's `syn`). */
-  synAfterFinish(dir: Direction, isn: number): void {
-    if (dir === 'up' && Number.isNaN(this.nextSeqUp)) this.nextSeqUp = isn + 1;
-    if (dir === 'down' && Number.isNaN(this.nextSeqDown)) this.nextSeqDown = isn + 1;
-  }
-
-  traffic(dir: Direction): TrafficCounters {
-    const up = dir === 'up';
-    return {
-      frames: up ? this.upFrames : this.downFrames,
-      wireBytes: up ? this.upWireBytes : this.downWireBytes,
-      ipBytes: up ? this.upIpBytes : this.downIpBytes,
-      headerBytes: up ? this.upHeaderBytes : this.downHeaderBytes,
-      tcpPayloadBytes: up ? this.upTcpPayloadBytes : this.downTcpPayloadBytes,
-      retransmittedBytes: up ? this.upRetransmittedBytes : this.downRetransmittedBytes,
-      controlFrames: up ? this.upControlFrames : this.downControlFrames,
-      controlWireBytes: up ? this.upControlWireBytes : this.downControlWireBytes,
-      tls: (up ? this.tlsUp : this.tlsDown)!,
-    };
   }
 
   data(dir: Direction, bytes: Buffer, start: number, end: number): void {
@@ -222,6 +221,25 @@ class ConnectionState implements StreamSink {
  */
 const CLOSED_LINGER_MS = 10_000;
 
+/**
+ * How long (in capture time) a connection that never carried payload stays after its last packet: the
+ * half-open connections of a SYN flood, port scans, refused connections. Linux conntrack keeps an unanswered
+ * SYN 120 s (nf_conntrack_tcp_timeout_syn_sent), longer than a client's SYN retransmissions last (1, 2, 4
+ * ... 64 s apart with tcp_syn_retries 6), so a retransmitted SYN still joins its connection.
+ */
+const QUIET_IDLE_MS = 120_000;
+
+/**
+ * At most this many connections without payload are kept at once: past it the oldest is reported early, as
+ * conntrack's early_drop sheds unreplied entries when its table is full. It bounds memory on a flood faster
+ * than the idle timeout can drain (about 2,000 half-open connections a second, whole minutes long); a
+ * warning counts the early ones, since a later packet of one would open a new connection. A quiet connection
+ * costs about 1 KB of heap (its flow, this state, its slab slot, its client's address): 60,000 make ~60 MB,
+ * which with the runtime and the young generation keeps a flood's capture within 200 MB RSS (250,000 made
+ * 580-880 MB).
+ */
+const MAX_QUIET_CONNECTIONS = 60_000;
+
 /** Accounts one capture file, keeping every connection's report. Throws InputError/PcapFormatError for files that cannot be read at all. */
 export async function analyzeCapture(path: string, options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
   const connections: ConnectionReport[] = [];
@@ -238,18 +256,68 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
 export async function streamCapture(
   path: string,
   options: AnalyzeOptions,
-  onConnection: (report: ConnectionReport) => void,
+  onConnection: (report: ConnectionReport, phases: ConnectionPhases) => void,
 ): Promise<AnalyzeSummary> {
   const warnings = new WarningSet();
   let keyLog: KeyLog | undefined;
+  const keyLogs: KeyLogSource[] = [];
   if (options.keyLogPath !== undefined) {
     const loaded = await loadKeyLog(options.keyLogPath);
     keyLog = loaded.keyLog;
     warnings.addAll(loaded.warnings);
+    keyLogs.push({ from: options.keyLogFrom ?? 'option', path: options.keyLogPath, clientRandoms: keyLog.size });
   }
   const account = new CaptureAccount(warnings, keyLog, options, onConnection);
-  const file = await readCapture(path, (packet) => account.packet(packet));
-  return account.end(path, file);
+  const file = await readCapture(path, (packet) => account.packet(packet), {
+    ...(options.backpressure === undefined ? {} : { backpressure: options.backpressure }),
+    onSecrets: (secretsType, data) => {
+      // Other secrets types (WireGuard, SSH, OPC UA) open nothing this analyzer reads.
+      if (secretsType !== SECRETS_TLS_KEY_LOG) return;
+      const embedded = parseKeyLog(data.toString('utf8'), `${path} (decryption secrets block)`);
+      warnings.addAll(embedded.warnings);
+      account.addKeyLog(embedded.keyLog);
+      keyLogs.push({ from: 'pcapng', path, clientRandoms: embedded.keyLog.size });
+    },
+  });
+  return { ...account.end(path, file), ...(keyLogs.length === 0 ? {} : { keyLogs }) };
+}
+
+/**
+ * Connections waiting to be reported, oldest first (`head` is the front), with the capture time each may go
+ * at: checked once per packet, a number in an array of numbers costs no trip to a connection's state (a
+ * cache miss, as the connection went quiet or closed long ago). A packet that came later moves the real
+ * deadline later; the connection then goes to the back of the queue.
+ */
+class ExpiryQueue {
+  flows: Flow<ConnectionState>[] = [];
+  deadlinesMs: number[] = [];
+  head = 0;
+
+  get size(): number {
+    return this.flows.length - this.head;
+  }
+
+  /** The front's deadline, Infinity when empty. */
+  get nextMs(): number {
+    return this.head < this.flows.length ? this.deadlinesMs[this.head]! : Number.POSITIVE_INFINITY;
+  }
+
+  push(flow: Flow<ConnectionState>, deadlineMs: number): void {
+    this.flows.push(flow);
+    this.deadlinesMs.push(deadlineMs);
+  }
+
+  /** Takes the front. */
+  shift(): Flow<ConnectionState> {
+    const flow = this.flows[this.head]!;
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.flows.length) {
+      this.flows = this.flows.slice(this.head);
+      this.deadlinesMs = this.deadlinesMs.slice(this.head);
+      this.head = 0;
+    }
+    return flow;
+  }
 }
 
 /**
@@ -257,6 +325,8 @@ export async function streamCapture(
  * (a number kept in a closure's variable would be boxed anew on every write).
  */
 class CaptureAccount {
+  private readonly decoder = new PacketDecoder();
+  private readonly slab = new CounterSlab();
   private readonly skipped: SkippedPackets = { nonIp: 0, nonTcp: 0, malformed: 0, fragments: 0 };
   private readonly bucketMs: number | undefined;
   private readonly buckets: TimelineBucket[] = [];
@@ -268,6 +338,7 @@ class CaptureAccount {
     resumedHandshakes: 0,
     requests: 0,
   };
+  /** Requests of each connection that carried any (the reuse audit reads only those). */
   private readonly requestCounts: number[] = [];
   private gaps = 0;
   private midstream = 0;
@@ -278,31 +349,56 @@ class CaptureAccount {
   /** The packet being accounted: seconds since the first packet, and its nanoseconds. */
   private nowSec = 0;
   private nowNsec = 0;
-  /** The deadline of the closed connection at the queue's front (Infinity when the queue is empty). */
+  /** The earliest deadline of the two queues' fronts. */
   private nextDeadlineMs = Number.POSITIVE_INFINITY;
   private readonly flows: FlowTable<ConnectionState>;
-  /**
-   * Closed connections waiting out CLOSED_LINGER_MS, oldest first (`closedHead` is the queue's front), with
-   * the time each may be emitted at: checked once per packet, a number in an array of numbers costs no trip
-   * to a connection's state (a cache miss, as the connection closed long ago). A late packet can only move
-   * a connection's real deadline later, so a deadline not yet reached still means "not yet".
-   */
-  private closed: Flow<ConnectionState>[] = [];
-  private closedDeadlinesMs: number[] = [];
-  private closedHead = 0;
+  /** Closed connections waiting out CLOSED_LINGER_MS. */
+  private readonly closed = new ExpiryQueue();
+  /** Connections without payload yet, waiting out QUIET_IDLE_MS (each connection enters it once, when made). */
+  private readonly quiet = new ExpiryQueue();
+  /** Connections in the QUIET phase, and those reported early because too many were. */
+  private quietCount = 0;
+  private quietDroppedEarly = 0;
+  /** `--server-port`s that decided some connection's server side, and connections whose SYN came from one. */
+  private readonly serverPortsMatched = new Set<number>();
+  private readonly synFromServerPort = new Map<number, number>();
+  /** Packets skipped because the decoder does not know their link type, by link type. */
+  private readonly unsupportedLinkTypes = new Map<number, number>();
+  /** Connections whose TLS began after plaintext, by the protocol that upgraded. */
+  private readonly plaintextPrefixes = new Map<string, number>();
+
+  private readonly serverPorts: readonly number[];
 
   constructor(
     private readonly warnings: WarningSet,
-    private readonly keyLog: KeyLog | undefined,
+    private keyLog: KeyLog | undefined,
     options: AnalyzeOptions,
-    private readonly onConnection: (report: ConnectionReport) => void,
+    private readonly onConnection: (report: ConnectionReport, phases: ConnectionPhases) => void,
   ) {
     this.bucketMs = options.timelineBucketMs;
+    this.serverPorts = options.serverPorts ?? [];
     this.flows = new FlowTable<ConnectionState>(
       new Set(options.serverPorts ?? []),
-      () => new ConnectionState(this.nowSec, this.nowNsec, this.keyLog),
+      (flow) => this.create(flow),
       (flow) => this.emit(flow),
     );
+  }
+
+  /** Secrets found while reading (a pcapng Decryption Secrets Block): connections opened from now on use them. */
+  addKeyLog(keyLog: KeyLog): void {
+    if (this.keyLog === undefined) this.keyLog = keyLog;
+    else mergeKeyLog(this.keyLog, keyLog);
+  }
+
+  private create(flow: Omit<Flow<ConnectionState>, 'state'>): ConnectionState {
+    const state = new ConnectionState(this.slab.allocate(), this.nowSec, this.nowNsec, this.nowSec, this.nowNsec);
+    const deadlineMs = this.nowMs + QUIET_IDLE_MS;
+    this.quiet.push(flow as Flow<ConnectionState>, deadlineMs);
+    if (deadlineMs < this.nextDeadlineMs) this.nextDeadlineMs = deadlineMs;
+    // Past the cap, the next packet runs `expire` even though no deadline is due: within the first idle
+    // timeout of a capture none is, and a flood would grow the table unchecked until then.
+    if (++this.quietCount > MAX_QUIET_CONNECTIONS) this.nextDeadlineMs = Number.NEGATIVE_INFINITY;
+    return state;
   }
 
   packet(packet: CapturedPacket): void {
@@ -316,10 +412,13 @@ class CaptureAccount {
     this.nowSec = nowSec;
     this.nowNsec = nowNsec;
     this.nowMs = nowMs;
-    if (nowMs >= this.nextDeadlineMs) this.expireClosed();
-    const decoded = decodePacket(packet.linkType, packet.data, packet.offset, packet.offset + packet.capturedLength);
+    if (nowMs >= this.nextDeadlineMs) this.expire();
+    const decoded = this.decoder.decode(packet.linkType, packet.data, packet.offset, packet.offset + packet.capturedLength, packet.originalLength);
     if (decoded.kind !== 'tcp') {
       this.skip(decoded);
+      if (decoded.kind === 'non-ip' && !isSupportedLinkType(packet.linkType)) {
+        this.unsupportedLinkTypes.set(packet.linkType, (this.unsupportedLinkTypes.get(packet.linkType) ?? 0) + 1);
+      }
       return;
     }
     const segment = decoded.segment;
@@ -327,9 +426,10 @@ class CaptureAccount {
     let flow = flows.lookup(segment);
     let direction = flows.direction;
     const syn = (segment.flags & TCP_SYN) !== 0;
+    const payloadLength = segment.payloadLength;
     // A SYN's sequence number is consumed by the SYN itself; data it carries (TCP Fast Open) follows it.
     const dataSeq = syn ? (segment.seq + 1) >>> 0 : segment.seq;
-    if (flow.state.tls === null && segment.payloadLength > 0 && !flow.state.seen(direction, dataSeq, segment.payloadLength)) {
+    if (flow.state.phase === FINISHED && payloadLength > 0 && !flow.state.seen(direction, dataSeq, payloadLength)) {
       // New data on a 4-tuple whose connection already closed: a new connection whose SYN was not captured.
       flow = flows.restart(segment);
       direction = flows.direction;
@@ -337,26 +437,86 @@ class CaptureAccount {
     const state = flow.state;
     state.lastSec = nowSec;
     state.lastNsec = nowNsec;
-    state.count(direction, packet.originalLength, segment.ipBytes, segment.headerBytes, segment.payloadLength);
+    if (state.teardownStart === null && (segment.flags & (TCP_FIN | TCP_RST)) !== 0) state.teardownStart = this.phaseMark(state);
+    const counters = this.slab.values;
+    const at = state.slot + (direction === 'up' ? 0 : FIELD_COUNT);
+    const wireBytes = packet.originalLength;
+    counters[at + FRAMES]! += 1;
+    counters[at + WIRE_BYTES]! += wireBytes;
+    counters[at + IP_BYTES]! += segment.ipBytes;
+    counters[at + HEADER_BYTES]! += segment.headerBytes;
+    counters[at + TCP_PAYLOAD_BYTES]! += payloadLength;
+    if (payloadLength === 0) {
+      counters[at + CONTROL_FRAMES]! += 1;
+      counters[at + CONTROL_WIRE_BYTES]! += wireBytes;
+    } else if (state.phase === QUIET) {
+      if (!state.closing) this.quietCount--;
+      state.open(this.keyLog);
+    }
+    if ((segment.flags & TCP_FIN) !== 0) state.fin(direction, (dataSeq + payloadLength) >>> 0);
     const reassembly = state.reassembly(direction);
     if (reassembly !== null) {
       if (syn) reassembly.syn(segment.seq);
-      const seen = reassembly.segment(dataSeq, segment.payloadLength, packet.data, segment.payloadStart, segment.payloadEnd);
-      if (seen > 0) state.countRetransmitted(direction, seen);
+      const seen = reassembly.segment(dataSeq, payloadLength, packet.data, segment.payloadStart, segment.payloadEnd);
+      if (seen > 0) counters[at + RETRANSMITTED_BYTES]! += seen;
     } else {
-      // Closed and finished: payload here was all seen before (new data opened a new connection above).
-      if (syn) state.synAfterFinish(direction, segment.seq);
-      if (segment.payloadLength > 0) state.countRetransmitted(direction, segment.payloadLength);
+      if (syn) state.synWithoutReassembler(direction, segment.seq);
+      // Finished: payload here was all seen before (new data opened a new connection above).
+      if (payloadLength > 0) counters[at + RETRANSMITTED_BYTES]! += payloadLength;
     }
 
-    if (this.bucketMs !== undefined) this.timeline(direction, packet.originalLength);
-    if (state.tls !== null && (flow.reset || (flow.finUp && flow.finDown)) && state.reassemblyUp!.complete && state.reassemblyDown!.complete) {
-      // Closed, and no data waits behind a hole: nothing more can join the stream.
-      this.finish(flow);
-      this.closed.push(flow);
-      this.closedDeadlinesMs.push(nowMs + CLOSED_LINGER_MS);
-      if (this.closedHead === this.closed.length - 1) this.nextDeadlineMs = nowMs + CLOSED_LINGER_MS;
+    if (state.setupEnd === null && state.tls?.applicationDataSeen === true) {
+      // This frame carried the first application data: it belongs to the request, not to the opening.
+      state.setupEnd = this.phaseMark(state, { dir: direction, wireBytes, payloadBytes: payloadLength });
     }
+    if (this.bucketMs !== undefined) this.timeline(direction, wireBytes);
+    if (!state.closing && (flow.reset || (flow.finUp && flow.finDown))) this.closing(flow);
+  }
+
+  /** A connection's counts so far in both directions (for its phases); `minus` takes one frame of `dir` back out. */
+  private phaseMark(state: ConnectionState, minus?: { dir: Direction; wireBytes: number; payloadBytes: number }): { up: PhaseBytes; down: PhaseBytes } {
+    const counters = this.slab.values;
+    const mark = (dir: Direction): PhaseBytes => {
+      const at = state.slot + (dir === 'up' ? 0 : FIELD_COUNT);
+      const own = minus?.dir === dir;
+      const tls = state.tls === null ? (dir === 'up' ? state.tlsUp : state.tlsDown) : state.tls.counters(dir);
+      return {
+        frames: counters[at + FRAMES]! - (own ? 1 : 0),
+        wireBytes: counters[at + WIRE_BYTES]! - (own ? minus.wireBytes : 0),
+        tcpPayloadBytes: counters[at + TCP_PAYLOAD_BYTES]! - (own ? minus.payloadBytes : 0),
+        handshakeBytes: tls?.handshakeBytes ?? 0,
+      };
+    };
+    return { up: mark('up'), down: mark('down') };
+  }
+
+  /** A finished connection's opening and closing phases (the steady state's input). */
+  private phases(state: ConnectionState): ConnectionPhases {
+    const end = this.phaseMark(state);
+    const start = state.teardownStart;
+    const rest = (dir: Direction): PhaseBytes => ({
+      frames: end[dir].frames - start![dir].frames,
+      wireBytes: end[dir].wireBytes - start![dir].wireBytes,
+      tcpPayloadBytes: end[dir].tcpPayloadBytes - start![dir].tcpPayloadBytes,
+      handshakeBytes: end[dir].handshakeBytes - start![dir].handshakeBytes,
+    });
+    return { setup: state.setupEnd, teardown: start === null ? null : { up: rest('up'), down: rest('down') } };
+  }
+
+  /**
+   * A connection closed by FINs both ways or by a reset. FINs end both streams: once no data can still join
+   * them the walker is finished at once. After a reset the other side's data may still be in flight (a
+   * reset does not wait for it), so the streams stay open until the linger is over.
+   */
+  private closing(flow: Flow<ConnectionState>): void {
+    const state = flow.state;
+    if (!flow.reset && (!state.complete('up') || !state.complete('down'))) return;
+    if (state.phase === QUIET) this.quietCount--;
+    if (!flow.reset) this.finish(flow);
+    state.closing = true;
+    const deadlineMs = this.nowMs + CLOSED_LINGER_MS;
+    this.closed.push(flow, deadlineMs);
+    if (deadlineMs < this.nextDeadlineMs) this.nextDeadlineMs = deadlineMs;
   }
 
   /** Counts a packet that carries no TCP segment. */
@@ -387,30 +547,40 @@ class CaptureAccount {
     else bucket.downWireBytes += wireBytes;
   }
 
-  /** Emits the closed connections whose linger is over. */
-  private expireClosed(): void {
+  /** Reports the closed connections whose linger is over and the quiet ones whose idle time is. */
+  private expire(): void {
+    const now = this.nowMs;
     const closed = this.closed;
-    const deadlines = this.closedDeadlinesMs;
-    while (this.closedHead < closed.length && deadlines[this.closedHead]! <= this.nowMs) {
-      const flow = closed[this.closedHead]!;
-      if (!flow.state.emitted) {
-        const deadlineMs = this.ms(flow.state.lastSec, flow.state.lastNsec) + CLOSED_LINGER_MS;
-        if (deadlineMs > this.nowMs) {
-          // A late packet joined it: it waits longer, and so do the connections behind it in the queue.
-          deadlines[this.closedHead] = deadlineMs;
-          break;
-        }
-        this.emit(flow);
-        this.flows.evict(flow);
+    while (closed.nextMs <= now) {
+      const flow = closed.shift();
+      const state = flow.state;
+      if (state.emitted) continue;
+      const deadlineMs = this.ms(state.lastSec, state.lastNsec) + CLOSED_LINGER_MS;
+      if (deadlineMs > now) closed.push(flow, deadlineMs);
+      else this.retire(flow);
+    }
+    const quiet = this.quiet;
+    while (quiet.nextMs <= now || (this.quietCount > MAX_QUIET_CONNECTIONS && quiet.size > 0)) {
+      const early = quiet.nextMs > now;
+      const flow = quiet.shift();
+      const state = flow.state;
+      // Opened or closed since: no longer this queue's to report.
+      if (state.emitted || state.phase !== QUIET || state.closing) continue;
+      const deadlineMs = this.ms(state.lastSec, state.lastNsec) + QUIET_IDLE_MS;
+      if (deadlineMs > now && !early) {
+        quiet.push(flow, deadlineMs);
+        continue;
       }
-      this.closedHead++;
+      if (early) this.quietDroppedEarly++;
+      this.retire(flow);
     }
-    this.nextDeadlineMs = this.closedHead < closed.length ? deadlines[this.closedHead]! : Number.POSITIVE_INFINITY;
-    if (this.closedHead > 1024 && this.closedHead * 2 > closed.length) {
-      this.closed = closed.slice(this.closedHead);
-      this.closedDeadlinesMs = deadlines.slice(this.closedHead);
-      this.closedHead = 0;
-    }
+    this.nextDeadlineMs = Math.min(closed.nextMs, quiet.nextMs);
+  }
+
+  /** Reports a connection that is over and forgets it: a later packet on its 4-tuple starts a new one. */
+  private retire(flow: Flow<ConnectionState>): void {
+    this.emit(flow);
+    this.flows.evict(flow);
   }
 
   /** Milliseconds since the capture's first packet of a time kept as (seconds since it, nanoseconds). */
@@ -424,12 +594,17 @@ class CaptureAccount {
     if (tls !== null) this.warnings.addAll(tls.warnings);
   }
 
-  /** Reports a connection that is over, adds it to the totals, and lets it go. */
+  /** Reports a connection that is over, adds it to the totals, and lets its state go. */
   private emit(flow: Flow<ConnectionState>): void {
-    if (flow.state.emitted) return;
+    const state = flow.state;
+    if (state.emitted) return;
+    if (state.phase === QUIET && !state.closing) this.quietCount--;
     this.finish(flow);
-    flow.state.emitted = true;
-    const r = report(flow, this.ms(flow.state.firstSec, flow.state.firstNsec), this.ms(flow.state.lastSec, flow.state.lastNsec));
+    state.emitted = true;
+    const r = this.report(flow);
+    // Read from its counters before the slot goes back to the slab.
+    const phases = this.phases(state);
+    this.slab.release(state.slot);
     const totals = this.totals;
     addTraffic(totals.up, r.up);
     addTraffic(totals.down, r.down);
@@ -437,10 +612,35 @@ class CaptureAccount {
     if (r.tls?.handshake === 'full') totals.fullHandshakes++;
     if (r.tls?.handshake === 'resumed') totals.resumedHandshakes++;
     totals.requests += r.requests;
-    this.requestCounts.push(r.requests);
-    this.gaps += flow.state.gaps;
-    if (flow.state.startedMidstream) this.midstream++;
-    this.onConnection(r);
+    if (r.requests > 0) this.requestCounts.push(r.requests);
+    this.gaps += state.gaps;
+    if (state.startedMidstream) this.midstream++;
+    const prefix = r.tls?.plaintextPrefix;
+    if (prefix !== undefined && prefix !== null) this.plaintextPrefixes.set(prefix, (this.plaintextPrefixes.get(prefix) ?? 0) + 1);
+    if (flow.serverSideBy === 'server-port') {
+      this.serverPortsMatched.add(flow.serverPort);
+      if (flow.synFromServer) this.synFromServerPort.set(flow.serverPort, (this.synFromServerPort.get(flow.serverPort) ?? 0) + 1);
+    }
+    this.onConnection(r, phases);
+  }
+
+  /** The report of one finished connection. */
+  private report(flow: Flow<ConnectionState>): ConnectionReport {
+    const { state } = flow;
+    return {
+      index: flow.index,
+      client: { ip: flow.clientIp, port: flow.clientPort },
+      server: { ip: flow.serverIp, port: flow.serverPort },
+      serverSideBy: flow.serverSideBy,
+      synSeen: flow.synSeen,
+      closedBy: flow.reset ? 'reset' : flow.firstFin === 'up' ? 'client-fin' : flow.firstFin === 'down' ? 'server-fin' : 'open',
+      firstPacketMs: this.ms(state.firstSec, state.firstNsec),
+      lastPacketMs: this.ms(state.lastSec, state.lastNsec),
+      up: this.slab.traffic(state.slot, 'up', state.tlsUp),
+      down: this.slab.traffic(state.slot, 'down', state.tlsDown),
+      tls: state.tlsInfo,
+      requests: state.requests,
+    };
   }
 
   /** The file is read: reports the connections still open and sums up. */
@@ -458,6 +658,24 @@ class CaptureAccount {
     if (this.gaps > 0) {
       warnings.add(warning('capture-gap', { gaps: this.gaps }));
     }
+    if (this.unsupportedLinkTypes.size > 0) {
+      const linkTypes = [...this.unsupportedLinkTypes].map(([linkType, packets]) => ({ linkType, packets }));
+      warnings.add(warning('unsupported-link-type', { linkTypes }, linkTypes.reduce((n, l) => n + l.packets, 0)));
+    }
+    if (this.plaintextPrefixes.size > 0) {
+      const protocols = [...this.plaintextPrefixes].map(([name, connections]) => ({ name, connections }));
+      warnings.add(warning('tls-after-plaintext', { protocols }, protocols.reduce((n, p) => n + p.connections, 0)));
+    }
+    const unmatched = [...new Set(this.serverPorts)].filter((port) => !this.serverPortsMatched.has(port));
+    if (unmatched.length > 0) {
+      warnings.add(warning('server-port-unmatched', { ports: unmatched }, unmatched.length));
+    }
+    for (const [port, connections] of this.synFromServerPort) {
+      warnings.add(warning('server-port-is-client', { port, connections }, connections));
+    }
+    if (this.quietDroppedEarly > 0) {
+      warnings.add(warning('quiet-connections-dropped-early', { connections: this.quietDroppedEarly, max: MAX_QUIET_CONNECTIONS }));
+    }
 
     const bucketMs = this.bucketMs;
     return {
@@ -465,6 +683,7 @@ class CaptureAccount {
       file: {
         path,
         format: file.format,
+        ...(file.compression === undefined || file.compression === null ? {} : { compression: file.compression }),
         timestampResolution: file.timestampResolution,
         linkTypes: file.linkTypes,
         snapLength: file.snapLength,
@@ -479,23 +698,4 @@ class CaptureAccount {
       warnings: warnings.toArray(),
     };
   }
-}
-
-/** The report of one finished connection. */
-function report(flow: Flow<ConnectionState>, firstPacketMs: number, lastPacketMs: number): ConnectionReport {
-  const { state } = flow;
-  return {
-    index: flow.index,
-    client: { ip: flow.clientIp, port: flow.clientPort },
-    server: { ip: flow.serverIp, port: flow.serverPort },
-    serverSideBy: flow.serverSideBy,
-    synSeen: flow.synSeen,
-    closedBy: flow.reset ? 'reset' : flow.firstFin === 'up' ? 'client-fin' : flow.firstFin === 'down' ? 'server-fin' : 'open',
-    firstPacketMs,
-    lastPacketMs,
-    up: state.traffic('up'),
-    down: state.traffic('down'),
-    tls: state.tlsInfo,
-    requests: state.requests,
-  };
 }

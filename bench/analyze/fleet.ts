@@ -16,6 +16,7 @@ import type {
   ScenarioSpec,
   ServerCost,
   ServerSample,
+  SteadyPerEndpointMinute,
 } from '../model/index.ts';
 
 /** Below this many held connections the RSS difference is allocator noise, not a per-connection cost. */
@@ -126,11 +127,19 @@ export function serverCost(spec: ScenarioSpec, o: ScenarioObservations, f: Fleet
   };
 }
 
-/** The scenario's per-endpoint figures scaled to `agents`: derived, labelled so. */
-export function atFleetScale(agents: number, spec: ScenarioSpec, p: PerEndpointMinute, cost: ServerCost): AtFleetScale {
+/**
+ * The scenario's per-endpoint figures scaled to `agents`: derived, labelled so. A fleet runs for days, so
+ * bytes, connections, handshakes and TIME_WAIT come from the steady state when the run has one (start-up
+ * left out: a short persistent run's four first connections per agent are not its rate); server CPU is the
+ * whole run's, the only one measured.
+ */
+export function atFleetScale(agents: number, spec: ScenarioSpec, whole: PerEndpointMinute, steady: SteadyPerEndpointMinute | null, cost: ServerCost): AtFleetScale {
+  const p = steady ?? whole;
   const perSecond = (perMinute: number) => (perMinute * agents) / 60;
   const m = cost.memory;
   const held = (m.heldConnections / spec.endpoints) * agents;
+  // The kernel's TIME_WAIT per side over the whole run, in the steady state's proportion.
+  const timeWaitShare = steady === null || whole.timeWait === 0 ? 1 : steady.timeWait / whole.timeWait;
   return {
     agents,
     derived: true,
@@ -138,11 +147,11 @@ export function atFleetScale(agents: number, spec: ScenarioSpec, p: PerEndpointM
     downWireBytesPerDay: (p.downWireBytes ?? p.downTcpPayloadBytes) * agents * MINUTES_PER_DAY,
     connectionsPerSecond: perSecond(p.connections),
     handshakesPerSecond: perSecond(p.fullHandshakes + p.resumedHandshakes),
-    timeWaitServer: cost.timeWait.heldPerAgentAtRealPace.server * agents,
-    timeWaitClient: cost.timeWait.heldPerAgentAtRealPace.client * agents,
+    timeWaitServer: cost.timeWait.heldPerAgentAtRealPace.server * timeWaitShare * agents,
+    timeWaitClient: cost.timeWait.heldPerAgentAtRealPace.client * timeWaitShare * agents,
     serverCores: (cost.cpuMsPerEndpointMinute * agents) / 60_000,
     heldConnections: held,
     heldConnectionBytes: m.bytesPerHeldConnection === null ? null : m.bytesPerHeldConnection * held,
-    how: `derived, not measured: this scenario's figures per endpoint-minute × ${agents} agents (bytes × 1440 minutes a day; connections and handshakes ÷ 60 s; TIME_WAIT held at real pace; idle connections held as in this run per agent; server cores = CPU ms per endpoint-minute × agents ÷ 60,000 ms)`,
+    how: `derived, not measured: this scenario's ${steady === null ? 'whole-run' : 'steady-state'} figures per endpoint-minute × ${agents} agents (bytes × 1440 minutes a day; connections and handshakes ÷ 60 s; TIME_WAIT held at real pace; idle connections held as in this run per agent; server cores = the whole run's CPU ms per endpoint-minute × agents ÷ 60,000 ms)`,
   };
 }

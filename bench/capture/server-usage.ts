@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { CaptureError } from '../errors.ts';
+import { HERE, type CommandPlace } from './timewait.ts';
 import type { ServerSample } from '../model/index.ts';
 
 /** Unix epoch ms (sub-ms), the clock every thread of the runner shares. */
@@ -65,13 +66,22 @@ export async function processTreeUsage(pid: number): Promise<{ cpuMs: number; rs
   return { cpuMs: (ticks * 1000) / USER_HZ, rssBytes: rss };
 }
 
-/** Sockets of `port` by state and side, as `ss` lists them. */
-export async function socketStates(port: number): Promise<Pick<ServerSample, 'established' | 'timeWait'>> {
+/**
+ * Sockets of `port` by state and side, as `ss` lists them in each of `places` (the client's namespace, and
+ * the server's when it runs behind an emulated link), summed.
+ */
+export async function socketStates(port: number, places: readonly CommandPlace[] = [HERE]): Promise<Pick<ServerSample, 'established' | 'timeWait'>> {
   const p = `:${port}`;
-  const result = await execa('ss', ['-H', '-t', '-a', '-n', '(', 'sport', '=', p, 'or', 'dport', '=', p, ')'], { reject: false });
-  if (result.failed) throw new CaptureError(`ss failed (${result.shortMessage}); install iproute2 (apt-get install iproute2)`, { cause: result });
+  const outputs = await Promise.all(
+    places.map(async (place) => {
+      const [file, ...args] = place(['ss', '-H', '-t', '-a', '-n', '(', 'sport', '=', p, 'or', 'dport', '=', p, ')']);
+      const result = await execa(file!, args, { reject: false });
+      if (result.failed) throw new CaptureError(`ss failed (${result.shortMessage}); install iproute2 (apt-get install iproute2)`, { cause: result });
+      return result.stdout;
+    }),
+  );
   const counts = { established: { server: 0, client: 0 }, timeWait: { server: 0, client: 0 } };
-  for (const line of result.stdout.split('\n')) {
+  for (const line of outputs.join('\n').split('\n')) {
     const fields = line.trim().split(/\s+/);
     if (fields.length < 5) continue;
     const side = fields[3]!.endsWith(p) ? 'server' : 'client';
@@ -96,6 +106,8 @@ export class ServerSampler {
     private readonly pid: number,
     private readonly port: number,
     readonly intervalMs: number,
+    /** Where the two sides' sockets live (one namespace, unless the server has its own). */
+    private readonly places: readonly CommandPlace[] = [HERE],
   ) {}
 
   /** Takes the first sample (time 0, CPU counted from here) and starts the timer. */
@@ -128,7 +140,7 @@ export class ServerSampler {
   }
 
   private async sample(): Promise<ServerSample> {
-    const [usage, sockets] = await Promise.all([processTreeUsage(this.pid), socketStates(this.port)]);
+    const [usage, sockets] = await Promise.all([processTreeUsage(this.pid), socketStates(this.port, this.places)]);
     const sample = { atMs: epochMs(), cpuMs: usage.cpuMs - this.cpuBaseMs, rssBytes: usage.rssBytes, ...sockets };
     this.samples.push(sample);
     return sample;

@@ -3,7 +3,9 @@
  * SYN, stopped with SIGINT and awaited, its closing counts parsed (DESIGN.md "Capture").
  */
 import { execa, type ResultPromise } from 'execa';
-import { CaptureError } from '../errors.ts';
+import { writeFile } from 'node:fs/promises';
+import { CaptureError, cannotWrite } from '../errors.ts';
+import { guardProcess } from '../guard/guard.ts';
 import type { CaptureStats } from '../model/index.ts';
 
 /** What to capture. */
@@ -12,6 +14,13 @@ export interface CaptureOptions {
   iface: string;
   /** TCP ports whose traffic is kept (the BPF filter); empty keeps all TCP. */
   ports: number[];
+  /**
+   * The address the ports are served on: only packets from or to that address *and* port are kept. Without it
+   * a port matches on any address, and another program's connection whose end on another loopback address
+   * happens to use the same port number (127.16.1.148:32843 → 127.0.0.1:46655 while our server listens on
+   * 127.0.0.1:32843) lands in the capture and breaks the reconciliation.
+   */
+  host?: string;
   /** pcap file to write. */
   file: string;
   /** Keep only packets to or from these networks (CIDR, e.g. a fleet's sampled agents); all when absent. */
@@ -34,11 +43,21 @@ const TCPDUMP_OPTIONS = { stdout: 'ignore', stderr: 'pipe', reject: false, clean
 export class TcpdumpCapture {
   private stderr = '';
   private stopped: Promise<CaptureStats> | null = null;
+  /** Set when tcpdump exits before stop() asked it to: killed from outside, or failed writing. */
+  private exitedEarly: { exitCode: number | undefined; signal: string | undefined } | null = null;
+  private stopping = false;
 
   private constructor(
     private readonly child: ResultPromise<typeof TCPDUMP_OPTIONS>,
     readonly file: string,
-  ) {}
+  ) {
+    child.then(
+      (result) => {
+        if (!this.stopping) this.exitedEarly = { exitCode: result.exitCode, signal: result.signal };
+      },
+      () => undefined,
+    );
+  }
 
   /** The tcpdump process id (for cleanup checks). */
   get pid(): number | undefined {
@@ -47,8 +66,7 @@ export class TcpdumpCapture {
 
   /** Starts tcpdump and resolves once it reports listening; rejects with a CaptureError naming the fix. */
   static async start(options: CaptureOptions): Promise<TcpdumpCapture> {
-    const ports = options.ports.length === 0 ? 'tcp' : `tcp and (${options.ports.map((p) => `port ${p}`).join(' or ')})`;
-    const filter = options.nets === undefined || options.nets.length === 0 ? ports : `${ports} and (${options.nets.map((n) => `net ${n}`).join(' or ')})`;
+    const filter = captureFilter(options);
     const args = [
       '-i', options.iface,
       // Without immediate mode packets still in a kernel buffer block when tcpdump stops are lost; -U writes
@@ -61,7 +79,15 @@ export class TcpdumpCapture {
       ...(process.getuid?.() === 0 ? ['-Z', 'root'] : []),
       filter,
     ];
+    // The capture holds every byte of the scenario's TLS sessions, and the key log beside it their secrets:
+    // made 0600 before tcpdump opens it (it keeps the mode of a file it truncates).
+    try {
+      await writeFile(options.file, '', { mode: 0o600 });
+    } catch (error) {
+      throw cannotWrite(options.file, error);
+    }
     const child = execa('tcpdump', args, TCPDUMP_OPTIONS);
+    guardProcess(child.pid);
     const capture = new TcpdumpCapture(child, options.file);
     await capture.waitListening();
     return capture;
@@ -102,10 +128,23 @@ export class TcpdumpCapture {
   /** Stops tcpdump with SIGINT (it flushes the file), waits for it and parses its closing counts. Idempotent. */
   stop(): Promise<CaptureStats> {
     this.stopped ??= (async () => {
+      this.stopping = true;
       this.child.kill('SIGINT');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      let forced = false;
+      const timer = setTimeout(() => {
+        forced = true;
+        this.child.kill('SIGKILL');
+      }, STOP_TIMEOUT_MS);
       const result = await this.child;
       clearTimeout(timer);
+      const full = /No space left on device|Disk quota exceeded/i.exec(this.stderr);
+      if (full !== null) throw cannotWrite(this.file, Object.assign(new Error(`ENOSPC: ${full[0].toLowerCase()}, write`), { code: 'ENOSPC' }));
+      // A signal this run did not send (SIGINT asks tcpdump to flush and exit; SIGKILL only after the timeout).
+      const early = this.exitedEarly ?? (result.signal !== undefined && result.signal !== 'SIGINT' && !forced ? { exitCode: result.exitCode, signal: result.signal } : null);
+      if (early !== null) {
+        const how = early.signal === undefined ? `exit code ${early.exitCode}` : `killed by ${early.signal}`;
+        throw new CaptureError(`tcpdump stopped during the scenario, before it was asked to (${how}; not by this run): ${this.stderrTail()}; ${this.file} is incomplete`);
+      }
       if (result.signal === 'SIGKILL') {
         throw new CaptureError(`tcpdump did not exit within ${STOP_TIMEOUT_MS / 1000} s of SIGINT and was killed; ${this.file} may be incomplete`);
       }
@@ -118,6 +157,15 @@ export class TcpdumpCapture {
     const lines = this.stderr.trim().split('\n').filter((l) => !/^Running as user/.test(l));
     return lines.slice(-3).join(' / ') || '(no output)';
   }
+}
+
+/** The BPF filter of a capture: TCP to and from the given ports, on the given address when there is one. */
+export function captureFilter(options: Pick<CaptureOptions, 'ports' | 'host' | 'nets'>): string {
+  const host = options.host;
+  const endpoint = (p: number) => (host === undefined ? `port ${p}` : `(src host ${host} and src port ${p}) or (dst host ${host} and dst port ${p})`);
+  const ports = options.ports.length === 0 ? 'tcp' : `tcp and (${options.ports.map(endpoint).join(' or ')})`;
+  const nets = options.nets ?? [];
+  return nets.length === 0 ? ports : `${ports} and (${nets.map((n) => `net ${n}`).join(' or ')})`;
 }
 
 /** Parses tcpdump's closing lines ("N packets captured", "N packets received by filter", ...). */

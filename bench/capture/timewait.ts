@@ -19,14 +19,20 @@ export interface TimeWaitSocket {
   remainingMs: number;
 }
 
-/** Lists TIME_WAIT sockets with `serverPort` on either end. */
-export async function listTimeWait(serverPort: number): Promise<TimeWaitSocket[]> {
+/** Runs a command where the sockets are: as it is in this namespace, or wrapped to run in another one. */
+export type CommandPlace = (argv: string[]) => string[];
+
+/** This process's own network namespace. */
+export const HERE: CommandPlace = (argv) => argv;
+
+/**
+ * Lists TIME_WAIT sockets with `serverPort` on either end, in the network namespace `place` runs `ss` in (a
+ * server behind an emulated link has its own namespace, so its side's sockets are listed there).
+ */
+export async function listTimeWait(serverPort: number, place: CommandPlace = HERE): Promise<TimeWaitSocket[]> {
   const port = `:${serverPort}`;
-  const result = await execa(
-    'ss',
-    ['-H', '-t', '-a', '-n', '-o', 'state', 'time-wait', '(', 'sport', '=', port, 'or', 'dport', '=', port, ')'],
-    { reject: false },
-  );
+  const [file, ...args] = place(['ss', '-H', '-t', '-a', '-n', '-o', 'state', 'time-wait', '(', 'sport', '=', port, 'or', 'dport', '=', port, ')']);
+  const result = await execa(file!, args, { reject: false });
   if (result.failed) {
     throw new CaptureError(`ss failed (${result.shortMessage}); install iproute2 (apt-get install iproute2)`, { cause: result });
   }
@@ -59,12 +65,20 @@ export class TimeWaitObserver {
   private readonly before = new Map<string, { remainingMs: number; atMs: number }>();
   private readonly running: Promise<void>[] = [];
 
-  constructor(private readonly serverPort: number) {}
+  /** `places`: the namespaces where the two sides' sockets live (one, unless the server has its own). */
+  constructor(
+    private readonly serverPort: number,
+    private readonly places: readonly CommandPlace[] = [HERE],
+  ) {}
+
+  private async list(): Promise<TimeWaitSocket[]> {
+    return (await Promise.all(this.places.map((place) => listTimeWait(this.serverPort, place)))).flat();
+  }
 
   /** Notes the TIME_WAIT sockets that exist before the scenario's first connection. */
   async begin(): Promise<void> {
     const atMs = performance.now();
-    for (const s of await listTimeWait(this.serverPort)) this.before.set(s.socket, { remainingMs: s.remainingMs, atMs });
+    for (const s of await this.list()) this.before.set(s.socket, { remainingMs: s.remainingMs, atMs });
   }
 
   /** Starts a sample without waiting for it; `sample()` waits for it (and reports its failure). */
@@ -82,7 +96,7 @@ export class TimeWaitObserver {
 
   private async take(): Promise<void> {
     const nowMs = performance.now();
-    for (const s of await listTimeWait(this.serverPort)) {
+    for (const s of await this.list()) {
       const earlier = this.before.get(s.socket);
       // Still the earlier socket when its timer ran down as time passed (or ss printed no timer).
       const restarted = earlier !== undefined && s.remainingMs > earlier.remainingMs - (nowMs - earlier.atMs) + TIMER_SLACK_MS;

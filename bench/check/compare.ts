@@ -16,8 +16,8 @@
  *   not a gate). Scenarios of the run that the baseline lacks are listed and not compared.
  */
 import { InputError } from '../errors.ts';
-import type { Results, ScenarioResult, ScenarioSpec } from '../model/index.ts';
-import { METRICS, scenarioMetrics, type MetricUnit, type ScenarioMetrics, type Tolerance } from './metrics.ts';
+import { pairingKey, specFieldsOf, type Results, type ScenarioResult } from '../model/index.ts';
+import { METRICS, REPEATED_RUNS, scenarioMetrics, type MetricUnit, type ScenarioMetrics, type Tolerance } from './metrics.ts';
 import { floorsFor, globMatches, resolveTolerance, type ThresholdRule, type Thresholds } from './thresholds.ts';
 
 /** How one row came out. */
@@ -105,42 +105,9 @@ export interface CheckReport {
   passed: boolean;
 }
 
-/**
- * What each spec field means for pairing (the compiler makes every new field take a side):
- * - `identity`: what the scenario is; the pairing key (mode, TLS version, chain, network, server).
- * - `condition`: what the scenario sends and when connections end; a pair that differs in one of them
- *   would compare different byte counts, so it is bad input rather than a regression.
- * - `ignored`: `id` is derived from the identity; `timeCompression` only paces the run (every timeout
- *   scales with it and byte metrics are per virtual minute; timing is compared as in-run ratios).
- */
-const SPEC_FIELDS: Record<keyof ScenarioSpec, 'identity' | 'condition' | 'ignored'> = {
-  id: 'ignored',
-  mode: 'identity',
-  tls: 'identity',
-  cert: 'identity',
-  network: 'identity',
-  server: 'identity',
-  workload: 'condition',
-  endpoints: 'condition',
-  virtualMinutes: 'condition',
-  timeCompression: 'ignored',
-  sessionTimeoutVirtualSeconds: 'condition',
-  serverIdleTimeoutVirtualSeconds: 'condition',
-  sessionTickets: 'condition',
-  seed: 'condition',
-  captureAgents: 'condition',
-  proxy: 'identity',
-};
-
-const fieldsOf = (role: 'identity' | 'condition') =>
-  (Object.keys(SPEC_FIELDS) as (keyof ScenarioSpec)[]).filter((k) => SPEC_FIELDS[k] === role);
-const IDENTITY = fieldsOf('identity');
-const CONDITIONS = fieldsOf('condition');
-
-/** The pairing key of a scenario. */
-export function pairingKey(spec: ScenarioSpec): string {
-  return IDENTITY.map((k) => String(spec[k])).join('/');
-}
+/** The spec fields scenarios pair on (mode and configuration), and those a pair must share (model/scenario.ts). */
+const IDENTITY = [...specFieldsOf('mode'), ...specFieldsOf('configuration')];
+const CONDITIONS = specFieldsOf('condition');
 
 /** A value derived by division may differ in its last bits between equal inputs; never call that a change. */
 const FLOAT_SLACK = 1e-9;
@@ -150,6 +117,7 @@ const FLOAT_SLACK = 1e-9;
  * Throws InputError for input that cannot be compared.
  */
 export function checkResults(current: Results, baseline: Results, thresholds: Thresholds): CheckReport {
+  finishedRun(current, 'the run being checked');
   const baselineScenarios = cleanBaseline(baseline);
   if (current.options.capture !== baseline.options.capture) {
     const mode = (r: Results) => (r.options.capture ? 'with a packet capture' : 'with --no-capture');
@@ -184,7 +152,8 @@ export function checkResults(current: Results, baseline: Results, thresholds: Th
       if (before !== null && b === null && n !== null) notInBaseline.push(def.name);
       if (before !== null && b !== null) {
         compared.push({ scenario: scenario.id, metric: def.name });
-        const resolved = resolveTolerance(thresholds, scenario.id, def.name, def.defaultTolerance);
+        const repeated = scenario.summary.measuredRuns >= REPEATED_RUNS && base!.summary.measuredRuns >= REPEATED_RUNS;
+        const resolved = resolveTolerance(thresholds, scenario.id, def.name, repeated ? def.repeatedTolerance : def.defaultTolerance);
         if (resolved.ignored) ignored++;
         else if (n !== null) rows.push(changeRow(scenario.id, def.name, def.unit, def.worse, b, n, resolved.tolerance, resolved.source));
         else if (!partnerFailed(now)) rows.push(missingRow(scenario.id, def.name, def.unit, b, now));
@@ -213,7 +182,6 @@ export function checkResults(current: Results, baseline: Results, thresholds: Th
     }
   }
   if (ignored > 0) notes.push(`${ignored} metric${ignored === 1 ? '' : 's'} not compared, as the thresholds file says ("ignore": true)`);
-  if (current.interrupted) notes.push('the run was interrupted before every scenario ran');
   notes.push(...environmentNotes(current, baseline));
 
   const regressed = rows.filter((r) => r.verdict === 'regressed').length;
@@ -243,13 +211,26 @@ type CompletedScenario = Extract<ScenarioResult, { state: 'completed' }>;
 /** A baseline is what "good" means: a whole run whose every scenario completed. Returns its scenarios. */
 function cleanBaseline(baseline: Results): CompletedScenario[] {
   const refresh = 'a baseline must be a whole run whose every scenario completed; refresh it (docs/ci.md)';
-  if (baseline.interrupted) throw new InputError(`the baseline (run ${baseline.runId}) was interrupted: ${refresh}`);
+  finishedRun(baseline, 'the baseline', refresh);
   const bad = baseline.scenarios.filter((s) => s.state !== 'completed');
   if (bad.length > 0) {
     throw new InputError(`the baseline (run ${baseline.runId}) has ${bad.map((s) => `${s.id} ${s.state}`).join(', ')}: ${refresh}`);
   }
   if (baseline.scenarios.length === 0) throw new InputError(`the baseline (run ${baseline.runId}) has no scenarios: ${refresh}`);
   return baseline.scenarios.filter((s): s is CompletedScenario => s.state === 'completed');
+}
+
+/**
+ * A run that did not finish is neither a run to judge nor a baseline: one stopped by Ctrl-C or SIGTERM says
+ * so (`interrupted`), and one killed outright (SIGKILL, a crash, a power cut) never wrote its `finishedAt`.
+ * Either may lack scenarios, and the last one it wrote may be cut short.
+ */
+function finishedRun(results: Results, which: string, remedy = 'run it again to the end'): void {
+  const run = `${which} (run ${results.runId})`;
+  if (results.interrupted) throw new InputError(`${run} was interrupted before every scenario ran: ${remedy}`);
+  if (results.finishedAt === '') {
+    throw new InputError(`${run} did not finish: its finishedAt is empty, so the run was killed or crashed while it ran (${results.scenarios.length} scenarios written): ${remedy}`);
+  }
 }
 
 /** Pairs each baseline scenario with the run's scenario of the same identity; keyed by the run's scenario id. */
@@ -283,7 +264,7 @@ function pairScenarios(current: Results, baseline: Results, baselineScenarios: C
   for (const key of common) {
     const s = now.get(key)!;
     const b = before.get(key)!;
-    const differences = CONDITIONS.filter((k) => s.spec[k] !== b.spec[k]).map(
+    const differences = CONDITIONS.filter((k) => JSON.stringify(s.spec[k]) !== JSON.stringify(b.spec[k])).map(
       (k) => `${k} ${JSON.stringify(b.spec[k])} in the baseline, ${JSON.stringify(s.spec[k])} now`,
     );
     if (differences.length > 0) {

@@ -15,7 +15,7 @@
  *   machine's speed cancels out; what is left is the effect of reuse, with a loose tolerance (the gate's
  *   precise signals of broken reuse are the connection and handshake counts).
  */
-import type { Comparison, MeasuredScenario, Results, ScenarioResult } from '../model/index.ts';
+import type { Comparison, MeasuredScenario, PerEndpointMinute, Results, ScenarioResult } from '../model/index.ts';
 import { API_CALLS, MIN_LATENCY_SAMPLES } from '../model/index.ts';
 
 /** How a metric's values are written. */
@@ -36,6 +36,9 @@ export interface MetricDefinition {
   /** Which direction is a regression: `higher` for bytes, connections and ratios, `lower` for savings. */
   worse: 'higher' | 'lower';
   defaultTolerance: Tolerance;
+  /** The tolerance when both runs are means of at least REPEATED_RUNS repetitions (`--runs 3`): tighter, as
+   * a mean of three carries less of one run's noise. */
+  repeatedTolerance: Tolerance;
   /** One line for the help text and docs. */
   description: string;
 }
@@ -62,8 +65,34 @@ const LATENCY: Tolerance = { relativePct: 150, absolute: 0 };
 /** Server CPU per request: observed +30% between two runs. */
 const CPU: Tolerance = { relativePct: 60, absolute: 0 };
 
+/** Repetitions whose means the tighter tolerances below are for. */
+export const REPEATED_RUNS = 3;
+/*
+ * Means of 3 runs (issue 12): five `run --suite quick --runs 3` on the same machine under a load of 3-7.
+ * Counts and TCP payload again did not move; persistent upstream wire bytes ranged 0.75% (20,432-20,586 B a
+ * minute, single runs 1.6%), the upstream saving 0.56 points (31.8-32.4%, single runs 1.1), the CPU ratio
+ * 8.6% (single runs 30%). The p50 ratios did not narrow: `log` +80%, `distributed_read` +158% (0.036 to
+ * 0.094) on a machine whose load exceeded its cores; a mean of three medians cannot undo a busy machine.
+ * Each limit is again about twice the widest range, except the CPU ratio's: a baseline made on a quiet machine
+ * and checked in CI on a clean clone while other work ran measured +24.1%, so its limit is 40%, still
+ * tighter than a single run's 60% and far below what a transport that stopped reusing connections does
+ * (the ratio goes from about 0.45 to about 1, +120%).
+ */
+const WIRE_REPEATED: Tolerance = { relativePct: 1.5, absolute: 0 };
+const SAVINGS_REPEATED: Tolerance = { relativePct: 0, absolute: 1.2 };
+const LATENCY_REPEATED: Tolerance = { relativePct: 300, absolute: 0 };
+const CPU_REPEATED: Tolerance = { relativePct: 40, absolute: 0 };
+
 /** The prefix of the per-API latency ratio metrics: `p50LatencyRatio.config`. */
 export const LATENCY_RATIO = 'p50LatencyRatio';
+
+const REPEATED = new Map<Tolerance, Tolerance>([
+  [DETERMINISTIC, DETERMINISTIC],
+  [WIRE, WIRE_REPEATED],
+  [SAVINGS, SAVINGS_REPEATED],
+  [LATENCY, LATENCY_REPEATED],
+  [CPU, CPU_REPEATED],
+]);
 
 function define(
   name: string,
@@ -72,7 +101,7 @@ function define(
   defaultTolerance: Tolerance,
   description: string,
 ): MetricDefinition {
-  return { name, unit, worse, defaultTolerance, description };
+  return { name, unit, worse, defaultTolerance, repeatedTolerance: REPEATED.get(defaultTolerance)!, description };
 }
 
 /** Every metric, in the order the check table lists them. */
@@ -113,34 +142,31 @@ export interface ScenarioMetrics {
  * the gate reports then).
  */
 export function scenarioMetrics(results: Results, scenario: MeasuredScenario): ScenarioMetrics {
+  // With repetitions (`--runs N`) the gate compares their means: the figures of one run carry its noise.
+  const repeated = scenario.summary.measuredRuns > 1;
   const p = scenario.perEndpointMinute;
-  const values = new Map<string, number | null>([
-    ['upWireBytes', p.upWireBytes],
-    ['downWireBytes', p.downWireBytes],
-    ['upTcpPayloadBytes', p.upTcpPayloadBytes],
-    ['downTcpPayloadBytes', p.downTcpPayloadBytes],
-    ['upHandshakeBytes', p.upHandshakeBytes],
-    ['downHandshakeBytes', p.downHandshakeBytes],
-    ['connections', p.connections],
-    ['fullHandshakes', p.fullHandshakes],
-    ['resumedHandshakes', p.resumedHandshakes],
-    ['timeWait', p.timeWait],
-  ]);
+  const figure = (key: keyof PerEndpointMinute): number | null => (repeated ? (scenario.summary.perEndpointMinute[key]?.mean ?? null) : p[key]);
+  const values = new Map<string, number | null>(
+    (['upWireBytes', 'downWireBytes', 'upTcpPayloadBytes', 'downTcpPayloadBytes', 'upHandshakeBytes', 'downHandshakeBytes', 'connections', 'fullHandshakes', 'resumedHandshakes', 'timeWait'] as const).map((k) => [k, figure(k)]),
+  );
   const comparison: Comparison | undefined = results.comparisons.find((c) => c.candidate === scenario.id);
   const partner = comparison === undefined ? null : (results.scenarios.find((s) => s.id === comparison.baseline) ?? null);
   if (comparison === undefined || partner === null || partner.state !== 'completed') return { values, partner };
 
-  values.set('upSavedPct', comparison.upSavedPct);
-  values.set('downSavedPct', comparison.downSavedPct);
+  const pairs = repeated && comparison.summary.pairs > 1;
+  values.set('upSavedPct', pairs ? (comparison.summary.upSavedPct?.mean ?? null) : comparison.upSavedPct);
+  values.set('downSavedPct', pairs ? (comparison.summary.downSavedPct?.mean ?? null) : comparison.downSavedPct);
   values.set('connectionsSavedPct', comparison.connectionsSavedPct);
   for (const api of API_CALLS) {
     const mine = scenario.latency[api];
     const fresh = partner.latency[api];
     if (mine === undefined || fresh === undefined) continue;
     if (mine.total.samples < MIN_LATENCY_SAMPLES || fresh.total.samples < MIN_LATENCY_SAMPLES) continue;
-    values.set(`${LATENCY_RATIO}.${api}`, ratio(mine.total.p50Ms, fresh.total.p50Ms));
+    const mean = (s: MeasuredScenario) => s.summary.latency.byApi[api]?.p50Ms.mean;
+    values.set(`${LATENCY_RATIO}.${api}`, pairs ? ratio(mean(scenario) ?? 0, mean(partner) ?? 0) : ratio(mine.total.p50Ms, fresh.total.p50Ms));
   }
-  values.set('cpuMsPerRequestRatio', ratio(scenario.server.cpuMsPerRequest, partner.server.cpuMsPerRequest));
+  const cpu = (s: MeasuredScenario) => (pairs ? (s.summary.cpuMsPerRequest?.mean ?? 0) : s.server.cpuMsPerRequest);
+  values.set('cpuMsPerRequestRatio', ratio(cpu(scenario), cpu(partner)));
   return { values, partner };
 }
 

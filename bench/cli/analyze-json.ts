@@ -9,6 +9,9 @@
  * is exactly JSON.stringify's (same keys, order, number and string forms; a test holds the two equal on every
  * golden connection). Counter keys come from the model's TRAFFIC_FIELDS and TLS_FIELDS tables.
  */
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TLS_FIELD_NAMES, TRAFFIC_FIELD_NAMES, type AnalyzeSummary, type ConnectionReport, type ConnectionTls, type TlsCounters, type TrafficCounters } from '../model/index.ts';
 
 /** Bytes gathered before one write: few system calls, bounded memory. */
@@ -56,6 +59,7 @@ const K_SUITE = ascii(',"cipherSuite":');
 const K_HANDSHAKE = ascii(',"handshake":');
 const K_SERVER_NAME = ascii(',"serverName":');
 const K_DECRYPTED = ascii(',"decrypted":');
+const K_PLAINTEXT_PREFIX = ascii(',"plaintextPrefix":');
 const K_REQUESTS = ascii(',"requests":');
 const K_CLOSE = ascii('}');
 const FIRST_LINE = ascii('\n    ');
@@ -213,6 +217,8 @@ function writeConnectionTls(b: Bytes, t: ConnectionTls | null): void {
   b.string(t.serverName);
   b.bytes(K_DECRYPTED);
   b.boolean(t.decrypted);
+  b.bytes(K_PLAINTEXT_PREFIX);
+  b.string(t.plaintextPrefix);
   b.bytes(K_CLOSE);
 }
 
@@ -249,7 +255,7 @@ function connectionRoom(c: ConnectionReport): number {
     CONNECTION_BYTES +
     stringRoom(c.client.ip) +
     stringRoom(c.server.ip) +
-    (tls === null ? 0 : stringRoom(tls.version) + stringRoom(tls.cipherSuite) + stringRoom(tls.serverName))
+    (tls === null ? 0 : stringRoom(tls.version) + stringRoom(tls.cipherSuite) + stringRoom(tls.serverName) + stringRoom(tls.plaintextPrefix))
   );
 }
 
@@ -262,35 +268,203 @@ export function connectionJson(c: ConnectionReport): string {
 }
 
 /**
- * Writes `analyze@1` JSON while the capture is read: each connection as it ends, one per line, then the
- * totals. Key order differs from the in-memory result (connections come before the totals), the document
- * does not: memory stays bounded whatever the number of connections. Writes to stdout are synchronous for
- * files and pipes on Linux, so chunks never pile up.
+ * Connections written out of order are held as their JSON bytes up to this much; past it they go to a
+ * temporary file (sorted runs merged at the end), so one connection open for the whole capture cannot make
+ * memory grow with every connection that ends meanwhile.
+ */
+const HOLD_LIMIT_BYTES = 32 * 1024 * 1024;
+/** A held connection in a run file: index(4) length(4) then its JSON bytes. */
+const RUN_ENTRY_HEADER_BYTES = 8;
+/** Read-ahead of one run file. */
+const RUN_READ_BYTES = 1 << 16;
+
+/** One run file being merged: its entries in index order, read ahead in a small buffer. */
+class RunReader {
+  private buffer = Buffer.alloc(RUN_READ_BYTES);
+  private start = 0;
+  private end = 0;
+  private position = 0;
+  /** The entry at the front: its index (Infinity once the run is exhausted) and bytes. */
+  index = Number.POSITIVE_INFINITY;
+  bytes: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly fd: number) {
+    this.next();
+  }
+
+  /** Moves to the next entry. */
+  next(): void {
+    if (!this.fill(RUN_ENTRY_HEADER_BYTES)) {
+      this.index = Number.POSITIVE_INFINITY;
+      return;
+    }
+    const index = this.buffer.readUInt32LE(this.start);
+    const length = this.buffer.readUInt32LE(this.start + 4);
+    this.start += RUN_ENTRY_HEADER_BYTES;
+    if (!this.fill(length)) throw new Error(`analyze --json: a run file ended inside connection ${index}`);
+    this.index = index;
+    this.bytes = Buffer.from(this.buffer.subarray(this.start, this.start + length));
+    this.start += length;
+  }
+
+  /** Makes `n` bytes available from `start`; false at the end of the file. */
+  private fill(n: number): boolean {
+    if (this.end - this.start >= n) return true;
+    const rest = this.buffer.subarray(this.start, this.end);
+    if (n > this.buffer.length) this.buffer = Buffer.alloc(n);
+    rest.copy(this.buffer, 0);
+    this.end = rest.length;
+    this.start = 0;
+    while (this.end < n) {
+      const read = readSync(this.fd, this.buffer, this.end, this.buffer.length - this.end, this.position);
+      if (read === 0) return false;
+      this.position += read;
+      this.end += read;
+    }
+    return true;
+  }
+}
+
+/**
+ * Writes `analyze@1` JSON while the capture is read: connections one per line in index order (the order of
+ * their first packet), then the totals. Connections end in another order than they begin: one that ends
+ * before a lower index is held (in memory, then in temporary run files past HOLD_LIMIT_BYTES) until every
+ * lower index is written. Key order differs from the in-memory result (connections come before the totals),
+ * the document does not. Writes to a pipe can be queued (a slow reader: 2.6 M connections of JSON piped
+ * through execa reached 2.4 GB RSS): `drained` lets the capture's read wait for the queue to empty.
  */
 export class JsonWriter {
   private readonly bytes = new Bytes();
   private count = 0;
+  /** The lowest index not written yet. */
+  private nextIndex = 0;
+  private readonly held = new Map<number, Buffer>();
+  /** Where a held connection is written before its bytes are copied out (one buffer for all of them). */
+  private readonly scratch = new Bytes();
+  private heldBytes = 0;
+  private runDir: string | null = null;
+  private readonly runs: RunReader[] = [];
+  private readonly runFds: number[] = [];
   private readonly flush = (chunk: Buffer): void => {
     this.out.write(chunk);
   };
 
-  constructor(private readonly out: NodeJS.WritableStream) {
+  /** `holdLimitBytes`: held JSON kept in memory before it spills to a run file (smaller in tests). */
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly holdLimitBytes = HOLD_LIMIT_BYTES,
+  ) {
     this.text(`{\n  "schema": ${JSON.stringify('tls-reuse-bench/analyze@1')},\n  "connections": [`);
   }
 
+  /** A promise for the output's 'drain' while its queue is full, else null (CaptureReadOptions.backpressure). */
+  drained(): Promise<void> | null {
+    const out = this.out as NodeJS.WritableStream & { writableNeedDrain?: boolean };
+    if (out.writableNeedDrain !== true) return null;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        out.off('drain', done);
+        out.off('close', done);
+        out.off('error', done);
+        resolve();
+      };
+      out.on('drain', done);
+      out.on('close', done);
+      out.on('error', done);
+    });
+  }
+
   connection(c: ConnectionReport): void {
+    if (c.index !== this.nextIndex) {
+      const scratch = this.scratch;
+      scratch.length = 0;
+      scratch.room(connectionRoom(c), () => undefined);
+      writeConnection(scratch, c);
+      this.hold(c.index, Buffer.from(scratch.buffer.subarray(0, scratch.length)));
+      return;
+    }
     const b = this.bytes;
     b.room(connectionRoom(c), this.flush);
     b.bytes(this.count++ === 0 ? FIRST_LINE : NEXT_LINE);
     writeConnection(b, c);
+    this.nextIndex++;
+    this.drain();
     if (b.length >= CHUNK_BYTES) this.flush(b.take());
   }
 
   finish(summary: AnalyzeSummary): void {
+    // Every index was handed over: what is held can all go, in order (a gap would be a defect upstream).
+    while (this.held.size > 0 || this.runs.some((run) => run.index !== Number.POSITIVE_INFINITY)) {
+      this.nextIndex = this.lowestWaiting();
+      this.drain();
+    }
     const { schema: _schema, ...rest } = summary;
     // `rest` as JSON starts with "{\n" and ends with "\n}": its members continue the open object.
     this.text(`${this.count === 0 ? '' : '\n  '}],\n${JSON.stringify(rest, null, 2).slice(2)}\n`);
     this.flush(this.bytes.take());
+    this.close();
+  }
+
+  /** Removes the run files (also when the analysis failed half-way). */
+  close(): void {
+    for (const fd of this.runFds.splice(0)) closeSync(fd);
+    if (this.runDir !== null) rmSync(this.runDir, { recursive: true, force: true });
+    this.runDir = null;
+  }
+
+  private hold(index: number, json: Buffer): void {
+    this.held.set(index, json);
+    this.heldBytes += json.length;
+    if (this.heldBytes > this.holdLimitBytes) this.spill();
+  }
+
+  /** Writes the held connections to a run file, in index order. */
+  private spill(): void {
+    this.runDir ??= mkdtempSync(join(tmpdir(), 'tls-reuse-bench-json-'));
+    const path = join(this.runDir, `run-${this.runs.length}`);
+    const fd = openSync(path, 'w+');
+    this.runFds.push(fd);
+    const header = Buffer.alloc(RUN_ENTRY_HEADER_BYTES);
+    let position = 0;
+    for (const index of [...this.held.keys()].sort((a, b) => a - b)) {
+      const json = this.held.get(index)!;
+      header.writeUInt32LE(index, 0);
+      header.writeUInt32LE(json.length, 4);
+      position += writeSync(fd, header, 0, header.length, position);
+      position += writeSync(fd, json, 0, json.length, position);
+    }
+    this.held.clear();
+    this.heldBytes = 0;
+    this.runs.push(new RunReader(fd));
+  }
+
+  /** The lowest index held in memory or at a run's front. */
+  private lowestWaiting(): number {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const index of this.held.keys()) if (index < lowest) lowest = index;
+    for (const run of this.runs) if (run.index < lowest) lowest = run.index;
+    return lowest;
+  }
+
+  /** Writes the held connections that are next in order. */
+  private drain(): void {
+    for (;;) {
+      let json = this.held.get(this.nextIndex);
+      if (json !== undefined) {
+        this.held.delete(this.nextIndex);
+        this.heldBytes -= json.length;
+      } else {
+        const run = this.runs.find((r) => r.index === this.nextIndex);
+        if (run === undefined) return;
+        json = run.bytes;
+        run.next();
+      }
+      const b = this.bytes;
+      b.room(NEXT_LINE.length + json.length, this.flush);
+      b.bytes(this.count++ === 0 ? FIRST_LINE : NEXT_LINE);
+      b.bytes(json);
+      this.nextIndex++;
+    }
   }
 
   /** Text of any kind (the document's opening and its totals), in UTF-8. */

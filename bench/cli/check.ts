@@ -7,7 +7,7 @@ import { loadResults } from '../results/read.ts';
 import { METRICS } from '../check/metrics.ts';
 import { formatTolerance, renderCheckMarkdown, renderCheckText, verdictLine } from '../check/render.ts';
 import { DEFAULT_THRESHOLDS, loadThresholds } from '../check/thresholds.ts';
-import { InputError, MeasurementError, UsageError } from '../errors.ts';
+import { cannotWrite, InputError, MeasurementError, OutputError, UsageError } from '../errors.ts';
 import { CHECK_SCHEMA, MIN_LATENCY_SAMPLES, type CheckSummary } from '../model/index.ts';
 import { buildReportModel, renderPages } from '../report/index.ts';
 import { writeCheckSummary } from '../results/check-file.ts';
@@ -16,7 +16,8 @@ import { parseCommand } from './args.ts';
 
 const metricList = METRICS.map((m) => {
   const limit = formatTolerance(m.defaultTolerance, m.unit);
-  return `  ${m.name.padEnd(34)} ${limit.padEnd(9)} ${m.description}`;
+  const repeated = formatTolerance(m.repeatedTolerance, m.unit);
+  return `  ${m.name.padEnd(34)} ${`${limit}${repeated === limit ? '' : ` (${repeated})`}`.padEnd(18)} ${m.description}`;
 }).join('\n');
 
 export const checkHelp = `usage: tls-reuse-bench check RESULTS.json --baseline FILE [--thresholds FILE]
@@ -27,13 +28,14 @@ metric, writes it as Markdown to check.md and the verdict to check.json beside R
 rendered from those results show it; in a run's folder report.html and summary.md are updated at once), and
 appends the Markdown to $GITHUB_STEP_SUMMARY when that is set.
 
-  --baseline FILE     results.json of the run to compare with (e.g. fixtures/baselines/quick.json)
+  --baseline FILE     results.json of the run to compare with, e.g. fixtures/baselines/quick.json (required)
   --thresholds FILE   per-metric, per-scenario tolerances and floors (docs/ci.md; fixtures/thresholds/example.json)
+                      (default: every metric at its default limit, listed below)
 
 Byte and count metrics are deterministic for a workload, seed, chain and TLS library: they are compared
 directly. Latency and server CPU are compared as ratios to fresh inside each run (p50 latency ratios only
 for APIs with at least ${MIN_LATENCY_SAMPLES} samples), so a faster or slower machine cancels out.
-Metrics and default limits:
+Metrics and default limits (in parentheses: when both runs are means of 3 or more, --runs 3):
 ${metricList}
 
 A regression (worse beyond the limit, a floor not met, a failed or invalid scenario) exits 1; an
@@ -103,6 +105,6 @@ async function writeOutput(file: string, write: () => Promise<unknown>): Promise
   try {
     await write();
   } catch (error) {
-    throw new InputError(`cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+    throw error instanceof OutputError ? error : cannotWrite(file, error);
   }
 }

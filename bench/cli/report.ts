@@ -4,6 +4,7 @@ import { loadResults } from '../results/read.ts';
 import { UsageError } from '../errors.ts';
 import { buildReportModel, renderReports } from '../report/index.ts';
 import { readCheckSummary } from '../results/check-file.ts';
+import { checkReportFolder } from '../results/folder.ts';
 import { parseCommand } from './args.ts';
 import { displayPath } from './display.ts';
 
@@ -34,6 +35,7 @@ export async function reportCommand(args: string[], out: NodeJS.WritableStream):
   const results = await loadResults(file);
   const resultsDir = path.dirname(path.resolve(file));
   const outDir = path.resolve(values.out ?? resultsDir);
+  await checkReportFolder(outDir, results.runId, resultsDir);
   const model = buildReportModel(results, await readCheckSummary(resultsDir));
   const written = await renderReports(model, outDir, { resultsDir });
   const { answer } = model;

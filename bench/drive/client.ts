@@ -55,6 +55,8 @@ export interface ConnectionRecord {
   channel: Channel;
   /** Client TCP port (0 when the TCP connect never completed). */
   localPort: number;
+  /** Client address ('' when the TCP connect never completed): an agent's own with per-agent addresses. */
+  localAddress: string;
   /** Unix epoch milliseconds (sub-ms precision), comparable with capture timestamps. */
   openedAtMs: number;
   closedAtMs: number | null;
@@ -175,6 +177,7 @@ export class AgentClient {
         const reused = attempt === 0 ? existing : null;
         const connection = reused ?? this.open(request);
         current = connection;
+        const before = reused === null ? { up: 0, down: 0 } : connection.bytes;
         try {
           if (reused === null) await connection.handshake();
           const exchange = await connection.request(bytes);
@@ -189,11 +192,14 @@ export class AgentClient {
           } else if (this.options.mode !== 'persistent' || dropAfter) {
             await this.retire(request, connection, 'client');
           }
+          const after = connection.bytes;
           return {
             state: 'ok',
             request,
             status: exchange.response.status,
             responseBodyBytes: exchange.response.body.length,
+            socketBytes: { up: after.up - before.up, down: after.down - before.down },
+            responseFlightBytes: exchange.responseBytes,
             connectionId: connection.id,
             newConnection: reused === null,
             sessionResumed: connection.sessionResumed,
@@ -294,6 +300,7 @@ function recordOf(c: TlsConnection): ConnectionRecord {
     endpointIndex: c.endpointIndex,
     channel: c.channel,
     localPort: c.localPort,
+    localAddress: c.localAddress,
     openedAtMs: c.openedAtMs,
     closedAtMs: c.closedAtMs,
     bytes: c.bytes,

@@ -44,11 +44,13 @@ export interface ConnectionOptions {
   keyLog?: NodeJS.WritableStream;
 }
 
-/** A response and when its first byte arrived (`performance.now()`). */
+/** A response, when its first byte arrived (`performance.now()`), and the raw bytes of the exchange. */
 export interface Exchange {
   response: HttpResponse;
   firstByteAt: number;
   doneAt: number;
+  /** TCP payload read from the request's write until the response was complete (the response's flight). */
+  responseBytes: number;
 }
 
 interface Waiter<T> {
@@ -60,6 +62,8 @@ interface PendingExchange extends Waiter<Exchange> {
   parser: ResponseParser;
   written: boolean;
   firstByteAt: number | null;
+  /** Raw bytes read before the request was written. */
+  readBefore: number;
 }
 
 /** Longest proxy answer head accepted. */
@@ -97,6 +101,8 @@ export class TlsConnection {
   proxyConnectedAt: number | null = null;
   /** Local TCP port, known once connected (0 before, or when the connect failed). */
   localPort = 0;
+  /** Local address, known once connected ('' before, or when the connect failed). */
+  localAddress = '';
   sessionResumed = false;
   /** Requests written on this connection (a request that then failed counts too). */
   requests = 0;
@@ -149,6 +155,7 @@ export class TlsConnection {
     this.raw.once('connect', () => {
       this.tcpConnectedAt = performance.now();
       this.localPort = this.raw.localPort ?? 0;
+      this.localAddress = this.raw.localAddress ?? '';
       if (options.keepAlive) this.raw.setKeepAlive(true);
     });
     // A reset that hits an idle, established connection is the server closing it; anything else is an error.
@@ -248,6 +255,7 @@ export class TlsConnection {
         parser: new ResponseParser(),
         written: false,
         firstByteAt: null,
+        readBefore: this.raw.bytesRead,
         resolve,
         reject,
       };
@@ -316,7 +324,7 @@ export class TlsConnection {
   private settle(exchange: PendingExchange, response: HttpResponse): void {
     this.exchange = null;
     const doneAt = performance.now();
-    exchange.resolve({ response, firstByteAt: exchange.firstByteAt ?? doneAt, doneAt });
+    exchange.resolve({ response, firstByteAt: exchange.firstByteAt ?? doneAt, doneAt, responseBytes: this.raw.bytesRead - exchange.readBefore });
   }
 
   private onClose(): void {

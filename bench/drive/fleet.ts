@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { AgentRequest, RequestOutcome, SocketBytes } from '../model/index.ts';
 import { repoPath } from '../paths.ts';
-import { AgentClient, type TransportOptions } from './client.ts';
+import { AgentClient, type ConnectionRecord, type TransportOptions } from './client.ts';
 import { epochMs } from './connection.ts';
 
 /** The client's connections, summed. */
@@ -21,6 +21,9 @@ export interface FleetConnections {
   socketBytes: SocketBytes;
   /** Raw TCP bytes of the captured agents' sockets (agents `0 .. capturedAgents-1`). */
   capturedSocketBytes: SocketBytes;
+  /** The captured agents' connections (to reconcile connection by connection, and to name each captured
+   * connection's channel), in no particular order across threads. */
+  captured: ConnectionRecord[];
 }
 
 /** What a fleet needs: the transport (without functions: it crosses to worker threads) and the sample. */
@@ -52,6 +55,7 @@ export function summarizeConnections(client: AgentClient, capturedAgents: number
     if (c.endpointIndex < capturedAgents) {
       out.capturedSocketBytes.up += c.bytes.up;
       out.capturedSocketBytes.down += c.bytes.down;
+      out.captured.push(c);
     }
   }
   return out;
@@ -63,6 +67,7 @@ const EMPTY_CONNECTIONS: FleetConnections = {
   closedByServer: 0,
   socketBytes: { up: 0, down: 0 },
   capturedSocketBytes: { up: 0, down: 0 },
+  captured: [],
 };
 
 function addConnections(a: FleetConnections, b: FleetConnections): FleetConnections {
@@ -73,6 +78,7 @@ function addConnections(a: FleetConnections, b: FleetConnections): FleetConnecti
     closedByServer: a.closedByServer + b.closedByServer,
     socketBytes: add(a.socketBytes, b.socketBytes),
     capturedSocketBytes: add(a.capturedSocketBytes, b.capturedSocketBytes),
+    captured: [...a.captured, ...b.captured],
   };
 }
 

@@ -46,13 +46,37 @@ export function parseJsonText(text: string, source: string): unknown {
   // A UTF-8 byte order mark is not JSON, but editors on some systems write one.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') throw new InputError(`${source}: the file is empty, expected JSON`);
+  let parsed: unknown;
+  let cause: unknown = null;
   try {
-    return JSON.parse(text) as unknown;
+    parsed = JSON.parse(text) as unknown;
   } catch (error) {
-    const { offset, problem } = locateJsonError(text);
-    const { line, column } = lineAndColumn(text, offset);
-    throw new InputError(`${source}: not valid JSON at line ${line}, column ${column}: ${problem}`, { cause: error });
+    cause = error;
   }
+  if (cause === null && !deeperThan(text, MAX_JSON_DEPTH)) return parsed;
+  // The first syntax error, or the nesting no file of ours has, whichever comes first.
+  const problem = locateJsonError(text, MAX_JSON_DEPTH) ?? { offset: 0, problem: 'JSON.parse refused the text' };
+  const { line, column } = lineAndColumn(text, problem.offset);
+  throw new InputError(`${source}: not valid JSON at line ${line}, column ${column}: ${problem.problem}`, cause === null ? {} : { cause });
+}
+
+/** Do arrays and objects nest deeper than `max` anywhere in `text` (brackets inside strings aside)? One pass over the characters. */
+function deeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Skip the string: up to the next quote that no backslash escapes.
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
 }
 
 /** Where a JSON text first breaks the grammar (RFC 8259), and what was expected there. */
@@ -63,10 +87,19 @@ export interface JsonSyntaxProblem {
 }
 
 /**
- * Scans `text` with the RFC 8259 grammar and returns the first syntax error. Only called after JSON.parse
- * failed, so speed does not matter; it exists because V8 says "Unexpected token '}'" without a position.
+ * Deepest nesting of arrays and objects an input may have. Our files nest a handful of levels; a document far
+ * deeper is no file of ours, and recursive code (JSON.stringify of the page's data among it) would overflow the
+ * stack on it.
  */
-export function locateJsonError(text: string): JsonSyntaxProblem {
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Scans `text` with the RFC 8259 grammar and returns the first syntax error, or a nesting deeper than
+ * `maxDepth`. Called after JSON.parse failed (V8 says "Unexpected token '}'" without a position), and before it
+ * for the depth. Iterative, with an explicit stack of open containers, so 200,000 nested `[` are a message,
+ * not a stack overflow.
+ */
+export function locateJsonError(text: string, maxDepth = Number.POSITIVE_INFINITY): JsonSyntaxProblem | null {
   let i = 0;
   const fail = (problem: string): never => {
     throw new JsonSyntax(i, problem);
@@ -103,84 +136,70 @@ export function locateJsonError(text: string): JsonSyntaxProblem {
     }
   };
   const number = () => {
-    const match = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
-    if (match === null || match[0] === '-') fail(`expected a value, found ${found()}`);
-    i += match![0].length;
+    const match = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+    match.lastIndex = i;
+    const m = match.exec(text);
+    if (m === null || m[0] === '-') fail(`expected a value, found ${found()}`);
+    i += m![0].length;
   };
-  const value = (): void => {
+  const key = () => {
     space();
-    const ch = text[i];
-    if (ch === '{') return object();
-    if (ch === '[') return array();
-    if (ch === '"') return string();
-    if (ch === 't') return literal('true');
-    if (ch === 'f') return literal('false');
-    if (ch === 'n') return literal('null');
-    if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) return number();
-    fail(`expected a value, found ${found()}`);
-  };
-  const object = () => {
+    if (text[i] !== '"') fail(`expected a property name in double quotes, found ${found()}`);
+    string();
+    space();
+    if (text[i] !== ':') fail(`expected ':' after a property name, found ${found()}`);
     i++;
-    space();
-    if (text[i] === '}') {
-      i++;
-      return;
-    }
-    for (;;) {
-      space();
-      if (text[i] !== '"') fail(`expected a property name in double quotes, found ${found()}`);
-      string();
-      space();
-      if (text[i] !== ':') fail(`expected ':' after a property name, found ${found()}`);
-      i++;
-      value();
-      space();
-      if (text[i] === ',') {
-        i++;
-        space();
-        if (text[i] === '}') fail("trailing comma before '}'");
-        continue;
-      }
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      fail(`expected ',' or '}' after a property value, found ${found()}`);
-    }
   };
-  const array = () => {
-    i++;
-    space();
-    if (text[i] === ']') {
-      i++;
-      return;
-    }
-    for (;;) {
-      value();
-      space();
-      if (text[i] === ',') {
-        i++;
-        space();
-        if (text[i] === ']') fail("trailing comma before ']'");
-        continue;
-      }
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      fail(`expected ',' or ']' after an array element, found ${found()}`);
-    }
-  };
+  /** Open containers, innermost last: `]` for an array, `}` for an object. */
+  const open: (']' | '}')[] = [];
   try {
-    value();
+    // Each turn reads one value, then closes the containers that end after it.
+    for (;;) {
+      space();
+      const ch = text[i];
+      if (ch === '{' || ch === '[') {
+        if (open.length >= maxDepth) fail(`nested deeper than ${maxDepth} levels of arrays and objects`);
+        i++;
+        space();
+        const close = ch === '{' ? '}' : ']';
+        if (text[i] !== close) {
+          open.push(close);
+          if (close === '}') key();
+          continue;
+        }
+        i++;
+      } else if (ch === '"') string();
+      else if (ch === 't') literal('true');
+      else if (ch === 'f') literal('false');
+      else if (ch === 'n') literal('null');
+      else if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) number();
+      else fail(`expected a value, found ${found()}`);
+      // After a value: a comma starts the next member of the innermost container, a closer ends it.
+      let next = false;
+      while (!next && open.length > 0) {
+        space();
+        const close = open.at(-1)!;
+        const what = close === '}' ? "',' or '}' after a property value" : "',' or ']' after an array element";
+        if (text[i] === ',') {
+          i++;
+          space();
+          if (text[i] === close) fail(`trailing comma before '${close}'`);
+          if (close === '}') key();
+          next = true;
+        } else if (text[i] === close) {
+          i++;
+          open.pop();
+        } else fail(`expected ${what}, found ${found()}`);
+      }
+      if (!next) break;
+    }
     space();
     if (i < text.length) fail(`unexpected ${found()} after the end of the JSON value`);
   } catch (error) {
     if (error instanceof JsonSyntax) return { offset: error.offset, problem: error.problem };
     throw error;
   }
-  // The grammar accepted what JSON.parse refused: say so rather than point at a wrong place.
-  return { offset: 0, problem: 'JSON.parse refused the text' };
+  return null;
 }
 
 class JsonSyntax extends Error {

@@ -102,6 +102,17 @@ export function integer(min: number, max: number): Validator<number> {
   );
 }
 
+/** A number from `min` to `max`, a whole one when `integer`. */
+export function inRange(limits: { min: number; max: number; integer: boolean }): Validator<number> {
+  const { min, max, integer: whole } = limits;
+  const expected = `${whole ? 'an integer' : 'a number'} from ${min} to ${max}`;
+  return validator(expected, (value, path) =>
+    typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max && (!whole || Number.isInteger(value))
+      ? value
+      : mismatch(path, expected, value),
+  );
+}
+
 /** Absent (then `fallback`), or what `inner` accepts. */
 export function withDefault<T>(inner: Validator<T>, fallback: T): Validator<T> {
   return validator(inner.expected, (value, path) => (value === undefined ? fallback : inner(value, path)));

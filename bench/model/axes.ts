@@ -29,9 +29,11 @@ export type CertKind = (typeof CERT_KINDS)[number];
 export const SERVERS = ['node', 'nginx'] as const;
 export type ServerKind = (typeof SERVERS)[number];
 
-/** The network between client and server. Only loopback exists until link emulation lands. */
-export const NETWORKS = ['loopback'] as const;
-export type NetworkProfile = (typeof NETWORKS)[number];
+/**
+ * The network's name in a scenario: `loopback`, a named profile (`lan`, `wan`) or a custom path's name
+ * (model/network.ts).
+ */
+export type NetworkProfile = string;
 
 /**
  * The HTTP CONNECT proxy a scenario's agents go through (`--proxy`, the agent's `--proxy_hostname`): the

@@ -12,8 +12,11 @@ export const ANALYZE_SCHEMA = 'tls-reuse-bench/analyze@1';
 /** How the server side of a connection was decided (DESIGN.md, "Direction"). */
 export type ServerSideBy = 'server-port' | 'syn-ack' | 'syn' | 'well-known-port' | 'lower-port';
 
-/** The handshake a connection performed. */
-export type HandshakeKind = 'full' | 'resumed' | 'none' | 'incomplete';
+/**
+ * The handshake a connection performed. `unknown`: a ServerHello was seen but not what decides full from
+ * resumed (the server's flight went uncaptured, or a TLS 1.3 draft), so the analyzer does not guess.
+ */
+export type HandshakeKind = 'full' | 'resumed' | 'none' | 'incomplete' | 'unknown';
 
 /** One endpoint of a connection. */
 export interface Endpoint {
@@ -32,6 +35,13 @@ export interface ConnectionTls {
   serverName: string | null;
   /** Records of this connection were decrypted with a key log (TLS 1.3). */
   decrypted: boolean;
+  /**
+   * TLS began after plaintext (its bytes are `nonTlsBytes`), and the protocol that upgraded to it, as far as
+   * its first bytes tell: `http-connect`, `smtp-starttls`, `imap-starttls`, `pop3-stls`, `xmpp-starttls`,
+   * `ftp-auth-tls`, `ldap-starttls`, `postgresql-sslrequest`, `mysql-ssl`, `socks4`, `socks5`, or `unknown`.
+   * Null when the connection began with TLS.
+   */
+  plaintextPrefix: string | null;
 }
 
 /** One TCP connection of a capture, accounted per direction. */
@@ -53,6 +63,25 @@ export interface ConnectionReport {
   tls: ConnectionTls | null;
   /** Estimated requests: application-data exchanges (a client flight answered by a server flight). */
   requests: number;
+}
+
+/** The bytes of one phase of a connection in one direction. */
+export interface PhaseBytes {
+  frames: number;
+  wireBytes: number;
+  tcpPayloadBytes: number;
+  /** TLS handshake bytes (records of type 22 or 20) that completed during the phase. */
+  handshakeBytes: number;
+}
+
+/**
+ * Where a connection's bytes went besides its requests (issue 12, steady state): its opening — every frame
+ * until the one that carried the first application-data record (TCP's handshake, TLS's handshake) — and its
+ * closing, from the first FIN or RST on. Null phases were not reached inside the capture.
+ */
+export interface ConnectionPhases {
+  setup: { up: PhaseBytes; down: PhaseBytes } | null;
+  teardown: { up: PhaseBytes; down: PhaseBytes } | null;
 }
 
 /** Totals over a whole capture (the `total` of `analyze@1`). */
@@ -83,6 +112,8 @@ export interface SkippedPackets {
 export interface CaptureFileInfo {
   path: string;
   format: 'pcap' | 'pcapng';
+  /** The compression the capture was read through (recognised by its magic); absent or null: none. */
+  compression?: 'gzip' | 'zstd' | null;
   /** `us`/`ns` when every interface uses that resolution, `other` for any other or a mix. */
   timestampResolution: 'us' | 'ns' | 'other';
   /** Link types of the file's interfaces (pcap LINKTYPE_* numbers), in order of first appearance. */
@@ -121,10 +152,21 @@ export interface ReuseAudit {
   verdict: 'reused' | 'partly-reused' | 'not-reused' | 'none';
 }
 
+/** Where TLS secrets came from: `--keylog`, a `keylog.txt` found beside the capture, or the pcapng itself. */
+export interface KeyLogSource {
+  from: 'option' | 'beside-capture' | 'pcapng';
+  /** The key log file, or the capture holding the Decryption Secrets Block. */
+  path: string;
+  /** Connections (client randoms) it holds secrets for. */
+  clientRandoms: number;
+}
+
 /** The result of accounting one capture (`tls-reuse-bench/analyze@1`). */
 export interface AnalyzeResult {
   schema: typeof ANALYZE_SCHEMA;
   file: CaptureFileInfo;
+  /** The key logs used, in the order they were read (absent in results written before it existed). */
+  keyLogs?: KeyLogSource[];
   total: CaptureTotals;
   connections: ConnectionReport[];
   reuse: ReuseAudit;

@@ -7,6 +7,7 @@ export * from './axes.ts';
 export * from './capture.ts';
 export * from './check.ts';
 export * from './fleet.ts';
+export * from './network.ts';
 export * from './observations.ts';
 export * from './results.ts';
 export * from './scenario.ts';

@@ -4,6 +4,7 @@
  * group into a configuration, and which ones the regression gate pairs across runs.
  */
 import type { CertKind, Mode, NetworkProfile, ProxyKind, ServerKind, TlsVersion } from './axes.ts';
+import type { NetworkPath } from './network.ts';
 
 /** One scenario of the matrix, fully resolved (`results@1` `scenarios[].spec`). */
 export interface ScenarioSpec {
@@ -13,6 +14,8 @@ export interface ScenarioSpec {
   tls: TlsVersion;
   cert: CertKind;
   network: NetworkProfile;
+  /** The emulated path of `network` (its RTT, rates, jitter, loss); null on loopback. */
+  link: NetworkPath | null;
   server: ServerKind;
   /** Workload name (its file's `name`). */
   workload: string;
@@ -39,6 +42,19 @@ export interface ScenarioSpec {
 
 
 /**
+ * The range of each numeric spec field: what `run` accepts from its flags and what the results reader accepts
+ * from a file, so a value no run can produce (a time compression of 0 draws "Infinity GB/s") is refused on read.
+ */
+export const SPEC_LIMITS = {
+  // A round bound that reads plainly in `--endpoints`' error (the loopback addresses would allow 15.7 M agents,
+  // far past what one machine drives); larger fleets are `--fleet-size`'s derived figures.
+  endpoints: { min: 1, max: 10_000, integer: true },
+  virtualMinutes: { min: 0.1, max: 24 * 60, integer: false },
+  timeCompression: { min: 0.01, max: 10_000, integer: false },
+  seed: { min: 0, max: 2 ** 32 - 1, integer: true },
+} as const satisfies Partial<Record<keyof ScenarioSpec, { min: number; max: number; integer: boolean }>>;
+
+/**
  * What each spec field means when scenarios are compared (the compiler makes every new field take a side):
  * - `mode`: the axis a comparison is across (a mode against `fresh`).
  * - `configuration`: what the scenario measures (TLS version, chain, network, server); with the mode, the
@@ -57,6 +73,7 @@ export const SPEC_FIELDS: Record<keyof ScenarioSpec, SpecRole> = {
   tls: 'configuration',
   cert: 'configuration',
   network: 'configuration',
+  link: 'condition',
   server: 'configuration',
   workload: 'condition',
   endpoints: 'condition',

@@ -49,6 +49,12 @@ export const WARNINGS = {
     why: 'their bytes are in no counter',
     fix: 'check that the capture file is not damaged; the other packets are still accounted',
   }),
+  'unsupported-link-type': entry<{ linkTypes: { linkType: number; packets: number }[] }>({
+    message: (p) =>
+      `packets of a link type this analyzer does not decode were skipped: ${p.linkTypes.map((l) => `link type ${l.linkType} (${l.packets} packets)`).join(', ')}`,
+    why: 'their TCP connections, if any, are in no counter',
+    fix: 'capture on an Ethernet, loopback or "any" (Linux cooked) interface, or convert the file (e.g. editcap -T ether); link types: https://www.tcpdump.org/linktypes.html',
+  }),
   'snaplen-truncated': entry<{ packets: number }>({
     message: (p) =>
       `${p.packets} packets were captured shorter than they were on the wire (a short snap length); wire and IP byte counts still use their original lengths, TLS records inside the cut parts could not be read`,
@@ -66,6 +72,23 @@ export const WARNINGS = {
       `the capture missed part of a TCP stream ${p.gaps} times; TLS accounting resynchronised on the next record and is marked inexact for those connections`,
     why: 'bytes the capture missed cannot be classified',
     fix: 'capture with tcpdump --immediate-mode -U -s 0 and check its "dropped by kernel" count',
+  }),
+  'server-port-unmatched': entry<{ ports: number[] }>({
+    message: (p) => `--server-port ${p.ports.join(', ')}: no TCP connection of the capture uses ${p.ports.length === 1 ? 'this port' : 'these ports'}`,
+    why: 'a server port that matches nothing leaves the server side to be guessed from SYNs and port numbers',
+    fix: 'check the port (the server listens on it; `analyze` without --server-port lists each connection\'s server side)',
+  }),
+  'server-port-is-client': entry<{ port: number; connections: number }>({
+    message: (p) =>
+      `--server-port ${p.port} is the client's side of ${p.connections} connection(s): their SYN came from that port, so up and down are swapped and their opening is not counted`,
+    why: 'the server side decides which direction is up (client to server) and which connections the capture opened',
+    fix: 'pass the port the server listens on (the destination of the SYN), or leave --server-port out: the side that sent the SYN is the client',
+  }),
+  'quiet-connections-dropped-early': entry<{ connections: number; max: number }>({
+    message: (p) =>
+      `${p.connections} connections that never carried payload (half-open: a SYN flood or a scan) were reported before their 120 s idle timeout because more than ${p.max} were open at once; a later packet of one of them counts as a new connection`,
+    why: 'memory stays bounded on hostile captures, at the price of splitting a connection that resumes after a long silence',
+    fix: 'filter the flood out of the capture (e.g. tcpdump "tcp[tcpflags] & tcp-syn == 0 or tcp[tcpflags] & tcp-ack != 0") if its connections matter',
   }),
   // Walking TLS records (bench/tls).
   'keylog-malformed-lines': entry<{ source: string; lines: number; firstLine: number }>({
@@ -85,6 +108,17 @@ export const WARNINGS = {
       `a TLS hello message was ${p.tooLarge ? 'larger than this analyzer parses' : 'malformed'}; its version, suite and server name are unknown`,
     why: 'the connection cannot be classified as a full or resumed handshake with certainty',
     fix: 'check the capture with Wireshark; the record byte counts are unaffected',
+  }),
+  'tls-handshake-unknown': entry<{ reason: string }>({
+    message: (p) => `a TLS handshake is reported as "unknown", not full or resumed: ${p.reason}`,
+    why: 'telling a full handshake from a resumed one needs the server\'s messages after its ServerHello',
+    fix: 'capture with a full snap length (tcpdump -s 0) and without drops',
+  }),
+  'tls-after-plaintext': entry<{ protocols: { name: string; connections: number }[] }>({
+    message: (p) =>
+      `TLS began after a plaintext start on ${p.protocols.reduce((n, x) => n + x.connections, 0)} connection(s) (${p.protocols.map((x) => `${x.name} ×${x.connections}`).join(', ')}): the plaintext is counted as not-TLS bytes, the TLS after it as usual`,
+    why: 'a proxy CONNECT or a STARTTLS upgrade adds round trips and bytes before the TLS handshake',
+    fix: 'nothing to fix; a proxy CONNECT per connection is one more reason to reuse connections',
   }),
   'tls13-decrypt-failed': entry<{ dir: Direction }>({
     message: (p) =>
@@ -122,11 +156,51 @@ export const WARNINGS = {
     why: 'a high percentile of a handful of requests is one request’s luck',
     fix: 'raise --virtual-minutes or --endpoints',
   }),
-  'proxy-tls-unrecognised': entry<{ connections: number }>({
+  'time-compression-lowered': entry<{ network: string; from: number; to: number; rttMs: number; intervalSeconds: number }>({
     message: (p) =>
-      `${p.connections} connections went through a CONNECT proxy and the capture shows no TLS handshake on them: this analyzer does not yet find TLS after a CONNECT exchange, so their bytes count as non-TLS and handshake figures read 0`,
-    why: 'wire bytes, TCP payload, connections and the reconciliation are right; the TLS breakdown and handshake counts are not',
-    fix: 'use an analyze that recognises TLS after CONNECT (issue 13), then re-run the scenario',
+      `on ${p.network} (${p.rttMs} ms RTT) scenarios run at ${p.to}x time compression, not ${p.from}x: the agent's ${p.intervalSeconds} s period, compressed, stays 1.5 times a slow request's real time, so requests never wait behind each other's round trips`,
+    why: 'round trips take real time: compressed further, a channel would queue its requests and no longer behave like the agent',
+    fix: 'nothing to do; per endpoint-minute figures are in virtual time either way (lower --virtual-minutes to shorten the run)',
+  }),
+  'network-paths-skipped': entry<{ count: number; networks: string[]; reason: string }>({
+    message: (p) => `the suite's ${p.count} scenarios on ${p.networks.join(' and ')} were left out: ${p.reason}`,
+    why: 'without emulated paths the run measures bytes and loopback latency, not what reuse saves in round trips',
+    fix: 'run as root (network namespaces and TAP devices), or ask for loopback alone with --network loopback',
+  }),
+  'link-queue-drops': entry<{ network: string; up: number; down: number }>({
+    message: (p) =>
+      `the ${p.network} link's queue overflowed: ${p.up} frames dropped upstream and ${p.down} downstream (tail drop); TCP retransmitted them, so the capture counts retransmitted bytes and latency includes recovery`,
+    why: 'a path that drops packets is part of the measurement: retransmissions add bytes and round trips',
+    fix: 'a larger queue (queue=... in a custom --network profile) or a higher rate, if the drops are not what you meant to measure',
+  }),
+  'server-process-replaced': entry<{ server: string; exits: string[] }>({
+    message: (p) =>
+      `${p.server}: ${p.exits.join('; ')} during the scenario and was replaced; the connections it held were cut, so connections, handshakes and bytes include reconnections the agent would not have made`,
+    why: 'a crashed server process turns kept-alive connections into new ones: reuse looks worse than it is',
+    fix: "find why it died in the server's error log, then run the scenario again",
+  }),
+  'unexpected-retries': entry<{ retried: number; expected: number }>({
+    message: (p) =>
+      `${p.retried} requests were retried on a new connection after their kept-alive connection failed (closed or reset); the schedule explains ${p.expected} (a channel idle longer than the server's idle timeout)`,
+    why: 'each retry is a connection, a handshake and a request the workload does not call for',
+    fix: "look for a server process that died or reset connections (its error log); on a loaded machine requests run late: lower --time-compression",
+  }),
+  'output-failed': entry<{ done: number; count: number; error: string }>({
+    message: (p) => `the run stopped after ${p.done} of ${p.count} scenarios: ${p.error}`,
+    why: 'the scenarios that did not run are missing, and no later scenario could have written its capture',
+    fix: 'free space on the disk of --out (or choose another folder) and run again',
+  }),
+  'busy-machine': entry<{ load: number; cores: number; runs: number[] }>({
+    message: (p) =>
+      `the machine's load average reached ${p.load.toFixed(2)} on ${p.cores} cores during run${p.runs.length > 1 ? 's' : ''} ${p.runs.join(', ')}: latency and CPU figures include waiting for a core`,
+    why: 'on a machine busier than its cores, requests and the server wait for CPU: timings grow and spread, and ACK timing moves wire bytes a little',
+    fix: 'run when the machine is quieter, or raise --runs and read the spread',
+  }),
+  'large-spread': entry<{ figures: { figure: string; pct: number; limitPct: number }[] }>({
+    message: (p) =>
+      `figures spread widely between repetitions: ${p.figures.map((f) => `${f.figure} ±${f.pct.toFixed(1)}% (sd/mean; expected under ${f.limitPct}%)`).join(', ')}`,
+    why: 'one run of such a figure is not a measurement of the transport: another run would say something else',
+    fix: 'raise --runs, and check the load average (a busy machine spreads timings)',
   }),
   interrupted: entry<{ done: number; count: number }>({
     message: (p) => `the run was interrupted after ${p.done} of ${p.count} scenarios; results hold what finished`,

@@ -9,10 +9,9 @@
  * than all of `analyze` does with this reader (`npm run perf:analyze` prints both). pcap-parser stays as the
  * oracle this reader is tested against packet for packet (test/pcap/classic-vs-pcap-parser.test.ts).
  */
-import { open, type FileHandle } from 'node:fs/promises';
 import { u32be, u32le } from '../bytes.ts';
 import type { Warning } from '../model/index.ts';
-import { InputError, PcapFormatError } from '../errors.ts';
+import { PcapFormatError } from '../errors.ts';
 import {
   effectiveSnapLength,
   MAX_PACKET_BYTES,
@@ -22,6 +21,7 @@ import {
   type CaptureReadSummary,
   type PacketHandler,
 } from './packet.ts';
+import { readFully, type ByteSource } from './source.ts';
 
 /** Global header: magic(4) version_major(2) version_minor(2) thiszone(4) sigfigs(4) snaplen(4) network(4). */
 export const GLOBAL_HEADER_BYTES = 24;
@@ -93,27 +93,20 @@ function parseGlobalHeader(path: string, head: Buffer): GlobalHeaderFacts {
 /**
  * Streams a classic pcap file, calling `onPacket` for each record in file order.
  *
+ * @param source - the capture's bytes from its first on (the global header is read from it again).
  * @param head - the file's first bytes (at least the global header when the file has one), already read
  *   by the caller to recognise the format.
  * @throws PcapFormatError for a bad global header or a packet whose captured length exceeds the snap length.
  */
 export async function readClassicPcap(
   path: string,
+  source: ByteSource,
   head: Buffer,
   onPacket: PacketHandler,
 ): Promise<CaptureReadSummary> {
   const facts = parseGlobalHeader(path, head);
-  let file: FileHandle;
-  try {
-    file = await open(path, 'r');
-  } catch (error) {
-    throw new InputError(`${path}: cannot open the capture: ${(error as Error).message}`, { cause: error });
-  }
-  try {
-    return await new ClassicReader(path, facts, onPacket).run(file);
-  } finally {
-    await file.close();
-  }
+  await readFully(source, Buffer.alloc(GLOBAL_HEADER_BYTES));
+  return new ClassicReader(facts, onPacket, path).run(source);
 }
 
 class ClassicReader {
@@ -130,9 +123,9 @@ class ClassicReader {
   private truncatedPackets = 0;
 
   constructor(
-    private readonly path: string,
     private readonly facts: GlobalHeaderFacts,
     private readonly onPacket: PacketHandler,
+    private readonly path: string,
   ) {
     this.maxCapturedLength = effectiveSnapLength(facts.snapLength);
     this.fractionToNsec = facts.nanoseconds ? 1 : 1000;
@@ -148,10 +141,9 @@ class ClassicReader {
     };
   }
 
-  async run(file: FileHandle): Promise<CaptureReadSummary> {
-    let position = GLOBAL_HEADER_BYTES;
+  async run(source: ByteSource): Promise<CaptureReadSummary> {
     let current = 0;
-    let inFlight = this.read(file, this.buffers[0]!, position);
+    let inFlight = this.read(source, this.buffers[0]!);
     /** The unfinished record at the end of the chunk parsed last: buffers[1 - current][carryStart, carryEnd). */
     let carryStart = CARRY_BYTES;
     let carryEnd = CARRY_BYTES;
@@ -159,12 +151,11 @@ class ClassicReader {
       for (;;) {
         const bytesRead = await inFlight;
         if (bytesRead === 0) break;
-        position += bytesRead;
         const buffer = this.buffers[current]!;
         const carried = carryEnd - carryStart;
         this.buffers[1 - current]!.copy(buffer, CARRY_BYTES - carried, carryStart, carryEnd);
         // The other buffer is free now: its read overlaps the parsing of this one.
-        inFlight = this.read(file, this.buffers[1 - current]!, position);
+        inFlight = this.read(source, this.buffers[1 - current]!);
         carryStart = this.parse(buffer, CARRY_BYTES - carried, CARRY_BYTES + bytesRead);
         carryEnd = CARRY_BYTES + bytesRead;
         current = 1 - current;
@@ -177,13 +168,8 @@ class ClassicReader {
     return this.summary(this.buffers[1 - current]!, carryStart, carryEnd);
   }
 
-  private async read(file: FileHandle, buffer: Buffer, position: number): Promise<number> {
-    try {
-      const { bytesRead } = await file.read(buffer, CARRY_BYTES, READ_CHUNK_BYTES, position);
-      return bytesRead;
-    } catch (error) {
-      throw new InputError(`${this.path}: cannot read the capture: ${(error as Error).message}`, { cause: error });
-    }
+  private read(source: ByteSource, buffer: Buffer): Promise<number> {
+    return source.read(buffer, CARRY_BYTES, READ_CHUNK_BYTES);
   }
 
   /** Delivers every complete record in buffer[start, end); returns where the unfinished one begins. */

@@ -1,7 +1,8 @@
 /**
  * Link, IP and TCP header decoding: one captured frame in, one TCP segment (or the reason there is none)
- * out. Runs once per packet over captures of millions of packets, so the common path allocates only the
- * result, formats addresses through small caches, and answers the non-TCP cases with shared constants.
+ * out. Runs once per packet over captures of millions of packets, so the common path allocates nothing: the
+ * decoder refills its one result, formats addresses through small caches, and answers the non-TCP cases
+ * with shared constants.
  */
 import { u16be, u32be, u32le } from '../bytes.ts';
 import { LinkType } from './packet.ts';
@@ -26,7 +27,7 @@ export interface TcpSegment {
   /** ipBytes - headerBytes: the real payload length even when the capture cut the packet short. */
   payloadLength: number;
   /** The captured part of the payload is data[payloadStart, payloadEnd) in the buffer given to
-   * `decodePacket` (shorter than `payloadLength` when the snap length cut it). */
+   * `PacketDecoder.decode` (shorter than `payloadLength` when the snap length cut it). */
   payloadStart: number;
   payloadEnd: number;
 }
@@ -54,6 +55,19 @@ const ETHERTYPE_VLAN = 0x8100;
 const ETHERTYPE_QINQ = 0x88a8;
 const ETHERTYPE_QINQ_OLD = 0x9100;
 const VLAN_TAG_BYTES = 4;
+/** PPPoE session stage (RFC 2516 §4): ver/type(1) code(1) session(2) length(2), then the PPP protocol(2). */
+const ETHERTYPE_PPPOE_SESSION = 0x8864;
+const PPPOE_HEADER_BYTES = 8;
+const PPP_IPV4 = 0x0021;
+const PPP_IPV6 = 0x0057;
+/** MPLS unicast and multicast (RFC 3032 §2.1): 4-byte label stack entries, bottom of stack is bit 8 of byte 2. */
+const ETHERTYPE_MPLS = 0x8847;
+const ETHERTYPE_MPLS_MULTICAST = 0x8848;
+const MPLS_ENTRY_BYTES = 4;
+/** GRE's protocol type for a whole Ethernet frame (transparent Ethernet bridging, also NVGRE). */
+const ETHERTYPE_TRANSPARENT_ETHERNET = 0x6558;
+/** Tunnels nest: a bound on how many encapsulations are opened, so a crafted frame cannot recurse deeply. */
+const MAX_TUNNEL_DEPTH = 4;
 
 /** Ethernet: destination(6) source(6) type(2). */
 const ETHERNET_HEADER_BYTES = 14;
@@ -71,6 +85,8 @@ const AF_INET = 2;
 const AF_INET6_BSD = 24;
 const AF_INET6_FREEBSD = 28;
 const AF_INET6_DARWIN = 30;
+/** Linux's AF_INET6 (NFLOG's family byte). */
+const AF_INET6_LINUX = 10;
 
 const IPV4_MIN_HEADER_BYTES = 20;
 const IPV4_OFFSET_TOTAL_LENGTH = 2;
@@ -91,6 +107,8 @@ const IPV6_ADDRESS_BYTES = 16;
 /** IP protocol / IPv6 next-header numbers (IANA). */
 const PROTO_HOP_BY_HOP = 0;
 const PROTO_TCP = 6;
+const PROTO_UDP = 17;
+const PROTO_GRE = 47;
 const PROTO_ROUTING = 43;
 const PROTO_FRAGMENT = 44;
 const PROTO_AH = 51;
@@ -98,6 +116,23 @@ const PROTO_DESTINATION_OPTIONS = 60;
 /** Every extension header is at least 8 bytes; the fragment header is exactly 8 (RFC 8200 §4.5). */
 const IPV6_EXTENSION_MIN_BYTES = 8;
 const IPV6_FRAGMENT_OFFSET_AND_M = 2;
+
+/** GRE (RFC 2784, RFC 2890): flags/version(2) protocol(2), then checksum+reserved, key and sequence when flagged. */
+const GRE_HEADER_BYTES = 4;
+const GRE_CHECKSUM = 0x8000;
+const GRE_KEY = 0x2000;
+const GRE_SEQUENCE = 0x1000;
+const GRE_VERSION_MASK = 0x0007;
+/** UDP(8) then VXLAN (RFC 7348 §5: flags(1) reserved(3) VNI(3) reserved(1)) or Geneve (RFC 8926 §3.4). */
+const UDP_HEADER_BYTES = 8;
+const VXLAN_PORT = 4789;
+const VXLAN_HEADER_BYTES = 8;
+const GENEVE_PORT = 6081;
+const GENEVE_HEADER_BYTES = 8;
+/** NFLOG: family(1) version(1) resource id(2), then TLVs of length(2) type(2) in the host's byte order. */
+const NFLOG_HEADER_BYTES = 4;
+const NFLOG_TLV_HEADER_BYTES = 4;
+const NFULA_PAYLOAD = 9;
 
 const TCP_MIN_HEADER_BYTES = 20;
 const TCP_OFFSET_SEQ = 4;
@@ -107,268 +142,385 @@ const TCP_OFFSET_FLAGS = 13;
 
 const SUPPORTED_LINK_TYPES: ReadonlySet<number> = new Set(Object.values(LinkType));
 
-/** True when `decodePacket` can find IP in frames of this link type (others decode as `non-ip`). */
+/** True when `PacketDecoder` can find IP in frames of this link type. */
 export function isSupportedLinkType(linkType: number): boolean {
   return SUPPORTED_LINK_TYPES.has(linkType);
 }
 
-/**
- * Decodes the captured frame `data[start, end)` down to its TCP segment. The frame is given by its bounds in
- * a larger buffer (the reader's) so that no view is made per packet; the segment's payload bounds index the
- * same buffer.
- *
- * A frame cut by the snap length still decodes when its headers are complete: `payloadLength` comes from
- * the IP length and `data[payloadStart, payloadEnd)` holds what was captured. Frames whose captured bytes end inside a header,
- * or whose header fields fail a sanity check, are `malformed` with the reason. Any IP fragment (IPv4 MF
- * or non-zero offset; an IPv6 fragment header other than an atomic fragment) is `fragment`.
- *
- * A `tcp` result is reused by the next call: read (or copy) it before decoding another frame.
- */
-export function decodePacket(linkType: number, data: Buffer, start = 0, end = data.length): DecodeResult {
-  switch (linkType) {
-    case LinkType.ETHERNET:
-      if (end - start < ETHERNET_HEADER_BYTES) return malformed('frame shorter than an Ethernet header');
-      return decodeEthertype(data, start + ETHERNET_HEADER_BYTES, end, u16be(data, start + ETHERNET_OFFSET_TYPE));
-    case LinkType.LINUX_SLL:
-      if (end - start < SLL_HEADER_BYTES) return malformed('frame shorter than a Linux cooked header');
-      return decodeEthertype(data, start + SLL_HEADER_BYTES, end, u16be(data, start + SLL_OFFSET_PROTOCOL));
-    case LinkType.LINUX_SLL2:
-      if (end - start < SLL2_HEADER_BYTES) return malformed('frame shorter than a Linux cooked v2 header');
-      return decodeEthertype(data, start + SLL2_HEADER_BYTES, end, u16be(data, start + SLL2_OFFSET_PROTOCOL));
-    case LinkType.RAW:
-    case LinkType.RAW_BSD12:
-    case LinkType.RAW_BSD14:
-      return decodeIpByVersion(data, start, end);
-    case LinkType.IPV4:
-      return decodeIpv4(data, start, end);
-    case LinkType.IPV6:
-      return decodeIpv6(data, start, end);
-    case LinkType.NULL: {
-      if (end - start < NULL_HEADER_BYTES) return malformed('frame shorter than a loopback header');
-      // The family is in the capturing host's byte order; families are small, so set high bits mean the
-      // other byte order (as Wireshark decides it).
-      const family = u32le(data, start);
-      return decodeFamily(data, start, end, family > 0xffff ? u32be(data, start) : family);
-    }
-    case LinkType.LOOP:
-      if (end - start < NULL_HEADER_BYTES) return malformed('frame shorter than a loopback header');
-      return decodeFamily(data, start, end, u32be(data, start));
-    default:
-      return NON_IP;
-  }
-}
-
-function decodeEthertype(data: Buffer, offset: number, end: number, ethertype: number): DecodeResult {
-  let type = ethertype;
-  let at = offset;
-  while (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_OLD) {
-    if (end < at + VLAN_TAG_BYTES) return malformed('frame ends inside a VLAN tag');
-    type = u16be(data, at + 2);
-    at += VLAN_TAG_BYTES;
-  }
-  if (type === ETHERTYPE_IPV4) return decodeIpv4(data, at, end);
-  if (type === ETHERTYPE_IPV6) return decodeIpv6(data, at, end);
-  return NON_IP;
-}
-
-function decodeFamily(data: Buffer, start: number, end: number, family: number): DecodeResult {
-  if (family === AF_INET) return decodeIpv4(data, start + NULL_HEADER_BYTES, end);
-  if (family === AF_INET6_BSD || family === AF_INET6_FREEBSD || family === AF_INET6_DARWIN) {
-    return decodeIpv6(data, start + NULL_HEADER_BYTES, end);
-  }
-  return NON_IP;
-}
-
-function decodeIpByVersion(data: Buffer, offset: number, end: number): DecodeResult {
-  if (end <= offset) return malformed('frame has no IP header');
-  const version = data[offset]! >> 4;
-  if (version === 4) return decodeIpv4(data, offset, end);
-  if (version === 6) return decodeIpv6(data, offset, end);
-  return malformed(`IP version ${version} in a raw IP frame`);
-}
-
-function decodeIpv4(data: Buffer, offset: number, end: number): DecodeResult {
-  const available = end - offset;
-  if (available < IPV4_MIN_HEADER_BYTES) return malformed('frame ends inside the IPv4 header');
-  const versionAndIhl = data[offset]!;
-  if (versionAndIhl >> 4 !== 4) return malformed(`IP version ${versionAndIhl >> 4} where IPv4 was announced`);
-  const headerBytes = (versionAndIhl & 0x0f) * 4;
-  if (headerBytes < IPV4_MIN_HEADER_BYTES) return malformed(`IPv4 IHL ${versionAndIhl & 0x0f} is below 5`);
-  if (available < headerBytes) return malformed('frame ends inside the IPv4 options');
-  const totalLength = u16be(data, offset + IPV4_OFFSET_TOTAL_LENGTH);
-  // Outgoing packets captured before TCP segmentation offload can carry total length 0; the captured
-  // bytes are then the only measure of the datagram.
-  const ipBytes = totalLength === 0 ? available : totalLength;
-  if (ipBytes < headerBytes) return malformed(`IPv4 total length ${totalLength} is shorter than its header`);
-  if ((u16be(data, offset + IPV4_OFFSET_FRAGMENT) & IPV4_MORE_FRAGMENTS_OR_OFFSET) !== 0) return FRAGMENT;
-  if (data[offset + IPV4_OFFSET_PROTOCOL] !== PROTO_TCP) return NON_TCP;
-  return decodeTcp(
-    data,
-    end,
-    4,
-    offset,
-    headerBytes,
-    ipBytes,
-    ipv4String(data, offset + IPV4_OFFSET_SRC),
-    ipv4String(data, offset + IPV4_OFFSET_DST),
-  );
-}
-
-function decodeIpv6(data: Buffer, offset: number, end: number): DecodeResult {
-  const available = end - offset;
-  if (available < IPV6_HEADER_BYTES) return malformed('frame ends inside the IPv6 header');
-  if (data[offset]! >> 4 !== 6) return malformed(`IP version ${data[offset]! >> 4} where IPv6 was announced`);
-  const payloadLength = u16be(data, offset + IPV6_OFFSET_PAYLOAD_LENGTH);
-  // Payload length 0 means a jumbogram or an offloaded segment: measure it by the captured bytes.
-  const ipBytes = payloadLength === 0 ? available : IPV6_HEADER_BYTES + payloadLength;
-  const ipEnd = offset + ipBytes;
-  let next = data[offset + IPV6_OFFSET_NEXT_HEADER]!;
-  let at = offset + IPV6_HEADER_BYTES;
-  while (next !== PROTO_TCP) {
-    if (
-      next !== PROTO_HOP_BY_HOP &&
-      next !== PROTO_ROUTING &&
-      next !== PROTO_DESTINATION_OPTIONS &&
-      next !== PROTO_AH &&
-      next !== PROTO_FRAGMENT
-    ) {
-      return NON_TCP; // includes no-next-header (59), ESP, UDP, ICMPv6
-    }
-    if (at + IPV6_EXTENSION_MIN_BYTES > end) return malformed('frame ends inside an IPv6 extension header');
-    let length: number;
-    if (next === PROTO_FRAGMENT) {
-      // An atomic fragment (offset 0, M clear; RFC 6946) is a whole datagram: keep walking.
-      if ((u16be(data, at + IPV6_FRAGMENT_OFFSET_AND_M) & 0xfff9) !== 0) return FRAGMENT;
-      length = IPV6_EXTENSION_MIN_BYTES;
-    } else if (next === PROTO_AH) {
-      length = (data[at + 1]! + 2) * 4; // RFC 4302 §2.2: in 32-bit words, minus 2
-    } else {
-      length = (data[at + 1]! + 1) * 8; // RFC 8200 §4.3: in 8-octet units, not counting the first 8
-    }
-    next = data[at]!;
-    at += length;
-    if (at > ipEnd) return malformed('IPv6 extension headers run past the payload length');
-  }
-  return decodeTcp(
-    data,
-    end,
-    6,
-    offset,
-    at - offset,
-    ipBytes,
-    ipv6String(data, offset + IPV6_OFFSET_SRC),
-    ipv6String(data, offset + IPV6_OFFSET_DST),
-  );
-}
-
-function decodeTcp(
-  data: Buffer,
-  end: number,
-  ipVersion: 4 | 6,
-  ipOffset: number,
-  ipHeaderBytes: number,
-  ipBytes: number,
-  srcIp: string,
-  dstIp: string,
-): DecodeResult {
-  const tcp = ipOffset + ipHeaderBytes;
-  if (ipBytes < ipHeaderBytes + TCP_MIN_HEADER_BYTES) return malformed('IP length leaves no room for a TCP header');
-  if (end < tcp + TCP_MIN_HEADER_BYTES) return malformed('frame ends inside the TCP header');
-  const dataOffset = data[tcp + TCP_OFFSET_DATA_OFFSET]! >> 4;
-  if (dataOffset < 5) return malformed(`TCP data offset ${dataOffset} is below 5`);
-  const tcpHeaderBytes = dataOffset * 4;
-  const headerBytes = ipHeaderBytes + tcpHeaderBytes;
-  if (headerBytes > ipBytes) return malformed(`TCP data offset ${dataOffset} runs past the IP length`);
-  const payloadStart = tcp + tcpHeaderBytes;
-  if (payloadStart > end) return malformed('frame ends inside the TCP options');
-  const ipEnd = ipOffset + ipBytes;
-  const segment = TCP_RESULT.segment;
-  segment.ipVersion = ipVersion;
-  segment.srcIp = srcIp;
-  segment.dstIp = dstIp;
-  segment.srcPort = u16be(data, tcp);
-  segment.dstPort = u16be(data, tcp + 2);
-  segment.ipBytes = ipBytes;
-  segment.headerBytes = headerBytes;
-  segment.seq = u32be(data, tcp + TCP_OFFSET_SEQ);
-  segment.ack = u32be(data, tcp + TCP_OFFSET_ACK);
-  segment.flags = data[tcp + TCP_OFFSET_FLAGS]!;
-  segment.payloadLength = ipBytes - headerBytes;
-  segment.payloadStart = payloadStart;
-  segment.payloadEnd = ipEnd < end ? ipEnd : end;
-  return TCP_RESULT;
-}
-
-/**
- * The one TCP result, refilled by every call: a capture has millions of packets and the analyzer reads each
- * segment before decoding the next, so allocating a result per packet would only feed the garbage collector.
- */
-const TCP_RESULT: { kind: 'tcp'; segment: TcpSegment } = {
-  kind: 'tcp',
-  segment: {
-    ipVersion: 4,
-    srcIp: '',
-    dstIp: '',
-    srcPort: 0,
-    dstPort: 0,
-    ipBytes: 0,
-    headerBytes: 0,
-    seq: 0,
-    ack: 0,
-    flags: 0,
-    payloadLength: 0,
-    payloadStart: 0,
-    payloadEnd: 0,
-  },
-};
-
 /** Address strings are cached: a capture has few distinct addresses and many packets. The bound keeps a
  * scan or spoofed traffic from growing the caches without limit. */
 const ADDRESS_CACHE_LIMIT = 4096;
-const ipv4Cache = new Map<number, string>();
-const ipv6Cache = new Map<string, string>();
 
 /**
- * The last two addresses formatted, as 16-bit halves (small integers: a whole IPv4 address above 2^30 would be
- * a heap number, made anew per packet): a packet's source and destination are mostly the last packet's.
+ * Decodes captured frames down to their TCP segment. One decoder serves one capture: it owns the result it
+ * refills (a capture has millions of packets and the analyzer reads each segment before decoding the next,
+ * so a result per packet would only feed the garbage collector) and its address caches.
  */
-let lastHighA = -1;
-let lastLowA = -1;
-let lastTextA = '';
-let lastHighB = -1;
-let lastLowB = -1;
-let lastTextB = '';
+export class PacketDecoder {
+  private readonly tcpResult: { kind: 'tcp'; segment: TcpSegment } = {
+    kind: 'tcp',
+    segment: {
+      ipVersion: 4,
+      srcIp: '',
+      dstIp: '',
+      srcPort: 0,
+      dstPort: 0,
+      ipBytes: 0,
+      headerBytes: 0,
+      seq: 0,
+      ack: 0,
+      flags: 0,
+      payloadLength: 0,
+      payloadStart: 0,
+      payloadEnd: 0,
+    },
+  };
+  /** End of the frame as it was on the wire (its original length from `start`): no header may claim more. */
+  private wireEnd = 0;
+  /** Encapsulations opened so far in the frame being decoded (GRE, VXLAN, Geneve). */
+  private tunnelDepth = 0;
+  private readonly ipv4Cache = new Map<number, string>();
+  private readonly ipv6Cache = new Map<string, string>();
+  /**
+   * The last two addresses formatted, as 16-bit halves (small integers: a whole IPv4 address above 2^30
+   * would be a heap number, made anew per packet): a packet's source and destination are mostly the last
+   * packet's.
+   */
+  private lastHighA = -1;
+  private lastLowA = -1;
+  private lastTextA = '';
+  private lastHighB = -1;
+  private lastLowB = -1;
+  private lastTextB = '';
 
-function ipv4String(data: Uint8Array, at: number): string {
-  const high = (data[at]! << 8) | data[at + 1]!;
-  const low = (data[at + 2]! << 8) | data[at + 3]!;
-  if (high === lastHighA && low === lastLowA) return lastTextA;
-  if (high === lastHighB && low === lastLowB) return lastTextB;
-  const address = high * 65536 + low;
-  let text = ipv4Cache.get(address);
-  if (text === undefined) {
-    text = `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
-    if (ipv4Cache.size >= ADDRESS_CACHE_LIMIT) ipv4Cache.clear();
-    ipv4Cache.set(address, text);
+  /**
+   * Decodes the captured frame `data[start, end)` down to its TCP segment. The frame is given by its bounds
+   * in a larger buffer (the reader's) so that no view is made per packet; the segment's payload bounds index
+   * the same buffer. `originalLength` is the frame's length on the wire (the captured length when omitted).
+   *
+   * A frame cut by the snap length still decodes when its headers are complete: `payloadLength` comes from
+   * the IP length and `data[payloadStart, payloadEnd)` holds what was captured. Frames whose captured bytes
+   * end inside a header, whose IP length claims more than the frame held on the wire, or whose header fields
+   * fail a sanity check are `malformed` with the reason. Any IP fragment (IPv4 MF or non-zero offset; an
+   * IPv6 fragment header other than an atomic fragment) is `fragment`.
+   *
+   * A `tcp` result is this decoder's own, refilled by the next call: read (or copy) it before decoding
+   * another frame.
+   */
+  decode(linkType: number, data: Buffer, start = 0, end = data.length, originalLength = end - start): DecodeResult {
+    this.wireEnd = start + (originalLength > end - start ? originalLength : end - start);
+    this.tunnelDepth = 0;
+    switch (linkType) {
+      case LinkType.ETHERNET:
+        if (end - start < ETHERNET_HEADER_BYTES) return malformed('frame shorter than an Ethernet header');
+        return this.ethertype(data, start + ETHERNET_HEADER_BYTES, end, u16be(data, start + ETHERNET_OFFSET_TYPE));
+      case LinkType.LINUX_SLL:
+        if (end - start < SLL_HEADER_BYTES) return malformed('frame shorter than a Linux cooked header');
+        return this.ethertype(data, start + SLL_HEADER_BYTES, end, u16be(data, start + SLL_OFFSET_PROTOCOL));
+      case LinkType.LINUX_SLL2:
+        if (end - start < SLL2_HEADER_BYTES) return malformed('frame shorter than a Linux cooked v2 header');
+        return this.ethertype(data, start + SLL2_HEADER_BYTES, end, u16be(data, start + SLL2_OFFSET_PROTOCOL));
+      case LinkType.RAW:
+      case LinkType.RAW_BSD12:
+      case LinkType.RAW_BSD14:
+        return this.ipByVersion(data, start, end);
+      case LinkType.IPV4:
+        return this.ipv4(data, start, end);
+      case LinkType.IPV6:
+        return this.ipv6(data, start, end);
+      case LinkType.NULL: {
+        if (end - start < NULL_HEADER_BYTES) return malformed('frame shorter than a loopback header');
+        // The family is in the capturing host's byte order; families are small, so set high bits mean the
+        // other byte order (as Wireshark decides it).
+        const family = u32le(data, start);
+        return this.family(data, start, end, family > 0xffff ? u32be(data, start) : family);
+      }
+      case LinkType.LOOP:
+        if (end - start < NULL_HEADER_BYTES) return malformed('frame shorter than a loopback header');
+        return this.family(data, start, end, u32be(data, start));
+      case LinkType.NFLOG:
+        return this.nflog(data, start, end);
+      default:
+        return NON_IP;
+    }
   }
-  lastHighB = lastHighA;
-  lastLowB = lastLowA;
-  lastTextB = lastTextA;
-  lastHighA = high;
-  lastLowA = low;
-  lastTextA = text;
-  return text;
-}
 
-function ipv6String(data: Buffer, offset: number): string {
-  const key = data.toString('latin1', offset, offset + IPV6_ADDRESS_BYTES);
-  let text = ipv6Cache.get(key);
-  if (text === undefined) {
-    text = formatIpv6(data.subarray(offset, offset + IPV6_ADDRESS_BYTES));
-    if (ipv6Cache.size >= ADDRESS_CACHE_LIMIT) ipv6Cache.clear();
-    ipv6Cache.set(key, text);
+  private ethertype(data: Buffer, offset: number, end: number, ethertype: number): DecodeResult {
+    let type = ethertype;
+    let at = offset;
+    while (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_OLD) {
+      if (end < at + VLAN_TAG_BYTES) return malformed('frame ends inside a VLAN tag');
+      type = u16be(data, at + 2);
+      at += VLAN_TAG_BYTES;
+    }
+    if (type === ETHERTYPE_IPV4) return this.ipv4(data, at, end);
+    if (type === ETHERTYPE_IPV6) return this.ipv6(data, at, end);
+    if (type === ETHERTYPE_PPPOE_SESSION) {
+      if (end < at + PPPOE_HEADER_BYTES) return malformed('frame ends inside a PPPoE header');
+      const protocol = u16be(data, at + 6);
+      if (protocol === PPP_IPV4) return this.ipv4(data, at + PPPOE_HEADER_BYTES, end);
+      if (protocol === PPP_IPV6) return this.ipv6(data, at + PPPOE_HEADER_BYTES, end);
+      return NON_IP; // LCP, IPCP, ... and PPPoE discovery
+    }
+    if (type === ETHERTYPE_MPLS || type === ETHERTYPE_MPLS_MULTICAST) return this.mpls(data, at, end);
+    return NON_IP;
   }
-  return text;
+
+  /** An MPLS label stack; after its bottom entry, IP told by its version nibble (RFC 3032 has no type field). */
+  private mpls(data: Buffer, offset: number, end: number): DecodeResult {
+    let at = offset;
+    for (;;) {
+      if (end < at + MPLS_ENTRY_BYTES) return malformed('frame ends inside an MPLS label stack');
+      const bottom = (data[at + 2]! & 0x01) !== 0;
+      at += MPLS_ENTRY_BYTES;
+      if (bottom) break;
+    }
+    if (end <= at) return malformed('frame ends after its MPLS label stack');
+    const version = data[at]! >> 4;
+    if (version === 4) return this.ipv4(data, at, end);
+    if (version === 6) return this.ipv6(data, at, end);
+    return NON_IP; // a pseudowire (control word 0): Ethernet over MPLS is not opened
+  }
+
+  /** NFLOG's TLVs: the packet is the NFULA_PAYLOAD one, an IP datagram of the header's family. */
+  private nflog(data: Buffer, start: number, end: number): DecodeResult {
+    if (end - start < NFLOG_HEADER_BYTES) return malformed('frame shorter than an NFLOG header');
+    const family = data[start]!;
+    let at = start + NFLOG_HEADER_BYTES;
+    while (at + NFLOG_TLV_HEADER_BYTES <= end) {
+      // Host byte order: captures are little-endian hosts' in practice, as libpcap and Wireshark assume.
+      const length = data[at]! | (data[at + 1]! << 8);
+      const type = data[at + 2]! | (data[at + 3]! << 8);
+      if (length < NFLOG_TLV_HEADER_BYTES) return malformed(`NFLOG TLV of length ${length}`);
+      if (type === NFULA_PAYLOAD) {
+        const payloadEnd = Math.min(end, at + length);
+        const payload = at + NFLOG_TLV_HEADER_BYTES;
+        if (family === AF_INET) return this.ipv4(data, payload, payloadEnd);
+        if (family === AF_INET6_LINUX) return this.ipv6(data, payload, payloadEnd);
+        return this.ipByVersion(data, payload, payloadEnd);
+      }
+      at += (length + 3) & ~3;
+    }
+    return NON_IP; // no packet in it (a truncated log, or a message that carries none)
+  }
+
+  /**
+   * The payload of an IP datagram that is not TCP: opened when it is a tunnel (GRE; VXLAN or Geneve over
+   * UDP) whose inner packet may be; the inner IP's lengths and TCP are then the segment's, the outer
+   * headers count only in the frame's wire bytes.
+   */
+  private tunnel(data: Buffer, protocol: number, at: number, ipEnd: number, end: number): DecodeResult {
+    if (this.tunnelDepth >= MAX_TUNNEL_DEPTH) return NON_TCP;
+    const innerEnd = ipEnd < end ? ipEnd : end;
+    if (protocol === PROTO_GRE) {
+      if (innerEnd < at + GRE_HEADER_BYTES) return malformed('frame ends inside a GRE header');
+      const flags = u16be(data, at);
+      if ((flags & GRE_VERSION_MASK) !== 0) return NON_TCP; // version 1 is PPTP's enhanced GRE
+      const headerBytes =
+        GRE_HEADER_BYTES + (flags & GRE_CHECKSUM ? 4 : 0) + (flags & GRE_KEY ? 4 : 0) + (flags & GRE_SEQUENCE ? 4 : 0);
+      if (innerEnd < at + headerBytes) return malformed('frame ends inside a GRE header');
+      this.tunnelDepth++;
+      const type = u16be(data, at + 2);
+      if (type === ETHERTYPE_TRANSPARENT_ETHERNET) return this.innerEthernet(data, at + headerBytes, innerEnd);
+      return this.ethertype(data, at + headerBytes, innerEnd, type);
+    }
+    if (protocol === PROTO_UDP) {
+      if (innerEnd < at + UDP_HEADER_BYTES) return NON_TCP;
+      const port = u16be(data, at + 2);
+      const payload = at + UDP_HEADER_BYTES;
+      if (port === VXLAN_PORT) {
+        if (innerEnd < payload + VXLAN_HEADER_BYTES) return malformed('frame ends inside a VXLAN header');
+        this.tunnelDepth++;
+        return this.innerEthernet(data, payload + VXLAN_HEADER_BYTES, innerEnd);
+      }
+      if (port === GENEVE_PORT) {
+        if (innerEnd < payload + GENEVE_HEADER_BYTES) return malformed('frame ends inside a Geneve header');
+        const headerBytes = GENEVE_HEADER_BYTES + (data[payload]! & 0x3f) * 4;
+        if (innerEnd < payload + headerBytes) return malformed('frame ends inside the Geneve options');
+        this.tunnelDepth++;
+        const type = u16be(data, payload + 2);
+        if (type === ETHERTYPE_TRANSPARENT_ETHERNET) return this.innerEthernet(data, payload + headerBytes, innerEnd);
+        return this.ethertype(data, payload + headerBytes, innerEnd, type);
+      }
+    }
+    return NON_TCP;
+  }
+
+  private innerEthernet(data: Buffer, at: number, end: number): DecodeResult {
+    if (end - at < ETHERNET_HEADER_BYTES) return malformed('tunnel ends inside its inner Ethernet header');
+    return this.ethertype(data, at + ETHERNET_HEADER_BYTES, end, u16be(data, at + ETHERNET_OFFSET_TYPE));
+  }
+
+  private family(data: Buffer, start: number, end: number, family: number): DecodeResult {
+    if (family === AF_INET) return this.ipv4(data, start + NULL_HEADER_BYTES, end);
+    if (family === AF_INET6_BSD || family === AF_INET6_FREEBSD || family === AF_INET6_DARWIN) {
+      return this.ipv6(data, start + NULL_HEADER_BYTES, end);
+    }
+    return NON_IP;
+  }
+
+  private ipByVersion(data: Buffer, offset: number, end: number): DecodeResult {
+    if (end <= offset) return malformed('frame has no IP header');
+    const version = data[offset]! >> 4;
+    if (version === 4) return this.ipv4(data, offset, end);
+    if (version === 6) return this.ipv6(data, offset, end);
+    return malformed(`IP version ${version} in a raw IP frame`);
+  }
+
+  private ipv4(data: Buffer, offset: number, end: number): DecodeResult {
+    const available = end - offset;
+    if (available < IPV4_MIN_HEADER_BYTES) return malformed('frame ends inside the IPv4 header');
+    const versionAndIhl = data[offset]!;
+    if (versionAndIhl >> 4 !== 4) return malformed(`IP version ${versionAndIhl >> 4} where IPv4 was announced`);
+    const headerBytes = (versionAndIhl & 0x0f) * 4;
+    if (headerBytes < IPV4_MIN_HEADER_BYTES) return malformed(`IPv4 IHL ${versionAndIhl & 0x0f} is below 5`);
+    if (available < headerBytes) return malformed('frame ends inside the IPv4 options');
+    const totalLength = u16be(data, offset + IPV4_OFFSET_TOTAL_LENGTH);
+    // Outgoing packets captured before TCP segmentation offload can carry total length 0; the captured
+    // bytes are then the only measure of the datagram.
+    const ipBytes = totalLength === 0 ? available : totalLength;
+    if (ipBytes < headerBytes) return malformed(`IPv4 total length ${totalLength} is shorter than its header`);
+    // A length the frame did not hold on the wire would invent payload (and make the real bytes that follow
+    // look like a retransmission): the header is corrupt.
+    if (offset + ipBytes > this.wireEnd) {
+      return malformed(`IPv4 total length ${totalLength} runs past the frame (${this.wireEnd - offset} bytes from the IP header on)`);
+    }
+    if ((u16be(data, offset + IPV4_OFFSET_FRAGMENT) & IPV4_MORE_FRAGMENTS_OR_OFFSET) !== 0) return FRAGMENT;
+    const protocol = data[offset + IPV4_OFFSET_PROTOCOL]!;
+    if (protocol !== PROTO_TCP) return this.tunnel(data, protocol, offset + headerBytes, offset + ipBytes, end);
+    return this.tcp(
+      data,
+      end,
+      4,
+      offset,
+      headerBytes,
+      ipBytes,
+      this.ipv4String(data, offset + IPV4_OFFSET_SRC),
+      this.ipv4String(data, offset + IPV4_OFFSET_DST),
+    );
+  }
+
+  private ipv6(data: Buffer, offset: number, end: number): DecodeResult {
+    const available = end - offset;
+    if (available < IPV6_HEADER_BYTES) return malformed('frame ends inside the IPv6 header');
+    if (data[offset]! >> 4 !== 6) return malformed(`IP version ${data[offset]! >> 4} where IPv6 was announced`);
+    const payloadLength = u16be(data, offset + IPV6_OFFSET_PAYLOAD_LENGTH);
+    // Payload length 0 means a jumbogram or an offloaded segment: measure it by the captured bytes.
+    const ipBytes = payloadLength === 0 ? available : IPV6_HEADER_BYTES + payloadLength;
+    const ipEnd = offset + ipBytes;
+    if (ipEnd > this.wireEnd) {
+      return malformed(`IPv6 payload length ${payloadLength} runs past the frame (${this.wireEnd - offset} bytes from the IP header on)`);
+    }
+    let next = data[offset + IPV6_OFFSET_NEXT_HEADER]!;
+    let at = offset + IPV6_HEADER_BYTES;
+    while (next !== PROTO_TCP) {
+      if (
+        next !== PROTO_HOP_BY_HOP &&
+        next !== PROTO_ROUTING &&
+        next !== PROTO_DESTINATION_OPTIONS &&
+        next !== PROTO_AH &&
+        next !== PROTO_FRAGMENT
+      ) {
+        // GRE and UDP may be tunnels; no-next-header (59), ESP, ICMPv6 and the rest carry no TCP.
+        return this.tunnel(data, next, at, ipEnd, end);
+      }
+      if (at + IPV6_EXTENSION_MIN_BYTES > end) return malformed('frame ends inside an IPv6 extension header');
+      let length: number;
+      if (next === PROTO_FRAGMENT) {
+        // An atomic fragment (offset 0, M clear; RFC 6946) is a whole datagram: keep walking.
+        if ((u16be(data, at + IPV6_FRAGMENT_OFFSET_AND_M) & 0xfff9) !== 0) return FRAGMENT;
+        length = IPV6_EXTENSION_MIN_BYTES;
+      } else if (next === PROTO_AH) {
+        length = (data[at + 1]! + 2) * 4; // RFC 4302 §2.2: in 32-bit words, minus 2
+      } else {
+        length = (data[at + 1]! + 1) * 8; // RFC 8200 §4.3: in 8-octet units, not counting the first 8
+      }
+      next = data[at]!;
+      at += length;
+      if (at > ipEnd) return malformed('IPv6 extension headers run past the payload length');
+    }
+    return this.tcp(
+      data,
+      end,
+      6,
+      offset,
+      at - offset,
+      ipBytes,
+      this.ipv6String(data, offset + IPV6_OFFSET_SRC),
+      this.ipv6String(data, offset + IPV6_OFFSET_DST),
+    );
+  }
+
+  private tcp(
+    data: Buffer,
+    end: number,
+    ipVersion: 4 | 6,
+    ipOffset: number,
+    ipHeaderBytes: number,
+    ipBytes: number,
+    srcIp: string,
+    dstIp: string,
+  ): DecodeResult {
+    const tcp = ipOffset + ipHeaderBytes;
+    if (ipBytes < ipHeaderBytes + TCP_MIN_HEADER_BYTES) return malformed('IP length leaves no room for a TCP header');
+    if (end < tcp + TCP_MIN_HEADER_BYTES) return malformed('frame ends inside the TCP header');
+    const dataOffset = data[tcp + TCP_OFFSET_DATA_OFFSET]! >> 4;
+    if (dataOffset < 5) return malformed(`TCP data offset ${dataOffset} is below 5`);
+    const tcpHeaderBytes = dataOffset * 4;
+    const headerBytes = ipHeaderBytes + tcpHeaderBytes;
+    if (headerBytes > ipBytes) return malformed(`TCP data offset ${dataOffset} runs past the IP length`);
+    const payloadStart = tcp + tcpHeaderBytes;
+    if (payloadStart > end) return malformed('frame ends inside the TCP options');
+    const ipEnd = ipOffset + ipBytes;
+    const result = this.tcpResult;
+    const segment = result.segment;
+    segment.ipVersion = ipVersion;
+    segment.srcIp = srcIp;
+    segment.dstIp = dstIp;
+    segment.srcPort = u16be(data, tcp);
+    segment.dstPort = u16be(data, tcp + 2);
+    segment.ipBytes = ipBytes;
+    segment.headerBytes = headerBytes;
+    segment.seq = u32be(data, tcp + TCP_OFFSET_SEQ);
+    segment.ack = u32be(data, tcp + TCP_OFFSET_ACK);
+    segment.flags = data[tcp + TCP_OFFSET_FLAGS]!;
+    segment.payloadLength = ipBytes - headerBytes;
+    segment.payloadStart = payloadStart;
+    segment.payloadEnd = ipEnd < end ? ipEnd : end;
+    return result;
+  }
+
+  private ipv4String(data: Uint8Array, at: number): string {
+    const high = (data[at]! << 8) | data[at + 1]!;
+    const low = (data[at + 2]! << 8) | data[at + 3]!;
+    if (high === this.lastHighA && low === this.lastLowA) return this.lastTextA;
+    if (high === this.lastHighB && low === this.lastLowB) return this.lastTextB;
+    const address = high * 65536 + low;
+    let text = this.ipv4Cache.get(address);
+    if (text === undefined) {
+      text = `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
+      if (this.ipv4Cache.size >= ADDRESS_CACHE_LIMIT) this.ipv4Cache.clear();
+      this.ipv4Cache.set(address, text);
+    }
+    this.lastHighB = this.lastHighA;
+    this.lastLowB = this.lastLowA;
+    this.lastTextB = this.lastTextA;
+    this.lastHighA = high;
+    this.lastLowA = low;
+    this.lastTextA = text;
+    return text;
+  }
+
+  private ipv6String(data: Buffer, offset: number): string {
+    const key = data.toString('latin1', offset, offset + IPV6_ADDRESS_BYTES);
+    let text = this.ipv6Cache.get(key);
+    if (text === undefined) {
+      text = formatIpv6(data.subarray(offset, offset + IPV6_ADDRESS_BYTES));
+      if (this.ipv6Cache.size >= ADDRESS_CACHE_LIMIT) this.ipv6Cache.clear();
+      this.ipv6Cache.set(key, text);
+    }
+    return text;
+  }
 }
 
 /**

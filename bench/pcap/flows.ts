@@ -29,7 +29,11 @@ export interface Flow<S> {
   serverSideBy: ServerSideBy;
   /** Client's initial sequence number, when its SYN was captured. */
   clientIsn: number | null;
+  /** The acknowledgement number of the server's SYN-ACK (the client's ISN + 1), when it was captured. */
+  synAckAck: number | null;
   synSeen: boolean;
+  /** A SYN without ACK came from the side taken as the server: a `--server-port` that is the client's. */
+  synFromServer: boolean;
   /** A FIN was seen from the client (`finUp`) or the server (`finDown`). */
   finUp: boolean;
   finDown: boolean;
@@ -104,6 +108,10 @@ export class FlowTable<S> {
     if (syn && direction === 'up' && flow.clientIsn === null) {
       flow.clientIsn = s.seq;
       flow.synSeen = true;
+    }
+    if (syn && direction === 'down') flow.synFromServer = true;
+    if (direction === 'down' && flow.synAckAck === null && (s.flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)) {
+      flow.synAckAck = s.ack;
     }
     if ((s.flags & TCP_FIN) !== 0) {
       if (direction === 'up') flow.finUp = true;
@@ -180,9 +188,12 @@ export class FlowTable<S> {
 
   /**
    * A client SYN on a known 4-tuple opens a new connection unless it retransmits the current one's SYN (same
-   * initial sequence number): the port was reused after FIN/RST and TIME_WAIT, or the capture began mid-stream.
+   * initial sequence number) or is the SYN that the connection's captured SYN-ACK answers (captured after
+   * it: timestamps taken on different CPUs can be out of order): the port was reused after FIN/RST and
+   * TIME_WAIT, or the capture began mid-stream.
    */
   private startsNewConnection(flow: Flow<S>, s: TcpSegment): boolean {
+    if (flow.clientIsn === null) return flow.synAckAck !== ((s.seq + 1) >>> 0);
     return flow.clientIsn !== s.seq;
   }
 
@@ -214,7 +225,9 @@ export class FlowTable<S> {
       serverPort: srcIsServer ? s.srcPort : s.dstPort,
       serverSideBy: by,
       clientIsn: null,
+      synAckAck: null,
       synSeen: false,
+      synFromServer: false,
       finUp: false,
       finDown: false,
       firstFin: null,

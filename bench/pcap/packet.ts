@@ -50,7 +50,7 @@ export const MAX_PACKET_BYTES = 262_144;
 /** Bytes per read of a capture file, for both readers: large enough that per-read costs vanish, small enough to keep RSS flat. */
 export const READ_CHUNK_BYTES = 1 << 20;
 
-/** Link-layer header types (https://www.tcpdump.org/linktypes.html) that `decodePacket` understands. */
+/** Link-layer header types (https://www.tcpdump.org/linktypes.html) that `PacketDecoder` understands. */
 export const LinkType = {
   /** BSD loopback: 4-byte address family in the byte order of the capturing host. */
   NULL: 0,
@@ -64,6 +64,8 @@ export const LinkType = {
   LINUX_SLL: 113,
   IPV4: 228,
   IPV6: 229,
+  /** Linux NFLOG (iptables/nftables `log group`): a 4-byte header, then TLVs, one of which is the packet. */
+  NFLOG: 239,
   LINUX_SLL2: 276,
 } as const;
 

@@ -4,15 +4,15 @@
  * interface list; packets come from Enhanced, Simple and (obsolete) Packet Blocks; other blocks are skipped
  * by their length.
  */
-import { open, type FileHandle } from 'node:fs/promises';
 import { warning, type Warning } from '../model/index.ts';
-import { InputError, PcapFormatError } from '../errors.ts';
+import { PcapFormatError } from '../errors.ts';
 import {
   READ_CHUNK_BYTES,
   truncatedFileWarning,
   type CaptureReadSummary,
   type PacketHandler,
 } from './packet.ts';
+import type { ByteSource } from './source.ts';
 
 /** Block types (pcapng §4, §11.1). The SHB type reads the same in both byte orders. */
 const BLOCK_SECTION_HEADER = 0x0a0d0d0a;
@@ -20,6 +20,7 @@ const BLOCK_INTERFACE_DESCRIPTION = 0x00000001;
 const BLOCK_PACKET_OBSOLETE = 0x00000002;
 const BLOCK_SIMPLE_PACKET = 0x00000003;
 const BLOCK_ENHANCED_PACKET = 0x00000006;
+const BLOCK_DECRYPTION_SECRETS = 0x0000000a;
 
 /** Byte-order magic of the SHB (offset 8), as read big-endian. */
 const BYTE_ORDER_MAGIC_BE = 0x1a2b3c4d;
@@ -53,6 +54,14 @@ const EPB_OFFSET_CAPTURED = 20;
 const EPB_OFFSET_ORIGINAL = 24;
 const EPB_OFFSET_DATA = 28;
 const EPB_MIN_BYTES = 32;
+/** DSB (§4.7): secrets_type(4) secrets_length(4) secrets data, padded to 32 bits, options. */
+const DSB_OFFSET_TYPE = 8;
+const DSB_OFFSET_LENGTH = 12;
+const DSB_OFFSET_DATA = 16;
+const DSB_MIN_BYTES = 20;
+/** Secrets types (§4.7 table): 'TLSK' is an NSS key log, the only one this project reads. */
+export const SECRETS_TLS_KEY_LOG = 0x544c534b;
+
 /** SPB: original_len(4) data; its captured length is implied by the block length and IDB 0's snaplen. */
 const SPB_OFFSET_ORIGINAL = 8;
 const SPB_OFFSET_DATA = 12;
@@ -94,19 +103,20 @@ function splitTimestamp(iface: Interface, high: number, low: number, out: { sec:
   out.nsec = (t2 - q2 * units) * iface.nsecPerUnit;
 }
 
-/** Reads a whole pcapng file, delivering packets in file order. */
-export async function readPcapng(path: string, onPacket: PacketHandler): Promise<CaptureReadSummary> {
-  let file: FileHandle;
-  try {
-    file = await open(path, 'r');
-  } catch (error) {
-    throw new InputError(`${path}: cannot open the capture: ${(error as Error).message}`, { cause: error });
-  }
-  try {
-    return await new PcapngReader(path, onPacket).run(file);
-  } finally {
-    await file.close();
-  }
+/**
+ * Hears of a Decryption Secrets Block: its secrets type (`SECRETS_TLS_KEY_LOG`, ...) and data (a copy). Called
+ * in file order, so secrets written before the packets they open arrive before those packets.
+ */
+export type PcapngSecretsHandler = (secretsType: number, data: Buffer) => void;
+
+/** Reads a whole pcapng file from `source` (its first byte on), delivering packets in file order. */
+export function readPcapng(
+  path: string,
+  source: ByteSource,
+  onPacket: PacketHandler,
+  onSecrets?: PcapngSecretsHandler,
+): Promise<CaptureReadSummary> {
+  return new PcapngReader(path, onPacket, onSecrets).run(source);
 }
 
 class PcapngReader {
@@ -132,9 +142,10 @@ class PcapngReader {
   constructor(
     private readonly path: string,
     private readonly onPacket: PacketHandler,
+    private readonly onSecrets: PcapngSecretsHandler | undefined,
   ) {}
 
-  async run(file: FileHandle): Promise<CaptureReadSummary> {
+  async run(source: ByteSource): Promise<CaptureReadSummary> {
     for (;;) {
       const needed = this.parseBlocks();
       if (this.start > 0) {
@@ -147,7 +158,7 @@ class PcapngReader {
         this.buffer.copy(grown, 0, 0, this.end);
         this.buffer = grown;
       }
-      const { bytesRead } = await file.read(this.buffer, this.end, this.buffer.length - this.end, null);
+      const bytesRead = await source.read(this.buffer, this.end, this.buffer.length - this.end);
       if (bytesRead === 0) break;
       this.end += bytesRead;
     }
@@ -255,6 +266,9 @@ class PcapngReader {
       case BLOCK_SECTION_HEADER:
         this.sectionHeader(at, length);
         return;
+      case BLOCK_DECRYPTION_SECRETS:
+        this.secretsBlock(at, length);
+        return;
       default:
         return;
     }
@@ -308,6 +322,16 @@ class PcapngReader {
     this.resolutions.add(resolution);
     if (!this.linkTypes.includes(iface.linkType)) this.linkTypes.push(iface.linkType);
     if (iface.snapLength > this.snapLength) this.snapLength = iface.snapLength;
+  }
+
+  private secretsBlock(at: number, length: number): void {
+    if (length < DSB_MIN_BYTES) this.fail(`decryption secrets block of ${length} bytes (at least ${DSB_MIN_BYTES})`);
+    const secretsLength = this.read32(at + DSB_OFFSET_LENGTH);
+    if (secretsLength > length - DSB_MIN_BYTES) {
+      this.fail(`secrets length ${secretsLength} does not fit in a block of ${length} bytes`);
+    }
+    const data = Buffer.from(this.buffer.subarray(at + DSB_OFFSET_DATA, at + DSB_OFFSET_DATA + secretsLength));
+    this.onSecrets?.(this.read32(at + DSB_OFFSET_TYPE), data);
   }
 
   private packetBlock(at: number, length: number, interfaceId: number): void {

@@ -3,11 +3,14 @@
  * (STYLE.md §4, §5). Errors name the flag; nothing here touches the network.
  */
 import { access, constants } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { UsageError } from '../errors.ts';
 import os from 'node:os';
-import { FIXTURE_CERTS, MODES, PROXIES, scenarioId, SERVERS, type CertKind, type Pacing, type ScenarioSpec, type TlsVersion } from '../model/index.ts';
-import { expectedRequestsPerEndpointMinute, loadWorkload } from '../workload/index.ts';
+import { parseNetworkList, pathOf, type LinkProfile, type NetworkProfile } from '../link/profile.ts';
+import { FIXTURE_CERTS, MODES, PROXIES, scenarioId, SERVERS, SPEC_LIMITS, warning, type CertKind, type Pacing, type ScenarioSpec, type TlsVersion, type Warning } from '../model/index.ts';
+import { expectedRequestsPerEndpointMinute, loadWorkload, type Workload } from '../workload/index.ts';
+import { checkCertFiles } from './certs.ts';
 import { choosePacing, DEFAULT_MAX_RATE_PER_CORE } from './pacing.ts';
 import { SUITES, type SuiteName } from './suites.ts';
 
@@ -28,6 +31,9 @@ export interface RunFlags {
   serverIdleTimeout?: string;
   sessionTickets?: string;
   seed?: string;
+  network?: string;
+  latencySamples?: string;
+  runs?: string;
   workload?: string;
   capture?: boolean;
   allowInvalid?: boolean;
@@ -36,6 +42,7 @@ export interface RunFlags {
   fleetSize?: string;
   clientThreads?: string;
   proxy?: string;
+  force?: boolean;
 }
 
 /** The files of one certificate chain: what the server sends, its key, and the root the client trusts. */
@@ -53,11 +60,27 @@ export interface ResolvedRun {
   outDir: string;
   /** `reports/latest` to point at this run, or null when `--out` chose the folder. */
   latestLink: string | null;
+  /** `--force`: replace a previous run found in `--out` (or a folder in the place of `reports/latest`). */
+  force: boolean;
+  /** The flags that changed the suite's matrix or conditions, as given (`--modes persistent`); empty for the suite as it is. */
+  overrides: string[];
   workloadPath: string;
   certs: Partial<Record<CertKind, CertFiles>>;
   scenarios: ScenarioSpec[];
   /** False with `--no-capture`: traffic then comes from socket counters only. */
   capture: boolean;
+  /** Latency-phase iterations per API call and scenario, on loopback and on emulated paths. */
+  latencySamples: number | { loopback: number; emulated: number };
+  /** Repetitions of each scenario (`--runs`, default 1). */
+  runs: number;
+  /** Decisions to tell the user about, each with the network it concerns (null: the whole run), e.g. a time
+   * compression lowered for an emulated path. */
+  notes: { network: string | null; warning: Warning }[];
+  /**
+   * The emulated paths came from the suite, not from `--network`: where links cannot be made (not root),
+   * the run leaves those scenarios out with a warning instead of refusing to start.
+   */
+  pathsOptional: boolean;
   allowInvalid: boolean;
   /** The time compression every scenario runs at, and why (the budget of real requests per second). */
   pacing: Pacing;
@@ -76,17 +99,22 @@ export const DEFAULT_FLEET_SIZE = 10_000;
  * `--client-threads auto` adds a thread per this much of the schedule's rate, up to the cores.
  */
 export const CLIENT_RATE_PER_THREAD = 150;
+/**
+ * Latency-phase iterations per API call: enough that no percentile rests on fewer than 20 samples; on an
+ * emulated path, where every iteration waits for real round trips, the 20 themselves.
+ */
+const DEFAULT_LATENCY_SAMPLES = { loopback: 30, emulated: 20 };
 
 /** The agent's default `--tls_session_timeout` (AGENT-FACTS.md). */
-const AGENT_SESSION_TIMEOUT_S = 3600;
+export const AGENT_SESSION_TIMEOUT_S = 3600;
 /** nginx's default `keepalive_timeout`. */
-const NGINX_IDLE_TIMEOUT_S = 75;
+export const NGINX_IDLE_TIMEOUT_S = 75;
 
-/**
- * Most agents a run takes: a round bound that reads plainly in `--endpoints`' error (the loopback addresses
- * would allow 15.7 M, far past what one machine drives); larger fleets are `--fleet-size`'s derived figures.
- */
-export const MAX_ENDPOINTS = 10_000;
+/** The payload seed without `--seed`. */
+export const DEFAULT_SEED = 1;
+/** The workload without `--workload`, relative to the project folder. */
+export const DEFAULT_WORKLOAD = 'fixtures/workloads/osquery-default.json';
+
 
 /** Resolves flags against a suite; `root` is the project folder (fixtures, reports). */
 export async function resolveRun(flags: RunFlags, root: string, now = new Date()): Promise<ResolvedRun> {
@@ -95,26 +123,32 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
   const modes = flags.modes === undefined ? defaults.modes : parseList('--modes', flags.modes, MODES);
   const tls = flags.tls === undefined ? defaults.tls : parseList('--tls', flags.tls, ['1.2', '1.3', 'tls1.2', 'tls1.3']).map(toTlsVersion);
   const servers = flags.server === undefined ? defaults.servers : parseList('--server', flags.server, SERVERS);
-  const endpoints = flags.endpoints === undefined ? defaults.endpoints : parseInteger('--endpoints', flags.endpoints, 1, MAX_ENDPOINTS);
+  const endpoints = flags.endpoints === undefined ? defaults.endpoints : parseInteger('--endpoints', flags.endpoints, SPEC_LIMITS.endpoints.min, SPEC_LIMITS.endpoints.max);
   const virtualMinutes =
-    flags.virtualMinutes === undefined ? defaults.virtualMinutes : parseNumber('--virtual-minutes', flags.virtualMinutes, 0.1, 24 * 60);
+    flags.virtualMinutes === undefined ? defaults.virtualMinutes : parseNumber('--virtual-minutes', flags.virtualMinutes, SPEC_LIMITS.virtualMinutes.min, SPEC_LIMITS.virtualMinutes.max);
   const timeCompression =
-    flags.timeCompression === undefined ? defaults.timeCompression : parseNumber('--time-compression', flags.timeCompression, 0.01, 10_000);
+    flags.timeCompression === undefined ? defaults.timeCompression : parseNumber('--time-compression', flags.timeCompression, SPEC_LIMITS.timeCompression.min, SPEC_LIMITS.timeCompression.max);
   const sessionTimeout =
     flags.sessionTimeout === undefined ? AGENT_SESSION_TIMEOUT_S : parseDurationSeconds('--session-timeout', flags.sessionTimeout);
   const idleTimeout =
     flags.serverIdleTimeout === undefined ? NGINX_IDLE_TIMEOUT_S : parseDurationSeconds('--server-idle-timeout', flags.serverIdleTimeout);
   if (idleTimeout === 0) throw new UsageError('--server-idle-timeout: must be above 0 (a server always times idle connections out)');
   const sessionTickets = flags.sessionTickets === undefined ? true : parseOnOff('--session-tickets', flags.sessionTickets);
-  const seed = flags.seed === undefined ? 1 : parseInteger('--seed', flags.seed, 0, 2 ** 32 - 1);
+  const seed = flags.seed === undefined ? DEFAULT_SEED : parseInteger('--seed', flags.seed, SPEC_LIMITS.seed.min, SPEC_LIMITS.seed.max);
+  const networks = parseNetworkList(flags.network ?? defaults.networks, '--network');
+  const latencySamples =
+    flags.latencySamples === undefined ? null : parseInteger('--latency-samples', flags.latencySamples, 1, 10_000);
+  const runs = flags.runs === undefined ? 1 : parseInteger('--runs', flags.runs, 1, MAX_RUNS);
 
   const { certKinds, certs } = await resolveCerts(flags, root, defaults.certs);
-  const workloadPath = path.resolve(flags.workload ?? path.join(root, 'fixtures/workloads/osquery-default.json'));
+  for (const files of Object.values(certs)) await checkCertFiles(files, servers);
+  const workloadPath = path.resolve(flags.workload ?? path.join(root, DEFAULT_WORKLOAD));
   await mustRead('--workload', workloadPath);
+  const loadedWorkload = await loadWorkload(workloadPath);
   const maxRate = flags.maxRate === undefined ? DEFAULT_MAX_RATE_PER_CORE * os.cpus().length : parseNumber('--max-rate', flags.maxRate, 1, 1_000_000);
   const pacing = choosePacing({
     endpoints,
-    requestsPerEndpointMinute: expectedRequestsPerEndpointMinute(await loadWorkload(workloadPath)),
+    requestsPerEndpointMinute: expectedRequestsPerEndpointMinute(loadedWorkload),
     requestedCompression: timeCompression,
     compressionFromFlag: flags.timeCompression !== undefined,
     maxRatePerSecond: maxRate,
@@ -136,40 +170,86 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
     flags.clientThreads === undefined || flags.clientThreads === 'auto'
       ? Math.min(cores, Math.max(1, Math.ceil(pacing.requestsPerSecond / CLIENT_RATE_PER_THREAD)), endpoints)
       : parseInteger('--client-threads', flags.clientThreads, 1, Math.min(64, endpoints));
+  const shortestIntervalMs = shortestChannelIntervalMs(loadedWorkload);
   const proxy = flags.proxy === undefined ? undefined : parseOne('--proxy', flags.proxy, PROXIES);
+  // Agents have their own loopback addresses, and the proxy listens on loopback: behind an emulated link the
+  // client has the link's one address, so neither a sample by address nor the proxy path applies there.
+  const emulated = networks.filter((n) => n.kind !== 'loopback').map((n) => n.name);
+  if (proxy !== undefined && emulated.length > 0) throw new UsageError(`--proxy: runs on loopback only, not on ${emulated.join(', ')} (drop --network or give --network loopback)`);
+  if (flags.captureAgents !== undefined && flags.captureAgents !== 'all' && emulated.length > 0) {
+    throw new UsageError(`--capture-agents: samples agents by their loopback addresses, which agents behind ${emulated.join(', ')} do not have (every agent is captured there)`);
+  }
 
-  const runId = now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[:]/g, '-');
+  const runId = makeRunId(now);
   const outDir = path.resolve(flags.out ?? path.join(root, 'reports', runId));
   const latestLink = flags.out === undefined ? path.join(root, 'reports', 'latest') : null;
   const workload = path.basename(workloadPath, '.json');
 
-  const scenarios: ScenarioSpec[] = [];
-  for (const server of servers) {
-    for (const t of tls) {
-      for (const cert of certKinds) {
-        for (const mode of modes) {
-          scenarios.push({
-            id: scenarioId({ mode, tls: t, cert, network: 'loopback', server, ...(proxy === undefined ? {} : { proxy }) }),
-            mode,
-            tls: t,
-            cert,
-            network: 'loopback',
-            server,
-            workload,
-            endpoints,
-            virtualMinutes,
-            timeCompression: pacing.timeCompression,
-            sessionTimeoutVirtualSeconds: sessionTimeout,
-            serverIdleTimeoutVirtualSeconds: idleTimeout,
-            sessionTickets,
-            seed,
-            ...(captureAgents < endpoints && (flags.capture ?? true) ? { captureAgents } : {}),
-            ...(proxy === undefined ? {} : { proxy }),
-          });
-        }
+  // The matrices: the suite's (or the flags') axes on each network; a suite may add a smaller matrix on
+  // emulated paths, where each request waits for round trips. Loopback comes first: an emulated path's
+  // round-trip model takes the server's time from its loopback twin.
+  const matrices: { networks: NetworkProfile[]; tls: TlsVersion[]; certs: CertKind[]; virtualMinutes: number }[] = [
+    { networks, tls, certs: certKinds, virtualMinutes },
+  ];
+  const extra = defaults.paths;
+  // A fleet through a proxy stays on loopback (above); the suite's emulated paths are left out for it.
+  if (flags.network === undefined && extra !== undefined && proxy === undefined) {
+    matrices.push({
+      networks: parseNetworkList(extra.networks, 'suite paths'),
+      tls: flags.tls === undefined ? extra.tls : tls,
+      certs: flags.cert === undefined ? extra.certs : certKinds,
+      virtualMinutes: flags.virtualMinutes === undefined ? extra.virtualMinutes : virtualMinutes,
+    });
+  }
+  const notes: ResolvedRun['notes'] = [];
+  const paced = new Map<string, number>();
+  const compressionOn = (network: NetworkProfile): number => {
+    if (network.kind === 'loopback') return pacing.timeCompression;
+    let c = paced.get(network.name);
+    if (c === undefined) {
+      c = pacedCompression(pacing.timeCompression, network, shortestIntervalMs);
+      paced.set(network.name, c);
+      if (c < pacing.timeCompression) {
+        const lowered = warning('time-compression-lowered', { network: network.name, from: pacing.timeCompression, to: c, rttMs: network.rttMs, intervalSeconds: shortestIntervalMs / 1000 });
+        notes.push({ network: network.name, warning: lowered });
       }
     }
-  }
+    return c;
+  };
+  // The matrix, innermost axis last: modes of one configuration stand together.
+  const byNetwork = (m: (typeof matrices)[number], network: NetworkProfile) =>
+    servers.flatMap((server) =>
+      m.tls.flatMap((t) =>
+        m.certs.flatMap((cert) =>
+          modes.map(
+            (mode): ScenarioSpec => ({
+              id: scenarioId({ mode, tls: t, cert, network: network.name, server, ...(proxy === undefined ? {} : { proxy }) }),
+              mode,
+              tls: t,
+              cert,
+              network: network.name,
+              link: pathOf(network),
+              server,
+              workload,
+              endpoints,
+              virtualMinutes: m.virtualMinutes,
+              timeCompression: compressionOn(network),
+              sessionTimeoutVirtualSeconds: sessionTimeout,
+              serverIdleTimeoutVirtualSeconds: idleTimeout,
+              sessionTickets,
+              seed,
+              ...(network.kind === 'loopback' && captureAgents < endpoints && (flags.capture ?? true) ? { captureAgents } : {}),
+              ...(proxy === undefined ? {} : { proxy }),
+            }),
+          ),
+        ),
+      ),
+    );
+  const all = matrices.flatMap((m) => m.networks.map((network) => ({ m, network })));
+  const ordered = [...all.filter((x) => x.network.kind === 'loopback'), ...all.filter((x) => x.network.kind !== 'loopback')];
+  const scenarios = ordered.flatMap(({ m, network }) => byNetwork(m, network));
+  const duplicate = scenarios.find((s, i) => scenarios.findIndex((o) => o.id === s.id) !== i);
+  if (duplicate !== undefined) throw new UsageError(`--network: the scenario ${duplicate.id} would run twice (a network named twice?)`);
   return {
     suite,
     runId,
@@ -179,16 +259,78 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
     certs,
     scenarios,
     capture: flags.capture ?? true,
+    latencySamples: latencySamples ?? DEFAULT_LATENCY_SAMPLES,
+    runs,
+    notes,
+    pathsOptional: flags.network === undefined && extra !== undefined,
     allowInvalid: flags.allowInvalid ?? false,
     pacing,
     fleetSize,
     clientThreads,
+    force: flags.force ?? false,
+    overrides: overrides(flags),
   };
 }
 
 function parseOne<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag}: expected one of ${allowed.join(', ')}, got "${value}"`);
   return value as T;
+}
+
+/** Most repetitions `--runs` takes: beyond this a suite runs for hours and the CI barely narrows. */
+const MAX_RUNS = 100;
+
+/** The shortest period of the agent's channels: its requests must not wait behind each other's round trips. */
+function shortestChannelIntervalMs(w: Workload): number {
+  return Math.min(w.config.intervalSeconds, w.logger.intervalSeconds, w.distributed.intervalSeconds) * 1000;
+}
+
+/**
+ * Time compression never lets a channel's requests queue on an emulated path: the shortest channel period,
+ * compressed, must stay at least 1.5 times a slow request's real time. A slow request is a new TLS 1.2
+ * connection (4 round trips to the response), 10 ms of both ends' CPU, and 20 kB each way at the path's
+ * rates. At `wan` (60 ms RTT) and the agent's 5 s logger period that is 12.1x; `lan` keeps 120x.
+ */
+export function pacedCompression(requested: number, path: LinkProfile, shortestIntervalMs: number): number {
+  const slowRequestMs = 4 * path.rttMs + 10 + ((20_000 * 8) / path.downBitsPerSecond + (20_000 * 8) / path.upBitsPerSecond) * 1000;
+  const limit = shortestIntervalMs / (1.5 * slowRequestMs);
+  // One decimal: a compression a person can read in the report, never above the limit.
+  return Math.min(requested, Math.max(1, Math.floor(limit * 10) / 10));
+}
+
+/** The flags of `flags` that change what the suite measures, as `--flag value`. */
+function overrides(flags: RunFlags): string[] {
+  const given: [string, string | undefined][] = [
+    ['--modes', flags.modes],
+    ['--tls', flags.tls],
+    ['--cert', flags.cert],
+    ['--server', flags.server],
+    ['--network', flags.network],
+    ['--endpoints', flags.endpoints],
+    ['--virtual-minutes', flags.virtualMinutes],
+    ['--time-compression', flags.timeCompression],
+    ['--session-timeout', flags.sessionTimeout],
+    ['--server-idle-timeout', flags.serverIdleTimeout],
+    ['--session-tickets', flags.sessionTickets],
+    ['--seed', flags.seed],
+    ['--latency-samples', flags.latencySamples],
+    ['--workload', flags.workload],
+    ['--max-rate', flags.maxRate],
+    ['--capture-agents', flags.captureAgents],
+    ['--fleet-size', flags.fleetSize],
+    ['--client-threads', flags.clientThreads],
+    ['--proxy', flags.proxy],
+  ];
+  return [...given.flatMap(([flag, value]) => (value === undefined ? [] : [`${flag} ${value}`])), ...(flags.capture === false ? ['--no-capture'] : [])];
+}
+
+/**
+ * A run id: the start time to the millisecond and four random hex digits (`2026-01-05T10-31-07.123Z-3fa9`), so
+ * two runs started in the same second, or even millisecond, get their own folders; the folder is also made
+ * exclusively, so a clash could only stop a run, never mix two.
+ */
+export function makeRunId(now: Date, random = randomBytes(2)): string {
+  return `${now.toISOString().replace(/:/g, '-')}-${random.toString('hex')}`;
 }
 
 function parseSuite(value: string): SuiteName {

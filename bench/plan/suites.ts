@@ -15,6 +15,13 @@ export interface SuiteDefaults {
   tls: TlsVersion[];
   certs: CertKind[];
   servers: ServerKind[];
+  /** Network profiles, as `--network` takes them (bench/link/profile.ts). */
+  networks: string;
+  /**
+   * More scenarios on emulated paths, with a smaller matrix: there each request waits for real round trips,
+   * so a scenario cannot be compressed as much and lasts longer. Used when `--network` is not given.
+   */
+  paths?: { networks: string; tls: TlsVersion[]; certs: CertKind[]; virtualMinutes: number };
   endpoints: number;
   virtualMinutes: number;
   timeCompression: number;
@@ -27,16 +34,22 @@ export const SUITES: Record<SuiteName, SuiteDefaults> = {
     tls: ['tls1.3'],
     certs: ['rsa2048'],
     servers: ['node'],
+    networks: 'loopback',
     endpoints: 1,
     virtualMinutes: 3,
     timeCompression: 120,
   },
-  /** What `npm run bench` runs, under 90 s: all three modes x TLS 1.2/1.3 x RSA/ECDSA. */
+  /**
+   * What `npm run bench` runs (three times: `--runs 3`), about 1.5 minutes a run: all three modes x TLS 1.2/1.3 x RSA/ECDSA on loopback, and
+   * the three modes on the field report's two paths (lan, wan) for TLS 1.3 with the RSA chain.
+   */
   default: {
     modes: ['fresh', 'persistent', 'resumed'],
     tls: ['tls1.2', 'tls1.3'],
     certs: ['rsa2048', 'ecdsa-p256'],
     servers: ['node'],
+    networks: 'loopback',
+    paths: { networks: 'lan,wan', tls: ['tls1.3'], certs: ['rsa2048'], virtualMinutes: 1 },
     endpoints: 1,
     virtualMinutes: 5,
     timeCompression: 120,
@@ -47,6 +60,8 @@ export const SUITES: Record<SuiteName, SuiteDefaults> = {
     tls: ['tls1.2', 'tls1.3'],
     certs: ['rsa2048', 'ecdsa-p256'],
     servers: ['node', 'nginx'],
+    networks: 'loopback',
+    paths: { networks: 'lan,wan', tls: ['tls1.2', 'tls1.3'], certs: ['rsa2048', 'ecdsa-p256'], virtualMinutes: 2 },
     endpoints: 4,
     virtualMinutes: 10,
     timeCompression: 60,

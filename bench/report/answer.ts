@@ -32,8 +32,10 @@ export function savedPhrase(pct: number, what: string): string {
   return `cost ${formatPct(-rounded, 0)} more ${what}`;
 }
 
-/** Per endpoint-minute bytes of a direction on the comparison's basis. */
-export function basisBytes(s: MeasuredScenario, direction: Direction, basis: Comparison['basis']): number {
+/** Per endpoint-minute bytes of a direction on the comparison's basis (the steady state's when `steady`). */
+export function basisBytes(s: MeasuredScenario, direction: Direction, basis: Comparison['basis'], steady = false): number {
+  const st = s.steadyState?.perEndpointMinute;
+  if (steady && st !== undefined) return direction === 'up' ? st.upWireBytes : st.downWireBytes;
   const p = s.perEndpointMinute;
   if (basis === 'wire') {
     const wire = direction === 'up' ? p.upWireBytes : p.downWireBytes;
@@ -55,11 +57,13 @@ export function headlineAnswer(groups: readonly ScenarioGroup[]): HeadlineAnswer
   if (found === undefined) return null;
   const { comparison, baseline, candidate } = found;
   const bytesWord = comparison.basis === 'wire' ? 'bytes' : 'TCP payload bytes';
+  // The steady state is what an agent running for days sees; the whole run divides start-up by its length.
+  const steady = comparison.steady;
   const sentence = (direction: Direction) => {
-    const pct = direction === 'up' ? comparison.upSavedPct : comparison.downSavedPct;
+    const pct = steady === null ? (direction === 'up' ? comparison.upSavedPct : comparison.downSavedPct) : direction === 'up' ? steady.upSavedPct : steady.downSavedPct;
     const what = `${direction === 'up' ? 'upstream' : 'downstream'} ${bytesWord}`;
-    const before = formatBytes(basisBytes(baseline, direction, comparison.basis));
-    const after = formatBytes(basisBytes(candidate, direction, comparison.basis));
+    const before = formatBytes(basisBytes(baseline, direction, comparison.basis, steady !== null));
+    const after = formatBytes(basisBytes(candidate, direction, comparison.basis, steady !== null));
     return `${changeSubject(candidate.spec.mode)} ${savedPhrase(pct, what)}: ${before} → ${after} per endpoint-minute`;
   };
   const basis =
@@ -76,6 +80,9 @@ export function headlineAnswer(groups: readonly ScenarioGroup[]): HeadlineAnswer
     up: sentence('up'),
     context:
       `${group.fullLabel}: ${candidate.spec.mode} vs fresh, ${basis} per endpoint per virtual minute` +
+      (steady === null
+        ? ''
+        : `, steady state (start-up left out; whole run: ${formatPct(comparison.upSavedPct, 0)} up, ${formatPct(comparison.downSavedPct, 0)} down saved)`) +
       (invalid.length > 0 ? `; measured in invalid scenarios (${invalid.join(', ')}), see below` : ''),
   };
 }

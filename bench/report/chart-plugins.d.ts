@@ -18,6 +18,18 @@ export interface WhiskersOptions {
   p90: (number | null)[][];
   p99: (number | null)[][];
   color?: string;
+  /** `muted[datasetIndex][dataIndex]`: true draws that whisker grey (too few samples for its percentiles). */
+  muted?: boolean[][];
+  mutedColor?: string;
+}
+
+/** Options of the `markers` plugin: a predicted value marked across each bar. */
+export interface MarkersOptions {
+  display: boolean;
+  /** `values[datasetIndex][dataIndex]`, in the value axis's units; null leaves a bar unmarked. */
+  values: (number | null)[][];
+  color?: string;
+  lineWidth?: number;
 }
 
 /** Options of the `fadedBars` plugin: single bars drawn pale (invalid measurements). */
@@ -33,6 +45,7 @@ declare module 'chart.js' {
     fadedBars: FadedBarsOptions;
     valueLabels: ValueLabelsOptions;
     whiskers: WhiskersOptions;
+    markers: MarkersOptions;
   }
 }
 
@@ -40,18 +53,23 @@ declare module 'chart.js' {
 export interface DrawableChart {
   name: string;
   config: ChartConfiguration;
+  units?: { value: string; x?: string; decimals?: number };
 }
 
 export declare const fadedBars: Plugin;
 export declare const valueLabels: Plugin;
 export declare const whiskers: Plugin;
+export declare const markers: Plugin;
 /** Every plugin the report's chart configurations may name. */
 export declare const reportPlugins: Plugin[];
 /** The part of a DOM document the page entry point uses (the project type-checks without the DOM library). */
 export interface ChartDocument {
   getElementById(id: string): unknown;
-  body: { dataset: Record<string, string | undefined> };
+  body: { dataset: Record<string, string | undefined>; clientWidth?: number };
 }
+
+/** The configuration the page draws for a chart, at a page width in CSS pixels (see chart-plugins.js). */
+export declare function pageConfig(spec: DrawableChart, widthPx: number): ChartConfiguration;
 
 /** Draws each spec into `<canvas id="chart-<name>">`; returns how many were drawn. */
 export declare function drawReportCharts(chart: typeof Chart, specs: DrawableChart[], doc: ChartDocument): number;

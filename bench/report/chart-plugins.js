@@ -70,24 +70,40 @@ export const valueLabels = {
       chart.getDatasetMeta(datasetIndex).data.forEach((element, index) => {
         const lines = rows[index];
         if (!lines || lines.length === 0) return;
-        drawLabel(ctx, barGeometry(element), lines, options, family);
+        drawLabel(ctx, barGeometry(element), lines, options, family, chart.width);
       });
     });
     ctx.restore();
   },
 };
 
-function drawLabel(ctx, bar, lines, options, family) {
+function drawLabel(ctx, bar, lines, options, family, chartWidth) {
   const widest = (size) => {
     ctx.font = `bold ${size}px ${family}`;
     return Math.max(...lines.map((line) => ctx.measureText(line).width));
   };
   if (bar.horizontal) {
+    // One line after the bar if it fits before the chart's edge, smaller type if need be, else the lines stacked
+    // on each other (a phone's narrow chart cut "72% TLS handshake" off).
+    const room = chartWidth - bar.x - LABEL_GAP;
     const text = lines.join('  ');
-    ctx.font = `bold ${options.fontSize}px ${family}`;
+    let size = options.fontSize;
+    const width = (t, px) => {
+      ctx.font = `bold ${px}px ${family}`;
+      return ctx.measureText(t).width;
+    };
+    while (size > options.minFontSize && width(text, size) > room) size--;
     ctx.textAlign = 'left';
     ctx.textBaseline = 'middle';
-    ctx.fillText(text, bar.x + LABEL_GAP, bar.y);
+    if (width(text, size) <= room || lines.length === 1) {
+      ctx.fillText(text, bar.x + LABEL_GAP, bar.y);
+      return;
+    }
+    size = options.fontSize;
+    while (size > options.minFontSize && widest(size) > room) size--;
+    ctx.font = `bold ${size}px ${family}`;
+    const x = Math.min(bar.x + LABEL_GAP, chartWidth - widest(size));
+    lines.forEach((line, i) => ctx.fillText(line, x, bar.y + (i - (lines.length - 1) / 2) * size * LINE_HEIGHT));
     return;
   }
   let size = options.fontSize;
@@ -115,7 +131,7 @@ function drawLabel(ctx, bar, lines, options, family) {
  */
 export const whiskers = {
   id: 'whiskers',
-  defaults: { display: false, p90: [], p99: [], color: '#222222' },
+  defaults: { display: false, p90: [], p99: [], color: '#222222', muted: [], mutedColor: '#A0A0A0' },
   descriptors: { _scriptable: false, _indexable: false },
   afterDatasetsDraw(chart, _args, options) {
     if (!options.display) return;
@@ -132,6 +148,8 @@ export const whiskers = {
         const p99 = options.p99[datasetIndex]?.[index];
         if (p90 === null || p90 === undefined || p99 === null || p99 === undefined) return;
         const bar = barGeometry(element);
+        // Grey where the call had too few requests for its p90 and p99 to mean much.
+        ctx.strokeStyle = options.muted[datasetIndex]?.[index] === true ? options.mutedColor : options.color;
         const y90 = scale.getPixelForValue(p90);
         const y99 = scale.getPixelForValue(p99);
         ctx.beginPath();
@@ -148,12 +166,126 @@ export const whiskers = {
   },
 };
 
+/**
+ * Marks a predicted value on each bar: `values[datasetIndex][dataIndex]` (in the value axis's units, or null)
+ * is drawn as a line across the bar, a little wider than it, with a white halo so it reads on any fill. The
+ * round-trip model's time beside a measured median: a bar above its mark is time the model does not know.
+ */
+export const markers = {
+  id: 'markers',
+  defaults: { display: false, values: [], color: '#222222', lineWidth: 3 },
+  descriptors: { _scriptable: false, _indexable: false },
+  afterDatasetsDraw(chart, _args, options) {
+    if (!options.display) return;
+    const ctx = chart.ctx;
+    ctx.save();
+    chart.data.datasets.forEach((_dataset, datasetIndex) => {
+      const values = options.values[datasetIndex];
+      if (!values || !chart.isDatasetVisible(datasetIndex)) return;
+      const meta = chart.getDatasetMeta(datasetIndex);
+      const scale = chart.scales[meta.vAxisID];
+      meta.data.forEach((element, index) => {
+        const value = values[index];
+        if (value === null || value === undefined) return;
+        const bar = barGeometry(element);
+        const at = scale.getPixelForValue(value);
+        const half = (bar.horizontal ? bar.height : bar.width) / 2 + 3;
+        const centre = bar.horizontal ? bar.y : bar.x;
+        for (const [colour, width] of [['#FFFFFF', options.lineWidth + 2], [options.color, options.lineWidth]]) {
+          ctx.strokeStyle = colour;
+          ctx.lineWidth = width;
+          ctx.beginPath();
+          if (bar.horizontal) {
+            ctx.moveTo(at, centre - half);
+            ctx.lineTo(at, centre + half);
+          } else {
+            ctx.moveTo(centre - half, at);
+            ctx.lineTo(centre + half, at);
+          }
+          ctx.stroke();
+        }
+      });
+    });
+    ctx.restore();
+  },
+};
+
 /** Every plugin the report's chart configurations may name. */
-export const reportPlugins = [fadedBars, valueLabels, whiskers];
+export const reportPlugins = [fadedBars, valueLabels, whiskers, markers];
+
+/** Below this width (CSS pixels) a chart is laid out for a phone: taller, smaller type, legend under the plot. */
+const NARROW_PX = 640;
+
+/** `71.48 kB per endpoint-minute`: a tooltip's value with its unit. */
+function withUnit(value, units) {
+  if (typeof value !== 'number') return String(value);
+  const decimals = units.decimals ?? 2;
+  return `${value.toLocaleString('en-US', { minimumFractionDigits: 0, maximumFractionDigits: decimals })} ${units.value}`;
+}
 
 /**
- * The page's entry point: draws each chart spec into `<canvas id="chart-<name>">`. A chart that fails is
- * reported on the console and the others are still drawn. Returns how many were drawn.
+ * The page's version of a chart configuration (the PNG draws the configuration as built): the title and
+ * subtitle are the figure's HTML text above the canvas, where they wrap, so the canvas keeps its height for the
+ * plot; line legends show lines, not filled boxes (dashes read as blobs there); tooltips print units; a narrow
+ * screen gets a taller chart with smaller type and the legend under the plot.
+ */
+export function pageConfig(spec, widthPx) {
+  const config = structuredClone(spec.config);
+  const options = (config.options ??= {});
+  const plugins = (options.plugins ??= {});
+  plugins.title = { ...plugins.title, display: false };
+  plugins.subtitle = { ...plugins.subtitle, display: false };
+  const legend = (plugins.legend ??= {});
+  legend.labels ??= {};
+  if (config.type === 'line') {
+    legend.labels.usePointStyle = true;
+    legend.labels.pointStyle = 'line';
+  }
+  const units = spec.units;
+  if (units !== undefined) {
+    const horizontal = options.indexAxis === 'y';
+    plugins.tooltip = {
+      ...plugins.tooltip,
+      callbacks: {
+        label(context) {
+          const raw = context.raw;
+          const value = raw !== null && typeof raw === 'object' ? (horizontal ? raw.x : raw.y) : raw;
+          const at = raw !== null && typeof raw === 'object' && units.x !== undefined ? ` at ${withUnit(raw.x, { value: units.x })}` : '';
+          return `${context.dataset.label ?? ''}: ${withUnit(value, units)}${at}`;
+        },
+      },
+    };
+  }
+  if (widthPx < NARROW_PX) {
+    const horizontal = options.indexAxis === 'y';
+    // Horizontal bar charts grow with their bars already; the others get a portrait shape.
+    if (!horizontal) options.aspectRatio = Math.min(options.aspectRatio ?? 2, 0.95);
+    else {
+      options.aspectRatio = Math.min(options.aspectRatio ?? 2, 0.75);
+      // Room after the bars for their labels.
+      if (options.scales?.x) options.scales.x.grace = '40%';
+    }
+    legend.position = 'bottom';
+    legend.labels.font = { ...legend.labels.font, size: 10 };
+    legend.labels.boxWidth = 10;
+    options.layout = { padding: { top: 2, right: 6, bottom: 2, left: 2 } };
+    for (const scale of Object.values(options.scales ?? {})) {
+      scale.ticks = { ...scale.ticks, font: { ...scale.ticks?.font, size: 10 } };
+      if (scale.title) scale.title = { ...scale.title, font: { ...scale.title.font, size: 11 } };
+    }
+    const labels = plugins.valueLabels;
+    if (labels) {
+      labels.fontSize = 10;
+      labels.minFontSize = 8;
+    }
+  }
+  return config;
+}
+
+/**
+ * The page's entry point: draws each chart spec into `<canvas id="chart-<name>">`, laid out for the width
+ * its figure has. A chart that fails is reported on the console and the others are still drawn. Returns how
+ * many were drawn.
  */
 export function drawReportCharts(Chart, specs, doc) {
   Chart.register(...reportPlugins);
@@ -165,7 +297,8 @@ export function drawReportCharts(Chart, specs, doc) {
       continue;
     }
     try {
-      new Chart(canvas, structuredClone(spec.config));
+      const width = doc.body.clientWidth ?? 1000;
+      new Chart(canvas, pageConfig(spec, width));
       drawn++;
     } catch (error) {
       console.error(`report: chart ${spec.name} failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -21,6 +21,10 @@ export interface GroupComparison {
   comparison: Comparison;
   baseline: MeasuredScenario;
   candidate: MeasuredScenario;
+  /** Share of all bytes (both directions, on the comparison's basis) saved against fresh; null when fresh had none. */
+  allBytesSavedPct: number | null;
+  /** Share of the server's CPU time per request saved against fresh; null when fresh's was 0. */
+  serverCpuSavedPct: number | null;
 }
 
 /** One configuration and its scenarios, one per mode. */
@@ -31,7 +35,11 @@ export interface ScenarioGroup {
   label: string;
   /** Every axis, e.g. `TLS 1.3, RSA-2048 chain, Node server, loopback`. */
   fullLabel: string;
-  /** File-name-safe form of `label`. */
+  /**
+   * The configuration in the scenario ids' own words, file-name safe: the raw values of the axes that vary
+   * (`tls1.2-ecdsa-p256`), or of the configuration's identity when none does (`tls1.3-rsa2048-loopback-node`).
+   * Chart files and page anchors are named with it.
+   */
   slug: string;
   /** The configuration the page's answer comes from: the first group, unless it has no comparison. */
   primary: boolean;
@@ -45,18 +53,26 @@ export interface ScenarioGroup {
   comparisons: Partial<Record<Mode, GroupComparison>>;
 }
 
-type Axis = { name: string; short: (s: ScenarioSpec) => string; full: (s: ScenarioSpec) => string };
+type Axis = { name: string; short: (s: ScenarioSpec) => string; full: (s: ScenarioSpec) => string; raw: (s: ScenarioSpec) => string };
 
 const AXES: Axis[] = [
-  { name: 'tls', short: (s) => tlsLabel(s.tls), full: (s) => tlsLabel(s.tls) },
-  { name: 'cert', short: (s) => certLabel(s.cert), full: (s) => `${certLabel(s.cert)} chain` },
-  { name: 'server', short: (s) => serverLabel(s.server), full: (s) => serverLabel(s.server) },
-  { name: 'network', short: (s) => networkLabel(s.network), full: (s) => networkLabel(s.network) },
-  { name: 'workload', short: (s) => s.workload, full: (s) => `workload ${s.workload}` },
-  { name: 'endpoints', short: (s) => `${s.endpoints} endpoints`, full: (s) => `${s.endpoints} endpoint${s.endpoints === 1 ? '' : 's'}` },
-  { name: 'virtualMinutes', short: (s) => `${s.virtualMinutes} min`, full: (s) => `${s.virtualMinutes} virtual minutes` },
-  { name: 'seed', short: (s) => `seed ${s.seed}`, full: (s) => `seed ${s.seed}` },
+  { name: 'tls', short: (s) => tlsLabel(s.tls), full: (s) => tlsLabel(s.tls), raw: (s) => s.tls },
+  { name: 'cert', short: (s) => certLabel(s.cert), full: (s) => `${certLabel(s.cert)} chain`, raw: (s) => s.cert },
+  { name: 'server', short: (s) => serverLabel(s.server), full: (s) => serverLabel(s.server), raw: (s) => s.server },
+  { name: 'network', short: (s) => networkLabel(s.network), full: (s) => networkLabel(s.network), raw: (s) => s.network },
+  { name: 'workload', short: (s) => s.workload, full: (s) => `workload ${s.workload}`, raw: (s) => s.workload },
+  {
+    name: 'endpoints',
+    short: (s) => `${s.endpoints} endpoints`,
+    full: (s) => `${s.endpoints} endpoint${s.endpoints === 1 ? '' : 's'}`,
+    raw: (s) => `${s.endpoints}endpoints`,
+  },
+  { name: 'virtualMinutes', short: (s) => `${s.virtualMinutes} min`, full: (s) => `${s.virtualMinutes} virtual minutes`, raw: (s) => `${s.virtualMinutes}min` },
+  { name: 'seed', short: (s) => `seed ${s.seed}`, full: (s) => `seed ${s.seed}`, raw: (s) => `seed${s.seed}` },
 ];
+
+/** Axes in a slug follow the scenario id's order (`<mode>/<tls>/<cert>/<network>/<server>`), then the conditions. */
+const SLUG_ORDER = ['tls', 'cert', 'network', 'server', 'workload', 'endpoints', 'virtualMinutes', 'seed'];
 
 /** The axes shown in a full label; the others are run-wide and stated once on the page. */
 const FULL_LABEL_AXES = new Set(['tls', 'cert', 'server', 'network']);
@@ -84,7 +100,11 @@ export function groupScenarios(results: Results): ScenarioGroup[] {
       fullLabel: AXES.filter((axis) => FULL_LABEL_AXES.has(axis.name) || varying.includes(axis))
         .map((axis) => axis.full(spec))
         .join(', '),
-      slug: label.toLowerCase().replace(/[^a-z0-9.]+/g, '-').replace(/^-+|-+$/g, ''),
+      slug: (varying.length > 0 ? varying : AXES.filter((axis) => FULL_LABEL_AXES.has(axis.name)))
+        .sort((a, b) => SLUG_ORDER.indexOf(a.name) - SLUG_ORDER.indexOf(b.name))
+        .map((axis) => axis.raw(spec))
+        .join('-')
+        .replace(/[^A-Za-z0-9.-]+/g, '_'),
       primary: false,
       spec,
       scenarios,
@@ -113,7 +133,15 @@ function groupComparisons(results: Results, measured: MeasuredScenario[]): Parti
   for (const candidate of measured) {
     const comparison = results.comparisons.find((c) => c.candidate === candidate.id);
     const baseline = measured.find((s) => s.id === comparison?.baseline);
-    if (comparison !== undefined && baseline !== undefined) out[candidate.spec.mode] = { comparison, baseline, candidate };
+    if (comparison === undefined || baseline === undefined) continue;
+    // Read from the results' comparison (analyze/compare.ts); results older than these figures have none.
+    out[candidate.spec.mode] = {
+      comparison,
+      baseline,
+      candidate,
+      allBytesSavedPct: comparison.allBytesSavedPct ?? null,
+      serverCpuSavedPct: comparison.serverCpuSavedPct ?? null,
+    };
   }
   return out;
 }
@@ -142,7 +170,8 @@ export function scenarioOfMode(group: ScenarioGroup, mode: Mode): MeasuredScenar
   return group.measured.find((s) => s.spec.mode === mode);
 }
 
-/** Endpoint-minutes a scenario spans: the divisor of every per-endpoint-minute figure. */
+/** Endpoint-minutes of a scenario's capture, the divisor of its per-endpoint-minute capture figures: a fleet's
+ * sampled agents' (their traffic is what the capture holds), or every agent's. */
 export function endpointMinutes(spec: ScenarioSpec): number {
-  return spec.endpoints * spec.virtualMinutes;
+  return (spec.captureAgents ?? spec.endpoints) * spec.virtualMinutes;
 }

@@ -15,6 +15,7 @@ import { FIELD_REPORT, HEADLINE_ALIGN, HEADLINE_HEADER, headlineCells } from './
 import type { ReportModel } from './model.ts';
 import { MODE_COLOURS } from './palette.ts';
 import { FLEET_ALIGN, FLEET_HEADER, fleetScaleCells, fleetScaleNote, SERVER_ALIGN, SERVER_HEADER, serverCostCells } from './server.ts';
+import { suiteLabel } from './labels.ts';
 
 /** The scripts the page inlines. */
 export interface PageAssets {
@@ -75,20 +76,39 @@ export function fileHref(file: string, options: Pick<HtmlOptions, 'resultsDir' |
 
 const e = escapeHtml;
 
+/** Text escaped for HTML, with a break opportunity after each `/` (scenario ids are long words). */
+function breakable(text: string): string {
+  return e(text).replace(/\//g, '/<wbr>');
+}
+
 function table(t: ChartTable, extraClass = ''): string {
   const numeric = new Set(t.numeric);
   const head = t.header.map((h, i) => `<th${numeric.has(i) ? ' class="num"' : ''}>${e(h)}</th>`).join('');
   const body = t.rows
-    .map((row) => `<tr>${row.map((cell, i) => `<td${numeric.has(i) ? ' class="num"' : ''}>${e(cell)}</td>`).join('')}</tr>`)
+    .map((row) => `<tr>${row.map((cell, i) => `<td${numeric.has(i) ? ' class="num"' : ''}>${breakable(cell)}</td>`).join('')}</tr>`)
     .join('\n');
   return `<div class="table-wrap"><table class="${extraClass}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
+/** A chart's title or subtitle text as lines. */
+function lines(text: unknown): string[] {
+  if (text === undefined || text === null) return [];
+  return (Array.isArray(text) ? text : [text]).map(String).filter((t) => t !== '');
+}
+
+/**
+ * A chart's figure. Its finding (the chart's title) and context (its subtitle) are HTML above the canvas, where
+ * they wrap on a narrow screen; the page draws the canvas without them (chart-plugins.js pageConfig), the PNG
+ * with them.
+ */
 function figure(chart: ChartSpec): string {
-  const title = String((chart.config.options?.plugins?.title?.text as string | string[] | undefined) ?? chart.heading);
+  const plugins = chart.config.options?.plugins;
+  const title = lines(plugins?.title?.text).join(' ') || chart.heading;
+  const subtitle = lines(plugins?.subtitle?.text);
   return `<figure id="figure-${e(chart.name)}">
 <h3>${e(chart.heading)}${chart.group === null ? '' : ` <span class="group">${e(chart.group)}</span>`}</h3>
-<div class="chart" style="max-width:${chart.width}px"><canvas id="chart-${e(chart.name)}" width="${chart.width}" height="${chart.height}" role="img" aria-label="${e(title)}"></canvas></div>
+<p class="finding">${e(title)}</p>
+${subtitle.length === 0 ? '' : `<p class="chart-context">${subtitle.map(e).join('<br>')}</p>\n`}<div class="chart" style="max-width:${chart.width}px"><canvas id="chart-${e(chart.name)}" width="${chart.width}" height="${chart.height}" role="img" aria-label="${e(title)}"></canvas></div>
 <figcaption>${e(chart.caption)} <a href="charts/${encodeURIComponent(chart.name)}.png">PNG</a></figcaption>
 <details><summary>Numbers behind the chart</summary>
 ${table(chart.table)}
@@ -135,27 +155,37 @@ function modesSection(): string {
   return `<ul class="modes">\n${items}\n</ul>`;
 }
 
+/**
+ * The charts: the comparison across configurations first, then the configuration the answer comes from, then
+ * every other configuration folded (a closed <details>): their charts repeat the first one's with other numbers,
+ * and drawn open they made the page 20,000-38,000 px long.
+ */
 function chartsSections(model: ReportModel, charts: ChartSpec[]): string {
   const results = model.results;
   const groupSections = model.groups.flatMap((g) => {
     const figures = charts.filter((c) => c.group === g.label);
     if (figures.length === 0) return [];
-    const heading = g.primary ? `${g.label}: the configuration the answer comes from` : g.label;
+    const body = `<p class="context">${e(g.fullLabel)}.</p>\n${figures.map(figure).join('\n')}`;
+    if (g.primary) {
+      return [
+        `<section class="group-section" id="group-${e(g.slug)}"><h2>${e(g.label)}: the configuration the answer comes from</h2>\n${body}\n</section>`,
+      ];
+    }
     return [
-      `<section class="group-section" id="group-${e(g.slug)}"><h2>${e(heading)}</h2>
-<p class="context">${e(g.fullLabel)}.</p>
-${figures.map(figure).join('\n')}
-</section>`,
+      `<section class="group-section folded" id="group-${e(g.slug)}"><details><summary><h2>${e(g.label)}</h2> <span class="muted">${figures.length} charts</span></summary>\n${body}\n</details></section>`,
     ];
   });
   const across = charts.filter((c) => c.group === null);
-  const acrossSection = across.length === 0 ? [] : [`<section id="across"><h2>Across configurations</h2>\n${across.map(figure).join('\n')}\n</section>`];
+  const acrossSection =
+    across.length === 0
+      ? []
+      : [`<section id="across"><h2>${model.groups.length > 1 ? 'Across configurations' : 'Connections, server CPU and handshakes'}</h2>\n${across.map(figure).join('\n')}\n</section>`];
   const notice = results.options.capture
     ? []
     : [
-        '<p class="status">This run had no packet capture (<code>--no-capture</code>): bytes are TCP payload from socket counters, and the charts that need a capture (where the bytes go, bandwidth over time, handshake bytes) are not drawn.</p>',
+        '<p class="status">This run had no packet capture (<code>--no-capture</code>): bytes are TCP payload from socket counters, and the charts that need a capture (where the bytes go, traffic over time, handshake bytes) are not drawn.</p>',
       ];
-  return [...notice, ...groupSections.slice(0, 1), ...acrossSection, ...groupSections.slice(1)].join('\n');
+  return [...notice, ...acrossSection, ...groupSections].join('\n');
 }
 
 function headlineTable(model: ReportModel): string {
@@ -205,6 +235,7 @@ function scenarioMatrix(results: Results): string {
     { header: 'workload', cell: workload },
     { header: 'settings', cell: settings },
   ].filter((c) => !shared.includes(c.cell));
+  const noted = results.scenarios.some((s) => stateNote(s) !== '');
   const rows = results.scenarios.map((s) => {
     const measured = s.state === 'failed' ? null : s;
     return [
@@ -215,10 +246,20 @@ function scenarioMatrix(results: Results): string {
       measured === null ? '-' : `${measured.requests.ok} of ${measured.requests.scheduled}${measured.requests.retried > 0 ? ` (${measured.requests.retried} retried)` : ''}`,
       measured === null ? '-' : formatNumber(measured.server.cpuMsPerRequest, 3),
       measured === null ? '-' : `${formatNumber(measured.realDurationMs / 1000, 1)} s`,
-      stateNote(s),
+      ...(noted ? [stateNote(s)] : []),
     ];
   });
-  const header = ['scenario', 'state', 'TLS, chain, server, network', ...varying.map((c) => c.header), 'requests ok', 'server CPU ms / request', 'real duration', 'note'];
+  const header = [
+    'scenario',
+    'state',
+    'TLS, chain, server, network',
+    ...varying.map((c) => c.header),
+    'requests ok',
+    'server CPU ms / request',
+    'real duration',
+    // Only when a scenario has one: an always-empty column squeezed the others into 4-line cells.
+    ...(noted ? ['note'] : []),
+  ];
   const first = results.scenarios[0];
   const common = first === undefined || shared.length === 0 ? '' : `<p>Every scenario: ${e(shared.map((f) => f(first)).join('; '))}.</p>\n`;
   const numericFrom = 3 + varying.length;
@@ -232,7 +273,8 @@ function environmentSection(results: Results): string {
     ['run', results.runId],
     ['started', results.startedAt],
     ['finished', results.finishedAt === '' ? 'not finished' : results.finishedAt],
-    ['suite', o.suite],
+    ['suite', suiteLabel(o).replace(/^suite /, '')],
+    ['tls-reuse-bench', results.tool === undefined ? 'not recorded' : `${results.tool.version}${results.tool.commit === null ? '' : `, git ${results.tool.commit}`}`],
     ['workload file', o.workloadPath],
     ['packet capture', o.capture ? 'yes (tcpdump)' : 'no (socket counters only)'],
     ['invalid scenarios allowed', o.allowInvalid ? 'yes' : 'no'],
@@ -243,46 +285,61 @@ function environmentSection(results: Results): string {
     ['platform', env.platform],
     ['CPU', `${env.cpu} (${env.cores} cores)`],
     ['tcpdump', env.tcpdump ?? 'not found'],
+    ['TCP congestion control', env.tcpCongestionControl ?? 'not recorded'],
     ['nginx', env.nginx ?? 'not used'],
   ];
   return `<table class="kv"><tbody>\n${rows.map(([k, v]) => `<tr><th>${e(k)}</th><td>${e(v)}</td></tr>`).join('\n')}\n</tbody></table>`;
 }
 
 function captureHealth(results: Results): string {
-  const yesNo = (b: boolean | null) => (b === null ? 'no capture' : b ? 'yes' : 'NO');
   const bytes = (n: number | null) => (n === null ? '-' : formatCount(n));
+  const dropped = (c: Extract<ScenarioResult, { state: 'completed' }>['capture']) =>
+    (c.reconciliation.up.discardedAtResetBytes ?? 0) + (c.reconciliation.down.discardedAtResetBytes ?? 0);
+  // Socket counter and capture side by side in one cell per direction: ten columns overflowed the page at 1400 px.
+  const side = (r: { socketBytes: number; pcapStreamBytes: number | null }) =>
+    r.pcapStreamBytes === null ? `${formatCount(r.socketBytes)} / -` : r.pcapStreamBytes === r.socketBytes ? `${formatCount(r.socketBytes)} both` : `${formatCount(r.socketBytes)} / ${bytes(r.pcapStreamBytes)}`;
   const rows = results.scenarios.map((s) => {
-    if (s.state === 'failed') return [s.id, 'failed', '-', '-', '-', '-', '-', '-', '-', '-'];
+    if (s.state === 'failed') return [s.id, 'failed', '-', '-', '-', '-', '-', '-'];
     const c = s.capture;
     const exact = s.traffic === null ? '-' : s.traffic.up.tls.exact && s.traffic.down.tls.exact ? 'yes' : 'no';
-    return [
-      s.id,
-      s.state,
-      formatCount(c.packets),
-      formatCount(c.droppedByKernel),
-      yesNo(c.reconciled),
-      formatCount(c.reconciliation.up.socketBytes),
-      bytes(c.reconciliation.up.pcapStreamBytes),
-      formatCount(c.reconciliation.down.socketBytes),
-      bytes(c.reconciliation.down.pcapStreamBytes),
-      exact,
-    ];
+    const reconciled = c.reconciled === null ? 'no capture' : c.reconciled ? (dropped(c) > 0 ? `yes (${formatCount(dropped(c))} B dropped by resets)` : 'yes') : 'NO';
+    return [s.id, s.state, formatCount(c.packets), formatCount(c.droppedByKernel), reconciled, side(c.reconciliation.up), side(c.reconciliation.down), exact];
   });
   return `${table({
-    header: ['scenario', 'state', 'packets', 'kernel drops', 'reconciled', 'up: socket bytes', 'up: pcap stream bytes', 'down: socket bytes', 'down: pcap stream bytes', 'TLS exact'],
+    header: ['scenario', 'state', 'packets', 'kernel drops', 'reconciled', 'up bytes: socket / capture', 'down bytes: socket / capture', 'TLS exact'],
     rows,
-    numeric: [2, 3, 5, 6, 7, 8],
+    numeric: [2, 3, 5, 6],
   })}
-<p class="context">Reconciled: the client's own TCP socket byte counters equal the capture's TCP payload minus retransmissions, per direction, to the byte. A scenario with kernel drops or a mismatch is invalid. TLS exact: every TLS 1.3 record was classified with the key log.</p>`;
+<p class="context">Reconciled: the client's own TCP socket byte counters equal the capture's TCP payload minus retransmissions, per direction and connection, to the byte (bytes a reset dropped unread, such as a server's close_notify arriving as the client closed, are counted apart). A scenario with kernel drops or a mismatch is invalid. TLS exact: every TLS 1.3 record was classified with the key log.</p>`;
 }
 
+/**
+ * Warnings grouped: one row per distinct warning (kind and message), with the scenarios it occurred in and how
+ * often. A run of 12 scenarios listed the same warning 12 times.
+ */
 function warningsSection(results: Results): string {
-  const rows: string[][] = [];
-  const add = (where: string, w: Warning) => rows.push([where, w.kind, w.message, w.count === undefined ? '' : formatCount(w.count), w.fix]);
-  for (const w of results.warnings) add('run', w);
+  const byWarning = new Map<string, { w: Warning; where: string[]; count: number }>();
+  const add = (where: string, w: Warning) => {
+    const key = `${w.kind}\0${w.message}`;
+    const entry = byWarning.get(key) ?? { w, where: [], count: 0 };
+    entry.where.push(where);
+    entry.count += w.count ?? 1;
+    byWarning.set(key, entry);
+  };
+  for (const w of results.warnings) add('the run', w);
   for (const s of results.scenarios) for (const w of s.warnings) add(s.id, w);
-  if (rows.length === 0) return '<p>No warnings.</p>';
-  return table({ header: ['where', 'kind', 'warning', 'count', 'what to do'], rows, numeric: [3] }, 'warnings');
+  if (byWarning.size === 0) return '<p>No warnings.</p>';
+  const scenarios = results.scenarios.length;
+  const rows = [...byWarning.values()].map(({ w, where, count }) => {
+    const place =
+      where.length === 1
+        ? breakable(where[0]!)
+        : `<details><summary>${where.length === scenarios ? `every scenario (${where.length})` : `${where.length} scenarios`}</summary>${where.map(breakable).join('<br>')}</details>`;
+    return `<tr><td>${e(w.message)}<div class="muted">${e(w.kind)}</div></td><td>${place}</td><td class="num">${formatCount(count)}</td><td>${e(w.fix)}</td></tr>`;
+  });
+  return `<div class="table-wrap"><table class="warnings"><thead><tr><th>warning</th><th>where</th><th class="num">times</th><th>what to do</th></tr></thead><tbody>
+${rows.join('\n')}
+</tbody></table></div>`;
 }
 
 function filesSection(results: Results, options: HtmlOptions): string {
@@ -294,8 +351,8 @@ function filesSection(results: Results, options: HtmlOptions): string {
   const resultsHref = fileHref('results.json', options)!;
   const rows = results.scenarios
     .map((s) => {
-      if (s.state === 'failed') return `<tr><td>${e(s.id)}</td><td colspan="2" class="muted">failed: no files</td></tr>`;
-      return `<tr><td>${e(s.id)}</td><td>${link(s.files.pcap, 'capture')}</td><td>${link(s.files.keylog, 'key log')}</td></tr>`;
+      if (s.state === 'failed') return `<tr><td>${breakable(s.id)}</td><td colspan="2" class="muted">failed: no files</td></tr>`;
+      return `<tr><td>${breakable(s.id)}</td><td>${link(s.files.pcap, 'capture')}</td><td>${link(s.files.keylog, 'key log')}</td></tr>`;
     })
     .join('\n');
   return `<p><a href="${e(resultsHref)}">results.json</a>: every number of this page (<code>tls-reuse-bench report results.json</code> renders it again).
@@ -332,11 +389,27 @@ summary { cursor: pointer; color: #0057a3; }
 table { border-collapse: collapse; font-size: 0.86em; margin: 6px 0; }
 th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: left; vertical-align: top; }
 th { background: #f6f6f6; }
-td.num, th.num { text-align: right; white-space: nowrap; }
+td.num { text-align: right; white-space: nowrap; }
+th.num { text-align: right; }
 table.kv th { width: 14em; }
-table.matrix td:last-child { min-width: 18em; }
-pre { white-space: pre-wrap; font-size: 0.85em; }
+table.kv td { overflow-wrap: anywhere; }
+td { overflow-wrap: break-word; }
+.finding { font-weight: 600; margin: 0.2em 0; }
+.chart-context { font-size: 0.85em; color: #555; margin: 0 0 6px; }
+section.folded > details > summary { margin-top: 1.6em; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
+section.folded > details > summary h2 { display: inline; border: 0; margin: 0; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 0.85em; }
+code { overflow-wrap: anywhere; }
 nav ul { columns: 2; padding-left: 1.2em; }
+/* A phone: less margin, one column, tables scroll inside their own box (never the page). */
+@media (max-width: 640px) {
+  body { padding: 8px 10px 32px; }
+  h1 { font-size: 1.3em; }
+  .answer { font-size: 1.08em; }
+  nav ul { columns: 1; }
+  table.kv th { width: auto; }
+  table { font-size: 0.8em; }
+}
 `;
 
 /** The page, from the results, the chart specs and the scripts to inline. */
@@ -354,7 +427,7 @@ export function renderHtml(model: ReportModel, charts: ChartSpec[], assets: Page
 <body>
 <header>
 <h1>What reusing TLS connections saves</h1>
-<p class="meta">tls-reuse-bench run <code>${e(results.runId)}</code>, suite ${e(results.options.suite)}, ${results.scenarios.length} scenarios, started ${e(results.startedAt)}.</p>
+<p class="meta">tls-reuse-bench run <code>${e(results.runId)}</code>, ${e(suiteLabel(results.options))}, ${results.scenarios.length} scenarios, started ${e(results.startedAt)}.</p>
 </header>
 ${answerSection(results, answer)}
 ${statusSection(results, model.check)}
@@ -393,7 +466,7 @@ ${warningsSection(results)}
 ${filesSection(results, options)}
 </section>
 <script>${inlineScript(assets.chartJs, 'chart.umd.js')}</script>
-<script type="application/json" id="report-charts">${jsonForScript(charts.map((c) => ({ name: c.name, config: c.config })))}</script>
+<script type="application/json" id="report-charts">${jsonForScript(charts.map((c) => ({ name: c.name, config: c.config, units: c.units })))}</script>
 <script type="application/json" id="report-results">${jsonForScript(results)}</script>
 <script type="module">
 ${inlineScript(assets.plugins, 'chart-plugins.js')}

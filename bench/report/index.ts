@@ -2,8 +2,8 @@
  * Renders every report of a run from its report model (DESIGN.md: renderers never measure): PNG charts in
  * `charts/`, `report.html` and `summary.md`.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { makeDir, writeFileAtomic } from '../output.ts';
 import { buildCharts, type ChartSpec } from './charts/index.ts';
 import { loadPageAssets, renderHtml } from './html.ts';
 import { renderMarkdown } from './markdown.ts';
@@ -12,6 +12,7 @@ import { writePngs } from './png.ts';
 
 export { buildReportModel, type ReportModel } from './model.ts';
 export { headlineText } from './headline.ts';
+export { terminalSummary } from './terminal.ts';
 
 /** Options of renderReports. */
 export interface RenderOptions {
@@ -30,7 +31,7 @@ export interface RenderedReports {
 
 /** Writes `<outDir>/charts/<name>.png` for every chart, `<outDir>/report.html` and `<outDir>/summary.md`. */
 export async function renderReports(model: ReportModel, outDir: string, options: RenderOptions = {}): Promise<RenderedReports> {
-  await mkdir(outDir, { recursive: true });
+  await makeDir(outDir);
   const charts = buildCharts(model);
   const pngs = await writePngs(charts, path.join(outDir, 'charts'));
   return { charts: pngs, ...(await writePages(model, charts, outDir, options)) };
@@ -46,9 +47,9 @@ export async function renderPages(model: ReportModel, outDir: string, options: R
 
 async function writePages(model: ReportModel, charts: ChartSpec[], outDir: string, options: RenderOptions): Promise<Omit<RenderedReports, 'charts'>> {
   const html = path.join(outDir, 'report.html');
-  await writeFile(html, renderHtml(model, charts, await loadPageAssets(), { resultsDir: options.resultsDir ?? outDir, outDir }));
+  await writeFileAtomic(html, renderHtml(model, charts, await loadPageAssets(), { resultsDir: options.resultsDir ?? outDir, outDir }));
   const markdown = path.join(outDir, 'summary.md');
   const markdownText = renderMarkdown(model);
-  await writeFile(markdown, markdownText);
+  await writeFileAtomic(markdown, markdownText);
   return { html, markdown, markdownText };
 }

@@ -1,6 +1,7 @@
 /** `summary.md`: the answer, the headline table and the check verdict, short enough for a PR comment. */
 import { escapeMarkdown } from './format.ts';
 import { headlineMarkdown } from './headline.ts';
+import { suiteLabel } from './labels.ts';
 import type { ReportModel } from './model.ts';
 import { serverMarkdown } from './server.ts';
 
@@ -32,7 +33,7 @@ export function renderMarkdown(model: ReportModel): string {
   }
   parts.push(
     '',
-    `Run ${md(results.runId)}, suite ${md(results.options.suite)}. Charts, tables, captures and key logs: \`report.html\` next to this file.`,
+    `Run ${md(results.runId)}, ${md(suiteLabel(results.options))}. Charts, tables, captures and key logs: \`report.html\` next to this file.`,
   );
   return `${parts.join('\n')}\n`;
 }

@@ -30,5 +30,13 @@ export const CATEGORY_COLOURS = {
   other: '#E377C2',
 } as const;
 
+/** Colours of a request's phases (connect, handshake, waiting, transfer), apart from the mode colours. */
+export const PHASE_COLOURS = {
+  tcpConnect: '#56B4E9',
+  tlsHandshake: '#8E44AD',
+  wait: '#E69F00',
+  transfer: '#2C3E50',
+} as const;
+
 /** Text and grid colours. */
 export const INK = '#222222';

@@ -1,9 +1,10 @@
 /** PNG rendering: each chart configuration drawn by Chart.js on node-canvas (chartjs-node-canvas). */
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ChartJSNodeCanvas } from 'chartjs-node-canvas';
 import { reportPlugins } from './chart-plugins.js';
 import type { ChartSpec } from './charts/index.ts';
+import { makeDir, writeFileAtomic } from '../output.ts';
 
 /** Renders one chart to PNG bytes at its declared size, on white. */
 export async function renderPng(spec: ChartSpec, canvases = new Map<string, ChartJSNodeCanvas>()): Promise<Buffer> {
@@ -27,7 +28,7 @@ export async function renderPng(spec: ChartSpec, canvases = new Map<string, Char
  * not produce (a re-render with fewer configurations). Returns the written paths in chart order.
  */
 export async function writePngs(specs: ChartSpec[], dir: string): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
+  await makeDir(dir);
   const wanted = new Set(specs.map((s) => `${s.name}.png`));
   for (const entry of await readdir(dir)) {
     if (entry.endsWith('.png') && !wanted.has(entry)) await rm(path.join(dir, entry));
@@ -36,7 +37,7 @@ export async function writePngs(specs: ChartSpec[], dir: string): Promise<string
   const written: string[] = [];
   for (const spec of specs) {
     const file = path.join(dir, `${spec.name}.png`);
-    await writeFile(file, await renderPng(spec, canvases));
+    await writeFileAtomic(file, await renderPng(spec, canvases));
     written.push(file);
   }
   return written;

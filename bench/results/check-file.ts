@@ -1,10 +1,10 @@
 /** `check.json` beside a run's results: the regression gate's verdict, read by every report renderer. */
-import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../errors.ts';
 import { readJsonFile, validateJson } from '../input/json.ts';
 import { object, oneOf, string } from '../input/shape.ts';
 import { CHECK_SCHEMA, type CheckSummary } from '../model/index.ts';
+import { writeFileAtomic } from '../output.ts';
 
 const CHECK_FILE = 'check.json';
 
@@ -33,7 +33,6 @@ export async function readCheckSummary(dir: string): Promise<CheckSummary | null
 /** Writes `<dir>/check.json` atomically; returns its path. */
 export async function writeCheckSummary(dir: string, summary: CheckSummary): Promise<string> {
   const file = path.join(dir, CHECK_FILE);
-  await writeFile(`${file}.tmp`, `${JSON.stringify(summary, null, 2)}\n`);
-  await rename(`${file}.tmp`, file);
+  await writeFileAtomic(file, `${JSON.stringify(summary, null, 2)}\n`);
   return file;
 }

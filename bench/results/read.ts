@@ -8,9 +8,9 @@ import {
   API_CALLS,
   CERT_KINDS,
   MODES,
-  NETWORKS,
   RESULTS_SCHEMA,
   SERVERS,
+  SPEC_LIMITS,
   TLS_FIELD_NAMES,
   TLS_VERSIONS,
   PROXIES,
@@ -26,13 +26,27 @@ import {
   type SocketBytes,
   type CaptureHealth,
   type Comparison,
+  type ComparisonSummary,
+  type ConnectionOverhead,
   type Environment,
+  type LatencyPhases,
   type LatencySummary,
+  type LinkDirection,
+  type NetworkPath,
+  type OneTimeTraffic,
+  type RoundTripModel,
   type PerEndpointMinute,
+  type Percentiles,
+  type Repetition,
+  type ScenarioSummary,
+  type Spread,
   type Results,
   type ScenarioMeasurement,
   type ScenarioResult,
   type ScenarioSpec,
+  type SteadyConnections,
+  type SteadyPerEndpointMinute,
+  type SteadyState,
   type TimelineBucket,
   type TlsCounters,
   type TrafficCounters,
@@ -44,11 +58,14 @@ import {
   boolean,
   isObject,
   mismatch,
+  nonEmptyString,
   nonNegative,
   nullable,
+  positive,
   number,
   object,
   oneOf,
+  inRange,
   optional,
   partialRecord,
   ShapeError,
@@ -130,16 +147,26 @@ const spec = object<ScenarioSpec>({
   mode: oneOf(MODES),
   tls: oneOf(TLS_VERSIONS),
   cert: oneOf(CERT_KINDS),
-  network: oneOf(NETWORKS),
+  network: nonEmptyString,
+  link: nullable(
+    object<NetworkPath>({
+      rttMs: nonNegative,
+      downBitsPerSecond: positive,
+      upBitsPerSecond: positive,
+      jitterMs: nonNegative,
+      lossPct: nonNegative,
+      queueBytes: positive,
+    }),
+  ),
   server: oneOf(SERVERS),
   workload: string,
-  endpoints: nonNegative,
-  virtualMinutes: nonNegative,
-  timeCompression: nonNegative,
+  endpoints: inRange(SPEC_LIMITS.endpoints),
+  virtualMinutes: inRange(SPEC_LIMITS.virtualMinutes),
+  timeCompression: inRange(SPEC_LIMITS.timeCompression),
   sessionTimeoutVirtualSeconds: nonNegative,
   serverIdleTimeoutVirtualSeconds: nonNegative,
   sessionTickets: boolean,
-  seed: nonNegative,
+  seed: inRange(SPEC_LIMITS.seed),
   captureAgents: optional(nonNegative),
   proxy: optional(oneOf(PROXIES)),
 });
@@ -147,9 +174,31 @@ const spec = object<ScenarioSpec>({
 const latencySummary = object<LatencySummary>({
   samples: nonNegative,
   meanMs: nonNegative,
+  sdMs: nonNegative,
   p50Ms: nonNegative,
+  p75Ms: nonNegative,
   p90Ms: nonNegative,
   p99Ms: nonNegative,
+  marginOfErrorMs: nonNegative,
+});
+
+const latencyPhases = object<LatencyPhases>({
+  requests: nonNegative,
+  tcpConnectMs: nonNegative,
+  tlsHandshakeMs: nonNegative,
+  waitMs: nonNegative,
+  transferMs: nonNegative,
+  totalMs: nonNegative,
+  roundTrips: nonNegative,
+  modelMs: nullable(nonNegative),
+});
+
+const roundTripModel = object<RoundTripModel>({
+  roundTrips: nonNegative,
+  rttMs: nonNegative,
+  serverTimeMs: nullable(nonNegative),
+  transferMs: nonNegative,
+  ms: nonNegative,
 });
 
 const apiLatency = object<ApiLatency>({
@@ -158,6 +207,11 @@ const apiLatency = object<ApiLatency>({
   tcpConnect: nullable(latencySummary),
   tlsHandshake: nullable(latencySummary),
   firstByte: latencySummary,
+  transfer: latencySummary,
+  upBytes: nonNegative,
+  downBytes: nonNegative,
+  model: roundTripModel,
+  modelRatio: nullable(nonNegative),
 });
 
 const perEndpointMinute = object<PerEndpointMinute>({
@@ -174,9 +228,88 @@ const perEndpointMinute = object<PerEndpointMinute>({
   timeWait: nonNegative,
 });
 
+/** The fields of DirectionalBytes, each a count of bytes. */
+const directionalBytes = {
+  upWireBytes: nonNegative,
+  downWireBytes: nonNegative,
+  upTcpPayloadBytes: nonNegative,
+  downTcpPayloadBytes: nonNegative,
+  upHandshakeBytes: nonNegative,
+  downHandshakeBytes: nonNegative,
+};
+
+const steadyPerEndpointMinute = object<SteadyPerEndpointMinute>({
+    ...directionalBytes,
+    connections: nonNegative,
+    fullHandshakes: nonNegative,
+    resumedHandshakes: nonNegative,
+    requests: nonNegative,
+    timeWait: nonNegative,
+  });
+
+const steadyState = object<SteadyState>({
+  perEndpointMinute: steadyPerEndpointMinute,
+  // A first connection can cost a few ACKs less than the mean: one-time bytes may dip below 0.
+  oneTimePerEndpoint: object<OneTimeTraffic>({
+    upWireBytes: number,
+    downWireBytes: number,
+    upHandshakeBytes: number,
+    downHandshakeBytes: number,
+    connections: nonNegative,
+    requests: nonNegative,
+  }),
+  connectionOverhead: object<ConnectionOverhead>({ ...directionalBytes, sampled: nonNegative }),
+  connections: object<SteadyConnections>({
+    basis: oneOf(['measured', 'derived']),
+    perEndpointMinute: nonNegative,
+    sessionTimeoutReconnectsPerEndpointMinute: nullable(nonNegative),
+    idleReconnectsPerEndpointMinute: nullable(nonNegative),
+    horizonVirtualMinutes: nullable(nonNegative),
+    measuredRepeatConnections: nonNegative,
+  }),
+});
+
+const spread = object<Spread>({ n: nonNegative, mean: number, sd: nonNegative, min: number, max: number, ci95: nonNegative });
+const percentiles = object<Percentiles>({ p50Ms: nonNegative, p90Ms: nonNegative, p99Ms: nonNegative });
+const percentileSpreads = object<Record<keyof Percentiles, Spread>>({ p50Ms: spread, p90Ms: spread, p99Ms: spread });
+const PER_ENDPOINT_MINUTE_KEYS = [
+  'upWireBytes', 'downWireBytes', 'upTcpPayloadBytes', 'downTcpPayloadBytes', 'upHandshakeBytes', 'downHandshakeBytes',
+  'connections', 'fullHandshakes', 'resumedHandshakes', 'requests', 'timeWait',
+] as const satisfies readonly (keyof PerEndpointMinute)[];
+
+const repetition = object<Repetition>({
+  run: nonNegative,
+  state: oneOf(['completed', 'invalid', 'failed']),
+  reasons: arrayOf(string),
+  perEndpointMinute: nullable(perEndpointMinute),
+  steady: nullable(steadyPerEndpointMinute),
+  latency: object<Repetition['latency']>({ all: nullable(percentiles), byApi: partialRecord(API_CALLS, percentiles) }),
+  cpuMsPerRequest: nullable(nonNegative),
+  loadAverage: object<Repetition['loadAverage']>({ before: nonNegative, after: nonNegative }),
+  realDurationMs: nonNegative,
+});
+
+const scenarioSummary = object<ScenarioSummary>({
+  runs: nonNegative,
+  measuredRuns: nonNegative,
+  perEndpointMinute: partialRecord(PER_ENDPOINT_MINUTE_KEYS, spread),
+  steady: nullable(
+    object<Record<keyof SteadyPerEndpointMinute, Spread>>({
+      upWireBytes: spread, downWireBytes: spread, upTcpPayloadBytes: spread, downTcpPayloadBytes: spread, upHandshakeBytes: spread,
+      downHandshakeBytes: spread, connections: spread, fullHandshakes: spread, resumedHandshakes: spread, requests: spread, timeWait: spread,
+    }),
+  ),
+  latency: object<ScenarioSummary['latency']>({ all: nullable(percentileSpreads), byApi: partialRecord(API_CALLS, percentileSpreads) }),
+  cpuMsPerRequest: nullable(spread),
+  loadAverage: spread,
+});
+
+const linkDirection = object<LinkDirection>({ forwardedFrames: nonNegative, queueDrops: nonNegative, lossDrops: nonNegative });
+
 const reconciliationSide = object<CaptureHealth['reconciliation']['up']>({
   socketBytes: nonNegative,
   pcapStreamBytes: nullable(nonNegative),
+  discardedAtResetBytes: optional(nonNegative),
 });
 
 const captureHealth = object<CaptureHealth>({
@@ -261,9 +394,41 @@ const atFleetScale = object<AtFleetScale>({
   how: string,
 });
 
+/**
+ * Most buckets a timeline may span (its last bucket's start over the bucket width): a run's is one bucket per
+ * virtual second, at most 86,400 for the longest run `--virtual-minutes` allows. A span beyond it is no
+ * run's, and a renderer would allocate an array as long.
+ */
+export const MAX_TIMELINE_BUCKETS = 100_000;
+/** The narrowest bucket a run makes is one virtual second at the fastest time compression (0.1 ms). */
+const MIN_BUCKET_MS = 0.01;
+
+const timelineShape = object<NonNullable<ScenarioMeasurement['timeline']>>({
+  bucketMs: inRange({ min: MIN_BUCKET_MS, max: Number.MAX_SAFE_INTEGER, integer: false }),
+  buckets: arrayOf(timelineBucket),
+});
+
+/** A timeline whose buckets fit in MAX_TIMELINE_BUCKETS of its width. */
+const timeline: Validator<NonNullable<ScenarioMeasurement['timeline']>> = validator('a timeline object', (value, path) => {
+  const t = timelineShape(value, path);
+  if (t.buckets.length > MAX_TIMELINE_BUCKETS) {
+    throw new ShapeError(`${path}.buckets`, `${t.buckets.length} buckets, more than the ${MAX_TIMELINE_BUCKETS} a run can make`);
+  }
+  t.buckets.forEach((b, i) => {
+    if (b.startMs / t.bucketMs > MAX_TIMELINE_BUCKETS) {
+      throw new ShapeError(
+        `${path}.buckets[${i}].startMs`,
+        `${b.startMs} ms is more than ${MAX_TIMELINE_BUCKETS} buckets of ${t.bucketMs} ms after the start: no run's timeline spans that`,
+      );
+    }
+  });
+  return t;
+});
+
 const measurement: Shape<ScenarioMeasurement> = {
   traffic: nullable(object<{ up: TrafficCounters; down: TrafficCounters }>({ up: trafficCounters, down: trafficCounters })),
   perEndpointMinute,
+  steadyState: nullable(steadyState),
   capture: captureHealth,
   requests: object<ScenarioMeasurement['requests']>({ scheduled: nonNegative, ok: nonNegative, failed: nonNegative, retried: nonNegative }),
   connections: object<ScenarioMeasurement['connections']>({
@@ -274,18 +439,22 @@ const measurement: Shape<ScenarioMeasurement> = {
   timeWait: object<ScenarioMeasurement['timeWait']>({ client: nonNegative, server: nonNegative }),
   latency: partialRecord(API_CALLS, apiLatency),
   latencyAllCalls: nullable(latencySummary),
+  latencyPhases: optional(nullable(latencyPhases)),
   server: object<ScenarioMeasurement['server']>({
     cpuUserMs: nonNegative,
     cpuSystemMs: nonNegative,
     cpuMsPerRequest: nonNegative,
     requests: nonNegative,
   }),
-  timeline: nullable(object<NonNullable<ScenarioMeasurement['timeline']>>({ bucketMs: nonNegative, buckets: arrayOf(timelineBucket) })),
+  timeline: nullable(timeline),
+  link: nullable(object<NonNullable<ScenarioMeasurement['link']>>({ up: linkDirection, down: linkDirection })),
   files: object<ScenarioMeasurement['files']>({ pcap: nullable(string), keylog: string }),
   realDurationMs: nonNegative,
   fleet: optional(fleet),
   serverCost: optional(serverCost),
   atFleetScale: optional(atFleetScale),
+  repetitions: arrayOf(repetition),
+  summary: scenarioSummary,
 };
 
 type ScenarioOf<S extends ScenarioResult['state']> = Extract<ScenarioResult, { state: S }>;
@@ -319,6 +488,19 @@ const comparison = object<Comparison>({
   downSavedPct: number,
   connectionsSavedPct: number,
   basis: oneOf(['wire', 'tcp-payload']),
+  latencyP50SavedPct: nullable(number),
+  roundTripsSavedPerRequest: nullable(number),
+  allBytesSavedPct: optional(nullable(number)),
+  serverCpuSavedPct: optional(nullable(number)),
+  steady: nullable(object<NonNullable<Comparison['steady']>>({ upSavedPct: number, downSavedPct: number, connectionsSavedPct: number })),
+  summary: object<ComparisonSummary>({
+    pairs: nonNegative,
+    upSavedPct: nullable(spread),
+    downSavedPct: nullable(spread),
+    steadyUpSavedPct: nullable(spread),
+    steadyDownSavedPct: nullable(spread),
+    latencyP50SavedPct: nullable(spread),
+  }),
 });
 
 const environment = object<Environment>({
@@ -330,6 +512,7 @@ const environment = object<Environment>({
   cores: nonNegative,
   tcpdump: nullable(string),
   nginx: nullable(string),
+  tcpCongestionControl: optional(nullable(string)),
 });
 
 const resultsShape = object<Results>({
@@ -338,11 +521,14 @@ const resultsShape = object<Results>({
   startedAt: string,
   finishedAt: string,
   interrupted: boolean,
+  tool: optional(object<NonNullable<Results['tool']>>({ version: string, commit: nullable(string) })),
   options: object<Results['options']>({
     suite: string,
+    overrides: optional(arrayOf(string)),
     workloadPath: string,
     capture: boolean,
     allowInvalid: boolean,
+    runs: nonNegative,
     certs: partialRecord(CERT_KINDS, string),
   }),
   environment,

@@ -3,21 +3,17 @@
  * CPU time is the server's alone), waits for it to listen, and talks to it over execa's IPC channel.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { InputError, UsageError } from '../errors.ts';
-import { REPO_ROOT, repoPath } from '../paths.ts';
+import { bundledEntry } from '../bundle.ts';
+import { REPO_ROOT } from '../paths.ts';
 import { ServeError, stderrTail } from './errors.ts';
+import { guardProcess } from '../guard/guard.ts';
 import type { AgentServer, AgentServerOptions, AgentServerStats, ChildMessage } from './protocol.ts';
 import { SERVER_PROCESS_OPTIONS, exitOf, keepStderrTail } from './process.ts';
 
 export type { AgentServer, AgentServerOptions, AgentServerStats } from './protocol.ts';
 
-/**
- * The child runs from the same esbuild bundle as the command line (bin/bundle.js keeps it in step with the
- * sources, whether this module itself runs from the bundle or from its source under a test runner).
- */
-const BUNDLE_MODULE = pathToFileURL(repoPath('bin/bundle.js')).href;
 /** A bundled child listens within a fraction of a second; a loaded 2-core machine may need a few. */
 const STARTUP_TIMEOUT_MS = 20_000;
 /** How long `close()` waits for a graceful exit before SIGKILL. */
@@ -30,7 +26,9 @@ export function checkServerOptions(o: AgentServerOptions): void {
   if (!Number.isFinite(o.idleTimeoutMs) || o.idleTimeoutMs <= 0) {
     throw new UsageError(`idleTimeoutMs: expected a positive number of milliseconds, got ${o.idleTimeoutMs}`);
   }
-  if (o.host !== undefined && o.host !== '127.0.0.1') throw new UsageError(`host: servers bind 127.0.0.1 only, got ${String(o.host)}`);
+  if (o.host !== undefined && !isLocalAddress(o.host)) {
+    throw new UsageError(`host: servers bind 127.0.0.0/8, or 198.18.0.0/15 inside a link's namespace, got ${String(o.host)}`);
+  }
   if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)) {
     throw new UsageError(`port: expected 0-65535, got ${o.port}`);
   }
@@ -42,6 +40,16 @@ export function checkServerOptions(o: AgentServerOptions): void {
   if (fraction !== undefined && !(fraction >= 0 && fraction <= 1)) {
     throw new UsageError(`distributedQueryFraction: expected a number from 0 to 1, got ${fraction}`);
   }
+}
+
+/**
+ * An address traffic may go to (the project's rule: nothing leaves the machine): loopback, or the benchmarking
+ * range 198.18.0.0/15 (RFC 2544) that links use inside namespaces the run creates.
+ */
+export function isLocalAddress(host: string): boolean {
+  const octets = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host)?.slice(1).map(Number);
+  if (octets === undefined || octets.some((o) => o > 255)) return false;
+  return octets[0] === 127 || (octets[0] === 198 && (octets[1] === 18 || octets[1] === 19));
 }
 
 function isMessage(value: unknown): value is ChildMessage {
@@ -82,13 +90,16 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
  */
 export async function startAgentServer(o: AgentServerOptions): Promise<AgentServer> {
   checkServerOptions(o);
-  const { bundleEntry } = (await import(BUNDLE_MODULE)) as { bundleEntry(name: 'agent-server'): Promise<string> };
-  const child = execa(process.execPath, [await bundleEntry('agent-server'), '--options', JSON.stringify(o)], {
+  // The child runs from the same esbuild bundle as the command line.
+  const { command, ...childOptions } = o;
+  const [file, ...args] = (command ?? ((argv: string[]) => argv))([process.execPath, await bundledEntry('agent-server'), '--options', JSON.stringify(childOptions)]);
+  const child = execa(file!, args, {
     ...SERVER_PROCESS_OPTIONS,
     cwd: REPO_ROOT,
     ipc: true,
     serialization: 'json',
   });
+  guardProcess(child.pid);
   const stderr = keepStderrTail(child.stderr);
   const exited = exitOf(child);
   const pid = child.pid;

@@ -16,7 +16,6 @@
  */
 import { createServer } from 'node:net';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -27,6 +26,7 @@ import { AGENT_API_PATHS, apiCallForPath } from '../workload/agent-api.ts';
 import { loadResponseBodies, type ResponseName } from './api-bodies.ts';
 import { checkServerOptions, raceTimeout } from './agent-server.ts';
 import { ServeError, stderrTail } from './errors.ts';
+import { guardDir, guardProcess, tempPrefix } from '../guard/guard.ts';
 import { DEFAULT_MAX_REQUESTS_PER_CONNECTION, emptyRequestCounts, type AgentServer, type AgentServerOptions, type AgentServerStats } from './protocol.ts';
 import { SERVER_PROCESS_OPTIONS, exitOf, keepStderrTail } from './process.ts';
 
@@ -133,7 +133,7 @@ http {
   gzip_min_length 0;
   gzip_comp_level 1;
   server {
-    listen 127.0.0.1:${port} ssl;
+    listen ${o.host ?? '127.0.0.1'}:${port} ssl;
     ssl_certificate ${quoted(chainFile)};
     ssl_certificate_key ${quoted(keyFile)};
     ssl_protocols ${protocol};
@@ -231,8 +231,8 @@ function parseAccessLog(text: string): AccessLine[] {
  * sessions (OpenSSL's stateful tickets), which the embedded server does not. Responses are gzipped (level 1)
  * when the request accepts gzip.
  *
- * nginx does not watch its parent: if this process is SIGKILLed, nginx keeps running (execa's cleanup
- * handles every other way of exiting).
+ * nginx does not watch its parent: if this process is SIGKILLed, the run's watchdog (bench/guard) stops nginx
+ * and its workers and removes the prefix (execa's cleanup handles every other way of exiting).
  *
  * @throws ServeError (exit code 2) when nginx is not installed, saying to `apt-get install nginx-light`.
  * @throws InputError when the certificate or key cannot be read.
@@ -250,7 +250,8 @@ export async function startNginx(o: AgentServerOptions): Promise<AgentServer> {
   }
   const bodies = await loadResponseBodies(o.apiDir);
 
-  const prefix = await mkdtemp(path.join(tmpdir(), 'tls-reuse-bench-nginx-'));
+  const prefix = await mkdtemp(tempPrefix('nginx'));
+  guardDir(prefix);
   const l: Layout = {
     prefix,
     conf: path.join(prefix, 'nginx.conf'),
@@ -271,7 +272,7 @@ export async function startNginx(o: AgentServerOptions): Promise<AgentServer> {
     for (let attempt = 1; ; attempt += 1) {
       const port = o.port ?? (await freePort());
       await writeFile(l.conf, renderConf(o, port, l, chainFile, keyFile));
-      const started = await launch(l, port);
+      const started = await launch(l, port, o.command ?? ((argv) => argv));
       if (started !== 'port-taken') return started;
       if (o.port !== undefined || attempt >= PORT_ATTEMPTS) {
         throw new InputError(`nginx: 127.0.0.1:${port} is already in use${o.port === undefined ? ` (${attempt} free ports were taken before nginx bound them)` : ''}`);
@@ -292,8 +293,11 @@ async function readTail(file: string): Promise<string> {
   }
 }
 
-async function launch(l: Layout, port: number): Promise<AgentServer | 'port-taken'> {
-  const child = execa('nginx', ['-p', `${l.prefix}/`, '-e', l.errorLog, '-c', l.conf, '-g', 'daemon off;'], SERVER_PROCESS_OPTIONS);
+async function launch(l: Layout, port: number, command: (argv: string[]) => string[]): Promise<AgentServer | 'port-taken'> {
+  // `ip netns exec` (a link's namespace) execs nginx in its place: the child's pid stays nginx's master.
+  const [file, ...args] = command(['nginx', '-p', `${l.prefix}/`, '-e', l.errorLog, '-c', l.conf, '-g', 'daemon off;']);
+  const child = execa(file!, args, SERVER_PROCESS_OPTIONS);
+  guardProcess(child.pid);
   const stderr = keepStderrTail(child.stderr);
   const exited = exitOf(child);
   const pid = child.pid;
@@ -355,7 +359,7 @@ async function launch(l: Layout, port: number): Promise<AgentServer | 'port-take
   };
 
   const stats = async (): Promise<AgentServerStats> => {
-    const [ticks, hz, log] = await Promise.all([cpuTicks(), clockTicks(), settledAccessLog()]);
+    const [ticks, hz, log, errors] = await Promise.all([cpuTicks(), clockTicks(), settledAccessLog(), readTail(l.errorLog)]);
     const requests = emptyRequestCounts();
     let notFound = 0;
     const connections = new Map<string, boolean>();
@@ -374,6 +378,11 @@ async function launch(l: Layout, port: number): Promise<AgentServer | 'port-take
       cpuSystemMs: ((ticks.system - cpuBase.system) * 1000) / hz,
       connections: connections.size,
       handshakes: { full: connections.size - resumed, resumed },
+      // The master logs each worker it reaps ("[alert] … worker process 1234 exited on signal 9") and starts another.
+      processesReplaced: errors.split('\n').flatMap((line) => {
+        const match = /(worker process \d+ exited (?:on signal \d+|with (?:fatal )?code \d+))/.exec(line);
+        return match === null ? [] : [match[1]!];
+      }),
     };
   };
 

@@ -33,8 +33,12 @@ export interface AgentServerOptions {
   /** Connections the server must hold at once (a fleet's kept-alive connections); nginx's
    * `worker_connections` is raised to it (with room) when above its 8192. */
   maxConnections?: number;
-  /** Loopback only. */
-  host?: '127.0.0.1';
+  /** The address to listen on: 127.0.0.1 by default, or an address of 198.18.0.0/15 inside the network
+   * namespace of an emulated link (with `command`). */
+  host?: string;
+  /** Wraps the server process's command line, e.g. to run it inside the link's namespace
+   * (`['ip', 'netns', 'exec', NS, ...argv]`); default: run it as it is. */
+  command?: (argv: string[]) => string[];
   /** Port to listen on; default 0 (a free port). */
   port?: number;
   /** Folder of the response fixtures; default `fixtures/api/`. */

@@ -24,6 +24,11 @@ export const MAX_HELLO_BYTES = 64 * 1024;
  */
 export interface HandshakeListener {
   handshakeMessage(type: number, body: Buffer | null, start: number, end: number): void;
+  /**
+   * The header of a message that spans slices was read: its type is known before its body (which a short
+   * snap length may never deliver, so a Certificate's header can be all the evidence of a full handshake).
+   */
+  handshakeStarted(type: number): void;
 }
 
 /** Reassembles handshake messages from record bodies of one direction. */
@@ -89,6 +94,7 @@ export class HandshakeReader {
     this.inBody = true;
     const hello = this.type === HS_CLIENT_HELLO || this.type === HS_SERVER_HELLO;
     this.body = hello && this.length <= MAX_HELLO_BYTES ? Buffer.allocUnsafe(this.length) : null;
+    this.listener.handshakeStarted(this.type);
     if (this.length === 0) this.finishMessage();
   }
 
@@ -131,6 +137,9 @@ export interface ServerHello {
   /** The server accepted a pre-shared key (TLS 1.3 resumption). */
   preSharedKey: boolean;
 }
+
+/** The high byte of a TLS 1.3 draft's version (0x7F00 + draft number). */
+const DRAFT_VERSION_HIGH = 0x7f;
 
 /** SHA-256("HelloRetryRequest"): the random of a HelloRetryRequest (RFC 8446 §4.1.3). */
 const HELLO_RETRY_REQUEST_RANDOM = Buffer.from(
@@ -215,6 +224,13 @@ function isHelloRetryRandom(data: Buffer, at: number): boolean {
 export function parseServerHello(data: Buffer, start = 0, end = data.length): ServerHello | null {
   if (start + 2 + 32 + 1 > end) return null;
   const legacyVersion = u16be(data, start);
+  if (legacyVersion >>> 8 === DRAFT_VERSION_HIGH) {
+    // Drafts before 22 put their own version here and dropped the session id (draft-ietf-tls-tls13-21
+    // §4.1.3): version(2) random(32) cipher_suite(2) extensions. Only the version and suite are read.
+    if (start + 2 + 32 + 2 > end) return null;
+    const suite = u16be(data, start + 34);
+    return { legacyVersion, version: legacyVersion, sessionId: '', cipherSuite: suite, helloRetryRequest: false, preSharedKey: false };
+  }
   const helloRetryRequest = isHelloRetryRandom(data, start + 2);
   const sessionIdEnd = start + 35 + data[start + 34]!;
   // session id, cipher_suite(2), legacy_compression_method(1)
@@ -239,4 +255,28 @@ export function parseServerHello(data: Buffer, start = 0, end = data.length): Se
     at = dataEnd;
   }
   return { legacyVersion, version, sessionId, cipherSuite, helloRetryRequest, preSharedKey };
+}
+
+/**
+ * Parses the body of an SSL 2.0-format ClientHello after its msg_type and version (RFC 5246 §E.2):
+ * cipher_spec_length(2) session_id_length(2) challenge_length(2), then the cipher specs (3 bytes each), the
+ * session id and the challenge. The challenge is the random, right-aligned in 32 bytes; such a hello has no
+ * extensions (no server name). Null when the lengths do not fit the body.
+ */
+export function parseSslv2ClientHello(body: Buffer): ClientHello | null {
+  if (body.length < 6) return null;
+  const cipherSpecs = u16be(body, 0);
+  const sessionIdLength = u16be(body, 2);
+  const challengeLength = u16be(body, 4);
+  const sessionIdStart = 6 + cipherSpecs;
+  const challengeStart = sessionIdStart + sessionIdLength;
+  if (cipherSpecs % 3 !== 0 || challengeLength < 16 || challengeLength > 32 || challengeStart + challengeLength > body.length) return null;
+  const random = Buffer.alloc(32);
+  body.copy(random, 32 - challengeLength, challengeStart, challengeStart + challengeLength);
+  return {
+    random: random.toString('hex'),
+    sessionId: body.toString('hex', sessionIdStart, challengeStart),
+    serverName: null,
+    offersEarlyData: false,
+  };
 }

@@ -50,6 +50,11 @@ export class KeyLog {
     return this.entries.get(randomKey(clientRandom));
   }
 
+  /** Every client random (64 lower-case hex digits) with its secrets. */
+  entriesByRandom(): IterableIterator<[string, KeyLogSecrets]> {
+    return this.entries.entries();
+  }
+
   /** Records one secret; a label logged twice for the same random keeps the later value. */
   set(field: keyof KeyLogSecrets, clientRandom: Buffer | string, secret: Buffer): void {
     const key = randomKey(clientRandom);
@@ -59,6 +64,13 @@ export class KeyLog {
       this.entries.set(key, secrets);
     }
     secrets[field] = secret;
+  }
+}
+
+/** Adds every secret of `other` to `into` (a label logged again for the same random keeps `other`'s value). */
+export function mergeKeyLog(into: KeyLog, other: KeyLog): void {
+  for (const [random, secrets] of other.entriesByRandom()) {
+    for (const field of Object.keys(secrets) as (keyof KeyLogSecrets)[]) into.set(field, random, secrets[field]!);
   }
 }
 

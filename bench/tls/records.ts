@@ -41,16 +41,48 @@ export interface RecordSink {
   recordEnd(stream: RecordStream, body: Buffer | null, damaged: boolean): void;
   /** The stream stopped looking like records (an implausible header, or a header inside uncaptured bytes). */
   syncLost(stream: RecordStream): void;
+  /**
+   * A hello record was found after `length` bytes that are not TLS (STARTTLS, a proxy's CONNECT, a database's
+   * SSL request): `sample` holds the first of them (valid during the call only).
+   */
+  plaintextPrefix(stream: RecordStream, sample: Buffer, length: number): void;
 }
 
 type Mode =
-  /** Before the first header: an implausible one means the stream is not TLS. */
+  /** Before the first header: an implausible one starts the search for a hello after a plaintext prefix. */
   | 'start'
+  /** The stream began with bytes that are not TLS: looking for a hello record within MAX_PREFIX_BYTES. */
+  | 'prefix'
   | 'records'
   /** Looking for the next plausible header after losing sync; bytes meanwhile are not TLS. */
   | 'resync'
   | 'not-tls'
   | 'ended';
+
+/**
+ * How far into a stream a TLS hello is looked for after a plaintext start. The protocols that upgrade to TLS
+ * say little first (an SMTP EHLO exchange, an HTTP CONNECT and its answer, an 8-byte PostgreSQL
+ * SSLRequest); past this the stream is taken as not TLS and the search, which holds the bytes it scans,
+ * stops.
+ */
+export const MAX_PREFIX_BYTES = 64 * 1024;
+/** Bytes of a plaintext prefix handed to the sink to name its protocol. */
+const PREFIX_SAMPLE_BYTES = 512;
+/** Record header (5) + handshake type (1) + a 24-bit handshake length (3): what a hello's start shows. */
+const HELLO_SIGNATURE_BYTES = 9;
+/** Handshake types of the hellos (RFC 8446 §4). */
+const HANDSHAKE_CLIENT_HELLO = 1;
+const HANDSHAKE_SERVER_HELLO = 2;
+
+/**
+ * An SSL 2.0 record header (RFC 6101 §E.2, the "SSLv2 compatible" ClientHello of RFC 5246 §E.2): a 2-byte
+ * length with the high bit set, then msg_type 1 and the version the client offers. Only a hello offering
+ * SSL 3.0 or later (major version 3) starts a stream this walker accounts.
+ */
+const SSL2_HEADER_BYTES = 2;
+const SSL2_CLIENT_HELLO = 1;
+/** msg_type(1) version(2) cipher_spec_length(2) session_id_length(2) challenge_length(2). */
+const SSL2_CLIENT_HELLO_MIN_BYTES = 9;
 
 /** A header the walker accepts: a known content type, an SSL 3.0..TLS 1.3 record version, a legal length. */
 export function plausibleHeader(type: number, version: number, length: number): boolean {
@@ -75,6 +107,11 @@ export class RecordStream {
   recordType = 0;
   recordVersion = 0;
   recordLength = 0;
+  /**
+   * The record in progress is an SSL 2.0-format ClientHello: `recordLength` is its body after msg_type and
+   * version (the record is 5 + recordLength bytes, like any other), and the body is not v3 handshake framing.
+   */
+  sslv2Hello = false;
 
   private mode: Mode = 'start';
   /** A header being assembled across pushes, or the carried-over bytes while resynchronising (a plain array:
@@ -91,6 +128,11 @@ export class RecordStream {
   private midstream = false;
   /** End of the bytes of the push in progress within its buffer. */
   private limit = 0;
+  /** The plaintext start being searched for a hello (`prefix` mode), and how much of it is filled. */
+  private prefix: Buffer | null = null;
+  private prefixFill = 0;
+  /** Where the hello search resumes in `prefix`. */
+  private prefixScanned = 0;
 
   constructor(
     readonly dir: Direction,
@@ -101,6 +143,11 @@ export class RecordStream {
   push(data: Buffer, start = 0, end = data.length): void {
     if (this.mode === 'ended') throw new Error(`TLS ${this.dir} stream: push after end`);
     this.bytesIn += end - start;
+    this.walk(data, start, end);
+  }
+
+  /** Walks stream bytes `data[start, end)` (already counted in `bytesIn`). */
+  private walk(data: Buffer, start: number, end: number): void {
     const length = end;
     this.limit = end;
     let off = start;
@@ -113,6 +160,9 @@ export class RecordStream {
         case 'resync':
           off = this.resync(data, off);
           break;
+        case 'prefix':
+          this.searchPrefix(data, off, length);
+          return;
         default:
           off = this.inBody ? this.body(data, off) : this.header(data, off);
       }
@@ -131,6 +181,13 @@ export class RecordStream {
     if (this.mode === 'resync') {
       this.counters.nonTlsBytes += this.headFill + n;
       this.headFill = 0;
+      return;
+    }
+    if (this.mode === 'prefix') {
+      // The plaintext start was cut by the capture: what was held and what is missing are not TLS.
+      this.counters.nonTlsBytes += this.prefixFill + n;
+      this.prefixFill = 0;
+      this.prefixScanned = 0;
       return;
     }
     let rest = n;
@@ -187,6 +244,9 @@ export class RecordStream {
   private cutRecord(): void {
     if (this.mode === 'resync') {
       this.counters.nonTlsBytes += this.headFill;
+    } else if (this.mode === 'prefix') {
+      this.counters.nonTlsBytes += this.prefixFill;
+      this.endPrefix();
     } else if (this.inBody) {
       this.counters.incompleteBytes += RECORD_HEADER_BYTES + this.bodyDone;
       if (!this.damaged && this.bodyUse === 'stream') this.sink.recordBodyLost(this);
@@ -206,6 +266,7 @@ export class RecordStream {
 
   /** Reads header bytes from `off`; returns where it stopped. */
   private header(data: Buffer, off: number): number {
+    if (this.mode === 'start' && (this.headFill > 0 ? this.head[0]! : data[off]!) >= 0x80) return this.sslv2Header(data, off);
     if (this.headFill === 0 && this.limit - off >= RECORD_HEADER_BYTES) {
       const type = data[off] as number;
       const version = u16be(data, off + 1);
@@ -231,6 +292,41 @@ export class RecordStream {
     return off + 1;
   }
 
+  /**
+   * The stream's first bytes have the high bit set: an SSL 2.0 record header, which is plausible as a
+   * stream's start only when it carries a ClientHello offering SSL 3.0 or later. Its 5 header bytes as this
+   * walker reads them are the 2-byte SSL 2.0 header and the hello's msg_type and version; the record is
+   * accounted as one handshake record of 2 + length bytes.
+   */
+  private sslv2Header(data: Buffer, off: number): number {
+    const byte = data[off]!;
+    const position = this.headFill;
+    const plausible =
+      position === 0 ||
+      position === 1 ||
+      (position === 2 && byte === SSL2_CLIENT_HELLO) ||
+      (position === 3 && byte === 0x03) ||
+      (position === 4 && byte <= 0x04);
+    if (!plausible) {
+      this.implausible();
+      return off;
+    }
+    this.head[this.headFill++] = byte;
+    if (this.headFill < RECORD_HEADER_BYTES) return off + 1;
+    this.headFill = 0;
+    const head = this.head;
+    const length = ((head[0]! & 0x7f) << 8) | head[1]!;
+    if (length < SSL2_CLIENT_HELLO_MIN_BYTES) {
+      this.headFill = RECORD_HEADER_BYTES;
+      this.implausible();
+      return off + 1;
+    }
+    this.sslv2Hello = true;
+    // The body still to come: the length counts msg_type and version, read here as header bytes.
+    this.beginRecord(CONTENT_HANDSHAKE, (head[3]! << 8) | head[4]!, length - (RECORD_HEADER_BYTES - SSL2_HEADER_BYTES));
+    return off + 1;
+  }
+
   /** Whether `byte` can be the next byte of the header in `head[0..headFill)`. */
   private plausibleNext(byte: number): boolean {
     switch (this.headFill) {
@@ -249,13 +345,61 @@ export class RecordStream {
 
   /** The bytes at the read position are not a record header; those already taken as header are not TLS. */
   private implausible(): void {
+    if (this.mode === 'start') {
+      // Bytes taken as a header so far are the plaintext's first: the search for a hello starts with them.
+      this.mode = 'prefix';
+      this.prefix = Buffer.allocUnsafe(4096);
+      for (let k = 0; k < this.headFill; k++) this.prefix[k] = this.head[k]!;
+      this.prefixFill = this.headFill;
+      this.headFill = 0;
+      return;
+    }
     this.counters.nonTlsBytes += this.headFill;
     this.headFill = 0;
-    if (this.mode === 'start') {
-      this.mode = 'not-tls';
-    } else {
-      this.loseSync();
+    this.loseSync();
+  }
+
+  /**
+   * Holds `data[off, end)` of a plaintext start and looks for a hello record in what is held: a handshake
+   * record header (type 22, version 3.x, a legal length) followed by a ClientHello (up) or ServerHello (down)
+   * header of a length below 64 KiB. Random text rarely holds those nine bytes; a binary protocol's prefix
+   * is a few bytes long. Found: the bytes before it are not TLS and the walk restarts at the hello.
+   */
+  private searchPrefix(data: Buffer, off: number, end: number): void {
+    const n = end - off;
+    if (this.prefixFill + n > this.prefix!.length) {
+      const grown = Buffer.allocUnsafe(Math.min(MAX_PREFIX_BYTES + RECORD_HEADER_BYTES + n, Math.max(2 * this.prefix!.length, this.prefixFill + n)));
+      this.prefix!.copy(grown, 0, 0, this.prefixFill);
+      this.prefix = grown;
     }
+    data.copy(this.prefix!, this.prefixFill, off, end);
+    this.prefixFill += n;
+    const held = this.prefix!;
+    const wanted = this.dir === 'up' ? HANDSHAKE_CLIENT_HELLO : HANDSHAKE_SERVER_HELLO;
+    let at = this.prefixScanned;
+    for (; at + HELLO_SIGNATURE_BYTES <= this.prefixFill; at++) {
+      if (held[at] !== CONTENT_HANDSHAKE || held[at + 5] !== wanted || held[at + 6] !== 0) continue;
+      if (!plausibleHeader(CONTENT_HANDSHAKE, u16be(held, at + 1), u16be(held, at + 3))) continue;
+      this.counters.nonTlsBytes += at;
+      this.sink.plaintextPrefix(this, held.subarray(0, Math.min(at, PREFIX_SAMPLE_BYTES)), at);
+      const rest = held.subarray(at, this.prefixFill);
+      this.endPrefix();
+      this.mode = 'start';
+      this.walk(rest, 0, rest.length);
+      return;
+    }
+    this.prefixScanned = at;
+    if (this.prefixFill >= MAX_PREFIX_BYTES) {
+      this.counters.nonTlsBytes += this.prefixFill;
+      this.endPrefix();
+      this.mode = 'not-tls';
+    }
+  }
+
+  private endPrefix(): void {
+    this.prefix = null;
+    this.prefixFill = 0;
+    this.prefixScanned = 0;
   }
 
   private beginRecord(type: number, version: number, length: number): void {
@@ -296,6 +440,7 @@ export class RecordStream {
     this.bodyBuffer = null;
     this.counters.records++;
     this.sink.recordEnd(this, body, this.damaged);
+    this.sslv2Hello = false;
   }
 
   /**

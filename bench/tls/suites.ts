@@ -127,8 +127,14 @@ export function cipherSuiteName(code: number): string {
   return SUITES.get(code)?.name ?? `0x${code.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
-/** Protocol version names as reports show them; unknown → `0xXXXX`. */
+/** TLS 1.3 drafts were numbered 0x7F00 + the draft number (draft-ietf-tls-tls13-NN §4.2.1). */
+export function isTls13Draft(version: number): boolean {
+  return version >>> 8 === 0x7f;
+}
+
+/** Protocol version names as reports show them (`TLS1.3-draft23`); unknown → `0xXXXX`. */
 export function versionName(version: number): string {
+  if (isTls13Draft(version)) return `TLS1.3-draft${version & 0xff}`;
   switch (version) {
     case 0x0300:
       return 'SSL3.0';

@@ -131,7 +131,9 @@ export const SEQUENCE_SEARCH_WINDOW = 64;
 
 /**
  * The read state of one direction of a TLS 1.3 connection: handshake keys first, then application traffic
- * keys generation 0, 1, ... Sequence numbers restart at 0 with every key (RFC 8446 §5.3).
+ * keys generation 0, 1, ... Sequence numbers restart at 0 with every key (RFC 8446 §5.3). A key log can lack
+ * the application secret (the handshake was aborted, or the logger stopped): the handshake records are still
+ * opened, and from the sender's Finished on `hasKey` is false.
  */
 export class Tls13Decryptor {
   /** Decryption stopped: the keys or the sequence could not be found again. */
@@ -144,23 +146,29 @@ export class Tls13Decryptor {
   /** Records opened with this direction's keys. */
   opened = 0;
 
-  private secret: Buffer;
-  private key: TrafficKey;
+  private secret: Buffer | null;
+  private key: TrafficKey | null;
   private seq = 0;
   private application = false;
 
   constructor(
     private readonly suite: CipherSuite,
     handshakeSecret: Buffer,
-    private readonly applicationSecret0: Buffer,
+    private readonly applicationSecret0: Buffer | null,
   ) {
     this.secret = handshakeSecret;
     this.key = trafficKey(suite, handshakeSecret);
   }
 
-  /** Opens the next record of this direction; null (and `failed`) when no key or sequence number fits. */
+  /** A key for this direction's current records is known (false past the handshake when the log lacks the application secret). */
+  get hasKey(): boolean {
+    return this.key !== null;
+  }
+
+  /** Opens the next record of this direction; null (and `failed`) when no key or sequence number fits. Only called while `hasKey`. */
   open(header: Buffer, body: Buffer): OpenedRecord | null {
-    let opened = openRecord(this.suite, this.key, this.seq, header, body);
+    const key = this.key!;
+    let opened = openRecord(this.suite, key, this.seq, header, body);
     if (opened === null && this.uncertain) opened = this.search(header, body);
     if (opened === null) {
       this.failed = true;
@@ -182,24 +190,28 @@ export class Tls13Decryptor {
     const secret = this.nextSecret();
     this.application = true;
     this.secret = secret;
-    this.key = trafficKey(this.suite, secret);
+    this.key = secret === null ? null : trafficKey(this.suite, secret);
     this.seq = 0;
   }
 
-  private nextSecret(): Buffer {
-    return this.application ? nextTrafficSecret(this.suite, this.secret) : this.applicationSecret0;
+  /** The next generation's secret; null when the key log lacks the application secret it derives from. */
+  private nextSecret(): Buffer | null {
+    if (!this.application) return this.applicationSecret0;
+    return this.secret === null ? null : nextTrafficSecret(this.suite, this.secret);
   }
 
   /** Tries later sequence numbers under this key, then the next key from sequence 0. */
   private search(header: Buffer, body: Buffer): OpenedRecord | null {
+    const key = this.key!;
     for (let seq = this.seq + 1; seq <= this.seq + SEQUENCE_SEARCH_WINDOW; seq++) {
-      const opened = openRecord(this.suite, this.key, seq, header, body);
+      const opened = openRecord(this.suite, key, seq, header, body);
       if (opened !== null) {
         this.seq = seq;
         return opened;
       }
     }
     const nextSecret = this.nextSecret();
+    if (nextSecret === null) return null;
     const nextKey = trafficKey(this.suite, nextSecret);
     for (let seq = 0; seq <= SEQUENCE_SEARCH_WINDOW; seq++) {
       const opened = openRecord(this.suite, nextKey, seq, header, body);

@@ -428,6 +428,25 @@ edit seqwrap "$stage/node-tls13-keepalive.pcap" "$stage/edge-seqwrap.pcap"
 describe edge-seqwrap edge-seqwrap.pcap "$node_port" "$node_port" node-tls13-keepalive.keylog \
   'node-tls13-keepalive with sequence numbers shifted to wrap past 2^32 300 B (client) and 900 B (server) into the data (pcap-edit.ts seqwrap)'
 
+for encapsulation in pppoe mpls gre vxlan nflog; do
+  edit "$encapsulation" "$stage/nginx-tls12-reused.pcap" "$stage/edge-$encapsulation.pcap"
+done
+describe edge-pppoe edge-pppoe.pcap "$nginx_tls" "$nginx_tls" nginx-tls12-reused.keylog \
+  'nginx-tls12-reused inside a PPPoE session (pcap-edit.ts pppoe)'
+describe edge-mpls edge-mpls.pcap "$nginx_tls" "$nginx_tls" nginx-tls12-reused.keylog \
+  'nginx-tls12-reused under a two-label MPLS stack (pcap-edit.ts mpls)'
+describe edge-gre edge-gre.pcap "$nginx_tls" "$nginx_tls" nginx-tls12-reused.keylog \
+  'nginx-tls12-reused tunnelled in keyed GRE over an outer IPv4 (pcap-edit.ts gre): ipBytes are the inner datagrams'"'"''
+describe edge-vxlan edge-vxlan.pcap "$nginx_tls" "$nginx_tls" nginx-tls12-reused.keylog \
+  'nginx-tls12-reused, whole Ethernet frames in VXLAN over UDP 4789 (pcap-edit.ts vxlan)'
+describe edge-nflog edge-nflog.pcap "$nginx_tls" "$nginx_tls" nginx-tls12-reused.keylog \
+  'nginx-tls12-reused as Linux NFLOG records, link type 239 (pcap-edit.ts nflog)'
+
+# The key log inside the capture: a pcapng Decryption Secrets Block, and no --keylog given.
+editcap --inject-secrets "tls,$stage/nginx-tls13-fresh.keylog" "$stage/nginx-tls13-fresh.pcap" "$stage/edge-dsb.pcapng"
+describe edge-dsb edge-dsb.pcapng "$nginx_tls" "$nginx_tls" - \
+  'nginx-tls13-fresh with its key log embedded as a pcapng Decryption Secrets Block (editcap --inject-secrets)'
+
 # The first connection loses its three-way handshake (frames 1-3): its SYN is not in the capture.
 editcap -F pcap "$stage/nginx-tls12-fresh.pcap" "$stage/edge-midstream.pcap" 1-3
 describe edge-midstream edge-midstream.pcap "$nginx_tls" "$nginx_tls" nginx-tls12-fresh.keylog \

@@ -249,8 +249,16 @@ function parseFrames(output: string): Frame[] {
         if (value === undefined || Number.isNaN(value)) throw new Error(`tshark frame ${text('frame.number')}: no ${field}`);
         return value;
       };
+      // A tunnel (GRE, VXLAN) gives tshark an IP layer per encapsulation, outermost first: the segment's own
+      // is the last (the fixtures tunnel IPv4 in IPv4).
+      const innermost = (field: Field): string => text(field).split(',').at(-1) ?? '';
+      const last = (field: Field): number => {
+        const value = numbers(field).at(-1);
+        if (value === undefined || Number.isNaN(value)) throw new Error(`tshark frame ${text('frame.number')}: no ${field}`);
+        return value;
+      };
       // IPv4 total length covers the header; IPv6's payload length does not (fixed 40-byte header).
-      const ipBytes = text('ip.len') !== '' ? first('ip.len') : IPV6_HEADER_BYTES + first('ipv6.plen');
+      const ipBytes = text('ip.len') !== '' ? last('ip.len') : IPV6_HEADER_BYTES + last('ipv6.plen');
       return {
         number: first('frame.number'),
         frameLen: first('frame.len'),
@@ -258,8 +266,8 @@ function parseFrames(output: string): Frame[] {
         ipBytes,
         tcpLen: first('tcp.len'),
         stream: first('tcp.stream'),
-        src: endpoint(text('ip.src') || text('ipv6.src'), text('tcp.srcport')),
-        dst: endpoint(text('ip.dst') || text('ipv6.dst'), text('tcp.dstport')),
+        src: endpoint(innermost('ip.src') || innermost('ipv6.src'), text('tcp.srcport')),
+        dst: endpoint(innermost('ip.dst') || innermost('ipv6.dst'), text('tcp.dstport')),
         flags: first('tcp.flags'),
         contentTypes: numbers('tls.record.content_type'),
         opaqueTypes: numbers('tls.record.opaque_type'),

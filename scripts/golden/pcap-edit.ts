@@ -13,6 +13,12 @@
  *               half first (out of order, and a TLS record spanning two segments)
  *   seqwrap     every connection's sequence numbers shifted so that each direction wraps past 2^32 a few
  *               hundred bytes into its data (ACK numbers and SACK blocks shifted alike)
+ *   pppoe       every IPv4 frame inside a PPPoE session (EtherType 0x8864, session 0x1234, PPP protocol 0x0021)
+ *   mpls        every IPv4 frame under a two-label MPLS stack (labels 100 and 200, EtherType 0x8847)
+ *   gre         every frame's IP datagram inside GRE with a key (RFC 2890) in an outer IPv4 10.9.0.1 -> 10.9.0.2
+ *   vxlan       every whole Ethernet frame inside VXLAN (VNI 42) over UDP 4789 in an outer Ethernet/IPv4
+ *   nflog       every frame's IP datagram as the payload TLV of a Linux NFLOG record (link type 239),
+ *               after a prefix TLV, as `iptables -j NFLOG` logs it
  *
  * Input must be a classic pcap in either byte order with Ethernet frames (what tcpdump writes on Linux
  * `lo`). Edited segments get correct IPv4 header and TCP checksums; untouched ones keep what the capture
@@ -396,7 +402,102 @@ function seqWrap(file: PcapFile): PcapFile {
   return { ...file, packets };
 }
 
+/** The frames with their link-layer header replaced by `wrap(ip datagram, ethernet frame)`. */
+function rewrap(file: PcapFile, linkType: number, wrap: (ip: Buffer, frame: Buffer) => Buffer): PcapFile {
+  requireEthernet(file);
+  return {
+    ...file,
+    linkType,
+    packets: file.packets.map((packet) => {
+      if (packet.data.readUInt16BE(ETHERTYPE_OFFSET) !== ETHERTYPE_IPV4) throw new Error('expected IPv4 frames only');
+      const data = wrap(packet.data.subarray(ETHERNET_HEADER_BYTES), packet.data);
+      return { ...packet, origLen: packet.origLen + data.length - packet.data.length, data };
+    }),
+  };
+}
+
+/** An outer IPv4 header (protocol `protocol`, 10.9.0.1 -> 10.9.0.2) with its checksum, around `payload`. */
+function outerIpv4(protocol: number, payload: Buffer): Buffer {
+  const header = Buffer.alloc(20);
+  header[0] = 0x45;
+  header.writeUInt16BE(20 + payload.length, 2);
+  header.writeUInt16BE(0x4000, 6);
+  header[8] = 64;
+  header[9] = protocol;
+  header.writeUInt32BE(0x0a090001, 12);
+  header.writeUInt32BE(0x0a090002, 16);
+  header.writeUInt16BE(~fold(onesComplementSum(header)) & 0xffff, 10);
+  return Buffer.concat([header, payload]);
+}
+
+function ethernet(macs: Buffer, type: number, payload: Buffer): Buffer {
+  const typeBytes = Buffer.alloc(2);
+  typeBytes.writeUInt16BE(type, 0);
+  return Buffer.concat([macs.subarray(0, ETHERTYPE_OFFSET), typeBytes, payload]);
+}
+
+function pppoe(file: PcapFile): PcapFile {
+  return rewrap(file, LINKTYPE_ETHERNET, (ip, frame) => {
+    const header = Buffer.alloc(8);
+    header[0] = 0x11; // version 1, type 1
+    header.writeUInt16BE(0x1234, 2);
+    header.writeUInt16BE(ip.length + 2, 4); // the PPP protocol field and the datagram
+    header.writeUInt16BE(0x0021, 6);
+    return ethernet(frame, 0x8864, Buffer.concat([header, ip]));
+  });
+}
+
+function mpls(file: PcapFile): PcapFile {
+  return rewrap(file, LINKTYPE_ETHERNET, (ip, frame) => {
+    const stack = Buffer.alloc(8);
+    stack.writeUInt32BE((100 << 12) | 64, 0); // label 100, TTL 64
+    stack.writeUInt32BE((200 << 12) | 0x100 | 64, 4); // label 200, bottom of stack
+    return ethernet(frame, 0x8847, Buffer.concat([stack, ip]));
+  });
+}
+
+function gre(file: PcapFile): PcapFile {
+  return rewrap(file, LINKTYPE_ETHERNET, (ip, frame) => {
+    const header = Buffer.alloc(8);
+    header.writeUInt16BE(0x2000, 0); // key present, version 0
+    header.writeUInt16BE(ETHERTYPE_IPV4, 2);
+    header.writeUInt32BE(7, 4);
+    return ethernet(frame, ETHERTYPE_IPV4, outerIpv4(47, Buffer.concat([header, ip])));
+  });
+}
+
+function vxlan(file: PcapFile): PcapFile {
+  return rewrap(file, LINKTYPE_ETHERNET, (_ip, frame) => {
+    const header = Buffer.alloc(16);
+    header.writeUInt16BE(49152, 0);
+    header.writeUInt16BE(4789, 2);
+    header.writeUInt16BE(8 + 8 + frame.length, 4); // UDP checksum 0: none (RFC 7348 §5)
+    header[8] = 0x08; // the VNI is valid
+    header.writeUIntBE(42, 12, 3);
+    const outerMacs = Buffer.from('02000000000a02000000000b', 'hex');
+    return ethernet(outerMacs, ETHERTYPE_IPV4, outerIpv4(17, Buffer.concat([header, frame])));
+  });
+}
+
+function nflog(file: PcapFile): PcapFile {
+  const tlv = (type: number, value: Buffer): Buffer => {
+    const padded = Buffer.alloc(4 + Math.ceil(value.length / 4) * 4);
+    padded.writeUInt16LE(4 + value.length, 0);
+    padded.writeUInt16LE(type, 2);
+    value.copy(padded, 4);
+    return padded;
+  };
+  return rewrap(file, 239, (ip) =>
+    Buffer.concat([Buffer.from([2, 0, 0, 5]), tlv(10, Buffer.from('golden\0')), tlv(9, ip)]),
+  );
+}
+
 const edits: Record<string, (file: PcapFile) => PcapFile> = {
+  pppoe,
+  mpls,
+  gre,
+  vxlan,
+  nflog,
   bigendian: bigEndian,
   vlan: (file) => tagged(file, [{ tpid: 0x8100, vid: 100 }]),
   qinq: (file) =>

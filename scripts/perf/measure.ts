@@ -51,7 +51,10 @@ export async function measureRun(
 ): Promise<RunMeasurement> {
   const stdout = options.stdout.to === 'null' ? 'ignore' : options.stdout.to === 'file' ? { file: options.stdout.path } : 'pipe';
   const started = performance.now();
-  const child = execa(command, args, { cwd: options.cwd, stdin: 'ignore', stdout, stderr: 'pipe', reject: false });
+  // Only a string target is buffered here: execa buffers a file target's output too unless told not to, and
+  // `analyze --json` of a flood capture writes far more than its 100 MB maxBuffer (the run then failed).
+  const buffer = { stdout: options.stdout.to === 'string', stderr: true };
+  const child = execa(command, args, { cwd: options.cwd, stdin: 'ignore', stdout, stderr: 'pipe', buffer, reject: false });
   const forget = options.cleanup.trackPid(child.pid);
   let exited = false;
   // VmHWM is the kernel's high-water mark of the process's resident set, so the last reading before the

@@ -100,7 +100,11 @@ describe('tls-reuse-bench check', () => {
     if (persistent === undefined || persistent.state !== 'completed') throw new Error('the quick baseline has no completed persistent scenario');
     const fresh = real.scenarios.find((s) => s.spec.mode === 'fresh');
     if (fresh === undefined || fresh.state !== 'completed') throw new Error('the quick baseline has no completed fresh scenario');
-    persistent.perEndpointMinute.connections = fresh.perEndpointMinute.connections;
+    // The baseline is a mean of three runs: every run, and so their mean, opens fresh's connections.
+    const connections = fresh.perEndpointMinute.connections;
+    persistent.perEndpointMinute.connections = connections;
+    for (const r of persistent.repetitions) r.perEndpointMinute!.connections = connections;
+    persistent.summary.perEndpointMinute.connections = { ...persistent.summary.perEndpointMinute.connections!, mean: connections, min: connections, max: connections };
     const { code, stderr } = await check([await writeJson('unreused/results.json', real), '--baseline', QUICK_BASELINE]);
     expect(code).toBe(1);
     // The file's comparisons are left as they were: only the connection count moved (1.33 → 15.33 a minute).
@@ -160,6 +164,13 @@ describe('tls-reuse-bench check', () => {
       if (typeof message === 'string') expect(stderr).toBe(message);
       else expect(stderr).toMatch(message);
     });
+  });
+
+  it('refuses a run killed while it ran (finishedAt empty) as the run and as its own baseline: exit 2', async () => {
+    const killed = await writeJson('killed/results.json', { ...sampleResults(), finishedAt: '', interrupted: false });
+    const { code, stderr } = await check([killed, '--baseline', killed]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^error: .*the run being checked \(run run-a\) did not finish: its finishedAt is empty/);
   });
 
   it('prints its help', async () => {

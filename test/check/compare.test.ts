@@ -4,6 +4,8 @@ import { DEFAULT_THRESHOLDS, validateThresholds, type Thresholds } from '../../b
 import { InputError } from '../../bench/errors.ts';
 import type { Results } from '../../bench/model/index.ts';
 import { sampleResults, withScenario } from './results.ts';
+import { combineRepetitions } from '../../bench/analyze/repetitions.ts';
+import { compareScenarios } from '../../bench/analyze/compare.ts';
 
 const PERSISTENT = 'persistent/tls1.3/rsa2048/loopback/node';
 const FRESH = 'fresh/tls1.3/rsa2048/loopback/node';
@@ -292,10 +294,52 @@ describe('checkResults: input that cannot be compared', () => {
     expect(inputError(() => checkResults(baseline, interrupted, DEFAULT_THRESHOLDS))).toMatch(/^the baseline \(run run-a\) was interrupted/);
   });
 
+  it('a run that did not finish, as the results or as the baseline: killed (no finishedAt) or interrupted', () => {
+    const killed = structuredClone(baseline);
+    killed.finishedAt = '';
+    expect(inputError(() => checkResults(killed, killed, DEFAULT_THRESHOLDS))).toMatch(
+      /^the run being checked \(run run-a\) did not finish: its finishedAt is empty, so the run was killed or crashed while it ran \(3 scenarios written\)/,
+    );
+    expect(inputError(() => checkResults(baseline, killed, DEFAULT_THRESHOLDS))).toMatch(/^the baseline \(run run-a\) did not finish: .*refresh it/);
+    const interrupted = structuredClone(baseline);
+    interrupted.interrupted = true;
+    expect(inputError(() => checkResults(interrupted, baseline, DEFAULT_THRESHOLDS))).toMatch(/^the run being checked \(run run-a\) was interrupted before every scenario ran/);
+  });
+
   it('a floor that matches no value of the run', () => {
     const t = thresholds([{ scenario: 'fresh/*', metric: 'downSavedPct', min: 60 }]);
     expect(inputError(() => checkResults(baseline, baseline, t))).toBe(
       `--thresholds thresholds.json $.rules[0]: the floor on scenario "fresh/*" metric "downSavedPct" matches no value of this run, so it could never fail (scenarios: ${FRESH}, ${PERSISTENT}, ${RESUMED})`,
     );
+  });
+});
+
+describe('checkResults on means of repeated runs (--runs 3)', () => {
+  /** Every scenario run three times alike; persistent's upstream wire bytes scaled by `factor`. */
+  function threeRuns(factor: number): Results {
+    const scaled = withScenario(sampleResults(), 'persistent', (s) => {
+      s.perEndpointMinute.upWireBytes = s.perEndpointMinute.upWireBytes! * factor;
+    });
+    const scenarios = scaled.scenarios.map((s) => {
+      if (s.state !== 'completed') return s;
+      const { repetitions: _r, summary: _s, ...single } = s;
+      return combineRepetitions([1, 2, 3].map(() => ({ result: single, loadAverage: { before: 0.5, after: 0.5 } })), 2);
+    });
+    return { ...scaled, options: { ...scaled.options, runs: 3 }, scenarios, comparisons: compareScenarios(scenarios) };
+  }
+
+  it('holds wire bytes to ±1.5% instead of ±3%: a 2% rise passes one run against one, fails means of three', () => {
+    const single = checkResults(withScenario(sampleResults(), 'persistent', (s) => {
+      s.perEndpointMinute.upWireBytes = s.perEndpointMinute.upWireBytes! * 1.02;
+    }), sampleResults(), DEFAULT_THRESHOLDS);
+    expect(row(single, PERSISTENT, 'upWireBytes')).toMatchObject({ verdict: 'ok', tolerance: { relativePct: 3 } });
+    const repeated = checkResults(threeRuns(1.02), threeRuns(1), DEFAULT_THRESHOLDS);
+    expect(row(repeated, PERSISTENT, 'upWireBytes')).toMatchObject({ verdict: 'regressed', tolerance: { relativePct: 1.5 } });
+    expect(row(repeated, PERSISTENT, 'upSavedPct')).toMatchObject({ tolerance: { absolute: 1.2 } });
+  });
+
+  it('keeps the single-run limits when only one side is a mean of three', () => {
+    const mixed = checkResults(threeRuns(1.02), sampleResults(), DEFAULT_THRESHOLDS);
+    expect(row(mixed, PERSISTENT, 'upWireBytes')).toMatchObject({ verdict: 'ok', tolerance: { relativePct: 3 } });
   });
 });

@@ -119,6 +119,59 @@ describe('validateResults: fields, by JSON path', () => {
   });
 });
 
+describe('values no run can produce are refused on read (they crashed the renderers or drew "Infinity GB/s")', () => {
+  const timeline = (j: Record<string, any>) => (j.scenarios[0].timeline = { bucketMs: 1000 / 120, buckets: [{ startMs: 0, upWireBytes: 1, downWireBytes: 1 }] });
+  it.each([
+    ['a time compression of 0', (j: Record<string, any>) => (j.scenarios[0].spec.timeCompression = 0), '$.scenarios[0].spec.timeCompression: expected a number from 0.01 to 10000, got number 0'],
+    ['0 endpoints', (j: Record<string, any>) => (j.scenarios[0].spec.endpoints = 0), '$.scenarios[0].spec.endpoints: expected an integer from 1 to 10000, got number 0'],
+    ['0 virtual minutes', (j: Record<string, any>) => (j.scenarios[0].spec.virtualMinutes = 0), '$.scenarios[0].spec.virtualMinutes: expected a number from 0.1 to 1440, got number 0'],
+    [
+      'a tiny bucket',
+      (j: Record<string, any>) => {
+        timeline(j);
+        j.scenarios[0].timeline.bucketMs = 1e-9;
+      },
+      '$.scenarios[0].timeline.bucketMs: expected a number from 0.01 to 9007199254740991, got number 1e-9',
+    ],
+    [
+      'a huge start',
+      (j: Record<string, any>) => {
+        timeline(j);
+        j.scenarios[0].timeline.buckets[0].startMs = 1e15;
+      },
+      "$.scenarios[0].timeline.buckets[0].startMs: 1000000000000000 ms is more than 100000 buckets of 8.333333333333334 ms after the start: no run's timeline spans that",
+    ],
+    [
+      '200,000 buckets',
+      (j: Record<string, any>) => {
+        timeline(j);
+        j.scenarios[0].timeline.buckets = Array.from({ length: 200_000 }, () => ({ startMs: 0, upWireBytes: 1, downWireBytes: 1 }));
+      },
+      '$.scenarios[0].timeline.buckets: 200000 buckets, more than the 100000 a run can make',
+    ],
+  ])('%s', (_name, edit, message) => {
+    expect(validationError(edited(edit))).toBe(`results file r.json: ${message}`);
+  });
+});
+
+describe('deeply nested JSON', () => {
+  // 200,000 nested `[` overflowed the stack of the error locator ("internal error"); closed, they parse, and
+  // anything recursive later (the page's JSON.stringify of the results) would overflow instead.
+  it.each([
+    ['unclosed', '['.repeat(200_000)],
+    ['closed', `${'['.repeat(200_000)}${']'.repeat(200_000)}`],
+    ['inside a field the reader keeps', `{"schema": "tls-reuse-bench/results@1", "extra": ${'['.repeat(100)}${']'.repeat(100)}}`],
+  ])('%s: exit 2, not valid JSON, with the place', async (name, text) => {
+    const message = await loadError(await file(`deep-${name.replace(/\W+/g, '-')}.json`, text), '--baseline');
+    expect(message).toMatch(/^--baseline \S+: not valid JSON at line 1, column \d+: nested deeper than 64 levels of arrays and objects$/);
+  });
+
+  it('64 levels still read', () => {
+    expect(locateJsonError(`${'['.repeat(64)}${']'.repeat(64)}`, 64)).toBeNull();
+    expect(locateJsonError(`${'['.repeat(65)}${']'.repeat(65)}`, 64)).toEqual({ offset: 64, problem: 'nested deeper than 64 levels of arrays and objects' });
+  });
+});
+
 describe('locateJsonError', () => {
   it.each([
     ['{"a": }', 6, 'expected a value, found "}"'],

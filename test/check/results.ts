@@ -4,6 +4,8 @@
  */
 import type { ApiLatency, Comparison, Mode, PerEndpointMinute, Results, ScenarioResult, ScenarioSpec } from '../../bench/model/index.ts';
 import { emptyTrafficCounters } from '../../bench/model/index.ts';
+import { comparisonSummary } from '../../bench/analyze/compare.ts';
+import { combineRepetitions } from '../../bench/analyze/repetitions.ts';
 
 export type Completed = Extract<ScenarioResult, { state: 'completed' }>;
 
@@ -14,6 +16,7 @@ export function spec(mode: Mode, overrides: Partial<ScenarioSpec> = {}): Scenari
     tls: 'tls1.3',
     cert: 'rsa2048',
     network: 'loopback',
+    link: null,
     server: 'node',
     workload: 'osquery-default',
     endpoints: 1,
@@ -28,13 +31,30 @@ export function spec(mode: Mode, overrides: Partial<ScenarioSpec> = {}): Scenari
 }
 
 function latency(p50Ms: number, samples: number): ApiLatency {
-  const summary = { samples, meanMs: p50Ms * 1.1, p50Ms, p90Ms: p50Ms * 2, p99Ms: p50Ms * 3 };
-  return { total: summary, totalSamplesMs: Array.from({ length: samples }, () => p50Ms), tcpConnect: null, tlsHandshake: null, firstByte: summary };
+  const summary = { samples, meanMs: p50Ms * 1.1, sdMs: p50Ms * 0.2, p50Ms, p75Ms: p50Ms * 1.5, p90Ms: p50Ms * 2, p99Ms: p50Ms * 3, marginOfErrorMs: p50Ms * 0.1 };
+  return {
+    total: summary,
+    totalSamplesMs: Array.from({ length: samples }, () => p50Ms),
+    tcpConnect: null,
+    tlsHandshake: null,
+    firstByte: summary,
+    transfer: summary,
+    upBytes: 600,
+    downBytes: 300,
+    model: { roundTrips: 1, rttMs: 0, serverTimeMs: null, transferMs: 0, ms: 0 },
+    modelRatio: null,
+  };
 }
 
 /** A completed scenario with the given per-endpoint-minute figures, p50 latency of `log` and CPU per request. */
 export function scenario(mode: Mode, p: PerEndpointMinute, logP50Ms: number, cpuMsPerRequest: number): Completed {
   const s = spec(mode);
+  // One run: its repetitions and summary as the runner makes them.
+  return combineRepetitions([{ result: single(s, p, logP50Ms, cpuMsPerRequest), loadAverage: { before: 0.5, after: 0.6 } }], 2) as Completed;
+}
+
+function single(s: ScenarioSpec, p: PerEndpointMinute, logP50Ms: number, cpuMsPerRequest: number): Omit<Completed, 'repetitions' | 'summary'> {
+  const mode = s.mode;
   return {
     id: s.id,
     state: 'completed',
@@ -42,6 +62,7 @@ export function scenario(mode: Mode, p: PerEndpointMinute, logP50Ms: number, cpu
     warnings: [],
     traffic: { up: emptyTrafficCounters(), down: emptyTrafficCounters() },
     perEndpointMinute: p,
+    steadyState: null,
     capture: {
       packets: 100,
       droppedByKernel: 0,
@@ -53,9 +74,10 @@ export function scenario(mode: Mode, p: PerEndpointMinute, logP50Ms: number, cpu
     timeWait: { client: 45, server: 0 },
     // `config` has 3 samples: too few for a p50 ratio, so the check must leave it out.
     latency: { log: latency(logP50Ms, 40), config: latency(logP50Ms * 2, 3) },
-    latencyAllCalls: { samples: 43, meanMs: logP50Ms * 1.2, p50Ms: logP50Ms, p90Ms: logP50Ms * 2, p99Ms: logP50Ms * 4 },
+    latencyAllCalls: { samples: 43, meanMs: logP50Ms * 1.2, sdMs: logP50Ms * 0.3, p50Ms: logP50Ms, p75Ms: logP50Ms * 1.5, p90Ms: logP50Ms * 2, p99Ms: logP50Ms * 4, marginOfErrorMs: logP50Ms * 0.1 },
     server: { cpuUserMs: 50, cpuSystemMs: 10, cpuMsPerRequest, requests: 45 },
     timeline: { bucketMs: 1000 / 120, buckets: [{ startMs: 0, upWireBytes: 100, downWireBytes: 200 }] },
+    link: null,
     files: { pcap: `scenarios/${mode}/capture.pcap`, keylog: `scenarios/${mode}/keylog.txt` },
     realDurationMs: 1600,
   };
@@ -72,6 +94,10 @@ function comparison(baseline: Completed, candidate: Completed): Comparison {
     downSavedPct: saved(b.downWireBytes!, c.downWireBytes!),
     connectionsSavedPct: saved(b.connections, c.connections),
     basis: 'wire',
+    latencyP50SavedPct: saved(baseline.latencyAllCalls!.p50Ms, candidate.latencyAllCalls!.p50Ms),
+    roundTripsSavedPerRequest: 2,
+    steady: null,
+    summary: comparisonSummary(baseline, candidate),
   };
 }
 
@@ -117,7 +143,7 @@ export function sampleResults(): Results {
     startedAt: '2025-01-01T00:00:00.000Z',
     finishedAt: '2025-01-01T00:00:10.000Z',
     interrupted: false,
-    options: { suite: 'quick', workloadPath: 'fixtures/workloads/osquery-default.json', capture: true, allowInvalid: false, certs: { rsa2048: 'fixtures/certs/rsa2048/chain.pem' } },
+    options: { suite: 'quick', workloadPath: 'fixtures/workloads/osquery-default.json', capture: true, allowInvalid: false, runs: 1, certs: { rsa2048: 'fixtures/certs/rsa2048/chain.pem' } },
     environment: { node: '20.20.2', openssl: '3.0.17', kernel: '6.1.0', platform: 'linux x64', cpu: 'test cpu', cores: 2, tcpdump: '4.99.3', nginx: null },
     scenarios: [fresh, persistent, resumed],
     comparisons: [comparison(fresh, persistent), comparison(fresh, resumed)],

@@ -7,7 +7,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../../bench/analyze/capture.ts';
-import { connectionJson } from '../../bench/cli/analyze-json.ts';
+import { connectionJson, JsonWriter } from '../../bench/cli/analyze-json.ts';
+import { PassThrough } from 'node:stream';
 import { emptyTrafficCounters, type ConnectionReport } from '../../bench/model/index.ts';
 import { prng } from '../pcap/helpers.ts';
 
@@ -30,7 +31,7 @@ function handMade(): ConnectionReport {
     lastPacketMs: 1e21,
     up,
     down: emptyTrafficCounters(),
-    tls: { version: null, cipherSuite: null, handshake: 'incomplete', serverName: 'q"uote\\back\u0001\u2028é', decrypted: true },
+    tls: { version: null, cipherSuite: null, handshake: 'incomplete', serverName: 'q"uote\\back\u0001\u2028é', decrypted: true, plaintextPrefix: 'http-connect' },
     requests: 0,
   };
 }
@@ -86,5 +87,39 @@ describe('connectionJson equals JSON.stringify', () => {
       }
     }
     expect(mismatches).toBe(0);
+  });
+});
+
+describe('JsonWriter', () => {
+  /** Writes `order` (indices) through a writer holding at most `holdLimitBytes`; returns the parsed document. */
+  function written(order: number[], holdLimitBytes: number): { connections: ConnectionReport[]; total: unknown } {
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const writer = new JsonWriter(out, holdLimitBytes);
+    for (const index of order) writer.connection({ ...handMade(), index });
+    const summary = { schema: 'tls-reuse-bench/analyze@1', total: { connections: order.length } } as unknown as Parameters<JsonWriter['finish']>[0];
+    writer.finish(summary);
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  }
+
+  it('lists connections by index whatever order they end in, in memory and through run files', () => {
+    const random = prng(0x50);
+    const order = Array.from({ length: 3000 }, (_, i) => i);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    // One connection open the whole time (index 0 ends last), as a long-lived connection does.
+    order.splice(order.indexOf(0), 1);
+    order.push(0);
+    const expected = Array.from({ length: 3000 }, (_, i) => ({ ...handMade(), index: i }));
+    // 64 KB holds about 80 connections: dozens of run files; 1 GB holds them all in memory.
+    for (const limit of [64 * 1024, 1 << 30]) {
+      const document = written(order, limit);
+      expect(document.connections.map((c) => c.index)).toEqual(expected.map((c) => c.index));
+      expect(document.connections).toEqual(JSON.parse(JSON.stringify(expected)));
+      expect(document.total).toEqual({ connections: 3000 });
+    }
   });
 });

@@ -1,5 +1,5 @@
 /** `tls-reuse-bench analyze` through the real command line: its table, its JSON, and its bad-input errors. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,97 @@ const file = (name: string, bytes: Buffer) => {
   return p;
 };
 
+describe('analyze for an auditor (issue 14)', () => {
+  const tsharkPresent = execa('tshark', ['--version'], { reject: false }).then((r) => r.exitCode === 0, () => false);
+
+  it('start, duration, frames and bytes each way per connection are what tshark -z conv,tcp says (Wireshark Conversations)', async (ctx) => {
+    if (!(await tsharkPresent)) return ctx.skip('tshark is not installed');
+    const capture = fixture('nginx-tls13-fresh.pcap');
+    const csvPath = path.join(dir, 'conv.csv');
+    expect((await cli(['analyze', capture, '--csv', csvPath])).exitCode).toBe(0);
+    const [header, ...rows] = readFileSync(csvPath, 'utf8').trim().split('\n').map((line) => line.split(','));
+    const col = (row: string[], name: string): string => row[header!.indexOf(name)]!;
+    const conv = (await execa('tshark', ['-r', capture, '-q', '-z', 'conv,tcp'])).stdout;
+    // `A:port <-> B:port  frames bytes (B to A)  frames bytes (A to B)  frames bytes (total)  start  duration`
+    const lines = conv.split('\n').filter((line) => / <-> /.test(line));
+    expect(lines).toHaveLength(rows.length);
+    for (const line of lines) {
+      const m = /^(\S+):(\d+)\s+<->\s+(\S+):(\d+)\s+(\d+) (\d+) (bytes|kB)\s+(\d+) (\d+) (bytes|kB)\s+\d+ \d+ (?:bytes|kB)\s+([\d.]+)\s+([\d.]+)$/.exec(line.trim());
+      expect(m, line).not.toBeNull();
+      const [, , portA, , , toAFrames, toABytes, toAUnit, toBFrames, toBBytes, toBUnit, start, duration] = m!;
+      // tshark lists the side that sent the first packet first here: the clients of these connections.
+      const row = rows.find((r) => col(r, 'client_port') === portA)!;
+      expect(row, `connection from port ${portA}`).toBeDefined();
+      expect(Number(col(row, 'up_frames'))).toBe(Number(toBFrames));
+      expect(Number(col(row, 'down_frames'))).toBe(Number(toAFrames));
+      const bytesMatch = (ours: number, shown: string, unit: string): boolean =>
+        // tshark 4.0 prints sizes from 10,000 up in whole kB, rounded down (format_size): exact below that.
+        unit === 'bytes' ? ours === Number(shown) : Math.floor(ours / 1000) === Number(shown);
+      expect(bytesMatch(Number(col(row, 'up_wire_bytes')), toBBytes!, toBUnit!)).toBe(true);
+      expect(bytesMatch(Number(col(row, 'down_wire_bytes')), toABytes!, toAUnit!)).toBe(true);
+      expect(Number(col(row, 'start_s'))).toBeCloseTo(Number(start), 6);
+      expect(Number(col(row, 'duration_s')).toFixed(4)).toBe(Number(duration).toFixed(4));
+    }
+  });
+
+  it('a capture where most connections resumed their TLS session says so beside "NOT reused"', async () => {
+    const result = await cli(['analyze', fixture('nginx-tls13-resumed.pcap')]);
+    expect(result.stdout).toMatch(/NOT reused.*; but TLS sessions are reused: 2 of 3 TLS handshakes \(67%\) resumed a session/);
+  });
+
+  it('picks up keylog.txt beside the capture and says so', async () => {
+    const folder = mkdtempSync(path.join(dir, 'run-'));
+    copyFileSync(fixture('nginx-tls13-fresh.pcap'), path.join(folder, 'capture.pcap'));
+    copyFileSync(fixture('nginx-tls13-fresh.keylog'), path.join(folder, 'keylog.txt'));
+    const result = await cli(['analyze', path.join(folder, 'capture.pcap')]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(`key log: ${path.join(folder, 'keylog.txt')}, found beside the capture: secrets for 3 connections`);
+    expect(result.stdout).not.toMatch(/no key log was given|inexact/);
+  });
+
+  it('--csv that cannot be written is one line naming the flag, exit 2, before any work', async () => {
+    const result = await cli(['analyze', fixture('nginx-tls13-fresh.pcap'), '--csv', path.join(dir, 'missing-dir', 'x.csv')]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toMatch(/^error: --csv: cannot write .*x\.csv: ENOENT$/);
+  });
+});
+
 describe('analyze', () => {
+  describe('streams from pipes and through compression (issue 13 #11)', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const totalsOf = (stdout: string) => (JSON.parse(stdout) as { total: unknown }).total;
+    const cases: [string, string][] = [
+      ['a classic pcap', 'nginx-tls13-reused.pcap'],
+      ['a pcapng', 'edge-two-linktypes.pcapng'],
+    ];
+    it.each(cases)('%s from a pipe as /dev/stdin, as -, gzip-compressed on stdin and zstd-compressed in a file', async (_, name) => {
+      const plain = readFileSync(fixture(name));
+      const expected = (await analyzeCapture(fixture(name))).total;
+      // A shell's pipe (execa's `input` is a socket, which /dev/stdin cannot reopen): it used to fail with ESPIPE.
+      const viaDevStdin = await execa('sh', ['-c', `cat "$0" | "$1" "$2" analyze /dev/stdin --json`, fixture(name), process.execPath, BIN], { reject: false });
+      expect(viaDevStdin.stderr).toBe('');
+      expect(totalsOf(viaDevStdin.stdout)).toEqual(expected);
+      const gzipped = await execa(process.execPath, [BIN, 'analyze', '-', '--json'], { input: gzipSync(plain), reject: false });
+      expect(gzipped.stderr).toBe('');
+      expect(totalsOf(gzipped.stdout)).toEqual(expected);
+      expect(JSON.parse(gzipped.stdout).file).toMatchObject({ path: '-', compression: 'gzip' });
+      const zst = path.join(dir, `${name}.zst`);
+      await execa('zstd', ['-q', '-f', '-o', zst, fixture(name)]);
+      const zstd = await execa(process.execPath, [BIN, 'analyze', zst, '--json'], { reject: false });
+      expect(zstd.stderr).toBe('');
+      expect(totalsOf(zstd.stdout)).toEqual(expected);
+      expect(JSON.parse(zstd.stdout).file).toMatchObject({ compression: 'zstd' });
+    });
+
+    it('corrupt compressed data is one line naming the file, exit 2', async () => {
+      const bad = file('bad.pcap.gz', gzipSync(readFileSync(fixture('nginx-tls13-reused.pcap'))).subarray(0, 400));
+      const result = await execa(process.execPath, [BIN, 'analyze', bad], { reject: false });
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(/bad\.pcap\.gz: the gzip data is corrupt or cut short/);
+    });
+  });
+
   it('stops quietly when the reader of its output goes away (| head)', async () => {
     // 2000 one-packet connections: about 1.4 MB of JSON, far more than a pipe holds, so writes meet EPIPE.
     const packets = Array.from({ length: 2000 }, (_, i) => ({
@@ -62,6 +152,20 @@ describe('analyze', () => {
     expect(json.total.connections).toBe(json.connections.length);
   });
 
+  it('says when a --server-port matches nothing, or is the clients\' side', async () => {
+    const capture = fixture('nginx-tls12-fresh.pcap');
+    const unmatched = await analyzeCapture(capture, { serverPorts: [22151, 9] });
+    expect(unmatched.warnings.find((w) => w.kind === 'server-port-unmatched')?.message).toBe(
+      '--server-port 9: no TCP connection of the capture uses this port',
+    );
+    // 42104 is the client port of the capture's first connection (its tshark expectation lists it).
+    const swapped = await analyzeCapture(capture, { serverPorts: [42104] });
+    expect(swapped.warnings.find((w) => w.kind === 'server-port-is-client')?.message).toMatch(
+      /^--server-port 42104 is the client's side of 1 connection\(s\): their SYN came from that port/,
+    );
+    expect(swapped.total.connections).toBe(2);
+  });
+
   const bad: [string, () => string[], RegExp][] = [
     ['no file', () => ['analyze'], /^error: analyze: expected one capture FILE, got 0/],
     ['a missing file', () => ['analyze', path.join(dir, 'none.pcap')], /none\.pcap/],
@@ -69,6 +173,7 @@ describe('analyze', () => {
     ['an unknown magic', () => ['analyze', file('magic.pcap', Buffer.from('this is not a capture file at all'))], /magic\.pcap/],
     ['a truncated file header', () => ['analyze', file('short.pcap', Buffer.from([0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0]))], /short\.pcap/],
     ['a bad port', () => ['analyze', fixture('nginx-tls12-fresh.pcap'), '--server-port', 'https'], /^error: --server-port: expected a port number 1-65535, got "https"$/],
+    ['a --server-port without its value', () => ['analyze', fixture('nginx-tls12-fresh.pcap'), '--server-port', '--json'], /^error: --server-port: expected a value, got the flag "--json"$/],
     ['a missing key log', () => ['analyze', fixture('nginx-tls12-fresh.pcap'), '--keylog', path.join(dir, 'none.keylog')], /none\.keylog/],
   ];
   for (const [name, args, message] of bad) {

@@ -5,7 +5,7 @@ import type { AgentServerStats, FleetObservations, ScenarioObservations, Scenari
 
 const spec: ScenarioSpec = {
   id: 'persistent/tls1.2/rsa2048/loopback/nginx', mode: 'persistent', tls: 'tls1.2', cert: 'rsa2048', network: 'loopback',
-  server: 'nginx', workload: 'w', endpoints: 100, virtualMinutes: 2, timeCompression: 2, sessionTimeoutVirtualSeconds: 3600,
+  link: null, server: 'nginx', workload: 'w', endpoints: 100, virtualMinutes: 2, timeCompression: 2, sessionTimeoutVirtualSeconds: 3600,
   serverIdleTimeoutVirtualSeconds: 75, sessionTickets: true, seed: 1,
 };
 
@@ -48,12 +48,22 @@ describe('serverCost', () => {
 
   it('scales to a fleet, labelled derived', () => {
     const p = { upWireBytes: 1000, downWireBytes: 2000, upTcpPayloadBytes: 0, downTcpPayloadBytes: 0, upHandshakeBytes: 0, downHandshakeBytes: 0, connections: 0.6, fullHandshakes: 0.6, resumedHandshakes: 0, requests: 15, timeWait: 2 };
-    const scaled = atFleetScale(10_000, spec, p, cost);
+    const scaled = atFleetScale(10_000, spec, p, null, cost);
     expect(scaled.derived).toBe(true);
     expect(scaled.upWireBytesPerDay).toBe(1000 * 10_000 * 1440);
     expect(scaled.connectionsPerSecond).toBe(100); // 0.6 × 10,000 / 60
     expect(scaled.timeWaitClient).toBe(20_000); // 2 per agent-minute held for one minute
     expect(scaled.serverCores).toBe(0.5); // 3 ms × 10,000 / 60,000 ms
     expect(scaled.heldConnections).toBe(41_000);
+  });
+
+  it("scales the steady state when the run has one: start-up connections are not a fleet's rate", () => {
+    const whole = { upWireBytes: 1000, downWireBytes: 2000, upTcpPayloadBytes: 0, downTcpPayloadBytes: 0, upHandshakeBytes: 0, downHandshakeBytes: 0, connections: 2, fullHandshakes: 2, resumedHandshakes: 0, requests: 15, timeWait: 2 };
+    const steady = { ...whole, upWireBytes: 900, connections: 0.05, fullHandshakes: 0, resumedHandshakes: 0.05, timeWait: 0.05 };
+    const scaled = atFleetScale(10_000, spec, whole, steady, cost);
+    expect(scaled.upWireBytesPerDay).toBe(900 * 10_000 * 1440);
+    expect(scaled.connectionsPerSecond).toBeCloseTo((0.05 * 10_000) / 60, 9);
+    expect(scaled.timeWaitClient).toBeCloseTo(2 * (0.05 / 2) * 10_000, 9);
+    expect(scaled.how).toContain('steady-state');
   });
 });

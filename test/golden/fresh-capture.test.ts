@@ -12,11 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
-import { expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { analyzeCapture } from '../../bench/analyze/capture.ts';
 import { deriveExpectation } from '../../scripts/golden/make-expected.ts';
 import { prng } from '../pcap/helpers.ts';
 import { compareWithExpectation, invariantViolations } from './compare.ts';
+import { itUnless } from '../support/skip.ts';
 
 /** One curl process: its requests share a connection unless `closeEach` makes curl reconnect (and resume). */
 interface CurlRun {
@@ -97,7 +98,8 @@ const plan = makePlan(seed);
 const missing = await missingPrerequisite();
 if (missing !== null && process.env.CI !== 'true') console.log(`fresh-capture: skipped: ${missing}`);
 
-it.skipIf(missing !== null && process.env.CI !== 'true')(
+itUnless(
+  missing !== null && process.env.CI !== 'true' ? missing : null,
   `agrees with tshark on captures it has never seen (seed ${seed}: ${describePlan(plan)})`,
   async () => {
     if (missing !== null) throw new Error(`fresh-capture cannot run in CI: ${missing}`);

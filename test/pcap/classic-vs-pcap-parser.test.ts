@@ -372,7 +372,14 @@ async function recordingReads<T>(run: () => Promise<T>): Promise<{ result: T; po
   const spy = vi.spyOn(fileHandlePrototype, 'read');
   try {
     const result = await run();
-    const positions = spy.mock.calls.map((args) => args[3]).filter((p): p is number => typeof p === 'number');
+    // The reader reads forward (it also takes pipes), one read at a time: each starts where the ones before ended.
+    const reads = await Promise.all(spy.mock.results.map((r) => r.value as Promise<{ bytesRead: number }>));
+    let at = 0;
+    const positions = reads.map(({ bytesRead }) => {
+      const start = at;
+      at += bytesRead;
+      return start;
+    });
     return { result, positions };
   } finally {
     spy.mockRestore();

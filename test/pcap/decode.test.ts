@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  decodePacket,
+  PacketDecoder,
   formatIpv6,
   isSupportedLinkType,
   type DecodeResult,
@@ -29,10 +29,10 @@ type Decoded = Exclude<DecodeResult, { kind: 'tcp' }> | { kind: 'tcp'; segment: 
  * Decodes `frame` the way the readers hand frames over: inside a larger buffer, given by its bounds. The bytes
  * around it are TCP-looking junk, so a decoder that reads past either bound gives a different answer.
  */
-function decode(linkType: number, frame: Buffer): Decoded {
+function decode(linkType: number, frame: Buffer, originalLength = frame.length): Decoded {
   const before = Buffer.alloc(7, 0x45);
   const buffer = Buffer.concat([before, frame, Buffer.alloc(64, 0x50)]);
-  const result = decodePacket(linkType, buffer, before.length, before.length + frame.length);
+  const result = new PacketDecoder().decode(linkType, buffer, before.length, before.length + frame.length, originalLength);
   if (result.kind !== 'tcp') return result;
   const { payloadStart, payloadEnd, ...segment } = result.segment;
   return { kind: 'tcp', segment: { ...segment, payload: Buffer.from(buffer.subarray(payloadStart, payloadEnd)) } };
@@ -73,7 +73,7 @@ const expected6: Segment = {
   payload,
 };
 
-describe('decodePacket: link layers', () => {
+describe('PacketDecoder: link layers', () => {
   const cases: [string, number, Buffer, Segment][] = [
     ['Ethernet IPv4', 1, ethernet(0x0800, segment4()), expected4],
     ['Ethernet IPv6', 1, ethernet(0x86dd, segment6()), expected6],
@@ -119,7 +119,7 @@ describe('decodePacket: link layers', () => {
   });
 });
 
-describe('decodePacket: IP and TCP', () => {
+describe('PacketDecoder: IP and TCP', () => {
   it('counts IPv4 and TCP options in headerBytes', () => {
     const frame = ipv4(tcp({ options: Buffer.from([2, 4, 0x05, 0xb4, 1, 1, 4, 2, 1, 3, 3, 7]), payload }), {
       options: Buffer.from([0x94, 4, 0, 0]), // router alert
@@ -138,7 +138,7 @@ describe('decodePacket: IP and TCP', () => {
 
   it('takes payloadLength from the IP length when the snap length cut the payload', () => {
     const whole = ethernet(0x0800, ipv4(tcp({ payload: Buffer.alloc(1000, 7) })));
-    const s = tcpOf(decode(1, whole.subarray(0, 14 + 40 + 100)));
+    const s = tcpOf(decode(1, whole.subarray(0, 14 + 40 + 100), whole.length));
     expect(s).toMatchObject({ ipBytes: 1040, headerBytes: 40, payloadLength: 1000 });
     expect(s.payload).toEqual(Buffer.alloc(100, 7));
   });
@@ -207,13 +207,28 @@ describe('decodePacket: IP and TCP', () => {
   });
 
   describe('malformed', () => {
-    const reasonOf = (linkType: number, frame: Buffer): string => {
-      const result = decode(linkType, frame);
+    const reasonOfFrame = (linkType: number, frame: Buffer, originalLength = frame.length): string => {
+      const result = decode(linkType, frame, originalLength);
       expect(result.kind).toBe('malformed');
       return result.kind === 'malformed' ? result.reason : '';
     };
+    const reasonOf = (linkType: number, frame: Buffer): string => reasonOfFrame(linkType, frame);
+
+    it('an IP length larger than the frame was on the wire (a corrupt or fuzzed header)', () => {
+      // Captured whole (captured = original length), yet the header claims 1000 more bytes: payload that
+      // was never sent, which would make the real bytes after it look like a retransmission.
+      const claims = (total: number): Buffer => ethernet(0x0800, ipv4(tcp({ payload }), { totalLength: total }));
+      expect(reasonOf(1, claims(40 + payload.length + 1000))).toMatch(/IPv4 total length 1050 runs past the frame \(50 bytes/);
+      const six = segment6();
+      six.writeUInt16BE(2000, 4);
+      expect(reasonOf(229, six)).toMatch(/IPv6 payload length 2000 runs past the frame/);
+      // Within the frame (Ethernet pads short frames): still a segment.
+      expect(decode(1, Buffer.concat([claims(40 + payload.length), Buffer.alloc(6)])).kind).toBe('tcp');
+    });
 
     it('headers cut by the capture', () => {
+      /** Captured bytes of a frame that was 1500 bytes on the wire (a short snap length). */
+      const reasonOf = (linkType: number, frame: Buffer): string => reasonOfFrame(linkType, frame, 1500);
       expect(reasonOf(1, Buffer.alloc(10))).toMatch(/Ethernet header/);
       expect(reasonOf(1, ethernet(0x8100, Buffer.alloc(2)))).toMatch(/VLAN tag/);
       expect(reasonOf(113, Buffer.alloc(15))).toMatch(/Linux cooked header/);

@@ -8,10 +8,11 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, connect, type AddressInfo, type Server } from 'node:net';
 import { execa, type ResultPromise } from 'execa';
-import { afterAll, describe, expect, it, type TestContext } from 'vitest';
-import { decodePacket } from '../../bench/pcap/decode.ts';
+import { afterAll, expect, it, type TestContext } from 'vitest';
+import { PacketDecoder } from '../../bench/pcap/decode.ts';
 import type { CapturedPacket } from '../../bench/pcap/packet.ts';
 import { readAll, tempDir } from './helpers.ts';
+import { describeUnless } from '../support/skip.ts';
 
 const TOOLS = ['tcpdump', 'editcap', 'tshark'] as const;
 const inCi = process.env.CI === 'true';
@@ -91,8 +92,10 @@ async function tsharkRows(path: string): Promise<string[]> {
     });
 }
 
+const decoder = new PacketDecoder();
+
 function ourRow(p: CapturedPacket): string {
-  const decoded = decodePacket(p.linkType, p.data, p.offset, p.offset + p.capturedLength);
+  const decoded = decoder.decode(p.linkType, p.data, p.offset, p.offset + p.capturedLength, p.originalLength);
   if (decoded.kind !== 'tcp') return `${decoded.kind}`;
   const s = decoded.segment;
   const time = `${p.tsSec}.${String(p.tsNsec).padStart(9, '0')}`;
@@ -101,7 +104,7 @@ function ourRow(p: CapturedPacket): string {
   return [time, p.originalLength, p.capturedLength, ...ends, ...tcp].join(' ');
 }
 
-describe.skipIf(skipReason !== '')('a real tcpdump capture', () => {
+describeUnless(skipReason === '' ? null : skipReason, 'a real tcpdump capture', () => {
   const files = {
     ethernet: tmp.file('lo.pcap'),
     sll2: tmp.file('any-sll2.pcap'),

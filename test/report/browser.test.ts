@@ -5,13 +5,15 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Results } from '../../bench/model/index.ts';
+import { buildCharts } from '../../bench/report/charts/index.ts';
 import { renderReports } from '../../bench/report/index.ts';
 import { hostileResults, sampleResults } from './fixtures.ts';
 import { tempDir } from './helpers.ts';
 import { buildReportModel } from '../../bench/report/model.ts';
+import { describeUnless } from '../support/skip.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -36,10 +38,11 @@ afterAll(async () => {
 });
 
 /** Renders the reports of `results` into a fresh folder, opens report.html and waits for the charts. */
-async function openReport(name: string, results: Results) {
+async function openReport(name: string, results: Results, widthPx = 1200) {
   const dir = path.join(tmp.dir, name);
   const { html } = await renderReports(buildReportModel(results), dir);
   const page = await context.newPage();
+  await page.setViewportSize({ width: widthPx, height: 900 });
   const problems: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
@@ -57,7 +60,25 @@ async function openReport(name: string, results: Results) {
   return { page, problems, requests };
 }
 
-describe.skipIf(skip)('report.html in Chromium', () => {
+/**
+ * Smallest plot area (inside the axes) a chart may get at a page width, CSS pixels. At 390 px a chart is
+ * about 370 px wide: a plot of 150 x 200 still shows every bar of the busiest chart (breakdown, six bars with
+ * long labels) apart; at 1400 px the page is 1000 px wide and the shortest chart (phases, two bars) is 200 px tall.
+ */
+const MIN_PLOT_PX: Record<number, { width: number; height: number }> = { 390: { width: 150, height: 200 }, 1400: { width: 600, height: 200 } };
+
+/** Opens every folded section and table, and waits until the charts inside have been laid out again. */
+async function unfold(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    type Page = { document: { querySelectorAll(s: string): Iterable<{ open: boolean }> }; requestAnimationFrame(f: () => void): void };
+    const page = globalThis as unknown as Page;
+    for (const details of page.document.querySelectorAll('details')) details.open = true;
+    // Chart.js resizes on its ResizeObserver's callback, in the animation frame after the layout changed.
+    for (let frame = 0; frame < 3; frame++) await new Promise<void>((resolve) => page.requestAnimationFrame(resolve));
+  });
+}
+
+describeUnless(skip ? `${CHROMIUM} not found (apt-get install chromium, or npm run setup)` : null, 'report.html in Chromium', () => {
   it('draws every chart offline, without console errors, under the answer', async () => {
     const { page, problems, requests } = await openReport('sample', sampleResults());
     expect(problems).toEqual([]);
@@ -65,6 +86,7 @@ describe.skipIf(skip)('report.html in Chromium', () => {
     await expect(page.locator('#answer').textContent()).resolves.toContain(
       'Reusing connections saved 67% of downstream bytes: 50.7 kB → 16.9 kB per endpoint-minute.',
     );
+    await unfold(page);
     const canvases = await page.evaluate(() => {
       // The page's globals, typed here because the project type-checks without the DOM library.
       type Canvas = { id: string; width: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
@@ -87,8 +109,9 @@ describe.skipIf(skip)('report.html in Chromium', () => {
         return { id: canvas.id, width: canvas.width, share: coloured / (data.length / 4) };
       });
     });
-    expect(canvases).toHaveLength(12);
-    await expect(page.locator('body').getAttribute('data-charts-drawn')).resolves.toBe('12');
+    const count = buildCharts(buildReportModel(sampleResults())).length;
+    expect(canvases).toHaveLength(count);
+    await expect(page.locator('body').getAttribute('data-charts-drawn')).resolves.toBe(String(count));
     for (const c of canvases) {
       expect(c.width, c.id).toBeGreaterThan(300);
       // An empty plot area has no coloured pixel at all; the thinnest chart here (a CDF of two 2-pixel lines
@@ -99,6 +122,54 @@ describe.skipIf(skip)('report.html in Chromium', () => {
     await page.screenshot({ path: path.join(ROOT, 'test-artifacts', 'report.png'), fullPage: true });
     await page.close();
   });
+
+  // A phone and a wide desktop window. Before: at 390 px the plot areas shrank to nothing under titles and
+  // legends, and Environment paths pushed the page sideways; at 1400 px Capture health overflowed its column.
+  for (const widthPx of [390, 1400]) {
+    it(`at ${widthPx} px: no sideways scrolling, every plot at least its minimum size, legends clear of the plot`, async () => {
+      const { page, problems } = await openReport(`width-${widthPx}`, sampleResults(), widthPx);
+      expect(problems).toEqual([]);
+      await unfold(page);
+      const layout = await page.evaluate(() => {
+        type Box = { left: number; top: number; right: number; bottom: number };
+        type Canvas = { id: string; getBoundingClientRect(): Box; closest(selector: string): { getBoundingClientRect(): Box } };
+        type Chart = { chartArea: Box & { width: number; height: number }; legend?: Box & { options: { display: boolean } } };
+        const page = globalThis as unknown as {
+          document: { documentElement: { scrollWidth: number; clientWidth: number }; querySelectorAll(selector: string): Iterable<Canvas> };
+          Chart: { getChart(canvas: Canvas): Chart | undefined };
+        };
+        const root = page.document.documentElement;
+        return {
+          scrollWidth: root.scrollWidth,
+          clientWidth: root.clientWidth,
+          charts: [...page.document.querySelectorAll('canvas')].map((canvas) => {
+            const chart = page.Chart.getChart(canvas)!;
+            const legend = chart.legend?.options.display ? chart.legend : null;
+            const area = chart.chartArea;
+            const overlap = legend !== null && legend.left < area.right && area.left < legend.right && legend.top < area.bottom && area.top < legend.bottom;
+            return {
+              id: canvas.id,
+              plot: { width: area.width, height: area.height },
+              legendOverPlot: overlap,
+              canvasRight: canvas.getBoundingClientRect().right,
+              figureRight: canvas.closest('figure').getBoundingClientRect().right,
+            };
+          }),
+        };
+      });
+      expect(layout.scrollWidth, 'the page scrolls sideways').toBeLessThanOrEqual(layout.clientWidth);
+      const min = MIN_PLOT_PX[widthPx]!;
+      for (const c of layout.charts) {
+        expect(c.plot.width, `${c.id} plot width`).toBeGreaterThanOrEqual(min.width);
+        expect(c.plot.height, `${c.id} plot height`).toBeGreaterThanOrEqual(min.height);
+        expect(c.legendOverPlot, `${c.id} legend over the plot`).toBe(false);
+        expect(c.canvasRight, `${c.id} wider than its figure`).toBeLessThanOrEqual(c.figureRight + 0.5);
+      }
+      mkdirSync(path.join(ROOT, 'test-artifacts'), { recursive: true });
+      await page.screenshot({ path: path.join(ROOT, 'test-artifacts', `report-${widthPx}px.png`), fullPage: true });
+      await page.close();
+    });
+  }
 
   it('runs no script from the results', async () => {
     const { page, problems } = await openReport('hostile', hostileResults());

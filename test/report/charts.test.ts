@@ -2,7 +2,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadResults } from '../../bench/results/read.ts';
 import type { Mode, Results, ScenarioResult, TrafficCounters } from '../../bench/model/index.ts';
-import { bandwidthSeries } from '../../bench/report/charts/bandwidth.ts';
+import { cumulativeSeries } from '../../bench/report/charts/bandwidth.ts';
+import { pageConfig } from '../../bench/report/chart-plugins.js';
 import { byteBreakdown } from '../../bench/report/charts/breakdown.ts';
 import { buildCharts, type ChartSpec } from '../../bench/report/charts/index.ts';
 import { fullHandshakeCost, resumedHandshakeCost } from '../../bench/report/charts/protocol.ts';
@@ -35,30 +36,43 @@ describe('chart configurations', () => {
     for (const chart of charts) expect(JSON.parse(JSON.stringify(chart.config))).toEqual(chart.config);
   });
 
-  it('come in page order: primary configuration, across configurations, the others', () => {
+  it('come in page order: the comparison across configurations, then each configuration, the primary one first', () => {
     expect(charts.map((c) => c.name)).toEqual([
-      'headline',
-      'breakdown',
-      'bandwidth',
-      'latency',
-      'latency-cdf',
+      'comparison',
       'connections',
+      'server-cpu',
       'protocol-matrix',
-      'headline-tls-1.2-ecdsa-p-256',
-      'breakdown-tls-1.2-ecdsa-p-256',
-      'bandwidth-tls-1.2-ecdsa-p-256',
-      'latency-tls-1.2-ecdsa-p-256',
-      'latency-cdf-tls-1.2-ecdsa-p-256',
+      'headline-tls1.3-rsa2048',
+      'breakdown-tls1.3-rsa2048',
+      'bandwidth-tls1.3-rsa2048',
+      'latency-tls1.3-rsa2048',
+      'latency-phases-tls1.3-rsa2048',
+      'latency-cdf-tls1.3-rsa2048',
+      'headline-tls1.2-ecdsa-p256',
+      'breakdown-tls1.2-ecdsa-p256',
+      'bandwidth-tls1.2-ecdsa-p256',
+      'latency-tls1.2-ecdsa-p256',
+      'latency-phases-tls1.2-ecdsa-p256',
+      'latency-cdf-tls1.2-ecdsa-p256',
     ]);
+  });
+
+  it("name their files in the scenario ids' own words, every configuration alike (headline.png was TLS 1.3/RSA, headline-tls-1.2-ecdsa-p-256.png the others)", () => {
+    const model = buildReportModel(sample);
+    for (const chart of charts.filter((c) => c.group !== null)) {
+      const spec = model.groups.find((g) => g.label === chart.group)!.spec;
+      // TLS version and chain vary in this run: they name the configuration, as the ids spell them.
+      expect(chart.name, chart.group!).toMatch(new RegExp(`^[a-z-]+-${spec.tls}-${spec.cert}$`.replace(/\./g, '\\.')));
+    }
   });
 
   it('state the finding in their titles, computed from the data', () => {
     // Down: fresh 253,492 B / 5 endpoint-minutes = 50,698 B; persistent 84,580 B / 5 = 16,916 B; saved 66.6%.
-    expect(title(byName(charts, 'headline'))).toBe('Reusing connections saved 67% of downstream and 45% of upstream bytes');
+    expect(title(byName(charts, 'headline-tls1.3-rsa2048'))).toBe('Reusing connections saved 67% of downstream and 45% of upstream bytes');
     expect(title(byName(charts, 'connections'))).toBe(
       'Reuse cut new connections from 15.2 to 0.80 per endpoint-minute, TIME_WAIT sockets from 15.2 to 0.80',
     );
-    expect(title(byName(charts, 'breakdown'))).toMatch(/^TLS handshakes are \d+% of all bytes with fresh connections, \d+% with persistent, \d+% with resumed$/);
+    expect(title(byName(charts, 'breakdown-tls1.3-rsa2048'))).toMatch(/^TLS handshakes are \d+% of all bytes with fresh connections, \d+% with persistent, \d+% with resumed$/);
     expect(title(byName(charts, 'protocol-matrix'))).toBe('A full TLS handshake costs 1.2 kB–2.6 kB; a resumed one costs 1.7 kB (both directions)');
   });
 
@@ -66,18 +80,18 @@ describe('chart configurations', () => {
     for (const chart of charts) {
       for (const dataset of chart.config.data.datasets) {
         const mode = (['fresh', 'persistent', 'resumed'] as Mode[]).find((m) => (dataset.label ?? '').startsWith(m));
-        if (mode === undefined || chart.name.startsWith('protocol') || chart.name.startsWith('breakdown')) continue;
+        if (mode === undefined || /^(protocol|breakdown|comparison|latency-phases)/.test(chart.name)) continue;
         const colour = JSON.stringify(dataset.backgroundColor);
         const invalid = /INVALID/.test(dataset.label ?? '');
         if (!invalid && chart.name !== 'connections') expect(colour, `${chart.name} ${dataset.label}`).toBe(JSON.stringify(MODE_COLOURS[mode]));
       }
     }
-    const breakdownTicks = byName(charts, 'breakdown').config.options?.scales?.y?.ticks?.color;
+    const breakdownTicks = byName(charts, 'breakdown-tls1.3-rsa2048').config.options?.scales?.y?.ticks?.color;
     expect(breakdownTicks).toEqual(['fresh', 'fresh', 'persistent', 'persistent', 'resumed', 'resumed'].map((m) => MODE_COLOURS[m as Mode]));
   });
 
   it('leave failed scenarios out and mark invalid ones', () => {
-    const headline = byName(charts, 'headline-tls-1.2-ecdsa-p-256');
+    const headline = byName(charts, 'headline-tls1.2-ecdsa-p256');
     const labels = headline.config.data.datasets.map((d) => d.label);
     expect(labels).toEqual([
       'fresh: a new connection and full TLS handshake per request',
@@ -92,10 +106,10 @@ describe('chart configurations', () => {
     const connections = byName(charts, 'connections');
     const resumed = connections.config.data.datasets.find((d) => d.label === 'resumed')!;
     expect(connections.config.data.labels).toEqual([
-      ['connections opened', 'TLS 1.3 · RSA-2048'],
-      ['connections opened', 'TLS 1.2 · ECDSA P-256'],
-      ['sockets through TIME_WAIT', 'TLS 1.3 · RSA-2048'],
-      ['sockets through TIME_WAIT', 'TLS 1.2 · ECDSA P-256'],
+      ['connections opened', 'TLS 1.3', 'RSA-2048'],
+      ['connections opened', 'TLS 1.2', 'ECDSA P-256'],
+      ['sockets through TIME_WAIT', 'TLS 1.3', 'RSA-2048'],
+      ['sockets through TIME_WAIT', 'TLS 1.2', 'ECDSA P-256'],
     ]);
     expect(resumed.data).toEqual([15.2, null, 15.2, null]);
     expect(connections.config.options?.plugins?.subtitle?.text).toContain(
@@ -110,14 +124,15 @@ describe('chart configurations', () => {
 
   it('shares one value range across the per-configuration headlines', () => {
     const max = (c: ChartSpec) => (c.config.options?.scales?.y as { suggestedMax?: number }).suggestedMax;
-    expect(max(byName(charts, 'headline'))).toBe(max(byName(charts, 'headline-tls-1.2-ecdsa-p-256')));
-    expect(max(byName(charts, 'headline'))).toBe(50.6984);
+    expect(max(byName(charts, 'headline-tls1.3-rsa2048'))).toBe(max(byName(charts, 'headline-tls1.2-ecdsa-p256')));
+    expect(max(byName(charts, 'headline-tls1.3-rsa2048'))).toBe(50.6984);
   });
 
   it('draw only what a run without capture has: no breakdown, bandwidth or protocol matrix', () => {
     const names = buildCharts(buildReportModel(noCaptureResults())).map((c) => c.name);
-    expect(names).toEqual(['headline', 'latency', 'latency-cdf', 'connections']);
-    const headline = byName(buildCharts(buildReportModel(noCaptureResults())), 'headline');
+    const id = 'tls1.3-rsa2048-loopback-node';
+    expect(names).toEqual(['connections', 'server-cpu', `headline-${id}`, `latency-${id}`, `latency-phases-${id}`, `latency-cdf-${id}`]);
+    const headline = byName(buildCharts(buildReportModel(noCaptureResults())), 'headline-tls1.3-rsa2048-loopback-node');
     expect(String(headline.config.options?.plugins?.subtitle?.text)).toContain('TCP payload bytes (no capture)');
   });
 
@@ -161,25 +176,127 @@ describe('where the bytes go', () => {
   });
 });
 
-describe('bandwidth over time', () => {
-  it('converts real-millisecond buckets to bytes per virtual second', () => {
-    // 10 real ms buckets at 100x are 1 virtual second each; 3 buckets (the middle one empty) stay unsummed.
+describe('traffic over time', () => {
+  it('adds up real-millisecond buckets into bytes so far per endpoint, in virtual minutes', () => {
+    // 10 real ms buckets at 6000x are one virtual minute each; 2 endpoints share the bytes.
     const s = measured(scenario({ mode: 'fresh' }));
-    const series = bandwidthSeries({
+    const series = cumulativeSeries({
       ...s,
-      spec: { ...s.spec, timeCompression: 100 },
+      spec: { ...s.spec, timeCompression: 6000, endpoints: 2 },
       timeline: { bucketMs: 10, buckets: [{ startMs: 0, upWireBytes: 500, downWireBytes: 2000 }, { startMs: 20, upWireBytes: 100, downWireBytes: 400 }] },
     });
-    expect(series).toEqual({ bucketVirtualSeconds: 1, up: [500, 0, 100], down: [2000, 0, 400], upMean: 200, downMean: 800 });
+    expect(series).toEqual({
+      points: [
+        { minutes: 0, bytes: 0 },
+        { minutes: 1, bytes: 1250 },
+        { minutes: 2, bytes: 1250 },
+        { minutes: 3, bytes: 1500 },
+      ],
+      upBytes: 300,
+      downBytes: 1200,
+      minutes: 3,
+    });
   });
 
-  it('sums fine timelines into 5-virtual-second buckets so the logger period does not alias', () => {
+  it('ends at the capture\'s wire bytes, with at most 121 points, and one line per mode', () => {
     const s = measured(scenario({ mode: 'fresh' }));
-    const series = bandwidthSeries(s)!;
-    expect(series.bucketVirtualSeconds).toBeCloseTo(5, 9);
-    expect(series.down).toHaveLength(60);
-    const totalDown = series.down.reduce((a, b) => a + b, 0) * series.bucketVirtualSeconds;
-    expect(totalDown).toBeCloseTo(s.traffic!.down.wireBytes, 6);
+    const series = cumulativeSeries(s)!;
+    expect(series.points.length).toBeLessThanOrEqual(121);
+    expect(series.points.at(-1)!.bytes).toBeCloseTo(s.traffic!.up.wireBytes + s.traffic!.down.wireBytes, 6);
+    const chart = byName(buildCharts(buildReportModel(sampleResults())), 'bandwidth-tls1.3-rsa2048');
+    expect(chart.config.data.datasets.map((d) => d.label)).toEqual(['fresh', 'persistent', 'resumed']);
+    expect(title(chart)).toMatch(/^In 5 virtual minutes an endpoint moved [\d.]+ kB with fresh connections, [\d.]+ kB with persistent \(\d+% less\), [\d.]+ kB with resumed \(\d+% less\)$/);
+  });
+});
+
+describe('charts that make their point', () => {
+  const sample = sampleResults();
+  const charts = buildCharts(buildReportModel(sample));
+
+  it('connections: configurations with the same counts share one bar per mode', () => {
+    const four = results(
+      (['tls1.2', 'tls1.3'] as const).flatMap((tls) =>
+        (['rsa2048', 'ecdsa-p256'] as const).flatMap((cert) => (['fresh', 'persistent'] as const).map((mode) => scenario({ mode, tls, cert }))),
+      ),
+    );
+    const connections = byName(buildCharts(buildReportModel(four)), 'connections');
+    expect(connections.config.data.labels).toEqual([
+      ['connections opened', 'every configuration'],
+      ['sockets through TIME_WAIT', 'every configuration'],
+    ]);
+    expect(connections.config.options?.plugins?.subtitle?.text).toContain('configurations with the same counts share one bar per mode (4 configurations in the run)');
+  });
+
+  it('breakdown: each bar says what share of it the TLS handshake is', () => {
+    const labels = byName(charts, 'breakdown-tls1.3-rsa2048').config.options?.plugins?.valueLabels?.labels ?? [];
+    const last = labels.at(-1)!;
+    expect(last.map((l) => l?.[1])).toEqual(expect.arrayContaining([expect.stringMatching(/^\d+% handshake$/)]));
+    expect(last).toHaveLength(6);
+  });
+
+  it('latency: n under each API call, grey whiskers below 20 samples, one value range for every configuration', () => {
+    const a = byName(charts, 'latency-tls1.3-rsa2048');
+    const b = byName(charts, 'latency-tls1.2-ecdsa-p256');
+    expect(a.config.data.labels).toEqual([['enroll', 'n = 1'], ['config', 'n = 5'], ['log', 'n = 65'], ['distributed_read', 'n = 5']]);
+    expect(a.config.options?.plugins?.whiskers?.muted?.[0]).toEqual([true, true, false, true]);
+    const max = (c: ChartSpec) => (c.config.options?.scales?.y as { max?: number }).max;
+    expect(max(a)).toBe(max(b));
+    expect(max(a)).toBeGreaterThan(0);
+  });
+
+  it('latency phases: connect, TLS, first byte and the rest add up to the mean latency', () => {
+    const model = buildReportModel(sample);
+    for (const s of sample.scenarios) {
+      if (s.state === 'failed') continue;
+      const phases = model.requestPhases.get(s.id)!;
+      const n = Object.values(s.latency).reduce((a, l) => a + l.total.samples, 0);
+      const mean = Object.values(s.latency).reduce((a, l) => a + l.total.meanMs * l.total.samples, 0) / n;
+      expect(phases.tcpConnectMs + phases.tlsHandshakeMs + phases.waitMs + phases.transferMs).toBeCloseTo(mean, 6);
+      expect(phases.totalMs).toBeCloseTo(mean, 6);
+      if (s.spec.mode === 'persistent') expect(phases.tcpConnectMs).toBeLessThan(phases.totalMs / 10);
+    }
+    expect(byName(charts, 'latency-phases-tls1.3-rsa2048').config.data.datasets.map((d) => d.label)).toEqual([
+      'TCP connect',
+      'TLS handshake',
+      'waiting for the first byte',
+      'reading the response',
+    ]);
+  });
+
+  it('protocol matrix: one line per axis under each bar', () => {
+    expect(byName(charts, 'protocol-matrix').config.data.labels).toEqual([
+      ['TLS 1.3', 'RSA-2048'],
+      ['TLS 1.2', 'ECDSA P-256'],
+    ]);
+  });
+
+  it('server CPU per request: one bar per mode and configuration', () => {
+    const cpu = byName(charts, 'server-cpu');
+    expect(cpu.config.data.datasets.map((d) => d.label)).toEqual(['fresh', 'persistent', 'resumed']);
+    expect(title(cpu)).toMatch(/^The server spends [\d.]+ ms of CPU per fresh request; persistent [\d.]+ ms \(\d+% less\), resumed [\d.]+ ms \(\d+% less\)$/);
+  });
+
+  it('the comparison across configurations leads, with the share of all bytes saved over each bar', () => {
+    const comparison = byName(charts, 'comparison');
+    expect(title(comparison)).toMatch(/^In 2 configurations, reusing connections saved \d+%(–\d+%)?; resuming sessions saved \d+% of all bytes$/);
+    expect(comparison.config.options?.plugins?.valueLabels?.labels?.[3]?.[0]?.[0]).toMatch(/^−\d+%$/);
+  });
+
+  it('tooltips on the page carry units, and line legends show lines', () => {
+    const headline = byName(charts, 'headline-tls1.3-rsa2048');
+    const config = pageConfig(headline, 1200);
+    const label = (config.options?.plugins?.tooltip?.callbacks?.label as (c: unknown) => string)({ raw: 71.48, dataset: { label: 'fresh' } });
+    expect(label).toBe('fresh: 71.48 kB per endpoint-minute');
+    const cdf = pageConfig(byName(charts, 'latency-cdf-tls1.3-rsa2048'), 1200);
+    expect(cdf.options?.plugins?.legend?.labels).toMatchObject({ usePointStyle: true, pointStyle: 'line' });
+    expect((cdf.options?.plugins?.tooltip?.callbacks?.label as (c: unknown) => string)({ raw: { x: 3.5, y: 90 }, dataset: { label: 'fresh' } })).toBe(
+      'fresh: 90 % of requests at 3.5 ms',
+    );
+  });
+
+  it('on a phone, a chart is taller, its legend under the plot, its title left to the page', () => {
+    const config = pageConfig(byName(charts, 'headline-tls1.3-rsa2048'), 390);
+    expect(config.options).toMatchObject({ aspectRatio: 0.95, plugins: { legend: { position: 'bottom' }, title: { display: false }, subtitle: { display: false } } });
   });
 });
 
@@ -214,8 +331,8 @@ describe('the answer', () => {
 
   it('labels configurations by the axes that vary', () => {
     expect(buildReportModel(sampleResults()).groups.map((g) => [g.label, g.slug, g.primary])).toEqual([
-      ['TLS 1.3 · RSA-2048', 'tls-1.3-rsa-2048', true],
-      ['TLS 1.2 · ECDSA P-256', 'tls-1.2-ecdsa-p-256', false],
+      ['TLS 1.3 · RSA-2048', 'tls1.3-rsa2048', true],
+      ['TLS 1.2 · ECDSA P-256', 'tls1.2-ecdsa-p256', false],
     ]);
     expect(buildReportModel(noCaptureResults()).groups.map((g) => g.label)).toEqual(['TLS 1.3 · RSA-2048 · Node server · loopback']);
   });
@@ -235,12 +352,24 @@ describe('a real quick-suite run (fixtures/results/quick-sample)', async () => {
     }
   });
 
-  it('answers from the run\'s own comparison, and draws every chart', () => {
+  it('answers from the run\'s own comparison in the steady state, the whole run labelled, and draws every chart', () => {
     const comparison = quick.comparisons[0]!;
     const answer = buildReportModel(quick).answer!;
-    expect(answer.down).toContain(`saved ${Math.round(comparison.downSavedPct)}% of downstream bytes`);
-    expect(answer.up).toContain(`saved ${Math.round(comparison.upSavedPct)}% of upstream bytes`);
-    expect(buildCharts(buildReportModel(quick)).map((c) => c.name)).toEqual(['headline', 'breakdown', 'bandwidth', 'latency', 'latency-cdf', 'connections', 'protocol-matrix']);
+    expect(answer.down).toContain(`saved ${Math.round(comparison.steady!.downSavedPct)}% of downstream bytes`);
+    expect(answer.up).toContain(`saved ${Math.round(comparison.steady!.upSavedPct)}% of upstream bytes`);
+    expect(answer.context).toContain(`steady state (start-up left out; whole run: ${comparison.upSavedPct.toFixed(0)}% up, ${comparison.downSavedPct.toFixed(0)}% down saved)`);
+    const id = 'tls1.3-rsa2048-loopback-node';
+    expect(buildCharts(buildReportModel(quick)).map((c) => c.name)).toEqual([
+      'connections',
+      'server-cpu',
+      'protocol-matrix',
+      `headline-${id}`,
+      `breakdown-${id}`,
+      `bandwidth-${id}`,
+      `latency-${id}`,
+      `latency-phases-${id}`,
+      `latency-cdf-${id}`,
+    ]);
   });
 });
 
@@ -254,7 +383,7 @@ describe('a fleet-sized run', () => {
       samples.sort((a, b) => a - b);
       for (const l of Object.values(s.latency)) l.totalSamplesMs = samples;
     }
-    const cdf = byName(buildCharts(buildReportModel(fleet)), 'latency-cdf');
+    const cdf = buildCharts(buildReportModel(fleet)).find((c) => c.name.startsWith('latency-cdf-'))!;
     const data = cdf.config.data.datasets[0]!.data as { x: number; y: number }[];
     expect(data.at(-1)).toEqual({ x: 100.4, y: 100 });
     expect(data.length).toBeLessThan(n);

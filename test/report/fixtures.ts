@@ -16,11 +16,14 @@ import type {
   Results,
   ScenarioResult,
   ScenarioSpec,
+  SingleRun,
   TimelineBucket,
   TlsVersion,
   TrafficCounters,
   Warning,
 } from '../../bench/model/index.ts';
+import { compareScenarios } from '../../bench/analyze/compare.ts';
+import { combineRepetitions } from '../../bench/analyze/repetitions.ts';
 import { summarize } from '../../bench/analyze/latency.ts';
 
 /** Loopback frames: a 14-byte Ethernet header, 20-byte IPv4 header, 32-byte TCP header with timestamps. */
@@ -118,6 +121,11 @@ function latency(mode: Mode, seed: number): Partial<Record<ApiCall, ApiLatency>>
       tcpConnect: mode === 'persistent' ? null : summarize(sorted.map((x) => Math.round(x * 6) / 100)),
       tlsHandshake: handshake,
       firstByte: summarize(sorted.map((x) => x * 0.9)) as LatencySummary,
+      transfer: summarize(sorted.map((x) => x * 0.1)) as LatencySummary,
+      upBytes: 400 + downBody / 10,
+      downBytes: 300 + downBody,
+      model: { roundTrips: mode === 'persistent' ? 1 : 3, rttMs: 0, serverTimeMs: null, transferMs: 0, ms: 0 },
+      modelRatio: null,
     };
   }
   return out;
@@ -141,6 +149,7 @@ export function spec(mode: Mode, tls: TlsVersion, cert: CertKind, id?: string): 
     tls,
     cert,
     network: 'loopback',
+    link: null,
     server: 'node',
     workload: 'osquery-default',
     endpoints: 1,
@@ -211,6 +220,7 @@ export function scenario(f: FixtureScenario): ScenarioResult {
       requests: per(requests),
       timeWait: per(timeWait.client + timeWait.server),
     },
+    steadyState: null,
     capture: {
       packets: capture ? up.frames + down.frames : 0,
       droppedByKernel: f.state === 'invalid' ? 3 : 0,
@@ -235,14 +245,17 @@ export function scenario(f: FixtureScenario): ScenarioResult {
       requests,
     },
     timeline: capture ? timeline(up.wireBytes, down.wireBytes, s) : null,
+    link: null,
     files: {
       pcap: capture ? `scenarios/${s.id.replace(/[^A-Za-z0-9.-]+/g, '_')}/capture.pcap` : null,
       keylog: `scenarios/${s.id.replace(/[^A-Za-z0-9.-]+/g, '_')}/keylog.txt`,
     },
     realDurationMs: 2_612,
   };
+  // One run: its repetitions and summary as the runner makes them.
+  const one = (result: SingleRun) => combineRepetitions([{ result, loadAverage: { before: 0.4, after: 0.7 } }], 2);
   if (f.state === 'invalid') {
-    return {
+    return one({
       id: s.id,
       state: 'invalid',
       spec: s,
@@ -252,9 +265,9 @@ export function scenario(f: FixtureScenario): ScenarioResult {
         `socket counters and the capture disagree: down ${measurement.capture.reconciliation.down.socketBytes} vs ${measurement.capture.reconciliation.down.pcapStreamBytes} bytes`,
       ],
       ...measurement,
-    };
+    });
   }
-  return { id: s.id, state: 'completed', spec: s, warnings, ...measurement };
+  return one({ id: s.id, state: 'completed', spec: s, warnings, ...measurement });
 }
 
 /**
@@ -286,28 +299,9 @@ function timeline(upWire: number, downWire: number, s: ScenarioSpec): { bucketMs
   return { bucketMs, buckets };
 }
 
-/** Comparisons as DESIGN.md defines them: each non-fresh mode against fresh on the same other axes. */
+/** Comparisons as the run makes them: each non-fresh mode against fresh in the same configuration. */
 export function comparisons(scenarios: ScenarioResult[]): Comparison[] {
-  const out: Comparison[] = [];
-  const axes = (s: ScenarioSpec) => `${s.tls}/${s.cert}/${s.network}/${s.server}`;
-  for (const c of scenarios) {
-    if (c.state === 'failed' || c.spec.mode === 'fresh') continue;
-    const b = scenarios.find((s) => s.state !== 'failed' && s.spec.mode === 'fresh' && axes(s.spec) === axes(c.spec));
-    if (b === undefined || b.state === 'failed') continue;
-    const wire = b.perEndpointMinute.upWireBytes !== null && c.perEndpointMinute.upWireBytes !== null;
-    const pick = (s: typeof b | typeof c, d: 'up' | 'down') =>
-      wire ? s.perEndpointMinute[`${d}WireBytes`]! : s.perEndpointMinute[`${d}TcpPayloadBytes`];
-    const saved = (before: number, after: number) => ((before - after) / before) * 100;
-    out.push({
-      baseline: b.id,
-      candidate: c.id,
-      upSavedPct: saved(pick(b, 'up'), pick(c, 'up')),
-      downSavedPct: saved(pick(b, 'down'), pick(c, 'down')),
-      connectionsSavedPct: saved(b.perEndpointMinute.connections, c.perEndpointMinute.connections),
-      basis: wire ? 'wire' : 'tcp-payload',
-    });
-  }
-  return out;
+  return compareScenarios(scenarios);
 }
 
 /** A results file around scenarios. */
@@ -323,6 +317,7 @@ export function results(scenarios: ScenarioResult[], overrides: Partial<Results>
       workloadPath: 'fixtures/workloads/osquery-default.json',
       capture: scenarios.some((s) => s.state !== 'failed' && s.traffic !== null),
       allowInvalid: false,
+      runs: 1,
       certs: { rsa2048: 'fixtures/certs/rsa2048/chain.pem', 'ecdsa-p256': 'fixtures/certs/ecdsa-p256/chain.pem' },
     },
     environment: {
@@ -377,7 +372,7 @@ export function noCaptureResults(): Results {
   };
   return results(
     [scenario({ mode: 'fresh', capture: false, warnings: [noCapture] }), scenario({ mode: 'persistent', capture: false, warnings: [noCapture] })],
-    { options: { suite: 'quick', workloadPath: 'fixtures/workloads/osquery-default.json', capture: false, allowInvalid: false, certs: { rsa2048: 'fixtures/certs/rsa2048/chain.pem' } } },
+    { options: { suite: 'quick', workloadPath: 'fixtures/workloads/osquery-default.json', capture: false, allowInvalid: false, runs: 1, certs: { rsa2048: 'fixtures/certs/rsa2048/chain.pem' } } },
   );
 }
 

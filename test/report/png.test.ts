@@ -35,7 +35,7 @@ describe('PNG charts', () => {
     writeFileSync(path.join(dir, 'notes.txt'), 'kept');
     const written = await writePngs(charts, dir);
     expect(written).toEqual(charts.map((c) => path.join(dir, `${c.name}.png`)));
-    expect(existsSync(path.join(dir, 'breakdown.png'))).toBe(false);
+    expect(existsSync(path.join(dir, 'breakdown-tls1.3-rsa2048.png'))).toBe(false);
     expect(readFileSync(path.join(dir, 'notes.txt'), 'utf8')).toBe('kept');
   });
 });

@@ -3,13 +3,14 @@
  * alone, and a server that dies during a scenario. Nothing that finished may be lost and nothing the run
  * started may outlive it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, ROOT, listeningPorts, liveRunSkipReason, processesMatching, readResults } from './support.ts';
+import { afterEach, expect, it } from 'vitest';
+import { BIN, ROOT, listenerMayBeOurs, listeningPorts, startDetached, liveRunSkipReason, processesMatching, readResults } from './support.ts';
+import { describeUnless } from '../support/skip.ts';
 
 const skip = liveRunSkipReason();
 /** This checkout's server program: servers of other checkouts running on the machine are not ours. */
@@ -23,39 +24,37 @@ function tempDir(): string {
   return dir;
 }
 
+/** The children of `pid`, from /proc. */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc').filter((e) => {
+    if (!/^\d+$/.test(e)) return false;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Starts the default suite in its own process group; resolves once its first scenario has ended. */
-async function startRun(dir: string) {
-  const child = execa('node', [BIN, 'run', '--suite', 'default', '--out', dir], {
-    cwd: ROOT,
-    reject: false,
-    detached: true,
-    env: { CI: 'true' },
-    timeout: 120_000,
-  });
-  let stdout = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (/\[1\/\d+\] \S+ \d+\.\d s,/.test(stdout)) resolve();
-    });
-    child.then((r) => reject(new Error(`run ended before its first scenario did: ${r.stdout}\n${r.stderr}`)), reject);
-  });
-  return { child, stdout: () => stdout };
+function startRun(dir: string) {
+  return startDetached(['run', '--suite', 'default', '--out', dir], /\[1\/\d+\] \S+ \d+\.\d s,/);
 }
 
 /** Everything the run started is gone: tcpdump writing into `dir`, server processes, listening sockets. */
 function assertNothingLeft(dir: string, portsBefore: Set<number>): void {
   expect(processesMatching(dir)).toEqual([]);
   expect(processesMatching(SERVER_MAIN)).toEqual([]);
-  const leaked = [...listeningPorts()].filter((p) => !portsBefore.has(p));
+  const leaked = [...listeningPorts()].filter((p) => !portsBefore.has(p) && listenerMayBeOurs(p));
   expect(leaked).toEqual([]);
 }
 
-describe.skipIf(skip !== null)('faults during a run', () => {
+describeUnless(skip, 'faults during a run', () => {
   it('Ctrl-C (SIGINT to the process group) stops everything and keeps the finished scenarios', async () => {
     const dir = tempDir();
     const portsBefore = listeningPorts();
@@ -78,10 +77,30 @@ describe.skipIf(skip !== null)('faults during a run', () => {
     const { child } = await startRun(dir);
     child.kill('SIGTERM');
     const result = await child;
-    expect(result.exitCode).toBe(130);
+    expect(result.exitCode).toBe(143);
     expect(readResults(dir).scenarios[0]!.state).toBe('completed');
     await sleep(200);
     assertNothingLeft(dir, portsBefore);
+  });
+
+  it('an nginx worker killed mid-scenario is reported: the replaced process and the retries the schedule does not explain', async () => {
+    const dir = tempDir();
+    const child = execa('node', [BIN, 'run', '--suite', 'quick', '--server', 'nginx', '--modes', 'persistent', '--out', dir], { cwd: ROOT, reject: false, env: { CI: 'true' } });
+    const prefix = `tls-reuse-bench-nginx-${child.pid}-`;
+    let worker: number | undefined;
+    for (let i = 0; i < 400 && worker === undefined; i++) {
+      await sleep(25);
+      const master = processesMatching(prefix).find((p) => p.cmdline.startsWith('nginx: master'));
+      if (master !== undefined && processesMatching(`${dir}/scenarios/`).length > 0) worker = childrenOf(master.pid)[0];
+    }
+    expect(worker).toBeDefined();
+    await sleep(500);
+    process.kill(worker!, 'SIGKILL');
+    const result = await child;
+    expect(result.exitCode).toBe(0);
+    const kinds = readResults(dir).scenarios[0]!.warnings.map((w) => w.kind);
+    expect(kinds).toContain('server-process-replaced');
+    expect(kinds).toContain('unexpected-retries');
   });
 
   it('a server that dies mid-scenario fails that scenario as data; the others run', async () => {

@@ -1,4 +1,5 @@
 /** Shared by the live-run tests: where they may run, and how to run the real command line. */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,23 @@ export function cli(args: string[], options: { timeout?: number } = {}) {
   return execa('node', [BIN, ...args], { cwd: ROOT, reject: false, timeout: options.timeout ?? 120_000, env: { CI: 'true' } });
 }
 
+/**
+ * Starts the CLI in its own process group (so a test can signal the group, as a terminal's Ctrl-C does);
+ * resolves once its output matches `until`, with the child and its output so far.
+ */
+export async function startDetached(args: string[], until: RegExp) {
+  const child = execa('node', [BIN, ...args], { cwd: ROOT, reject: false, detached: true, env: { CI: 'true' }, timeout: 120_000 });
+  let stdout = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (until.test(stdout)) resolve();
+    });
+    child.then((r) => reject(new Error(`run ended before its output matched ${until}: ${r.stdout}\n${r.stderr}`)), reject);
+  });
+  return { child, stdout: () => stdout };
+}
+
 export function readResults(dir: string): Results {
   return JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as Results;
 }
@@ -44,6 +62,30 @@ export function processesMatching(needle: string): { pid: number; cmdline: strin
     if (cmdline.includes(needle)) found.push({ pid: Number(entry), cmdline });
   }
   return found;
+}
+
+/**
+ * Whether the listener on `port` may belong to a run of this project: its owner's command line (from `ss -p`)
+ * names tls-reuse-bench or nginx, or its owner cannot be told (counted, to be safe). Another program's server
+ * that happened to start meanwhile (a test of another checkout on a shared machine) is not a leak.
+ */
+export function listenerMayBeOurs(port: number): boolean {
+  let out: string;
+  try {
+    out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
+  } catch {
+    return true;
+  }
+  const pids = [...out.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1]));
+  if (pids.length === 0) return true;
+  return pids.some((pid) => {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      return cmdline.includes('tls-reuse-bench') || cmdline.includes('nginx');
+    } catch {
+      return false; // gone since: no longer listening
+    }
+  });
 }
 
 /** TCP ports listening on 127.0.0.1 (from /proc/net/tcp, state 0A). */

@@ -7,6 +7,7 @@ import type { AgentServer } from '../../bench/serve/protocol.ts';
 import { AGENT_API_PATHS } from '../../bench/workload/agent-api.ts';
 import { connect, rootCa } from './client.ts';
 import { CERT_DIR, defineServerSuite, options, processGone } from './server-suite.ts';
+import { describeUnless } from '../support/skip.ts';
 
 const missing = await nginxVersion().then(
   () => null,
@@ -27,7 +28,7 @@ async function childrenOf(pid: number): Promise<number[]> {
   return out;
 }
 
-describe.skipIf(skip)('nginx', () => {
+describeUnless(skip ? `nginx is not installed: ${missing}` : null, 'nginx', () => {
   defineServerSuite('nginx', startNginx);
 
   describe('nginx specifics', () => {

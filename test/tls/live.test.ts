@@ -9,7 +9,7 @@ import * as tls from 'node:tls';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Direction } from '../../bench/model/index.ts';
-import { TlsConnection } from '../../bench/tls/connection.ts';
+import { TlsStreamWalker } from '../../bench/tls/walker.ts';
 import { parseKeyLog } from '../../bench/tls/keylog.ts';
 import type { Step } from './support/build.ts';
 import { feed } from './support/build.ts';
@@ -70,9 +70,9 @@ function steps(chunks: Chunk[]): Step[] {
 }
 
 /** Accounts a transcript, with or without its key log, checking the invariant and the socket's counters. */
-function account(t: Transcript, options: { keys: boolean; pieceBytes?: number; steps?: Step[] }): TlsConnection {
+function account(t: Transcript, options: { keys: boolean; pieceBytes?: number; steps?: Step[] }): TlsStreamWalker {
   const keyLog = options.keys ? parseKeyLog(t.keyLogLines.join('\n'), 'node keylog').keyLog : undefined;
-  const conn = new TlsConnection(keyLog === undefined ? {} : { keyLog });
+  const conn = new TlsStreamWalker(keyLog === undefined ? {} : { keyLog });
   const fed = feed(conn, options.steps ?? steps(t.chunks), options.pieceBytes);
   expectBalanced(conn, fed);
   if (options.steps === undefined) expect(fed).toEqual(t.socketBytes);
@@ -80,7 +80,7 @@ function account(t: Transcript, options: { keys: boolean; pieceBytes?: number; s
 }
 
 /** Everything that can be said exactly about a connection that ran SCRIPT, from outside the code under test. */
-function expectExact(conn: TlsConnection, t: Transcript, script: Exchange[]): void {
+function expectExact(conn: TlsStreamWalker, t: Transcript, script: Exchange[]): void {
   const overhead = RECORD_OVERHEAD[t.cipherStandardName];
   expect(overhead, t.cipherStandardName).toBeDefined();
   for (const dir of ['up', 'down'] as const) {
@@ -102,6 +102,7 @@ function expectExact(conn: TlsConnection, t: Transcript, script: Exchange[]): vo
     handshake: t.reused ? 'resumed' : 'full',
     serverName: 'localhost',
     decrypted: t.protocol === 'TLSv1.3',
+    plaintextPrefix: null,
   });
   expect(conn.requests).toBe(script.length);
   expect(conn.warnings).toEqual([]);
@@ -451,7 +452,7 @@ describe('TLS 1.3 KeyUpdate', () => {
       const overhead = RECORD_OVERHEAD[suite];
       expect(overhead, suite).toBeDefined();
 
-      const conn = new TlsConnection({ keyLog: parseKeyLog(keyLogLines.join('\n'), 'node server keylog').keyLog });
+      const conn = new TlsStreamWalker({ keyLog: parseKeyLog(keyLogLines.join('\n'), 'node server keylog').keyLog });
       const fed = feed(conn, steps(chunks));
       expectBalanced(conn, fed);
       expect(fed).toEqual({ up: raw?.bytesRead, down: raw?.bytesWritten });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Direction } from '../../bench/model/index.ts';
-import { TlsConnection } from '../../bench/tls/connection.ts';
+import { TlsStreamWalker } from '../../bench/tls/walker.ts';
 import { parseKeyLog, type KeyLog } from '../../bench/tls/keylog.ts';
 import { cipherSuite } from '../../bench/tls/suites.ts';
 import { openRecord, trafficKey } from '../../bench/tls/tls13.ts';
@@ -37,8 +37,8 @@ function simpleSteps(): Step[] {
   return RFC8448_SIMPLE.records.map((r) => ({ dir: r.dir as Direction, data: hex(r.hex) }));
 }
 
-function run(steps: Step[], options: { keyLog?: KeyLog } = {}, pieceBytes = Infinity): TlsConnection {
-  const conn = new TlsConnection(options);
+function run(steps: Step[], options: { keyLog?: KeyLog } = {}, pieceBytes = Infinity): TlsStreamWalker {
+  const conn = new TlsStreamWalker(options);
   expectBalanced(conn, feed(conn, steps, pieceBytes));
   return conn;
 }
@@ -121,6 +121,7 @@ describe('RFC 8448 §3 connection', () => {
       handshake: 'full',
       serverName: 'server',
       decrypted: true,
+      plaintextPrefix: null,
     });
     expect(conn.requests).toBe(1);
     expect(conn.warnings).toEqual([]);
@@ -155,12 +156,25 @@ describe('RFC 8448 §3 connection', () => {
     ]);
   });
 
-  it('a key log without this connection, or with only some of its secrets, is the same as no keys', () => {
+  it('a key log without this connection is the same as no keys', () => {
     const other = run(simpleSteps(), { keyLog: keyLog(`CLIENT_RANDOM ${'11'.repeat(32)} ${'22'.repeat(48)}`) });
     expect(other.warnings[0]?.message).toContain(`no entry for client random ${RFC8448_SIMPLE.clientRandom}`);
+    expect(other.counters('down')).toEqual(run(simpleSteps()).counters('down'));
+  });
+
+  it('a key log with the handshake secrets alone: the handshake records are opened, the rest by position', () => {
     const partial = run(simpleSteps(), { keyLog: keyLog(keyLogLines().split('\n').slice(0, 2).join('\n')) });
-    expect(partial.warnings[0]?.message).toContain('lacks some traffic secrets');
-    expect(partial.counters('down')).toEqual(other.counters('down'));
+    expect(partial.warnings.map((w) => w.kind)).toEqual(['tls13-no-keys']);
+    expect(partial.warnings[0]?.message).toContain('has the handshake secrets but not the application traffic secrets');
+    expect(partial.info()?.decrypted).toBe(true);
+    // The client's Finished is opened (handshake); its request and close_notify, under the application key,
+    // go by position: application data.
+    expect(partial.counters('up')).toMatchObject({ handshakeBytes: handshakeUp, appDataBytes: 72 + 24, alertBytes: 0, exact: false });
+    expect(partial.counters('down')).toMatchObject({
+      handshakeBytes: size('ServerHello') + size('server EncryptedExtensions..Finished'),
+      appDataBytes: size('server NewSessionTicket') + 72 + 24,
+      exact: false,
+    });
   });
 
   it('wrong keys: a decrypt-failed warning, then classification by position', () => {
@@ -214,7 +228,7 @@ describe('RFC 8448 §3 connection', () => {
       ...simpleSteps().slice(5),
     ];
     const conn = run(steps, { keyLog: keyLog() });
-    expect(conn.info()).toEqual({ version: null, cipherSuite: null, handshake: 'incomplete', serverName: null, decrypted: false });
+    expect(conn.info()).toEqual({ version: null, cipherSuite: null, handshake: 'incomplete', serverName: null, decrypted: false, plaintextPrefix: null });
     expect(conn.counters('up')).toMatchObject({ appDataBytes: 72 + 24, exact: false });
   });
 });
@@ -233,6 +247,7 @@ describe('RFC 8448 §5 HelloRetryRequest', () => {
       handshake: 'full',
       serverName: 'server',
       decrypted: false,
+      plaintextPrefix: null,
     });
   });
 });

@@ -1,172 +1,134 @@
 /**
- * Chart 3, bandwidth over time: wire bytes per virtual second for each mode, downstream above upstream on
- * one time axis — the before/after network graphs of the field report, from pcap timestamps.
+ * Chart 3, traffic over time: the wire bytes one endpoint has moved so far (both directions), one line per mode,
+ * from pcap timestamps. Cumulative lines diverge as fast as one mode costs more than another, where the rate
+ * per second of each mode (six jagged series of the agent's periodic posts) overlapped into noise.
  */
 import type { ChartConfiguration } from 'chart.js';
 import type { ReportModel } from '../model.ts';
-import type { Direction } from '../../model/index.ts';
 import { formatBytes, formatNumber } from '../format.ts';
-import type { MeasuredScenario } from '../groups.ts';
-import { axisTitle, baseOptions, byteUnit, modeColour, modeDatasetLabel, plotted, SIZE, type ChartSpec } from './common.ts';
+import type { MeasuredScenario, ScenarioGroup } from '../groups.ts';
+import { axisTitle, baseOptions, byteUnit, inUnit, lessOrMore, modeColour, modeDatasetLabel, plotted, SIZE, type ChartSpec } from './common.ts';
 
-/** Most points a line gets; finer timelines are summed into wider buckets so the lines stay readable. */
+/** Most points a line gets: cumulative sums are sampled at evenly spaced bucket ends, the last one included. */
 const MAX_POINTS = 120;
 
-/** A scenario's bandwidth in virtual time. */
-export interface BandwidthSeries {
-  /** Width of one plotted bucket, virtual seconds. */
-  bucketVirtualSeconds: number;
-  /** Bytes per virtual second, per bucket from the scenario's start. */
-  up: number[];
-  down: number[];
-  /** Averages over the whole timeline, bytes per virtual second. */
-  upMean: number;
-  downMean: number;
+/** What one endpoint of a scenario had sent and received by each moment, in virtual time. */
+export interface CumulativeSeries {
+  /** (virtual minutes since the first packet, wire bytes both ways so far per endpoint), ending with the total. */
+  points: { minutes: number; bytes: number }[];
+  /** Totals per endpoint over the whole capture. */
+  upBytes: number;
+  downBytes: number;
+  /** Virtual minutes the timeline spans. */
+  minutes: number;
 }
 
 /**
- * Converts a scenario's timeline (buckets in real milliseconds since the first packet) to bytes per virtual
- * second: real ms × timeCompression = virtual ms. Buckets without traffic are absent from the timeline and
- * count as zero; neighbouring buckets are summed until at most MAX_POINTS remain.
+ * The cumulative wire bytes per endpoint of a scenario's timeline (buckets in real milliseconds since the first
+ * packet; real ms × timeCompression = virtual ms). Null without a timeline.
  */
-export function bandwidthSeries(s: MeasuredScenario): BandwidthSeries | null {
+export function cumulativeSeries(s: MeasuredScenario): CumulativeSeries | null {
   const timeline = s.timeline;
   if (timeline === null || timeline.bucketMs <= 0 || timeline.buckets.length === 0) return null;
-  const count = timeline.buckets.reduce((m, b) => Math.max(m, Math.round(b.startMs / timeline.bucketMs)), 0) + 1;
-  const factor = bucketFactor(count, (timeline.bucketMs * s.spec.timeCompression) / 1000);
-  const bins = Math.ceil(count / factor);
-  const up = new Array<number>(bins).fill(0);
-  const down = new Array<number>(bins).fill(0);
+  const perBucket = new Map<number, number>();
+  let upBytes = 0;
+  let downBytes = 0;
+  let last = 0;
   for (const b of timeline.buckets) {
-    const bin = Math.floor(Math.round(b.startMs / timeline.bucketMs) / factor);
-    up[bin]! += b.upWireBytes;
-    down[bin]! += b.downWireBytes;
+    const index = Math.round(b.startMs / timeline.bucketMs);
+    perBucket.set(index, (perBucket.get(index) ?? 0) + b.upWireBytes + b.downWireBytes);
+    upBytes += b.upWireBytes;
+    downBytes += b.downWireBytes;
+    last = Math.max(last, index);
   }
-  const bucketVirtualSeconds = (timeline.bucketMs * factor * s.spec.timeCompression) / 1000;
-  const totalVirtualSeconds = (timeline.bucketMs * count * s.spec.timeCompression) / 1000;
-  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-  return {
-    bucketVirtualSeconds,
-    up: up.map((bytes) => bytes / bucketVirtualSeconds),
-    down: down.map((bytes) => bytes / bucketVirtualSeconds),
-    upMean: sum(up) / totalVirtualSeconds,
-    downMean: sum(down) / totalVirtualSeconds,
-  };
+  const count = last + 1;
+  const step = Math.max(1, Math.ceil(count / MAX_POINTS));
+  const minutesOf = (buckets: number) => (buckets * timeline.bucketMs * s.spec.timeCompression) / 60_000;
+  // The timeline holds the captured agents' traffic (a fleet's sample, or every agent).
+  const endpoints = s.spec.captureAgents ?? s.spec.endpoints;
+  const points = [{ minutes: 0, bytes: 0 }];
+  let sum = 0;
+  for (let i = 0; i < count; i++) {
+    sum += perBucket.get(i) ?? 0;
+    if ((i + 1) % step === 0 || i === count - 1) points.push({ minutes: minutesOf(i + 1), bytes: sum / endpoints });
+  }
+  return { points, upBytes: upBytes / endpoints, downBytes: downBytes / endpoints, minutes: minutesOf(count) };
 }
 
-/** Plotted bucket widths, virtual seconds: the timeline's own 1 s, else whole multiples of the agent's 5 s
- *  logger period, so every bucket holds as many periodic posts and the line does not alias into a sawtooth. */
-const NICE_BUCKET_VIRTUAL_S = [1, 5, 10, 15, 30, 60, 120, 300, 600];
-
-/** How many timeline buckets to sum per plotted point. */
-function bucketFactor(count: number, bucketVirtualSeconds: number): number {
-  const minFactor = Math.ceil(count / MAX_POINTS);
-  for (const nice of NICE_BUCKET_VIRTUAL_S) {
-    const factor = Math.round(nice / bucketVirtualSeconds);
-    if (factor >= minFactor && Math.abs(factor * bucketVirtualSeconds - nice) < 1e-9) return factor;
-  }
-  return minFactor;
-}
-
-const rate = (bytesPerSecond: number) => `${formatBytes(bytesPerSecond)}/s`;
-
-function bandwidthTitle(series: { s: MeasuredScenario; series: BandwidthSeries }[]): string {
+function bandwidthTitle(group: ScenarioGroup, series: { s: MeasuredScenario; series: CumulativeSeries }[]): string {
+  const total = (x: { series: CumulativeSeries }) => x.series.upBytes + x.series.downBytes;
   const fresh = series.find((x) => x.s.spec.mode === 'fresh');
-  const persistent = series.find((x) => x.s.spec.mode === 'persistent');
-  if (fresh !== undefined && persistent !== undefined) {
-    return `Persistent connections cut average downstream bandwidth from ${rate(fresh.series.downMean)} to ${rate(persistent.series.downMean)}`;
+  const others = series.filter((x) => x.s.spec.mode !== 'fresh');
+  const minutes = formatNumber(Math.max(...series.map((x) => x.series.minutes)), 0);
+  if (fresh === undefined || others.length === 0) {
+    return `In ${minutes} virtual minutes an endpoint moved ${series.map((x) => `${formatBytes(total(x))} (${x.s.spec.mode})`).join(', ')}`;
   }
-  return `Average downstream bandwidth: ${series.map((x) => `${x.s.spec.mode} ${rate(x.series.downMean)}`).join(', ')}`;
+  const compared = others.map((x) => {
+    const saved = group.comparisons[x.s.spec.mode]?.allBytesSavedPct ?? null;
+    return `${formatBytes(total(x))} with ${x.s.spec.mode}${saved === null ? '' : ` (${lessOrMore(saved)})`}`;
+  });
+  return `In ${minutes} virtual minutes an endpoint moved ${formatBytes(total(fresh))} with fresh connections, ${compared.join(', ')}`;
 }
 
-/** One chart per configuration with timelines (`bandwidth`, `bandwidth-<group>`). */
+/** One chart per configuration with timelines (`bandwidth-<configuration>`), one value range for all. */
 export function bandwidthCharts({ groups }: ReportModel): ChartSpec[] {
   const perGroup = groups
     .map((group) => ({
       group,
       series: group.measured.flatMap((s) => {
-        const series = bandwidthSeries(s);
+        const series = cumulativeSeries(s);
         return series === null ? [] : [{ s, series }];
       }),
     }))
     .filter((g) => g.series.length > 0);
-  const peak = Math.max(0, ...perGroup.flatMap((g) => g.series.flatMap((x) => [...x.series.up, ...x.series.down])));
+  const peak = Math.max(0, ...perGroup.flatMap((g) => g.series.map((x) => x.series.upBytes + x.series.downBytes)));
   const unit = byteUnit(peak);
   return perGroup.map(({ group, series }) => {
-    const size = SIZE.tall;
-    const endpoints = group.spec.endpoints;
-    const bucket = series[0]!.series.bucketVirtualSeconds;
-    const upPeak = Math.max(1, ...series.flatMap((x) => x.series.up));
-    const dataset = (x: (typeof series)[number], direction: Direction) => ({
-      label: modeDatasetLabel(x.s, ` ${direction === 'down' ? 'downstream' : 'upstream'}`),
-      data: x.series[direction].map((bytesPerSecond, i) => ({
-        x: plotted(i * x.series.bucketVirtualSeconds),
-        y: plotted(bytesPerSecond / unit.divisor),
-      })),
-      yAxisID: direction === 'down' ? 'yDown' : 'yUp',
-      borderColor: modeColour(x.s.spec.mode, x.s.state === 'invalid'),
-      backgroundColor: modeColour(x.s.spec.mode, x.s.state === 'invalid'),
-      borderWidth: 1.5,
-      borderDash: direction === 'up' ? [6, 3] : [],
-      pointRadius: 0,
-      tension: 0,
-    });
+    const size = SIZE.wide;
+    const endpoints = group.spec.captureAgents ?? group.spec.endpoints;
     const config: ChartConfiguration<'line', { x: number; y: number }[]> = {
       type: 'line',
-      data: { datasets: [...series.map((x) => dataset(x, 'down')), ...series.map((x) => dataset(x, 'up'))] },
+      data: {
+        datasets: series.map((x) => ({
+          label: modeDatasetLabel(x.s),
+          data: x.series.points.map((p) => ({ x: plotted(p.minutes), y: inUnit(p.bytes, unit) })),
+          borderColor: modeColour(x.s.spec.mode, x.s.state === 'invalid'),
+          backgroundColor: modeColour(x.s.spec.mode, x.s.state === 'invalid'),
+          borderWidth: 2.5,
+          pointRadius: 0,
+          tension: 0,
+        })),
+      },
       options: {
         ...baseOptions<'line'>(
-          bandwidthTitle(series),
-          [
-            `${group.fullLabel} · wire bytes per virtual second of ${endpoints === 1 ? 'one endpoint' : `all ${endpoints} endpoints`}, in ${formatNumber(bucket, Number.isInteger(plotted(bucket)) ? 0 : 1)} s buckets`,
-          ],
+          bandwidthTitle(group, series),
+          [`${group.fullLabel} · wire bytes sent and received so far by ${endpoints === 1 ? 'the endpoint' : group.spec.captureAgents === undefined ? 'each endpoint (the mean of all)' : `each endpoint (the mean of the ${endpoints} captured)`}, both directions`],
           size,
         ),
         scales: {
-          x: { type: 'linear', min: 0, ticks: { maxRotation: 0 }, title: axisTitle('virtual seconds since the scenario started') },
-          // Stacked scales are laid out bottom-up in definition order: upstream below, downstream above.
-          yUp: {
-            type: 'linear',
-            position: 'left',
-            stack: 'bandwidth',
-            stackWeight: 1,
-            min: 0,
-            // A set maximum above the data without a tick at it: the panel's top tick label then stays
-            // clear of the downstream panel's zero.
-            max: plotted((upPeak / unit.divisor) * 1.25),
-            ticks: { includeBounds: false },
-            title: axisTitle(`upstream, ${unit.unit}/s`),
-          },
-          yDown: {
-            type: 'linear',
-            position: 'left',
-            stack: 'bandwidth',
-            stackWeight: 2,
-            offset: true,
-            beginAtZero: true,
-            title: axisTitle(`downstream, ${unit.unit}/s`),
-          },
+          x: { type: 'linear', min: 0, ticks: { maxRotation: 0 }, title: axisTitle('virtual minutes since the scenario started') },
+          y: { type: 'linear', beginAtZero: true, suggestedMax: inUnit(peak, unit), title: axisTitle(`${unit.unit} so far, per endpoint`) },
         },
       },
     };
     return {
-      name: group.primary ? 'bandwidth' : `bandwidth-${group.slug}`,
-      heading: 'Bandwidth over time',
+      units: { value: `${unit.unit} per endpoint`, x: 'virtual min', decimals: 1 },
+      name: `bandwidth-${group.slug}`,
+      heading: 'Traffic over time',
       group: group.label,
       ...size,
       config: config as unknown as ChartConfiguration,
       caption:
-        'Wire bytes per virtual second from the capture\'s timestamps (virtual time = real time × the time compression). Spikes are the agent\'s periodic config and distributed calls; fresh connections add a handshake to every request.',
+        "Each line climbs by the bytes an endpoint puts on the wire, from the capture's timestamps (virtual time = real time × the time compression); the steps are the agent's periodic config and distributed calls. Lines that part are modes that cost more per request.",
       table: {
-        header: ['scenario', 'mean up', 'mean down', 'peak up', 'peak down', 'bucket (virtual s)'],
-        numeric: [1, 2, 3, 4, 5],
+        header: ['scenario', 'up per endpoint', 'down per endpoint', 'total', 'virtual minutes'],
+        numeric: [1, 2, 3, 4],
         rows: series.map((x) => [
           x.s.id,
-          rate(x.series.upMean),
-          rate(x.series.downMean),
-          rate(Math.max(...x.series.up)),
-          rate(Math.max(...x.series.down)),
-          formatNumber(x.series.bucketVirtualSeconds, 1),
+          formatBytes(x.series.upBytes),
+          formatBytes(x.series.downBytes),
+          formatBytes(x.series.upBytes + x.series.downBytes),
+          formatNumber(x.series.minutes, 1),
         ]),
       },
     };

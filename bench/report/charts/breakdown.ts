@@ -108,12 +108,15 @@ export function breakdownCharts({ groups }: ReportModel): ChartSpec[] {
         },
       },
     };
+    // Each bar's total, and the share of it its handshake segment is: the finding of the chart.
+    const handshakePct = (b: Bar) => (b.wire === 0 ? 0 : (b.parts.handshake / b.wire) * 100);
     config.options!.plugins!.valueLabels = {
       display: true,
-      labels: categories.map((_k, i) => (i === last ? bars.map((b) => [formatBytes(b.wire)]) : [])),
+      labels: categories.map((_k, i) => (i === last ? bars.map((b) => [formatBytes(b.wire), `${formatPct(handshakePct(b), 0)} handshake`]) : [])),
     };
     return {
-      name: group.primary ? 'breakdown' : `breakdown-${group.slug}`,
+      name: `breakdown-${group.slug}`,
+      units: { value: `${unit.unit} per endpoint-minute` },
       heading: 'Where the bytes go',
       group: group.label,
       ...size,

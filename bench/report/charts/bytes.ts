@@ -95,7 +95,8 @@ export function headlineCharts(model: ReportModel): ChartSpec[] {
         ),
       };
       return {
-        name: group.primary ? 'headline' : `headline-${group.slug}`,
+        name: `headline-${group.slug}`,
+        units: { value: `${unit.unit} per endpoint-minute` },
         heading: 'Bytes per endpoint-minute',
         group: group.label,
         ...size,

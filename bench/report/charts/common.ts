@@ -5,6 +5,7 @@
  */
 import type { ChartConfiguration, ChartOptions, ChartType } from 'chart.js';
 import type { Mode } from '../../model/index.ts';
+import { formatPct } from '../format.ts';
 import { INK, INVALID_ALPHA, MODE_COLOURS, translucent } from '../palette.ts';
 import type { MeasuredScenario } from '../groups.ts';
 
@@ -31,6 +32,18 @@ export interface ChartSpec {
   table: ChartTable;
   /** A sentence under the chart saying how to read it. */
   caption: string;
+  /** Units of the plotted values, for the page's tooltips (a bare "71.48" says nothing). */
+  units: ChartUnits;
+}
+
+/** The units a chart's tooltips print with each value. */
+export interface ChartUnits {
+  /** Unit of the plotted value: the bar's length, or a line's height. */
+  value: string;
+  /** Unit of a line chart's x values, when they are numbers. */
+  x?: string;
+  /** Most decimals printed (default 2). */
+  decimals?: number;
 }
 
 /** A unit to show bytes in, chosen from the largest value so axis ticks stay short. */
@@ -100,6 +113,12 @@ export function baseOptions<T extends ChartType>(
 /** An axis title. */
 export function axisTitle(text: string) {
   return { display: true, text, color: INK, font: { size: 13 } };
+}
+
+/** `67% less`, or `5% more` when a saving is negative (rounded to whole percent). */
+export function lessOrMore(savedPct: number): string {
+  const rounded = Math.round(savedPct);
+  return rounded >= 0 ? `${formatPct(rounded, 0)} less` : `${formatPct(-rounded, 0)} more`;
 }
 
 /** Range text for a finding: `5.2 kB` when all values print alike, else `4.3–6.1 kB`-style `a–b`. */

@@ -30,23 +30,58 @@ function connectionsTitle(primary: ScenarioGroup | undefined): string {
   return `Reuse cut new connections from ${count(f.connections)} to ${count(p.connections)} per endpoint-minute, TIME_WAIT sockets from ${count(f.timeWait)} to ${count(p.timeWait)}`;
 }
 
+/** Configurations whose counts print the same for every mode: one bar serves them all. */
+interface Cluster {
+  groups: ScenarioGroup[];
+  /** Its category's label lines, under the metric's. */
+  label: string[];
+}
+
+/**
+ * Groups configurations by the counts of one metric they print, per mode: the TLS version and the chain change
+ * bytes, not how many connections the schedule opens, so the full suite's 24-48 bars read the same few numbers.
+ * A cluster is named by what its configurations share (`nginx`), or `every configuration`.
+ */
+function clusters(shown: ScenarioGroup[], modes: Mode[], metric: Metric): Cluster[] {
+  const key = (g: ScenarioGroup) =>
+    JSON.stringify(
+      modes.map((mode) => {
+        const s = scenarioOfMode(g, mode);
+        return s === undefined ? null : `${count(s.perEndpointMinute[metric.key])}${s.state === 'invalid' ? '!' : ''}`;
+      }),
+    );
+  const byKey = new Map<string, ScenarioGroup[]>();
+  for (const g of shown) byKey.set(key(g), [...(byKey.get(key(g)) ?? []), g]);
+  const lists = [...byKey.values()];
+  return lists.map((groups) => {
+    if (groups.length === 1) return { groups, label: groups[0]!.label.split(' · ') };
+    if (groups.length === shown.length) return { groups, label: ['every configuration'] };
+    const parts = groups.map((g) => g.label.split(' · '));
+    const common = parts[0]!.filter((p) => parts.every((ps) => ps.includes(p)));
+    if (common.length > 0) return { groups, label: [common.join(' · ')] };
+    return { groups, label: groups.length <= 3 ? groups.map((g) => g.label) : [`${groups.length} configurations (see the table)`] };
+  });
+}
+
 /**
  * One chart across configurations, horizontal so any number of configurations stays legible: a category per
- * metric × configuration (the configuration on a second label line when the run has several), one bar per
- * mode, the value printed on every bar since reused connections make bars too short to read.
+ * metric × cluster of configurations with the same counts (the cluster on a second label line when there are
+ * several), one bar per mode, the value printed on every bar since reused connections make bars too short to read.
  */
 export function connectionsChart({ groups }: ReportModel): ChartSpec[] {
   const shown = groups.filter((g) => g.measured.length > 0);
   if (shown.length === 0) return [];
-  const several = shown.length > 1;
-  const categories = METRICS.flatMap((metric) => shown.map((group) => ({ metric, group })));
   const modes = MODES.filter((mode) => shown.some((g) => scenarioOfMode(g, mode) !== undefined));
+  const perMetric = METRICS.map((metric) => ({ metric, sets: clusters(shown, modes, metric) }));
+  const several = shown.length > 1;
+  const categories = perMetric.flatMap(({ metric, sets }) => sets.map((set) => ({ metric, group: set.groups[0]!, set })));
   const cell = (mode: Mode, c: (typeof categories)[number]): MeasuredScenario | undefined => scenarioOfMode(c.group, mode);
   const size = { width: SIZE.wide.width, height: 200 + categories.length * modes.length * 26 };
+  const collapsed = perMetric.some(({ sets }) => sets.length < shown.length);
   const config: ChartConfiguration<'bar'> = {
     type: 'bar',
     data: {
-      labels: categories.map((c) => (several ? [c.metric.label, c.group.label] : c.metric.label)),
+      labels: categories.map((c) => (several ? [c.metric.label, ...c.set.label] : c.metric.label)),
       datasets: modes.map((mode) => ({
         label: mode,
         data: categories.map((c) => {
@@ -61,6 +96,7 @@ export function connectionsChart({ groups }: ReportModel): ChartSpec[] {
         connectionsTitle(shown.find((g) => g.primary)),
         [
           'per endpoint per virtual minute · TIME_WAIT: sockets of either side seen in TIME_WAIT (ss)',
+          ...(collapsed ? [`configurations with the same counts share one bar per mode (${shown.length} configurations in the run)`] : []),
           `field report: fresh connections churned ${FIELD_REPORT.timeWaitPerMinute} sockets per agent-minute through TIME_WAIT`,
         ],
         size,
@@ -90,6 +126,7 @@ export function connectionsChart({ groups }: ReportModel): ChartSpec[] {
   return [
     {
       name: 'connections',
+      units: { value: 'per endpoint-minute', decimals: 2 },
       heading: 'Connections and TIME_WAIT',
       group: null,
       ...size,

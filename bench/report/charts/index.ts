@@ -1,11 +1,15 @@
-/** Every chart of a run, in page order: the primary configuration, charts across configurations, the others. */
+/** Every chart of a run, in page order: the comparison across configurations, then each configuration's own. */
 import type { ReportModel } from '../model.ts';
 import { bandwidthCharts } from './bandwidth.ts';
 import { breakdownCharts } from './breakdown.ts';
 import { headlineCharts } from './bytes.ts';
 import type { ChartSpec } from './common.ts';
+import { comparisonChart } from './comparison.ts';
 import { connectionsChart } from './connections.ts';
+import { serverCpuChart } from './cpu.ts';
 import { latencyCharts } from './latency.ts';
+import { networkLatencyCharts } from './network-latency.ts';
+import { roundTripCharts } from './paths.ts';
 import { protocolChart } from './protocol.ts';
 import { serverCharts } from './server.ts';
 
@@ -22,20 +26,16 @@ function withSubtitleLine(chart: ChartSpec, line: string | null): ChartSpec {
 }
 
 /**
- * Builds every chart from the report model alone. Failed scenarios are left out (they measured nothing); invalid
- * ones are drawn pale and labelled INVALID; each chart's subtitle names both. Charts that need a capture
- * (breakdown, bandwidth, protocol matrix) are absent from a run without one.
+ * Builds every chart from the report model alone, in page order: the comparison across configurations first,
+ * then each configuration's own charts, the primary configuration's first. Failed scenarios are left out
+ * (they measured nothing); invalid ones are drawn pale and labelled INVALID; each chart's subtitle names both.
+ * Charts that need a capture (breakdown, bandwidth, protocol matrix) are absent from a run without one.
  */
 export function buildCharts(model: ReportModel): ChartSpec[] {
-  const groups = model.groups;
   const perGroup = [...headlineCharts(model), ...breakdownCharts(model), ...bandwidthCharts(model), ...latencyCharts(model)];
   for (const chart of perGroup) if (chart.group !== null) withSubtitleLine(chart, model.groupStateNotes.get(chart.group) ?? null);
-  const across = [...connectionsChart(model), ...protocolChart(model), ...serverCharts(model)].map((c) => withSubtitleLine(c, model.acrossStateNote));
-  const ofGroup = (label: string) => perGroup.filter((c) => c.group === label);
-  const [primary, ...others] = groups;
-  return [
-    ...(primary === undefined ? [] : ofGroup(primary.label)),
-    ...across,
-    ...others.flatMap((g) => ofGroup(g.label)),
-  ];
+  const across = [...comparisonChart(model), ...networkLatencyCharts(model.networkLatency), ...roundTripCharts(model), ...connectionsChart(model), ...serverCpuChart(model), ...protocolChart(model), ...serverCharts(model)].map((c) =>
+    withSubtitleLine(c, model.acrossStateNote),
+  );
+  return [...across, ...model.groups.flatMap((g) => perGroup.filter((c) => c.group === g.label))];
 }

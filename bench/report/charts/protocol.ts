@@ -72,7 +72,8 @@ export function protocolChart({ groups }: ReportModel): ChartSpec[] {
   const config: ChartConfiguration<'bar'> = {
     type: 'bar',
     data: {
-      labels: rows.map((r) => r.group.label),
+      // One line per axis (`TLS 1.2` over `ECDSA P-256`): one long line per bar was clipped in the full suite.
+      labels: rows.map((r) => r.group.label.split(' · ')),
       datasets: kinds.flatMap((k) =>
         (['up', 'down'] as const).map((direction) => ({
           label: `${k.label}, ${direction === 'up' ? 'client → server' : 'server → client'}`,
@@ -112,6 +113,7 @@ export function protocolChart({ groups }: ReportModel): ChartSpec[] {
   return [
     {
       name: 'protocol-matrix',
+      units: { value: 'bytes per handshake', decimals: 0 },
       heading: 'Handshake bytes by protocol and certificate',
       group: null,
       ...size,

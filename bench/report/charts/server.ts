@@ -48,8 +48,9 @@ function cpuChart(scenarios: ReturnType<typeof withCost>): ChartSpec {
     },
   };
   return {
-    name: 'server-cpu',
-    heading: 'Server CPU per request',
+    units: { value: 'CPU ms per request', decimals: 3 },
+    name: 'server-client-cpu',
+    heading: 'Server and client CPU per request',
     group: null,
     ...size,
     config: config as ChartConfiguration,
@@ -99,6 +100,7 @@ function socketsChart(scenarios: ReturnType<typeof withCost>): ChartSpec {
     },
   };
   return {
+    units: { value: 'sockets', decimals: 0 },
     name: 'server-sockets',
     heading: 'Sockets per side',
     group: null,
@@ -157,6 +159,7 @@ function memoryChart(scenarios: ReturnType<typeof withCost>): ChartSpec {
     },
   };
   return {
+    units: { value: 'MB', x: 's', decimals: 1 },
     name: 'server-memory',
     heading: 'Server memory',
     group: null,

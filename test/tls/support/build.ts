@@ -1,6 +1,6 @@
 /** Hand-built TLS bytes for tests, written from the RFC layouts (RFC 8446 §4.1.2-4.1.3, §5.1). */
 import type { Direction } from '../../../bench/model/index.ts';
-import type { TlsConnection } from '../../../bench/tls/connection.ts';
+import type { TlsStreamWalker } from '../../../bench/tls/walker.ts';
 
 /** A record: type, version, 16-bit length, body. */
 export function record(type: number, body: Buffer, version = 0x0303): Buffer {
@@ -81,20 +81,20 @@ export type Step =
  * Feeds steps to a connection, each data step cut into pieces of `pieceBytes` (Infinity: whole), then ends it;
  * returns what each direction was fed (pushed + skipped), for the invariant.
  */
-export function feed(conn: TlsConnection, steps: Step[], pieceBytes = Infinity): Record<Direction, number> {
+export function feed(walker: TlsStreamWalker, steps: Step[], pieceBytes = Infinity): Record<Direction, number> {
   const fed = { up: 0, down: 0 };
   for (const step of steps) {
     if ('data' in step) {
       const size = Math.min(pieceBytes, step.data.length);
-      for (let off = 0; off < step.data.length; off += size) conn.push(step.dir, step.data.subarray(off, off + size));
+      for (let off = 0; off < step.data.length; off += size) walker.push(step.dir, step.data.subarray(off, off + size));
       fed[step.dir] += step.data.length;
     } else if ('skip' in step) {
-      conn.skip(step.dir, step.skip);
+      walker.skip(step.dir, step.skip);
       fed[step.dir] += step.skip;
     } else {
-      conn.gap(step.dir);
+      walker.gap(step.dir);
     }
   }
-  conn.end();
+  walker.end();
   return fed;
 }

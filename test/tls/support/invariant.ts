@@ -1,7 +1,7 @@
 /** The accounting invariant every TLS test asserts (DESIGN.md "Measurement definitions"). */
 import { expect } from 'vitest';
 import type { Direction, TlsCounters } from '../../../bench/model/index.ts';
-import type { TlsConnection } from '../../../bench/tls/connection.ts';
+import type { TlsStreamWalker } from '../../../bench/tls/walker.ts';
 
 /** Every byte a direction was given lands in exactly one bucket. */
 export function bucketSum(c: TlsCounters): number {
@@ -13,11 +13,11 @@ export function bucketSum(c: TlsCounters): number {
  * + other + nonTls + incomplete, with `pushed` the caller's own count of what it fed (bytes it pushed plus
  * bytes it skipped), and that the overhead is a part of the application data.
  */
-export function expectBalanced(conn: TlsConnection, fed: Record<Direction, number>): void {
+export function expectBalanced(walker: TlsStreamWalker, fed: Record<Direction, number>): void {
   for (const dir of ['up', 'down'] as const) {
-    const c = conn.counters(dir);
+    const c = walker.counters(dir);
     expect(bucketSum(c), `${dir}: bucket sum vs bytes fed`).toBe(fed[dir]);
-    expect(conn.bytesIn(dir), `${dir}: bytesIn vs bytes fed`).toBe(fed[dir]);
+    expect(walker.bytesIn(dir), `${dir}: bytesIn vs bytes fed`).toBe(fed[dir]);
     expect(c.appDataOverheadBytes).toBeLessThanOrEqual(c.appDataBytes);
   }
 }

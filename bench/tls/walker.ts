@@ -6,6 +6,7 @@
 import { WarningSet, type ConnectionTls, type Direction, type HandshakeKind, type TlsCounters, type Warning, type WarningKind, type WarningParams } from '../model/index.ts';
 import {
   HandshakeReader,
+  parseSslv2ClientHello,
   type HandshakeListener,
   HS_CERTIFICATE,
   HS_CLIENT_HELLO,
@@ -30,7 +31,8 @@ import {
   type BodyUse,
   type RecordSink,
 } from './records.ts';
-import { cipherSuite, cipherSuiteName, versionName, type CipherSuite } from './suites.ts';
+import { namePlaintextPrefix } from './prefix.ts';
+import { cipherSuite, cipherSuiteName, isTls13Draft, versionName, type CipherSuite } from './suites.ts';
 import { Tls13Decryptor } from './tls13.ts';
 
 const TLS_1_1 = 0x0302;
@@ -42,7 +44,7 @@ const DEFAULT_TAG_BYTES = 16;
 
 const NO_WARNINGS: readonly Readonly<Warning>[] = Object.freeze([]);
 
-/** Per-direction state; it hears its handshake reader's messages and hands them to the connection. */
+/** Per-direction state; it hears its handshake reader's messages and hands them to the walker. */
 class Side implements HandshakeListener {
   readonly stream: RecordStream;
   readonly reader: HandshakeReader = new HandshakeReader(this);
@@ -55,24 +57,32 @@ class Side implements HandshakeListener {
 
   constructor(
     readonly dir: Direction,
-    private readonly connection: TlsConnection,
+    private readonly walker: TlsStreamWalker,
   ) {
-    this.stream = new RecordStream(dir, connection);
+    this.stream = new RecordStream(dir, walker);
   }
 
+  /** The plaintext this direction began with before its hello (STARTTLS, CONNECT, ...): its length and first bytes. */
+  prefixLength = 0;
+  prefixSample: Buffer | null = null;
+
   handshakeMessage(type: number, body: Buffer | null, start: number, end: number): void {
-    this.connection.handshakeMessage(this, type, body, start, end);
+    this.walker.handshakeMessage(this, type, body, start, end);
+  }
+
+  handshakeStarted(type: number): void {
+    this.walker.handshakeStarted(this, type);
   }
 }
 
 /**
- * TLS accounting for one TCP connection; feed it both directions in capture order.
+ * The TLS record walker of one TCP connection (not the client's live socket of bench/drive): feed it both directions in capture order.
  *
  * It is itself the sink of its two record streams (the `RecordSink` methods below are their callbacks, not
  * for other callers): a connection is a handful of objects, not a closure per callback, which matters on
  * captures of tens of thousands of connections.
  */
-export class TlsConnection implements RecordSink {
+export class TlsStreamWalker implements RecordSink {
   private readonly keyLog: KeyLog | undefined;
   private readonly up: Side;
   private readonly down: Side;
@@ -82,6 +92,7 @@ export class TlsConnection implements RecordSink {
   private requestCount = 0;
   /** Client application data was seen that no server application data has answered yet. */
   private clientFlight = false;
+  private appDataSeen = false;
 
   private clientHello: ClientHello | null = null;
   private serverHello: ServerHello | null = null;
@@ -91,6 +102,10 @@ export class TlsConnection implements RecordSink {
   private serverFullFlight = false;
   /** TLS 1.2 and earlier: the server sent ChangeCipherSpec. */
   private serverChangedCipherSpec = false;
+  /** TLS 1.2 and earlier: part of the server's handshake stream was not captured before its ChangeCipherSpec. */
+  private serverFlightCut = false;
+  /** The ServerHello names a TLS 1.3 draft (0x7F00 + n): its records are walked as TLS 1.3, its handshake not judged. */
+  private draft = false;
   /** TLS 1.3: the client's first encrypted record (its Finished flight) completed; the position rule turns on it. */
   private clientEncrypted = false;
   /** TLS 1.3 without usable keys: why, for the warning. */
@@ -159,12 +174,24 @@ export class TlsConnection implements RecordSink {
   info(): ConnectionTls | null {
     if (!this.up.stream.synced && !this.down.stream.synced) return null;
     const hello = this.serverHello;
+    const handshake = this.handshakeKind();
+    if (handshake === 'unknown') this.warn('tls-handshake-unknown', this.unknownHandshakeFacts);
+    const prefixed = this.up.prefixSample !== null || this.down.prefixSample !== null;
     return {
       version: hello === null ? null : versionName(hello.version),
       cipherSuite: hello === null ? null : cipherSuiteName(hello.cipherSuite),
-      handshake: this.handshakeKind(),
+      handshake,
       serverName: this.clientHello?.serverName ?? null,
       decrypted: (this.up.decryptor?.opened ?? 0) + (this.down.decryptor?.opened ?? 0) > 0,
+      plaintextPrefix: prefixed ? namePlaintextPrefix(this.up.prefixSample, this.down.prefixSample) : null,
+    };
+  }
+
+  private unknownHandshakeFacts(): WarningParams<'tls-handshake-unknown'> {
+    return {
+      reason: this.draft
+        ? `the server chose ${versionName(this.serverHello!.version)}, a TLS 1.3 draft whose handshake this analyzer does not parse`
+        : 'the server\'s handshake messages after its ServerHello were not captured (a short snap length or a capture gap), so neither a Certificate nor an abbreviated handshake was seen',
     };
   }
 
@@ -176,6 +203,11 @@ export class TlsConnection implements RecordSink {
     return this.requestCount;
   }
 
+  /** An application-data record has completed in either direction: the handshake is over. */
+  get applicationDataSeen(): boolean {
+    return this.appDataSeen;
+  }
+
   /** This connection's warnings, one per kind with a count: read-only views, copy to keep or change them. */
   get warnings(): readonly Readonly<Warning>[] {
     return this.warningSet === null ? NO_WARNINGS : this.warningSet.toArray();
@@ -185,16 +217,21 @@ export class TlsConnection implements RecordSink {
     return dir === 'up' ? this.up : this.down;
   }
 
+  /** Full or resumed from what the capture shows; `unknown` when it does not show enough to tell. */
   private handshakeKind(): HandshakeKind {
     const hello = this.serverHello;
     if (hello === null) return 'incomplete';
+    if (this.draft) return 'unknown';
     if (this.tls13) return hello.preSharedKey ? 'resumed' : 'full';
     if (this.serverFullFlight) return 'full';
-    // ServerHello → (NewSessionTicket) → ChangeCipherSpec with no certificate: an abbreviated handshake.
-    if (this.serverChangedCipherSpec) return 'resumed';
-    // The flight was cut before either sign: a session ID echoed from the ClientHello still means resumption.
+    // ServerHello → (NewSessionTicket) → ChangeCipherSpec with every byte between them read and no
+    // certificate: an abbreviated handshake.
+    if (this.serverChangedCipherSpec && !this.serverFlightCut) return 'resumed';
+    // A session ID echoed from the ClientHello means resumption (RFC 5246 §7.4.1.3).
     const offered = this.clientHello?.sessionId;
-    return offered !== undefined && offered.length > 0 && offered === hello.sessionId ? 'resumed' : 'full';
+    if (offered !== undefined && offered.length > 0 && offered === hello.sessionId) return 'resumed';
+    // The flight went uncaptured, or ended (the capture did) before either sign.
+    return 'unknown';
   }
 
   /**
@@ -202,12 +239,13 @@ export class TlsConnection implements RecordSink {
    * caller there passes a method of this class as `facts` (called with this connection) rather than a
    * closure, which would be made anew on every call.
    */
-  private warn<K extends WarningKind>(kind: K, facts: (this: TlsConnection) => WarningParams<K>): void {
+  private warn<K extends WarningKind>(kind: K, facts: (this: TlsStreamWalker) => WarningParams<K>): void {
     (this.warningSet ??= new WarningSet()).note(kind, this, facts);
   }
 
   /** Part of this side's handshake stream is missing: stop parsing it, and let its decryptor search. */
   private loseHandshakeStream(side: Side): void {
+    if (side.dir === 'down' && !this.serverChangedCipherSpec) this.serverFlightCut = true;
     side.reader.lose();
     if (side.decryptor !== null) side.decryptor.uncertain = true;
   }
@@ -217,9 +255,10 @@ export class TlsConnection implements RecordSink {
     const side = this.side(stream.dir);
     switch (stream.recordType) {
       case CONTENT_HANDSHAKE:
+        if (stream.sslv2Hello) return 'keep';
         return side.changedCipherSpec || side.reader.lost ? 'skip' : 'stream';
       case CONTENT_APPLICATION_DATA:
-        return this.tls13 && side.decryptor !== null && !side.decryptor.failed ? 'keep' : 'skip';
+        return this.tls13 && side.decryptor !== null && !side.decryptor.failed && side.decryptor.hasKey ? 'keep' : 'skip';
       default:
         return 'skip';
     }
@@ -242,6 +281,13 @@ export class TlsConnection implements RecordSink {
   }
 
   /** RecordSink. */
+  plaintextPrefix(stream: RecordStream, sample: Buffer, length: number): void {
+    const side = this.side(stream.dir);
+    side.prefixLength = length;
+    side.prefixSample = Buffer.from(sample);
+  }
+
+  /** RecordSink. */
   recordEnd(stream: RecordStream, body: Buffer | null, damaged: boolean): void {
     const side = this.side(stream.dir);
     const size = RECORD_HEADER_BYTES + stream.recordLength;
@@ -256,6 +302,9 @@ export class TlsConnection implements RecordSink {
         break;
       case CONTENT_HANDSHAKE:
         counters.handshakeBytes += size;
+        if (stream.sslv2Hello && side.dir === 'up' && this.clientHello === null && body !== null) {
+          this.clientHello = this.helloOrWarn(body, parseSslv2ClientHello(body));
+        }
         break;
       case CONTENT_APPLICATION_DATA:
         if (this.tls13) {
@@ -275,6 +324,13 @@ export class TlsConnection implements RecordSink {
     if (this.serverHello === null || this.tls13) return;
     side.changedCipherSpec = true;
     if (side.dir === 'down') this.serverChangedCipherSpec = true;
+  }
+
+  /** The header of a message of `side` was read (called by the side's handshake reader). */
+  handshakeStarted(side: Side, type: number): void {
+    if (side.dir === 'down' && !this.tls13 && (type === HS_CERTIFICATE || type === HS_SERVER_KEY_EXCHANGE || type === HS_SERVER_HELLO_DONE)) {
+      this.serverFullFlight = true;
+    }
   }
 
   /** A complete handshake message of `side` (called by the side's handshake reader). */
@@ -315,8 +371,11 @@ export class TlsConnection implements RecordSink {
     if (hello === null || hello.helloRetryRequest) return;
     this.serverHello = hello;
     this.suite = cipherSuite(hello.cipherSuite);
-    this.tls13 = hello.version === TLS_1_3;
-    if (this.tls13) this.prepareDecryption();
+    this.draft = isTls13Draft(hello.version);
+    // A draft's records are protected as TLS 1.3's (walked by position); its key schedule is not the RFC's.
+    this.tls13 = hello.version === TLS_1_3 || this.draft;
+    if (this.draft) this.noKeysReason = `${versionName(hello.version)} is a TLS 1.3 draft, not decrypted`;
+    else if (this.tls13) this.prepareDecryption();
   }
 
   /** Looks up this connection's TLS 1.3 traffic secrets; without them, records will be classified by position. */
@@ -331,20 +390,20 @@ export class TlsConnection implements RecordSink {
       this.noKeysReason = 'the ClientHello was not captured, so the key log cannot be searched';
     } else if (secrets === undefined) {
       this.noKeysReason = `the key log has no entry for client random ${random}`;
-    } else if (
-      secrets.clientHandshakeTrafficSecret === undefined ||
-      secrets.serverHandshakeTrafficSecret === undefined ||
-      secrets.clientTrafficSecret0 === undefined ||
-      secrets.serverTrafficSecret0 === undefined
-    ) {
-      this.noKeysReason = `the key log lacks some traffic secrets for client random ${random}`;
+    } else if (secrets.clientHandshakeTrafficSecret === undefined || secrets.serverHandshakeTrafficSecret === undefined) {
+      this.noKeysReason = `the key log lacks the handshake traffic secrets for client random ${random}`;
     } else if (suite === null || !suite.tls13) {
       this.noKeysReason = `cipher suite ${cipherSuiteName(this.serverHello?.cipherSuite ?? 0)} cannot be decrypted`;
     } else {
+      // Each direction uses the keys that exist: with the handshake secrets alone (an aborted handshake, a
+      // logger stopped early) the handshake flights, and any alert sent under their keys, are still read.
       const { clientHandshakeTrafficSecret, clientTrafficSecret0 } = secrets;
       const { serverHandshakeTrafficSecret, serverTrafficSecret0 } = secrets;
-      this.up.decryptor = new Tls13Decryptor(suite, clientHandshakeTrafficSecret, clientTrafficSecret0);
-      this.down.decryptor = new Tls13Decryptor(suite, serverHandshakeTrafficSecret, serverTrafficSecret0);
+      if (clientTrafficSecret0 === undefined || serverTrafficSecret0 === undefined) {
+        this.noKeysReason = `the key log has the handshake secrets but not the application traffic secrets for client random ${random}`;
+      }
+      this.up.decryptor = new Tls13Decryptor(suite, clientHandshakeTrafficSecret, clientTrafficSecret0 ?? null);
+      this.down.decryptor = new Tls13Decryptor(suite, serverHandshakeTrafficSecret, serverTrafficSecret0 ?? null);
       this.up.decryptor.uncertain = this.up.reader.lost;
       this.down.decryptor.uncertain = this.down.reader.lost;
     }
@@ -358,7 +417,7 @@ export class TlsConnection implements RecordSink {
     const decryptor = side.decryptor;
     let innerType = -1;
     let overhead = RECORD_HEADER_BYTES + INNER_TYPE_BYTES + this.tagBytes();
-    if (decryptor !== null && !decryptor.failed) {
+    if (decryptor !== null && !decryptor.failed && decryptor.hasKey) {
       if (body === null || damaged) {
         decryptor.skipRecord();
       } else {
@@ -403,7 +462,7 @@ export class TlsConnection implements RecordSink {
    * which is why this is not exact).
    */
   private typeByPosition(side: Side): number {
-    if (side.decryptor === null) {
+    if (side.decryptor === null || !side.decryptor.hasKey) {
       this.warn('tls13-no-keys', this.noKeysFacts);
     }
     return this.clientEncrypted ? CONTENT_APPLICATION_DATA : CONTENT_HANDSHAKE;
@@ -452,6 +511,7 @@ export class TlsConnection implements RecordSink {
     const counters = side.stream.counters;
     counters.appDataBytes += size;
     counters.appDataOverheadBytes += Math.min(overhead, size);
+    this.appDataSeen = true;
     if (side.dir === 'up') {
       this.clientFlight = true;
     } else if (this.clientFlight) {
