@@ -192,16 +192,28 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
     { networks, tls, certs: certKinds, virtualMinutes },
   ];
   const extra = defaults.paths;
-  // A fleet through a proxy stays on loopback (above); the suite's emulated paths are left out for it.
-  if (flags.network === undefined && extra !== undefined && proxy === undefined) {
-    matrices.push({
+  const notes: ResolvedRun['notes'] = [];
+  if (flags.network === undefined && extra !== undefined) {
+    const paths = {
       networks: parseNetworkList(extra.networks, 'suite paths'),
       tls: flags.tls === undefined ? extra.tls : tls,
       certs: flags.cert === undefined ? extra.certs : certKinds,
       virtualMinutes: flags.virtualMinutes === undefined ? extra.virtualMinutes : virtualMinutes,
-    });
+    };
+    // The suite's emulated paths are for round trips, with every agent captured: a fleet that needs a
+    // sample, or goes through a proxy, stays on loopback (both need the agents' loopback addresses).
+    const reason =
+      proxy !== undefined
+        ? '--proxy runs on loopback only'
+        : captureAgents < endpoints
+          ? `a fleet of ${endpoints} agents is captured by a sample of their loopback addresses; on an emulated path every agent's traffic crosses one link and one capture: ask for a path with --network, with at most ${DEFAULT_CAPTURE_AGENTS} agents`
+          : null;
+    if (reason === null) matrices.push(paths);
+    else {
+      const count = modes.length * paths.tls.length * paths.certs.length * servers.length * paths.networks.length;
+      notes.push({ network: null, warning: warning('network-paths-skipped', { count, networks: paths.networks.map((n) => n.name), reason }) });
+    }
   }
-  const notes: ResolvedRun['notes'] = [];
   const paced = new Map<string, number>();
   const compressionOn = (network: NetworkProfile): number => {
     if (network.kind === 'loopback') return pacing.timeCompression;
@@ -262,7 +274,7 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
     latencySamples: latencySamples ?? DEFAULT_LATENCY_SAMPLES,
     runs,
     notes,
-    pathsOptional: flags.network === undefined && extra !== undefined,
+    pathsOptional: matrices.length > 1,
     allowInvalid: flags.allowInvalid ?? false,
     pacing,
     fleetSize,

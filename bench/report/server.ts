@@ -164,7 +164,7 @@ export function fleetScaleCells(r: FleetScaleRow): string[] {
 /** What the derived table is, in one line. */
 export function fleetScaleNote(rows: FleetScaleRow[]): string {
   const agents = rows[0]?.agents ?? 0;
-  return `derived, not measured: each scenario's figures per endpoint-minute scaled to ${formatNumber(agents, 0)} agents (--fleet-size) at the agents' real pace; TIME_WAIT held at once (a socket stays 60 real seconds in it), server cores = server CPU ms per endpoint-minute × agents ÷ 60,000`;
+  return `derived, not measured: each scenario's steady-state figures per endpoint-minute (start-up left out; the whole run's without a capture) scaled to ${formatNumber(agents, 0)} agents (--fleet-size) at the agents' real pace; TIME_WAIT held at once (a socket stays 60 real seconds in it); server cores = the whole run's server CPU ms per endpoint-minute × agents ÷ 60,000`;
 }
 
 /** The server-cost table for the terminal, with the fleet-scale table under it. */

@@ -3,6 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { agentAddress, agentIndexOf, agentNetworks } from '../../bench/drive/addresses.ts';
 import { choosePacing, requestsPerSecondAt } from '../../bench/plan/pacing.ts';
 import { limitProblems, type SystemLimits } from '../../bench/run/limits.ts';
+import { resolveRun } from '../../bench/plan/resolve.ts';
+import { REPO_ROOT } from '../../bench/paths.ts';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 /** The addresses a CIDR block covers, as 32-bit numbers. */
 function covered(block: string): number[] {
@@ -76,5 +80,25 @@ describe('limits', () => {
     expect(problems[1]).toMatch(/ip_local_port_range has 10 ports; widen it/);
     expect(problems[2]).toMatch(/tcp_max_tw_buckets is 1000 .* raise it/);
     expect(problems[3]).toMatch(/^memory: .* MiB are available/);
+  });
+});
+
+describe('a fleet and the suite\'s emulated paths', () => {
+  it('a sampled fleet stays on loopback and says why; a small run keeps the paths', async () => {
+    const fleet = await resolveRun({ endpoints: '200', out: path.join(tmpdir(), 'trb-plan-fleet') }, REPO_ROOT);
+    expect(new Set(fleet.scenarios.map((s) => s.network))).toEqual(new Set(['loopback']));
+    expect(fleet.scenarios.every((s) => s.captureAgents === 50)).toBe(true);
+    const note = fleet.notes.find((n) => n.warning.kind === 'network-paths-skipped');
+    expect(note?.warning.message).toContain('a fleet of 200 agents is captured by a sample');
+    expect(fleet.pathsOptional).toBe(false);
+
+    const small = await resolveRun({ endpoints: '4', out: path.join(tmpdir(), 'trb-plan-small') }, REPO_ROOT);
+    expect(new Set(small.scenarios.map((s) => s.network))).toEqual(new Set(['loopback', 'lan', 'wan']));
+    expect(small.scenarios.every((s) => s.captureAgents === undefined)).toBe(true);
+  });
+
+  it('refuses a proxy or a sample on an emulated path, naming the flag', async () => {
+    await expect(resolveRun({ proxy: 'embedded', network: 'wan' }, REPO_ROOT)).rejects.toThrow(/^--proxy: runs on loopback only, not on wan/);
+    await expect(resolveRun({ endpoints: '100', captureAgents: '10', network: 'lan' }, REPO_ROOT)).rejects.toThrow(/^--capture-agents: samples agents by their loopback addresses/);
   });
 });
