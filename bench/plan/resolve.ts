@@ -171,6 +171,8 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
       ? Math.min(cores, Math.max(1, Math.ceil(pacing.requestsPerSecond / CLIENT_RATE_PER_THREAD)), endpoints)
       : parseInteger('--client-threads', flags.clientThreads, 1, Math.min(64, endpoints));
   const shortestIntervalMs = shortestChannelIntervalMs(loadedWorkload);
+  const length = fleetLength(virtualMinutes, flags.virtualMinutes !== undefined, pacing, loadedWorkload);
+  if (length.virtualMinutes !== virtualMinutes) pacing.reason += `; ${length.note}`;
   const proxy = flags.proxy === undefined ? undefined : parseOne('--proxy', flags.proxy, PROXIES);
   // Agents have their own loopback addresses, and the proxy listens on loopback: behind an emulated link the
   // client has the link's one address, so neither a sample by address nor the proxy path applies there.
@@ -189,7 +191,7 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
   // emulated paths, where each request waits for round trips. Loopback comes first: an emulated path's
   // round-trip model takes the server's time from its loopback twin.
   const matrices: { networks: NetworkProfile[]; tls: TlsVersion[]; certs: CertKind[]; virtualMinutes: number }[] = [
-    { networks, tls, certs: certKinds, virtualMinutes },
+    { networks, tls, certs: certKinds, virtualMinutes: length.virtualMinutes },
   ];
   const extra = defaults.paths;
   const notes: ResolvedRun['notes'] = [];
@@ -287,6 +289,35 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
 function parseOne<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag}: expected one of ${allowed.join(', ')}, got "${value}"`);
   return value as T;
+}
+
+/** Real seconds a paced scenario may last before its virtual length is shortened (without --virtual-minutes). */
+export const MAX_PACED_SCENARIO_SECONDS = 300;
+
+/**
+ * A fleet paced below the suite's compression runs slower than real time (1000 agents: 0.37x), and the suite's
+ * virtual minutes would make each scenario last long (5 minutes at 0.37x: 13.5 real minutes). Without
+ * --virtual-minutes a scenario is shortened to last about MAX_PACED_SCENARIO_SECONDS, never below what its
+ * steady state needs: every agent started (the workload's start spread) and one whole virtual minute after.
+ * The steady-state figures do not depend on the run's length (issue 12); the whole-run ones are labelled so.
+ */
+export function fleetLength(
+  virtualMinutes: number,
+  fromFlag: boolean,
+  pacing: Pick<Pacing, 'timeCompression'>,
+  workload: Pick<Workload, 'startSpreadSeconds'>,
+): { virtualMinutes: number; note: string } {
+  const realSeconds = (virtualMinutes * 60) / pacing.timeCompression;
+  if (fromFlag || realSeconds <= MAX_PACED_SCENARIO_SECONDS) return { virtualMinutes, note: '' };
+  const floor = Math.ceil(workload.startSpreadSeconds / 60) + 1;
+  const fitting = Math.floor((MAX_PACED_SCENARIO_SECONDS * pacing.timeCompression) / 60);
+  const shortened = Math.min(virtualMinutes, Math.max(floor, fitting));
+  if (shortened === virtualMinutes) return { virtualMinutes, note: '' };
+  const real = (m: number) => `${Math.round((m * 60) / pacing.timeCompression / 60)} real minutes`;
+  return {
+    virtualMinutes: shortened,
+    note: `each scenario runs ${shortened} virtual minutes, not the suite's ${virtualMinutes} (about ${real(shortened)}, not ${real(virtualMinutes)}; every agent has started by minute ${floor - 1} and the steady state is measured after it; --virtual-minutes sets the length)`,
+  };
 }
 
 /** Most repetitions `--runs` takes: beyond this a suite runs for hours and the CI barely narrows. */

@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeUnless } from '../support/skip.ts';
 import { agentAddress } from '../../bench/drive/addresses.ts';
 import type { MeasuredScenario, Results } from '../../bench/model/index.ts';
 import { cli, liveRunSkipReason, readResults } from '../run/support.ts';
@@ -18,7 +19,7 @@ const skip = liveRunSkipReason();
 const AGENTS = 200;
 const SAMPLE = 20;
 
-describe.skipIf(skip !== null)(`run: a fleet of ${AGENTS} agents against nginx, ${SAMPLE} captured`, () => {
+describeUnless(skip, `run: a fleet of ${AGENTS} agents against nginx, ${SAMPLE} captured`, () => {
   let dir: string;
   let results: Results;
   let exitCode: number | undefined;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { agentAddress, agentIndexOf, agentNetworks } from '../../bench/drive/addresses.ts';
 import { choosePacing, requestsPerSecondAt } from '../../bench/plan/pacing.ts';
 import { limitProblems, type SystemLimits } from '../../bench/run/limits.ts';
-import { resolveRun } from '../../bench/plan/resolve.ts';
+import { fleetLength, resolveRun } from '../../bench/plan/resolve.ts';
 import { REPO_ROOT } from '../../bench/paths.ts';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -100,5 +100,22 @@ describe('a fleet and the suite\'s emulated paths', () => {
   it('refuses a proxy or a sample on an emulated path, naming the flag', async () => {
     await expect(resolveRun({ proxy: 'embedded', network: 'wan' }, REPO_ROOT)).rejects.toThrow(/^--proxy: runs on loopback only, not on wan/);
     await expect(resolveRun({ endpoints: '100', captureAgents: '10', network: 'lan' }, REPO_ROOT)).rejects.toThrow(/^--capture-agents: samples agents by their loopback addresses/);
+  });
+});
+
+describe('a paced fleet\'s length', () => {
+  const workload = { startSpreadSeconds: 60 };
+  it('shortens a scenario that would last past 5 real minutes, never below the start spread and a steady minute', () => {
+    // 1000 agents at 0.37x: the suite's 5 virtual minutes would be 13.5 real minutes.
+    const l = fleetLength(5, false, { timeCompression: 0.37 }, workload);
+    expect(l.virtualMinutes).toBe(2);
+    expect(l.note).toContain("each scenario runs 2 virtual minutes, not the suite's 5");
+    // 200 agents at 1.8x: 5 virtual minutes last under 3 real minutes; kept.
+    expect(fleetLength(5, false, { timeCompression: 1.8 }, workload).virtualMinutes).toBe(5);
+    // 400 agents at 0.9x: 4 virtual minutes fit in 5 real ones.
+    expect(fleetLength(5, false, { timeCompression: 0.9 }, workload).virtualMinutes).toBe(4);
+  });
+  it('keeps --virtual-minutes as given', () => {
+    expect(fleetLength(5, true, { timeCompression: 0.37 }, workload)).toEqual({ virtualMinutes: 5, note: '' });
   });
 });

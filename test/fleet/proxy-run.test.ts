@@ -8,19 +8,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeUnless } from '../support/skip.ts';
 import type { MeasuredScenario, Results } from '../../bench/model/index.ts';
 import { cli, liveRunSkipReason, readResults } from '../run/support.ts';
 
 const skip = liveRunSkipReason();
 /** The first eight bytes of every CONNECT request, as tshark prints a byte field. */
 const CONNECT_PREFIX = '43:4f:4e:4e:45:43:54:20';
+/** `CONNECT 127.0.0.1:1 HTTP/1.1\r\n\r\n`: the shortest request line an agent's CONNECT can have. */
+const CONNECT_LINE_MIN_BYTES = 'CONNECT 127.0.0.1:1 HTTP/1.1\r\n\r\n'.length;
 
 const tinyproxy = (await execa('tinyproxy', ['-v'], { reject: false })).exitCode === 0;
 if (!tinyproxy && process.env.CI === 'true') throw new Error('tinyproxy is not installed (scripts/setup.sh installs tinyproxy-bin)');
 
 for (const kind of ['embedded', 'tinyproxy'] as const) {
-  describe.skipIf(skip !== null || (kind === 'tinyproxy' && !tinyproxy))(`run --proxy ${kind}`, () => {
+  const reason = skip ?? (kind === 'tinyproxy' && !tinyproxy ? 'tinyproxy is not installed (scripts/setup.sh installs tinyproxy-bin)' : null);
+  describeUnless(reason, `run --proxy ${kind}`, () => {
     let dir: string;
     let results: Results;
 
@@ -49,6 +53,12 @@ for (const kind of ['embedded', 'tinyproxy'] as const) {
         expect(s.fleet?.errors.failedRequests).toBe(0);
         if (mode === 'fresh') expect(connects).toBe(s.requests.ok);
         else expect(connects).toBeLessThan(s.requests.ok / 4);
+        // TLS after the CONNECT exchange is found on every connection; the exchange itself is the non-TLS part.
+        const p = s.perEndpointMinute;
+        expect(p.fullHandshakes + p.resumedHandshakes).toBeCloseTo(p.connections, 9);
+        expect(s.traffic!.up.tls.nonTlsBytes).toBeGreaterThanOrEqual(connects * CONNECT_LINE_MIN_BYTES);
+        expect(s.traffic!.down.tls.nonTlsBytes).toBeGreaterThan(0);
+        expect(s.warnings.map((w) => w.kind)).not.toContain('capture-started-midstream');
       });
     }
   });
