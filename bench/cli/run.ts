@@ -190,7 +190,7 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
   process.on('SIGTERM', stop);
   const progress = progressPrinter(out);
   out.write(`${wrap(`tls-reuse-bench: ${run.scenarios.length} scenarios (${suiteLabel(run)}) → ${displayPath(run.outDir)}`, DEFAULT_COLUMNS, '').join('\n  ')}\n`);
-  out.write(`pace: ${run.pacing.timeCompression}x (${run.pacing.reason})\n`);
+  out.write(`${wrap(`pace: ${run.pacing.timeCompression}x (${run.pacing.reason})`, DEFAULT_COLUMNS, '').join('\n  ')}\n`);
   try {
     const results = await runSuite(run, progress, controller.signal);
     const model = buildReportModel(results);
