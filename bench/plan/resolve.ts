@@ -8,9 +8,10 @@ import path from 'node:path';
 import { UsageError } from '../errors.ts';
 import { parseNetworkList, pathOf, type LinkProfile, type NetworkProfile } from '../link/profile.ts';
 import { FIXTURE_CERTS, MODES, scenarioId, SERVERS, SPEC_LIMITS, warning, type CertKind, type ScenarioSpec, type TlsVersion, type Warning } from '../model/index.ts';
-import { loadWorkload, type Workload } from '../workload/index.ts';
+import type { Workload, WorkloadOverrides } from '../workload/index.ts';
 import { checkCertFiles } from './certs.ts';
 import { SUITES, type SuiteName } from './suites.ts';
+import { resolveWorkload } from './workload.ts';
 
 /** Flag values as the command line gave them (strings), before validation. */
 export interface RunFlags {
@@ -58,6 +59,8 @@ export interface ResolvedRun {
   /** The flags that changed the suite's matrix or conditions, as given (`--modes persistent`); empty for the suite as it is. */
   overrides: string[];
   workloadPath: string;
+  /** The sweep axes `--workload` set on the file (issue 12); absent or empty: the file as it is. */
+  workloadOverrides?: WorkloadOverrides;
   certs: Partial<Record<CertKind, CertFiles>>;
   scenarios: ScenarioSpec[];
   /** False with `--no-capture`: traffic then comes from socket counters only. */
@@ -119,14 +122,14 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
 
   const { certKinds, certs } = await resolveCerts(flags, root, defaults.certs);
   for (const files of Object.values(certs)) await checkCertFiles(files, servers);
-  const workloadPath = path.resolve(flags.workload ?? path.join(root, DEFAULT_WORKLOAD));
-  await mustRead('--workload', workloadPath);
-  const shortestIntervalMs = shortestChannelIntervalMs(await loadWorkload(workloadPath));
+  const resolvedWorkload = await resolveWorkload(flags.workload, root, path.join(root, DEFAULT_WORKLOAD));
+  const workloadPath = resolvedWorkload.path;
+  const shortestIntervalMs = shortestChannelIntervalMs(resolvedWorkload.workload);
 
   const runId = makeRunId(now);
   const outDir = path.resolve(flags.out ?? path.join(root, 'reports', runId));
   const latestLink = flags.out === undefined ? path.join(root, 'reports', 'latest') : null;
-  const workload = path.basename(workloadPath, '.json');
+  const workload = resolvedWorkload.name;
 
   // The matrices: the suite's (or the flags') axes on each network; a suite may add a smaller matrix on
   // emulated paths, where each request waits for round trips. Loopback comes first: an emulated path's
@@ -196,6 +199,7 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
     outDir,
     latestLink,
     workloadPath,
+    workloadOverrides: resolvedWorkload.overrides,
     certs,
     scenarios,
     capture: flags.capture ?? true,

@@ -306,6 +306,7 @@ class LiveScenario {
       sessionCache: spec.mode === 'resumed',
       idleTimeoutMs: (spec.serverIdleTimeoutVirtualSeconds * 1000) / spec.timeCompression,
       distributedQueryFraction: ctx.workload.distributed.queryFraction,
+      ...(ctx.workload.config.responseBytes === undefined ? {} : { configResponseBytes: ctx.workload.config.responseBytes }),
     };
     return spec.server === 'nginx' ? startNginx(options) : startAgentServer(options);
   }

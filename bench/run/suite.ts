@@ -19,7 +19,7 @@ import { rerunCommand } from '../plan/command.ts';
 import type { ResolvedRun } from '../plan/resolve.ts';
 import { REPO_ROOT } from '../paths.ts';
 import { nginxVersion } from '../serve/index.ts';
-import { buildSchedule, loadWorkload, type Workload } from '../workload/index.ts';
+import { applyWorkloadOverrides, buildSchedule, loadWorkload, type Workload } from '../workload/index.ts';
 import { checkLatestLink, claimRunFolder, pointLatest, releaseRunFolder } from '../results/folder.ts';
 import { runScenario } from './scenario.ts';
 
@@ -43,7 +43,7 @@ export async function runSuite(plan: ResolvedRun, events: RunEvents, signal: Abo
   let environment: Environment;
   let workload: Workload;
   try {
-    workload = await loadWorkload(run.workloadPath);
+    workload = applyWorkloadOverrides(await loadWorkload(run.workloadPath), run.workloadOverrides ?? {});
     // nginx's version belongs in every run's environment; without nginx, only nginx scenarios cannot run.
     const nginx = await nginxVersion().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
     if (nginx instanceof Error && run.scenarios.some((s) => s.server === 'nginx')) {
