@@ -45,6 +45,7 @@ import {
   type Warning,
 } from '../model/index.ts';
 import { readJsonFile, validateJson } from '../input/json.ts';
+import { sensitivityCurve } from './read-sensitivity.ts';
 import {
   arrayOf,
   boolean,
@@ -448,5 +449,6 @@ const resultsShape = object<Results>({
   environment,
   scenarios: arrayOf(scenario),
   comparisons: arrayOf(comparison),
+  sensitivity: optional(arrayOf(sensitivityCurve)),
   warnings: arrayOf(warning),
 });
