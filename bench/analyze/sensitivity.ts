@@ -201,12 +201,11 @@ function sweep(axis: SensitivityAxis, w: SensitivityWorkload): number[] {
   return [...new Set([...rounded, MEASURED_X[axis](w)])].sort((a, b) => a - b);
 }
 
+/** An axis swept, its run's value and the field report's among the points. */
 function axisCurve(base: CurveBase, axis: SensitivityAxis): SensitivityAxisCurve {
-  return {
-    measuredX: MEASURED_X[axis](base.workload),
-    points: sweep(axis, base.workload).map((x) => pointAt(base, axis, x)),
-    fieldReport: fieldX(base, axis),
-  };
+  const field = fieldX(base, axis);
+  const xs = [...new Set([...sweep(axis, base.workload), ...(field.x === null ? [] : [field.x])])].sort((a, b) => a - b);
+  return { measuredX: MEASURED_X[axis](base.workload), points: xs.map((x) => pointAt(base, axis, x)), fieldReport: field };
 }
 
 /**

@@ -11,6 +11,7 @@ import { basisNote, headlineRows, type HeadlineRow } from './headline.ts';
 import { networkLatencyPanels } from './network-latency.ts';
 import type { NetworkLatencyPanel } from './charts/network-latency.ts';
 import { roundTripRows, type RoundTripRow } from './paths.ts';
+import { sensitivityPanel, type SensitivityPanel } from './sensitivity.ts';
 
 /** What every renderer reads. */
 export interface ReportModel {
@@ -37,6 +38,9 @@ export interface ReportModel {
   networkLatency: NetworkLatencyPanel[];
   /** Each resumed scenario that sends more upstream than fresh in the steady state, with why (issue 12). */
   resumedUpstream: ResumedUpstream[];
+  /** What the savings depend on: the primary configuration's model from measured figures, with the group it
+   * belongs to (issue 12); null when the results carry none (older results, no capture). */
+  sensitivity: SensitivityPanel | null;
 }
 
 /**
@@ -73,6 +77,7 @@ export function buildReportModel(results: Results, check: CheckSummary | null = 
       }),
     ),
     resumedUpstream: resumedUpstream(groups),
+    sensitivity: sensitivityPanel(results, groups),
   };
 }
 
