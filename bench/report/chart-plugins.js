@@ -210,8 +210,48 @@ export const markers = {
   },
 };
 
+/**
+ * The spread of repetitions (`--runs N`) over bars: each run's value as a dot across the bar's middle, and a
+ * line from the least to the greatest. `values[datasetIndex][dataIndex]` lists one bar's runs, in the value
+ * axis's units; fewer than two draws nothing.
+ */
+export const runPoints = {
+  id: 'runPoints',
+  defaults: { display: false, values: [], color: '#222222', radius: 3 },
+  descriptors: { _scriptable: false, _indexable: false },
+  afterDatasetsDraw(chart, _args, options) {
+    if (!options.display) return;
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.strokeStyle = options.color;
+    ctx.fillStyle = options.color;
+    ctx.lineWidth = 1.5;
+    chart.data.datasets.forEach((_dataset, datasetIndex) => {
+      if (!chart.isDatasetVisible(datasetIndex)) return;
+      const meta = chart.getDatasetMeta(datasetIndex);
+      const scale = chart.scales[meta.yAxisID];
+      meta.data.forEach((element, index) => {
+        const runs = options.values[datasetIndex]?.[index];
+        if (!Array.isArray(runs) || runs.length < 2) return;
+        const bar = barGeometry(element);
+        const ys = runs.map((v) => scale.getPixelForValue(v));
+        ctx.beginPath();
+        ctx.moveTo(bar.x, Math.min(...ys));
+        ctx.lineTo(bar.x, Math.max(...ys));
+        ctx.stroke();
+        for (const y of ys) {
+          ctx.beginPath();
+          ctx.arc(bar.x, y, options.radius, 0, 2 * Math.PI);
+          ctx.fill();
+        }
+      });
+    });
+    ctx.restore();
+  },
+};
+
 /** Every plugin the report's chart configurations may name. */
-export const reportPlugins = [fadedBars, valueLabels, whiskers, markers];
+export const reportPlugins = [fadedBars, valueLabels, whiskers, markers, runPoints];
 
 /** Below this width (CSS pixels) a chart is laid out for a phone: taller, smaller type, legend under the plot. */
 const NARROW_PX = 640;

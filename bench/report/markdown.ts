@@ -3,6 +3,7 @@ import { escapeMarkdown } from './format.ts';
 import { headlineMarkdown } from './headline.ts';
 import { suiteLabel } from './labels.ts';
 import type { ReportModel } from './model.ts';
+import { sensitivityMarkdown } from './sensitivity-text.ts';
 
 /** The summary; `check` adds the regression gate's verdict and table. */
 export function renderMarkdown(model: ReportModel): string {
@@ -14,7 +15,7 @@ export function renderMarkdown(model: ReportModel): string {
   } else {
     parts.push(`**${md(answer.down)}.**`, '', `**${md(answer.up)}.**`, '', `_${md(answer.context)}._`);
   }
-  parts.push('', headlineMarkdown(model));
+  parts.push('', headlineMarkdown(model), ...sensitivityMarkdown(model));
 
   const troubled = results.scenarios.filter((s) => s.state !== 'completed');
   if (troubled.length > 0 || results.interrupted) {
