@@ -46,16 +46,22 @@ export async function resolveWorkload(flag: string | undefined, root: string, de
 
 /** A path as given, else a bare name of fixtures/workloads/ (`small-diffs`). */
 async function locate(given: string, root: string): Promise<string> {
-  const candidates = [path.resolve(given)];
-  if (!given.includes('/') && !given.endsWith('.json')) candidates.push(path.join(root, WORKLOAD_FIXTURES, `${given}.json`));
-  for (const file of candidates) {
-    const readable = await access(file, constants.R_OK).then(
+  const file = path.resolve(given);
+  const code = await access(file, constants.R_OK).then(
+    () => null,
+    (error: NodeJS.ErrnoException) => error.code ?? 'error',
+  );
+  if (code === null) return file;
+  if (!given.includes('/') && !given.endsWith('.json')) {
+    const named = path.join(root, WORKLOAD_FIXTURES, `${given}.json`);
+    const readable = await access(named, constants.R_OK).then(
       () => true,
       () => false,
     );
-    if (readable) return file;
+    if (readable) return named;
+    throw new UsageError(`--workload: no file ${given} and no workload named ${given} in ${WORKLOAD_FIXTURES}/`);
   }
-  throw new UsageError(`--workload: cannot read ${candidates.join(' or ')} (give a workload file, or a name in ${WORKLOAD_FIXTURES}/)`);
+  throw new UsageError(`--workload: cannot read ${file} (${code})`);
 }
 
 /** Bodies can shrink only so far (one line with empty columns; a config with one query): say so up front. */
