@@ -43,9 +43,9 @@ export const FIELD_OPERATING_POINT = { configResponseBytes: 11_000, requestsPerM
 
 /** The sweep of each axis: sizes on a log scale, rates on a linear one. */
 const SWEEP = {
-  logBodyBytes: { from: 100, to: 8000, steps: 30, log: true },
-  configResponseBytes: { from: 100, to: 16_000, steps: 30, log: true },
-  requestsPerMinute: { to: 60, steps: 30, log: false },
+  logBodyBytes: { from: 100, to: 8000, steps: 20, log: true },
+  configResponseBytes: { from: 100, to: 16_000, steps: 20, log: true },
+  requestsPerMinute: { to: 60, steps: 20, log: false },
 } as const;
 
 /** Response body sizes the server sends (bytes of JSON), by response. */
@@ -175,14 +175,20 @@ export function modelSavings(fresh: SensitivityMode, candidate: SensitivityMode,
 
 type CurveBase = Pick<SensitivityCurve, 'workload' | 'modes'>;
 
+/** A curve's point; its savings to 0.01 points (the model is good to about a point: docs/measurements.md). */
 function pointAt(base: CurveBase, axis: SensitivityAxis, x: number): SensitivityPoint {
   const at: ModelAt = { [axis]: x };
   const { fresh, persistent, resumed } = base.modes;
+  const rounded = (m: ModelSavings): ModelSavings => ({ upSavedPct: hundredths(m.upSavedPct), downSavedPct: hundredths(m.downSavedPct), allBytesSavedPct: hundredths(m.allBytesSavedPct) });
   return {
     x,
-    persistent: persistent === null ? null : modelSavings(fresh, persistent, base.workload, at),
-    resumed: resumed === null ? null : modelSavings(fresh, resumed, base.workload, at),
+    persistent: persistent === null ? null : rounded(modelSavings(fresh, persistent, base.workload, at)),
+    resumed: resumed === null ? null : rounded(modelSavings(fresh, resumed, base.workload, at)),
   };
+}
+
+function hundredths(n: number): number {
+  return Math.round(n * 100) / 100;
 }
 
 const MEASURED_X: Record<SensitivityAxis, (w: SensitivityWorkload) => number> = {
