@@ -15,9 +15,10 @@ import { cli, liveRunSkipReason } from './support.ts';
 
 const skip = liveRunSkipReason();
 
-/** Model and live run agree to within this many percentage points: pure ACKs alone move a run's upstream
- * wire bytes by up to 1.6% (docs/ci.md), about 1 point of the saving; 2.5 leaves room for a busy machine. */
-const TOLERANCE_PP = 2.5;
+/** Model and live run agree to within this many percentage points: the client's pure ACKs, coalesced or not
+ * by delayed ACK, move persistent's upstream bytes per request by up to 45 B between runs (docs/measurements.md),
+ * up to 2 points of the saving in either run; model and live differed by 1.0-2.0 points over four pairs. */
+const TOLERANCE_PP = 3;
 
 describeUnless(skip, 'sensitivity model against a live run', () => {
   const dirs: string[] = [];
