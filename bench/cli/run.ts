@@ -58,7 +58,9 @@ ${suiteLines}
                             every figure, 1-100 (default: 1; npm run bench uses 3)
   --latency-samples N       timed requests per API call in each scenario's latency phase
                             (default: 30 on loopback, 20 on emulated paths)
-  --workload FILE           workload description (default: ${DEFAULT_WORKLOAD})
+  --workload [FILE|NAME][,AXIS=VALUE...]
+                            workload file or fixtures/workloads name, then sweep axes: log-body=BYTES,
+                            config-size=BYTES, rate=REQUESTS-PER-MINUTE (default: ${DEFAULT_WORKLOAD})
   --max-rate N              budget of real requests (in fresh: new TLS connections) per second; the time
                             compression is chosen to stay within it (default: 50 per core)
   --capture-agents N|all    capture this many agents in full, by source address; socket counters cover

@@ -13,3 +13,4 @@ export * from './results.ts';
 export * from './scenario.ts';
 export * from './traffic.ts';
 export * from './warnings.ts';
+export * from './sensitivity.ts';

@@ -7,6 +7,7 @@ import type { ApiCall, CertKind } from './axes.ts';
 import type { TimelineBucket } from './capture.ts';
 import type { AtFleetScale, FleetResult, ServerCost } from './fleet.ts';
 import type { ScenarioSpec } from './scenario.ts';
+import type { SensitivityCurve } from './sensitivity.ts';
 import type { TrafficCounters } from './traffic.ts';
 import type { Warning } from './warnings.ts';
 
@@ -392,6 +393,9 @@ export interface Results {
   environment: Environment;
   scenarios: ScenarioResult[];
   comparisons: Comparison[];
+  /** What the savings depend on: a model per configuration from its measured figures (issue 12). Absent in
+   * older results and in runs without a capture. */
+  sensitivity?: SensitivityCurve[];
   warnings: Warning[];
 }
 

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { ScenarioSpec } from '../model/index.ts';
+import { overridesLabel } from '../workload/index.ts';
 import { AGENT_SESSION_TIMEOUT_S, DEFAULT_SEED, DEFAULT_WORKLOAD, NGINX_IDLE_TIMEOUT_S, type ResolvedRun } from './resolve.ts';
 
 /** Quotes an argument for a POSIX shell when it needs it (a path with spaces). */
@@ -12,7 +13,7 @@ function shellWord(word: string): string {
 }
 
 /** `npx tls-reuse-bench run --modes persistent --tls 1.2 …`: runs `spec` alone, into a new folder. */
-export function rerunCommand(spec: ScenarioSpec, run: Pick<ResolvedRun, 'certs' | 'workloadPath' | 'capture'>, root: string): string {
+export function rerunCommand(spec: ScenarioSpec, run: Pick<ResolvedRun, 'certs' | 'workloadPath' | 'workloadOverrides' | 'capture'>, root: string): string {
   const args = ['run', '--modes', spec.mode, '--tls', spec.tls.replace(/^tls/, ''), '--server', spec.server];
   const custom = spec.cert === 'custom' ? run.certs.custom : undefined;
   if (custom === undefined) args.push('--cert', spec.cert);
@@ -22,7 +23,9 @@ export function rerunCommand(spec: ScenarioSpec, run: Pick<ResolvedRun, 'certs' 
   if (spec.serverIdleTimeoutVirtualSeconds !== NGINX_IDLE_TIMEOUT_S) args.push('--server-idle-timeout', `${spec.serverIdleTimeoutVirtualSeconds}s`);
   if (!spec.sessionTickets) args.push('--session-tickets', 'off');
   if (spec.seed !== DEFAULT_SEED) args.push('--seed', String(spec.seed));
-  if (path.resolve(run.workloadPath) !== path.resolve(root, DEFAULT_WORKLOAD)) args.push('--workload', run.workloadPath);
+  const axes = overridesLabel(run.workloadOverrides ?? {});
+  const file = path.resolve(run.workloadPath) === path.resolve(root, DEFAULT_WORKLOAD) ? [] : [run.workloadPath];
+  if (file.length > 0 || axes !== '') args.push('--workload', [...file, ...(axes === '' ? [] : [axes])].join(','));
   if (!run.capture) args.push('--no-capture');
   return ['npx', 'tls-reuse-bench', ...args.map(shellWord)].join(' ');
 }

@@ -9,10 +9,11 @@ import { UsageError } from '../errors.ts';
 import os from 'node:os';
 import { parseNetworkList, pathOf, type LinkProfile, type NetworkProfile } from '../link/profile.ts';
 import { FIXTURE_CERTS, MODES, PROXIES, scenarioId, SERVERS, SPEC_LIMITS, warning, type CertKind, type Pacing, type ScenarioSpec, type TlsVersion, type Warning } from '../model/index.ts';
-import { expectedRequestsPerEndpointMinute, loadWorkload, type Workload } from '../workload/index.ts';
+import { expectedRequestsPerEndpointMinute, type Workload, type WorkloadOverrides } from '../workload/index.ts';
 import { checkCertFiles } from './certs.ts';
 import { choosePacing, DEFAULT_MAX_RATE_PER_CORE } from './pacing.ts';
 import { SUITES, type SuiteName } from './suites.ts';
+import { resolveWorkload } from './workload.ts';
 
 /** Flag values as the command line gave them (strings), before validation. */
 export interface RunFlags {
@@ -65,6 +66,8 @@ export interface ResolvedRun {
   /** The flags that changed the suite's matrix or conditions, as given (`--modes persistent`); empty for the suite as it is. */
   overrides: string[];
   workloadPath: string;
+  /** The sweep axes `--workload` set on the file (issue 12); absent or empty: the file as it is. */
+  workloadOverrides?: WorkloadOverrides;
   certs: Partial<Record<CertKind, CertFiles>>;
   scenarios: ScenarioSpec[];
   /** False with `--no-capture`: traffic then comes from socket counters only. */
@@ -142,9 +145,9 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
 
   const { certKinds, certs } = await resolveCerts(flags, root, defaults.certs);
   for (const files of Object.values(certs)) await checkCertFiles(files, servers);
-  const workloadPath = path.resolve(flags.workload ?? path.join(root, DEFAULT_WORKLOAD));
-  await mustRead('--workload', workloadPath);
-  const loadedWorkload = await loadWorkload(workloadPath);
+  const resolvedWorkload = await resolveWorkload(flags.workload, root, path.join(root, DEFAULT_WORKLOAD));
+  const workloadPath = resolvedWorkload.path;
+  const loadedWorkload = resolvedWorkload.workload;
   const maxRate = flags.maxRate === undefined ? DEFAULT_MAX_RATE_PER_CORE * os.cpus().length : parseNumber('--max-rate', flags.maxRate, 1, 1_000_000);
   const pacing = choosePacing({
     endpoints,
@@ -185,7 +188,7 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
   const runId = makeRunId(now);
   const outDir = path.resolve(flags.out ?? path.join(root, 'reports', runId));
   const latestLink = flags.out === undefined ? path.join(root, 'reports', 'latest') : null;
-  const workload = path.basename(workloadPath, '.json');
+  const workload = resolvedWorkload.name;
 
   // The matrices: the suite's (or the flags') axes on each network; a suite may add a smaller matrix on
   // emulated paths, where each request waits for round trips. Loopback comes first: an emulated path's
@@ -270,6 +273,7 @@ export async function resolveRun(flags: RunFlags, root: string, now = new Date()
     outDir,
     latestLink,
     workloadPath,
+    workloadOverrides: resolvedWorkload.overrides,
     certs,
     scenarios,
     capture: flags.capture ?? true,

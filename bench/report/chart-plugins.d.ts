@@ -40,8 +40,18 @@ export interface FadedBarsOptions {
   veil?: string;
 }
 
+/** Options of the `runPoints` plugin: every repetition's value over its bar (`--runs N`). */
+export interface RunPointsOptions {
+  display: boolean;
+  /** `values[datasetIndex][dataIndex]`: each run's value, in the value axis's units. */
+  values: number[][][];
+  color?: string;
+  radius?: number;
+}
+
 declare module 'chart.js' {
   interface PluginOptionsByType<TType extends ChartType> {
+    runPoints: RunPointsOptions;
     fadedBars: FadedBarsOptions;
     valueLabels: ValueLabelsOptions;
     whiskers: WhiskersOptions;
@@ -60,6 +70,7 @@ export declare const fadedBars: Plugin;
 export declare const valueLabels: Plugin;
 export declare const whiskers: Plugin;
 export declare const markers: Plugin;
+export declare const runPoints: Plugin;
 /** Every plugin the report's chart configurations may name. */
 export declare const reportPlugins: Plugin[];
 /** The part of a DOM document the page entry point uses (the project type-checks without the DOM library). */

@@ -125,6 +125,16 @@ function drawLabel(ctx, bar, lines, options, family, chartWidth) {
   ctx.restore();
 }
 
+/** Calls `draw(bar, valueScale, datasetIndex, dataIndex)` for every bar of every visible dataset. */
+function eachVisibleBar(chart, draw) {
+  chart.data.datasets.forEach((_dataset, datasetIndex) => {
+    if (!chart.isDatasetVisible(datasetIndex)) return;
+    const meta = chart.getDatasetMeta(datasetIndex);
+    const scale = chart.scales[meta.yAxisID];
+    meta.data.forEach((element, index) => draw(barGeometry(element), scale, datasetIndex, index));
+  });
+}
+
 /**
  * Whiskers on bars that show a median: a line from the bar's top to p99, a short cap at p90 and a long cap
  * at p99. `p90[datasetIndex][dataIndex]` and `p99[...]` are values on the bar's own axis, or null.
@@ -139,28 +149,22 @@ export const whiskers = {
     ctx.save();
     ctx.strokeStyle = options.color;
     ctx.lineWidth = 1.5;
-    chart.data.datasets.forEach((_dataset, datasetIndex) => {
-      if (!chart.isDatasetVisible(datasetIndex)) return;
-      const meta = chart.getDatasetMeta(datasetIndex);
-      const scale = chart.scales[meta.yAxisID];
-      meta.data.forEach((element, index) => {
-        const p90 = options.p90[datasetIndex]?.[index];
-        const p99 = options.p99[datasetIndex]?.[index];
-        if (p90 === null || p90 === undefined || p99 === null || p99 === undefined) return;
-        const bar = barGeometry(element);
-        // Grey where the call had too few requests for its p90 and p99 to mean much.
-        ctx.strokeStyle = options.muted[datasetIndex]?.[index] === true ? options.mutedColor : options.color;
-        const y90 = scale.getPixelForValue(p90);
-        const y99 = scale.getPixelForValue(p99);
-        ctx.beginPath();
-        ctx.moveTo(bar.x, bar.y);
-        ctx.lineTo(bar.x, y99);
-        ctx.moveTo(bar.x - bar.width * 0.15, y90);
-        ctx.lineTo(bar.x + bar.width * 0.15, y90);
-        ctx.moveTo(bar.x - bar.width * 0.3, y99);
-        ctx.lineTo(bar.x + bar.width * 0.3, y99);
-        ctx.stroke();
-      });
+    eachVisibleBar(chart, (bar, scale, datasetIndex, index) => {
+      const p90 = options.p90[datasetIndex]?.[index];
+      const p99 = options.p99[datasetIndex]?.[index];
+      if (p90 === null || p90 === undefined || p99 === null || p99 === undefined) return;
+      // Grey where the call had too few requests for its p90 and p99 to mean much.
+      ctx.strokeStyle = options.muted[datasetIndex]?.[index] === true ? options.mutedColor : options.color;
+      const y90 = scale.getPixelForValue(p90);
+      const y99 = scale.getPixelForValue(p99);
+      ctx.beginPath();
+      ctx.moveTo(bar.x, bar.y);
+      ctx.lineTo(bar.x, y99);
+      ctx.moveTo(bar.x - bar.width * 0.15, y90);
+      ctx.lineTo(bar.x + bar.width * 0.15, y90);
+      ctx.moveTo(bar.x - bar.width * 0.3, y99);
+      ctx.lineTo(bar.x + bar.width * 0.3, y99);
+      ctx.stroke();
     });
     ctx.restore();
   },
@@ -210,8 +214,42 @@ export const markers = {
   },
 };
 
+/**
+ * The spread of repetitions (`--runs N`) over bars: each run's value as a dot across the bar's middle, and a
+ * line from the least to the greatest. `values[datasetIndex][dataIndex]` lists one bar's runs, in the value
+ * axis's units; fewer than two draws nothing.
+ */
+export const runPoints = {
+  id: 'runPoints',
+  defaults: { display: false, values: [], color: '#222222', radius: 3 },
+  descriptors: { _scriptable: false, _indexable: false },
+  afterDatasetsDraw(chart, _args, options) {
+    if (!options.display) return;
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.strokeStyle = options.color;
+    ctx.fillStyle = options.color;
+    ctx.lineWidth = 1.5;
+    eachVisibleBar(chart, (bar, scale, datasetIndex, index) => {
+      const runs = options.values[datasetIndex]?.[index];
+      if (!Array.isArray(runs) || runs.length < 2) return;
+      const ys = runs.map((v) => scale.getPixelForValue(v));
+      ctx.beginPath();
+      ctx.moveTo(bar.x, Math.min(...ys));
+      ctx.lineTo(bar.x, Math.max(...ys));
+      ctx.stroke();
+      for (const y of ys) {
+        ctx.beginPath();
+        ctx.arc(bar.x, y, options.radius, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+    });
+    ctx.restore();
+  },
+};
+
 /** Every plugin the report's chart configurations may name. */
-export const reportPlugins = [fadedBars, valueLabels, whiskers, markers];
+export const reportPlugins = [fadedBars, valueLabels, whiskers, markers, runPoints];
 
 /** Below this width (CSS pixels) a chart is laid out for a phone: taller, smaller type, legend under the plot. */
 const NARROW_PX = 640;

@@ -11,7 +11,7 @@ import { repoPath } from '../paths.ts';
 import type { HeadlineAnswer } from './answer.ts';
 import type { ChartSpec, ChartTable } from './charts/index.ts';
 import { escapeHtml, formatCount, formatNumber } from './format.ts';
-import { FIELD_REPORT, HEADLINE_ALIGN, HEADLINE_HEADER, headlineCells } from './headline.ts';
+import { FIELD_REPORT, HEADLINE_ALIGN, HEADLINE_HEADER, headlineCells, resumedUpstreamLines, wholeRunLines } from './headline.ts';
 import type { ReportModel } from './model.ts';
 import { MODE_COLOURS } from './palette.ts';
 import { FLEET_ALIGN, FLEET_HEADER, fleetScaleCells, fleetScaleNote, SERVER_ALIGN, SERVER_HEADER, serverCostCells } from './server.ts';
@@ -190,8 +190,11 @@ function chartsSections(model: ReportModel, charts: ChartSpec[]): string {
 
 function headlineTable(model: ReportModel): string {
   const numeric = HEADLINE_ALIGN.flatMap((a, i) => (a === 'right' ? [i] : []));
+  // What the terminal and summary.md say under the table: the whole run beside the steady state, and why
+  // resumption can cost upstream bytes.
+  const notes = [...wholeRunLines(model.headline), ...resumedUpstreamLines(model)];
   return `${table({ header: HEADLINE_HEADER, rows: model.headline.map(headlineCells), numeric })}
-<p class="context">${e(model.basisNote)}.</p>`;
+<p class="context">${e(model.basisNote)}.</p>${notes.length === 0 ? '' : `\n<ul class="context notes">\n${notes.map((n) => `<li>${breakable(n)}</li>`).join('\n')}\n</ul>`}`;
 }
 
 /** The server's cost and the fleet-scale line (issue 11); empty for results without them. */

@@ -4,6 +4,7 @@ import { headlineMarkdown } from './headline.ts';
 import { suiteLabel } from './labels.ts';
 import type { ReportModel } from './model.ts';
 import { serverMarkdown } from './server.ts';
+import { sensitivityMarkdown } from './sensitivity-text.ts';
 
 /** The summary; `check` adds the regression gate's verdict and table. */
 export function renderMarkdown(model: ReportModel): string {
@@ -15,7 +16,7 @@ export function renderMarkdown(model: ReportModel): string {
   } else {
     parts.push(`**${md(answer.down)}.**`, '', `**${md(answer.up)}.**`, '', `_${md(answer.context)}._`);
   }
-  parts.push('', headlineMarkdown(model));
+  parts.push('', headlineMarkdown(model), ...sensitivityMarkdown(model));
   const server = serverMarkdown(model.server, model.fleetScale);
   if (server !== '') parts.push('', server);
 

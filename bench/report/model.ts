@@ -12,6 +12,7 @@ import { fleetScaleRows, serverCostRows, type FleetScaleRow, type ServerCostRow 
 import { networkLatencyPanels } from './network-latency.ts';
 import type { NetworkLatencyPanel } from './charts/network-latency.ts';
 import { roundTripRows, type RoundTripRow } from './paths.ts';
+import { sensitivityPanel, type SensitivityPanel } from './sensitivity.ts';
 
 /** What every renderer reads. */
 export interface ReportModel {
@@ -42,6 +43,9 @@ export interface ReportModel {
   server: ServerCostRow[];
   /** The figures scaled to `--fleet-size` agents: derived, not measured. */
   fleetScale: FleetScaleRow[];
+  /** What the savings depend on: the primary configuration's model from measured figures, with the group it
+   * belongs to (issue 12); null when the results carry none (older results, no capture). */
+  sensitivity: SensitivityPanel | null;
 }
 
 /**
@@ -80,6 +84,7 @@ export function buildReportModel(results: Results, check: CheckSummary | null = 
       }),
     ),
     resumedUpstream: resumedUpstream(groups),
+    sensitivity: sensitivityPanel(results, groups),
   };
 }
 

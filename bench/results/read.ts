@@ -53,6 +53,7 @@ import {
   type Warning,
 } from '../model/index.ts';
 import { readJsonFile, validateJson } from '../input/json.ts';
+import { sensitivityCurve } from './read-sensitivity.ts';
 import {
   arrayOf,
   boolean,
@@ -534,5 +535,6 @@ const resultsShape = object<Results>({
   environment,
   scenarios: arrayOf(scenario),
   comparisons: arrayOf(comparison),
+  sensitivity: optional(arrayOf(sensitivityCurve)),
   warnings: arrayOf(warning),
 });

@@ -388,6 +388,7 @@ class LiveScenario {
       idleTimeoutMs: (spec.serverIdleTimeoutVirtualSeconds * 1000) / spec.timeCompression,
       maxConnections: spec.endpoints * CHANNELS.length,
       distributedQueryFraction: ctx.workload.distributed.queryFraction,
+      ...(ctx.workload.config.responseBytes === undefined ? {} : { configResponseBytes: ctx.workload.config.responseBytes }),
     };
     return spec.server === 'nginx' ? startNginx(options) : startAgentServer(options);
   }

@@ -11,15 +11,17 @@ import { sweepStale } from '../guard/guard.ts';
 import { toolVersion } from '../version.ts';
 import { compareScenarios } from '../analyze/compare.ts';
 import { combineRepetitions, type RepetitionInput } from '../analyze/repetitions.ts';
+import { sensitivityCurves, sensitivityWorkload, type ResponseSizes } from '../analyze/sensitivity.ts';
 import { derivationHorizonMinutes } from '../analyze/steady.ts';
 import { checkLinkSupport, LinkError, sweepStaleLinks } from '../link/index.ts';
-import { RESULTS_SCHEMA, warning, type Environment, type MeasuredScenario, type Results, type ScenarioResult, type ScenarioSpec, type Warning } from '../model/index.ts';
+import { RESULTS_SCHEMA, warning, type Environment, type MeasuredScenario, type Results, type ScenarioResult, type ScenarioSpec, type SensitivityWorkload, type Warning } from '../model/index.ts';
 import { writeResults } from '../results/write.ts';
 import { rerunCommand } from '../plan/command.ts';
 import type { ResolvedRun } from '../plan/resolve.ts';
 import { REPO_ROOT } from '../paths.ts';
 import { nginxVersion } from '../serve/index.ts';
-import { buildSchedule, expectedRequestsPerEndpointMinute, loadWorkload, type Workload } from '../workload/index.ts';
+import { DEFAULT_API_DIR, loadResponseBodies } from '../serve/api-bodies.ts';
+import { applyWorkloadOverrides, buildSchedule, expectedRequestsPerEndpointMinute, loadWorkload, type Workload } from '../workload/index.ts';
 import { checkLatestLink, claimRunFolder, pointLatest, releaseRunFolder } from '../results/folder.ts';
 import { checkFleetLimits } from './limits.ts';
 import { runScenario } from './scenario.ts';
@@ -44,7 +46,7 @@ export async function runSuite(plan: ResolvedRun, events: RunEvents, signal: Abo
   let environment: Environment;
   let workload: Workload;
   try {
-    workload = await loadWorkload(run.workloadPath);
+    workload = applyWorkloadOverrides(await loadWorkload(run.workloadPath), run.workloadOverrides ?? {});
     // nginx's version belongs in every run's environment; without nginx, only nginx scenarios cannot run.
     const nginx = await nginxVersion().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
     if (nginx instanceof Error && run.scenarios.some((s) => s.server === 'nginx')) {
@@ -139,9 +141,13 @@ export async function runSuite(plan: ResolvedRun, events: RunEvents, signal: Abo
 /** Runs the scenarios one at a time, writing results.json after each; stops early on abort. */
 async function runScenarios(run: ResolvedRun, workload: Workload, results: Results, events: RunEvents, signal: AbortSignal): Promise<void> {
   const count = run.scenarios.length;
+  const responses = await responseSizes(workload);
+  const sensitivityInputs = new Map<string, SensitivityWorkload>();
   for (const [index, spec] of run.scenarios.entries()) {
     if (signal.aborted) break;
     const schedule = buildSchedule(workload, { endpoints: spec.endpoints, virtualMinutes: spec.virtualMinutes, seed: spec.seed });
+    const inputs = responses === null ? null : sensitivityWorkload(schedule, responses, spec.endpoints * spec.virtualMinutes, spec.serverIdleTimeoutVirtualSeconds);
+    if (inputs !== null) sensitivityInputs.set(spec.id, inputs);
     const cert = run.certs[spec.cert]!;
     const horizon = derivationHorizonMinutes(spec);
     const longRunSchedule =
@@ -182,9 +188,28 @@ async function runScenarios(run: ResolvedRun, workload: Workload, results: Resul
     const result = combineRepetitions(repetitions, results.environment.cores);
     results.scenarios.push(result);
     results.comparisons = compareScenarios(results.scenarios);
+    const curves = sensitivityCurves(results, sensitivityInputs);
+    if (curves.length > 0) results.sensitivity = curves;
     events.scenarioEnd?.(index, count, result);
     await writeResults(run.outDir, results);
   }
+}
+
+/**
+ * The response bodies' sizes the sensitivity model counts (the servers send the same bytes); null for a
+ * workload that compresses bodies, where a body byte is no longer a wire byte and the model does not apply.
+ */
+async function responseSizes(w: Workload): Promise<ResponseSizes | null> {
+  if (w.acceptGzip || w.loggerCompress) return null;
+  const bodies = await loadResponseBodies(DEFAULT_API_DIR, w.config.responseBytes);
+  return {
+    config: bodies.config.json.length,
+    log: bodies.log.json.length,
+    distributedRead: bodies.distributed_read.json.length,
+    distributedReadQuery: bodies.distributed_read_query.json.length,
+    distributedWrite: bodies.distributed_write.json.length,
+    enroll: bodies.enroll.json.length,
+  };
 }
 
 /**

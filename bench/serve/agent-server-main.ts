@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   try {
     cert = await readPem(o.chainFile ?? path.join(o.certDir, 'chain.pem'), 'certificate chain');
     key = await readPem(o.keyFile ?? path.join(o.certDir, 'leaf.key'), 'private key');
-    bodies = await loadResponseBodies(o.apiDir);
+    bodies = await loadResponseBodies(o.apiDir, o.configResponseBytes);
   } catch (error) {
     return fail(error instanceof InputError ? 'input' : 'runtime', (error as Error).message);
   }

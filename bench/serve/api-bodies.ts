@@ -7,7 +7,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { InputError } from '../errors.ts';
+import { isObject } from '../input/shape.ts';
 import { repoPath } from '../paths.ts';
+import { fitConfig } from '../workload/fit.ts';
 
 /** `fixtures/api/` of this checkout. */
 export const DEFAULT_API_DIR = repoPath('fixtures/api/');
@@ -30,10 +32,10 @@ export interface ResponseBody {
 export const RESPONSE_GZIP_LEVEL = 1;
 
 /**
- * Reads, validates and minifies every response body.
+ * Reads, validates and minifies every response body; the config's is `configResponseBytes` long when given.
  * @throws InputError naming the file when one is missing or not JSON.
  */
-export async function loadResponseBodies(dir: string = DEFAULT_API_DIR): Promise<Record<ResponseName, ResponseBody>> {
+export async function loadResponseBodies(dir: string = DEFAULT_API_DIR, configResponseBytes?: number): Promise<Record<ResponseName, ResponseBody>> {
   const out = {} as Record<ResponseName, ResponseBody>;
   for (const name of RESPONSE_NAMES) {
     const file = path.join(dir, `${name}.json`);
@@ -49,7 +51,9 @@ export async function loadResponseBodies(dir: string = DEFAULT_API_DIR): Promise
     } catch (error) {
       throw new InputError(`${file}: $: not valid JSON (${(error as Error).message})`, { cause: error });
     }
-    const json = Buffer.from(JSON.stringify(value), 'utf8');
+    // The sensitivity sweep's config size (a workload's `config.responseBytes`): the fixture cut or grown to it.
+    const sized = name === 'config' && configResponseBytes !== undefined && isObject(value) ? fitConfig(value, configResponseBytes) : value;
+    const json = Buffer.from(JSON.stringify(sized), 'utf8');
     out[name] = { json, gzip: gzipSync(json, { level: RESPONSE_GZIP_LEVEL }) };
   }
   return out;

@@ -248,7 +248,7 @@ export async function startNginx(o: AgentServerOptions): Promise<AgentServer> {
       throw new InputError(`${file}: cannot read the ${what} (${error.code ?? String(error)})`, { cause: error });
     });
   }
-  const bodies = await loadResponseBodies(o.apiDir);
+  const bodies = await loadResponseBodies(o.apiDir, o.configResponseBytes);
 
   const prefix = await mkdtemp(tempPrefix('nginx'));
   guardDir(prefix);

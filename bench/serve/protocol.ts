@@ -43,6 +43,8 @@ export interface AgentServerOptions {
   port?: number;
   /** Folder of the response fixtures; default `fixtures/api/`. */
   apiDir?: string;
+  /** The config response's size in bytes (the workload's `config.responseBytes`); default: the fixture's. */
+  configResponseBytes?: number;
   /** The workload's `distributed.queryFraction`: which distributed reads get a query, by the rule the schedule
    * uses, so the server's answer matches the write that follows. Default 0 (never); nginx always answers
    * without a query (a static server keeps no per-agent counter). */

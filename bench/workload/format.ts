@@ -11,6 +11,7 @@ import {
   nonEmptyString,
   nonNegative,
   oneOf,
+  optional,
   positive,
   ShapeError,
   strictObject,
@@ -53,6 +54,9 @@ export interface Workload {
     intervalSeconds: number;
     /** Delay from enroll to the first config fetch; below `intervalSeconds`. */
     firstAfterEnrollSeconds: number;
+    /** Size of the config response body (minified JSON): the fixture's config cut or grown to it (issue 12's
+     * sensitivity sweep); absent: the fixture as it is (~10.8 KB, the field report's ~11 KB). */
+    responseBytes?: number | undefined;
   };
   logger: {
     /** Logger flush period (`--logger_tls_period`); one result-log post per flush. */
@@ -64,6 +68,9 @@ export interface Workload {
     statusIntervalSeconds: number;
     /** Status lines per status post. */
     statusLines: CountRange;
+    /** Size of every result post's body (JSON bytes): its lines cut or grown to it, e.g. a few hundred bytes
+     * for an agent that sends only diffs; absent: whole lines, `resultLines` of them (0.55-2 KB). */
+    resultBodyBytes?: number | undefined;
   };
   distributed: {
     /** Distributed read period (`--distributed_interval`). */
@@ -83,6 +90,9 @@ export interface Workload {
 const MAX_LINES_PER_POST = 1024;
 /** Most rows a distributed write's result carries. */
 const MAX_RESULT_ROWS = 10_000;
+
+/** Bounds of the body sizes a workload may set (`config.responseBytes`, `logger.resultBodyBytes`), bytes. */
+export const BODY_BYTES_LIMITS = { min: 2, max: 1_000_000 } as const;
 
 /** An inclusive range of whole numbers, `max` at least `min`. */
 function range(min: number, max: number): Validator<CountRange> {
@@ -115,12 +125,17 @@ const workloadShape = strictObject<Omit<Workload, 'source'>>({
   startSpreadSeconds: nonNegative,
   startUnixSeconds: integer(0, 2 ** 31 - 1),
   enroll: strictObject<Workload['enroll']>({ secret: nonEmptyString, platformType: nonEmptyString }),
-  config: strictObject<Workload['config']>({ intervalSeconds: interval, firstAfterEnrollSeconds: nonNegative }),
+  config: strictObject<Workload['config']>({
+    intervalSeconds: interval,
+    firstAfterEnrollSeconds: nonNegative,
+    responseBytes: optional(integer(BODY_BYTES_LIMITS.min, BODY_BYTES_LIMITS.max)),
+  }),
   logger: strictObject<Workload['logger']>({
     intervalSeconds: interval,
     resultLines: range(1, MAX_LINES_PER_POST),
     statusIntervalSeconds: interval,
     statusLines: range(1, MAX_LINES_PER_POST),
+    resultBodyBytes: optional(integer(BODY_BYTES_LIMITS.min, BODY_BYTES_LIMITS.max)),
   }),
   distributed: strictObject<Workload['distributed']>({
     intervalSeconds: interval,

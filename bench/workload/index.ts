@@ -7,3 +7,5 @@ export { WORKLOAD_SCHEMA, loadWorkload, parseWorkload } from './format.ts';
 export type { ScheduleOptions } from './schedule.ts';
 export { buildSchedule, expectedRequestsPerEndpointMinute } from './schedule.ts';
 export { AGENT_API_PATHS, CHANNEL_OF, apiCallForPath, distributedQueryDue, nodeKeyFor } from './agent-api.ts';
+export type { WorkloadFlag, WorkloadOverrides } from './overrides.ts';
+export { applyWorkloadOverrides, overridesLabel, parseWorkloadFlag } from './overrides.ts';

@@ -7,6 +7,7 @@ import type { Random } from './prng.ts';
 import { randomStream } from './prng.ts';
 import { nodeKeyFor } from './agent-api.ts';
 import type { Workload } from './format.ts';
+import { fitResultLogBody } from './fit.ts';
 
 /** Who one simulated agent is: fixed for its whole run. */
 export interface AgentIdentity {
@@ -190,7 +191,9 @@ export function resultLogBody(w: Workload, id: AgentIdentity, rnd: Random, atVir
   const lines = rnd.int(w.logger.resultLines.min, w.logger.resultLines.max);
   const data: object[] = [];
   for (let i = 0; i < lines; i += 1) data.push(resultLine(w, id, rnd, unixTime, flush));
-  return { node_key: id.nodeKey, log_type: 'result', data };
+  const body = { node_key: id.nodeKey, log_type: 'result', data };
+  const target = w.logger.resultBodyBytes;
+  return target === undefined ? body : fitResultLogBody(body as { data: Record<string, unknown>[] } & typeof body, target);
 }
 
 const STATUS_MESSAGES = [

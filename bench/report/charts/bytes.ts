@@ -94,6 +94,19 @@ export function headlineCharts(model: ReportModel): ChartSpec[] {
           }),
         ),
       };
+      // Over several runs (--runs N): every run's figure over its bar, the figure each bar shows (steady or whole run).
+      const runs = measured.map(({ s, row }) =>
+        (['up', 'down'] as const).map((direction) =>
+          s.repetitions.flatMap((r) => {
+            const v = row.steady ? r.steady?.[direction === 'up' ? 'upWireBytes' : 'downWireBytes'] : wire ? r.perEndpointMinute?.[direction === 'up' ? 'upWireBytes' : 'downWireBytes'] : r.perEndpointMinute?.[direction === 'up' ? 'upTcpPayloadBytes' : 'downTcpPayloadBytes'];
+            return v === null || v === undefined ? [] : [inUnit(v, unit)];
+          }),
+        ),
+      );
+      if (runs.some((bars) => bars.some((values) => values.length > 1))) {
+        config.options!.plugins!.runPoints = { display: true, values: runs };
+        subtitle.push(`dots: each of the ${Math.max(...measured.map(({ s }) => s.repetitions.length))} runs' figure (--runs), the bar their first run's`);
+      }
       return {
         name: `headline-${group.slug}`,
         units: { value: `${unit.unit} per endpoint-minute` },

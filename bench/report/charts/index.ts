@@ -12,6 +12,7 @@ import { networkLatencyCharts } from './network-latency.ts';
 import { roundTripCharts } from './paths.ts';
 import { protocolChart } from './protocol.ts';
 import { serverCharts } from './server.ts';
+import { sensitivityCharts } from './sensitivity.ts';
 
 export type { ChartSpec, ChartTable } from './common.ts';
 
@@ -32,7 +33,7 @@ function withSubtitleLine(chart: ChartSpec, line: string | null): ChartSpec {
  * Charts that need a capture (breakdown, bandwidth, protocol matrix) are absent from a run without one.
  */
 export function buildCharts(model: ReportModel): ChartSpec[] {
-  const perGroup = [...headlineCharts(model), ...breakdownCharts(model), ...bandwidthCharts(model), ...latencyCharts(model)];
+  const perGroup = [...headlineCharts(model), ...sensitivityCharts(model), ...breakdownCharts(model), ...bandwidthCharts(model), ...latencyCharts(model)];
   for (const chart of perGroup) if (chart.group !== null) withSubtitleLine(chart, model.groupStateNotes.get(chart.group) ?? null);
   const across = [...comparisonChart(model), ...networkLatencyCharts(model.networkLatency), ...roundTripCharts(model), ...connectionsChart(model), ...serverCpuChart(model), ...protocolChart(model), ...serverCharts(model)].map((c) =>
     withSubtitleLine(c, model.acrossStateNote),
