@@ -161,7 +161,9 @@ async function procStat(pid: number): Promise<ProcStat | null> {
   try {
     text = await readFile(`/proc/${pid}/stat`, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    // Gone between readdir and read: ENOENT, or ESRCH when it exited while its file was being read.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ESRCH') return null;
     throw error;
   }
   // proc(5): field 2 (comm) is parenthesised and may hold spaces; count fields after its closing paren.
