@@ -66,6 +66,13 @@ describe('chart configurations', () => {
     }
   });
 
+  it("quote the steady state in the headline's title when the comparison has one, as its bars show it", () => {
+    const steady = sampleResults();
+    for (const c of steady.comparisons) c.steady = { upSavedPct: 50.2, downSavedPct: 80.4, connectionsSavedPct: 99 };
+    const chart = byName(buildCharts(buildReportModel(steady)), 'headline-tls1.3-rsa2048');
+    expect(title(chart)).toBe('Reusing connections saved 80% of downstream and 50% of upstream bytes, steady state');
+  });
+
   it('state the finding in their titles, computed from the data', () => {
     // Down: fresh 253,492 B / 5 endpoint-minutes = 50,698 B; persistent 84,580 B / 5 = 16,916 B; saved 66.6%.
     expect(title(byName(charts, 'headline-tls1.3-rsa2048'))).toBe('Reusing connections saved 67% of downstream and 45% of upstream bytes');

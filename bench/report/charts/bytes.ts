@@ -18,9 +18,11 @@ function savingLabel(pct: number): string {
 function headlineTitle(group: ScenarioGroup): string {
   const found = answerComparison(group);
   if (found === undefined) return 'Bytes per endpoint-minute by mode (no mode to compare with fresh)';
-  const { comparison: c, candidate } = found;
+  const { comparison, candidate } = found;
   const subject = changeSubject(candidate.spec.mode);
-  const bytes = c.basis === 'wire' ? 'bytes' : 'TCP payload bytes';
+  // The bars are the steady state where there is one (the headline's figures): so is the title.
+  const c = comparison.steady ?? comparison;
+  const bytes = `${comparison.basis === 'wire' ? 'bytes' : 'TCP payload bytes'}${comparison.steady === null ? '' : ', steady state'}`;
   if (Math.round(c.downSavedPct) >= 0 && Math.round(c.upSavedPct) >= 0) {
     return `${subject} saved ${formatPct(Math.round(c.downSavedPct), 0)} of downstream and ${formatPct(Math.round(c.upSavedPct), 0)} of upstream ${bytes}`;
   }
@@ -50,7 +52,7 @@ export function headlineCharts(model: ReportModel): ChartSpec[] {
       ];
       if (resumed !== undefined && persistent !== undefined) {
         subtitle.push(
-          `${changeSubject('resumed')} ${savedPhrase(resumed.comparison.downSavedPct, 'downstream')} and ${savedPhrase(resumed.comparison.upSavedPct, 'upstream bytes')}`,
+          `${changeSubject('resumed')} ${savedPhrase((resumed.comparison.steady ?? resumed.comparison).downSavedPct, 'downstream')} and ${savedPhrase((resumed.comparison.steady ?? resumed.comparison).upSavedPct, 'upstream bytes')}`,
         );
       }
       subtitle.push(`field report (osquery agents, nginx): reuse saved ${FIELD_REPORT.upSavedPct}% up, ${FIELD_REPORT.downSavedPct}% down`);
