@@ -146,7 +146,7 @@ export interface AtFleetScale {
   timeWaitClient: number;
   /** Server cores busy (CPU ms per endpoint-minute × agents / 60,000 ms). */
   serverCores: number;
-  /** Idle connections the server holds (persistent: held per agent × agents) and the memory they take. */
+  /** Idle connections the server holds (established on the server through the steady part, median, per agent × agents) and the memory they take. */
   heldConnections: number;
   heldConnectionBytes: number | null;
   how: string;

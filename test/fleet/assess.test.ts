@@ -54,7 +54,9 @@ describe('serverCost', () => {
     expect(scaled.connectionsPerSecond).toBe(100); // 0.6 × 10,000 / 60
     expect(scaled.timeWaitClient).toBe(20_000); // 2 per agent-minute held for one minute
     expect(scaled.serverCores).toBe(0.5); // 3 ms × 10,000 / 60,000 ms
-    expect(scaled.heldConnections).toBe(41_000);
+    // The median established through the steady part (380 and 400 at 20 s and 30 s), per agent, × 10,000.
+    expect(cost.sockets.established.server.steady).toBe(390);
+    expect(scaled.heldConnections).toBe(39_000);
   });
 
   it("scales the steady state when the run has one: start-up connections are not a fleet's rate", () => {
