@@ -14,7 +14,6 @@
  * Counters come from nginx itself: requests, connections and resumed handshakes from an access log written
  * with a tab-separated format, CPU from /proc/<pid>/stat of the master and its workers.
  */
-import { createServer } from 'node:net';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
@@ -28,7 +27,7 @@ import { checkServerOptions, raceTimeout } from './agent-server.ts';
 import { ServeError, stderrTail } from './errors.ts';
 import { guardDir, guardProcess, tempPrefix } from '../guard/guard.ts';
 import { DEFAULT_MAX_REQUESTS_PER_CONNECTION, emptyRequestCounts, type AgentServer, type AgentServerOptions, type AgentServerStats } from './protocol.ts';
-import { SERVER_PROCESS_OPTIONS, exitOf, keepStderrTail } from './process.ts';
+import { SERVER_PROCESS_OPTIONS, exitOf, freePort, keepStderrTail } from './process.ts';
 
 const INSTALL_HINT = 'nginx is not installed: run `apt-get install nginx-light` (or `bash scripts/setup.sh`, which does it)';
 const STARTUP_TIMEOUT_MS = 15_000;
@@ -67,18 +66,6 @@ export async function nginxVersion(): Promise<string> {
   return match[1];
 }
 
-/** A port nobody listens on right now (the kernel picks it). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new ServeError('could not probe a free port on 127.0.0.1');
-  return address.port;
-}
 
 /** nginx.conf strings are quoted; a quote or backslash in a temp path would end them early. */
 function quoted(value: string): string {

@@ -1,5 +1,7 @@
 /** What both servers' child processes share: how they are started and how their stderr is kept. */
+import { createServer } from 'node:net';
 import type { Readable } from 'node:stream';
+import { ServeError } from './errors.ts';
 
 /** Bytes of a server's stderr kept for error messages. */
 const STDERR_KEEP_BYTES = 8192;
@@ -31,4 +33,17 @@ export function keepStderrTail(stderr: Readable): () => string {
 /** How a child process ended. */
 export function exitOf(child: Promise<{ exitCode?: number; signal?: string }>): Promise<{ code: number | null; signal: string | null }> {
   return child.then((result) => ({ code: result.exitCode ?? null, signal: result.signal ?? null }));
+}
+
+/** A port nobody listens on right now (the kernel picks it). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new ServeError('could not probe a free port on 127.0.0.1');
+  return address.port;
 }

@@ -13,7 +13,7 @@ import { execa } from 'execa';
 import type { ProxyKind } from '../model/index.ts';
 import { REPO_ROOT, repoPath } from '../paths.ts';
 import { ServeError, stderrTail } from './errors.ts';
-import { exitOf, keepStderrTail } from './process.ts';
+import { SERVER_PROCESS_OPTIONS, exitOf, freePort, keepStderrTail } from './process.ts';
 
 /** A running proxy. */
 export interface Proxy {
@@ -85,18 +85,6 @@ async function startEmbedded(targetPort: number): Promise<Proxy> {
   };
 }
 
-/** A port nobody listens on right now (the kernel picks it). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new ServeError('could not probe a free port on 127.0.0.1');
-  return address.port;
-}
 
 /** Resolves once something accepts connections on 127.0.0.1:port, or rejects after the timeout. */
 async function waitListening(port: number, exited: Promise<unknown>, what: string, diagnostics: () => Promise<string>): Promise<void> {
@@ -140,14 +128,7 @@ async function startTinyproxy(targetPort: number): Promise<Proxy> {
       '',
     ].join('\n'),
   );
-  const child = execa('tinyproxy', ['-d', '-c', path.join(dir, 'tinyproxy.conf')], {
-    reject: false,
-    stdin: 'ignore',
-    stdout: 'ignore',
-    stderr: 'pipe',
-    buffer: false,
-    cleanup: true,
-  });
+  const child = execa('tinyproxy', ['-d', '-c', path.join(dir, 'tinyproxy.conf')], SERVER_PROCESS_OPTIONS);
   const stderr = keepStderrTail(child.stderr);
   const exited = exitOf(child);
   const readLog = () => readFile(log, 'utf8').catch(() => '');
