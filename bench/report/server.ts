@@ -4,7 +4,7 @@
  * and the measured figures scaled to `--fleet-size` agents, labelled derived. Built once into the report
  * model; the terminal, Markdown and HTML render these rows.
  */
-import type { MeasuredScenario, Results } from '../model/index.ts';
+import type { AtFleetScale, MeasuredScenario, Results } from '../model/index.ts';
 import { formatBytes, formatNumber, markdownTable, textTable, type Align } from './format.ts';
 
 /** One scenario's server cost, as numbers (null where the results have none or it is not meaningful). */
@@ -33,19 +33,8 @@ export interface ServerCostRow {
 }
 
 /** One scenario's figures at fleet scale: derived. */
-export interface FleetScaleRow {
-  id: string;
-  agents: number;
-  upBytesPerDay: number;
-  downBytesPerDay: number;
-  connectionsPerSecond: number;
-  handshakesPerSecond: number;
-  timeWaitServer: number;
-  timeWaitClient: number;
-  serverCores: number;
-  heldConnections: number;
-  heldConnectionBytes: number | null;
-}
+/** A scenario's figures at fleet scale, as the model derived them (labelled derived wherever shown). */
+export type FleetScaleRow = { id: string } & Omit<AtFleetScale, 'derived' | 'how'>;
 
 function measured(results: Results): MeasuredScenario[] {
   return results.scenarios.filter((s): s is MeasuredScenario => s.state !== 'failed');
@@ -90,21 +79,8 @@ export function fleetScaleRows(results: Results): FleetScaleRow[] {
   return measured(results).flatMap((s) => {
     const a = s.atFleetScale;
     if (a === undefined) return [];
-    return [
-      {
-        id: s.id,
-        agents: a.agents,
-        upBytesPerDay: a.upWireBytesPerDay,
-        downBytesPerDay: a.downWireBytesPerDay,
-        connectionsPerSecond: a.connectionsPerSecond,
-        handshakesPerSecond: a.handshakesPerSecond,
-        timeWaitServer: a.timeWaitServer,
-        timeWaitClient: a.timeWaitClient,
-        serverCores: a.serverCores,
-        heldConnections: a.heldConnections,
-        heldConnectionBytes: a.heldConnectionBytes,
-      },
-    ];
+    const { derived: _derived, how: _how, ...figures } = a;
+    return [{ id: s.id, ...figures }];
   });
 }
 
@@ -150,8 +126,8 @@ export function fleetScaleCells(r: FleetScaleRow): string[] {
   return [
     r.id,
     n(r.agents),
-    formatBytes(r.upBytesPerDay),
-    formatBytes(r.downBytesPerDay),
+    formatBytes(r.upWireBytesPerDay),
+    formatBytes(r.downWireBytesPerDay),
     n(r.connectionsPerSecond, 1),
     n(r.handshakesPerSecond, 1),
     n(r.timeWaitServer),
