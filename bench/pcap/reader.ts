@@ -69,6 +69,13 @@ export async function readCapture(
   }
 }
 
+/**
+ * Bytes read at most between two looks at the consumer's backpressure. The consumer's output is asked about
+ * only between reads, and a read's packets can make many times their size in output: a SYN flood's 70-byte
+ * records each end a connection whose JSON is 700 bytes, so 1 MiB reads queued 25 MB of JSON on a pipe.
+ */
+const PACED_READ_BYTES = 128 * 1024;
+
 /** The source, each read waiting first for the consumer when it asks (see CaptureReadOptions.backpressure). */
 function withBackpressure(source: ByteSource, backpressure: (() => Promise<void> | null) | undefined): ByteSource {
   if (backpressure === undefined) return source;
@@ -76,7 +83,7 @@ function withBackpressure(source: ByteSource, backpressure: (() => Promise<void>
     async read(buffer, offset, length) {
       const wait = backpressure();
       if (wait !== null) await wait;
-      return source.read(buffer, offset, length);
+      return source.read(buffer, offset, Math.min(length, PACED_READ_BYTES));
     },
     close: () => source.close(),
   };

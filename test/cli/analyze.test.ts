@@ -124,6 +124,32 @@ describe('analyze', () => {
     expect(result.exitCode).toBe(0);
   });
 
+  it('writes the same document to a file, a pipe and a slow pipe (output chunks reused only once written)', async () => {
+    // 3000 one-packet connections with distinct addresses: about 2 MB of JSON, many 64 KB chunks each way.
+    const packets = Array.from({ length: 3000 }, (_, i) => ({
+      tsSec: 1_700_000_000 + i,
+      tsFrac: 0,
+      data: ethernet(0x0800, ipv4(tcp({ srcPort: 10_000 + i, dstPort: 443, flags: 0x02 }), { src: `10.1.${i >> 8}.${i & 0xff}`, dst: '10.0.0.2' })),
+    }));
+    const capture = file('distinct.pcap', classicPcap(packets));
+    const expected = (await analyzeCapture(capture)).connections;
+    const toFile = path.join(dir, 'distinct.json');
+    const viaFile = await execa('sh', ['-c', '"$0" "$1" analyze "$2" --json > "$3"', process.execPath, BIN, capture, toFile], { reject: false });
+    expect(viaFile.stderr).toBe('');
+    const viaPipe = await execa(process.execPath, [BIN, 'analyze', capture, '--json'], { reject: false });
+    // A reader that takes 16 KB at a time with pauses: the writes queue, and the chunks queued must not change.
+    const child = execa(process.execPath, [BIN, 'analyze', capture, '--json'], { reject: false, buffer: { stdout: false } });
+    const slow: Buffer[] = [];
+    for await (const chunk of child.stdout!) {
+      slow.push(chunk as Buffer);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect((await child).exitCode).toBe(0);
+    for (const stdout of [readFileSync(toFile, 'utf8'), viaPipe.stdout, Buffer.concat(slow).toString('utf8')]) {
+      expect(JSON.parse(stdout).connections).toEqual(JSON.parse(JSON.stringify(expected)));
+    }
+  });
+
   it('prints totals, the reuse audit and the connections', async () => {
     const result = await cli(['analyze', fixture('nginx-tls13-reused.pcap'), '--keylog', fixture('nginx-tls13-reused.keylog')]);
     expect(result.exitCode).toBe(0);
