@@ -368,6 +368,8 @@ class CaptureAccount {
   private readonly synFromServerPort = new Map<number, number>();
   /** Packets skipped because the decoder does not know their link type, by link type. */
   private readonly unsupportedLinkTypes = new Map<number, number>();
+  /** Packets skipped inside encapsulations the decoder recognises but does not open, by name. */
+  private readonly unopened = new Map<string, number>();
   /** Connections whose TLS began after plaintext, by the protocol that upgraded. */
   private readonly plaintextPrefixes = new Map<string, number>();
 
@@ -422,6 +424,9 @@ class CaptureAccount {
       this.skip(decoded);
       if (decoded.kind === 'non-ip' && !isSupportedLinkType(packet.linkType)) {
         this.unsupportedLinkTypes.set(packet.linkType, (this.unsupportedLinkTypes.get(packet.linkType) ?? 0) + 1);
+      }
+      if ((decoded.kind === 'non-ip' || decoded.kind === 'non-tcp') && decoded.unopened !== undefined) {
+        this.unopened.set(decoded.unopened, (this.unopened.get(decoded.unopened) ?? 0) + 1);
       }
       return;
     }
@@ -680,6 +685,10 @@ class CaptureAccount {
     if (this.unsupportedLinkTypes.size > 0) {
       const linkTypes = [...this.unsupportedLinkTypes].map(([linkType, packets]) => ({ linkType, packets }));
       warnings.add(warning('unsupported-link-type', { linkTypes }, linkTypes.reduce((n, l) => n + l.packets, 0)));
+    }
+    if (this.unopened.size > 0) {
+      const encapsulations = [...this.unopened].map(([name, packets]) => ({ name, packets }));
+      warnings.add(warning('unsupported-encapsulation', { encapsulations }, encapsulations.reduce((n, e) => n + e.packets, 0)));
     }
     if (this.plaintextPrefixes.size > 0) {
       const protocols = [...this.plaintextPrefixes].map(([name, connections]) => ({ name, connections }));
