@@ -518,31 +518,37 @@ function greWithSequence(type: number, sequence: number, payload: Buffer): Buffe
   return ethernet(outerMacs, ETHERTYPE_IPV4, outerIpv4(47, Buffer.concat([header, payload])));
 }
 
-/** Every whole Ethernet frame mirrored by ERSPAN type II (GRE 0x88BE, session 5), draft-foschiano-erspan-03 §4.1. */
-function erspan2(file: PcapFile): PcapFile {
+/** Every whole Ethernet frame mirrored by ERSPAN (GRE protocol `greType`) behind the header made for its sequence number. */
+function mirrored(file: PcapFile, greType: number, header: (sequence: number) => Buffer): PcapFile {
   let sequence = 0;
   return rewrap(file, LINKTYPE_ETHERNET, (_ip, frame) => {
-    const header = Buffer.alloc(8);
-    header.writeUInt16BE((1 << 12) | 0, 0); // version 1 (type II), VLAN 0
-    header.writeUInt16BE(5, 2); // COS 0, En 0, T 0, session ID 5
-    header.writeUInt32BE(7, 4); // reserved 0, index 7
-    return greWithSequence(0x88be, sequence++, Buffer.concat([header, frame]));
+    const bytes = header(sequence);
+    return greWithSequence(greType, sequence++, Buffer.concat([bytes, frame]));
   });
 }
 
-/** Every whole Ethernet frame mirrored by ERSPAN type III (GRE 0x22EB) with its platform subheader (O bit). */
+/** ERSPAN type II (GRE 0x88BE, session 5), draft-foschiano-erspan-03 §4.1. */
+function erspan2(file: PcapFile): PcapFile {
+  return mirrored(file, 0x88be, () => {
+    const header = Buffer.alloc(8);
+    header.writeUInt16BE(1 << 12, 0); // version 1 (type II), VLAN 0
+    header.writeUInt16BE(5, 2); // COS 0, En 0, T 0, session ID 5
+    header.writeUInt32BE(7, 4); // reserved 0, index 7
+    return header;
+  });
+}
+
+/** ERSPAN type III (GRE 0x22EB, session 6) with its platform subheader (O bit), §4.2. */
 function erspan3(file: PcapFile): PcapFile {
-  let sequence = 0;
-  return rewrap(file, LINKTYPE_ETHERNET, (_ip, frame) => {
+  return mirrored(file, 0x22eb, (sequence) => {
     const header = Buffer.alloc(20);
-    header.writeUInt16BE((2 << 12) | 0, 0); // version 2 (type III), VLAN 0
+    header.writeUInt16BE(2 << 12, 0); // version 2 (type III), VLAN 0
     header.writeUInt16BE(6, 2); // COS 0, BSO 0, T 0, session ID 6
-    header.writeUInt32BE(sequence * 1000, 4); // timestamp
-    header.writeUInt16BE(0, 8); // security group tag
+    header.writeUInt32BE(sequence * 1000, 4); // timestamp; security group tag (bytes 8-9) 0
     header[10] = 0; // P 0, frame type 0 (Ethernet), hardware ID high bits 0
     header[11] = 0x01; // hardware ID low bits 0, D 0, granularity 0, O 1: an 8-byte subheader follows
     header.writeUInt32BE(3 << 26, 12); // platform ID 3, then platform-specific bytes (zero)
-    return greWithSequence(0x22eb, sequence++, Buffer.concat([header, frame]));
+    return header;
   });
 }
 
