@@ -353,8 +353,8 @@ class RunReader {
  * written synchronously; a pipe or terminal by libuv at once, or else by a write request that holds the chunk
  * and counts in writableLength until done) and sockets. Other streams may keep chunks (a PassThrough queues
  * them for its reader), so each chunk is then a new buffer. On a SYN flood's 1.8 GB of JSON, a new 66 KB
- * buffer per chunk was garbage outside the heap that the collector let pile up: +35 MB RSS over the table's
- * run (npm run perf:flood).
+ * buffer per chunk was garbage outside the heap that the collector let pile up (with 600,000 connections
+ * written to a file: 198 MB peak RSS, 184 MB with the chunk reused).
  */
 function releasesChunks(out: NodeJS.WritableStream): boolean {
   return out === process.stdout || out instanceof Socket;
