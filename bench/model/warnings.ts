@@ -55,6 +55,12 @@ export const WARNINGS = {
     why: 'their TCP connections, if any, are in no counter',
     fix: 'capture on an Ethernet, loopback or "any" (Linux cooked) interface, or convert the file (e.g. editcap -T ether); link types: https://www.tcpdump.org/linktypes.html',
   }),
+  'unsupported-encapsulation': entry<{ encapsulations: { name: string; packets: number }[] }>({
+    message: (p) =>
+      `packets inside an encapsulation this analyzer does not open were skipped: ${p.encapsulations.map((e) => `${e.name} (${e.packets} packets)`).join(', ')}`,
+    why: 'their TCP connections, if any, are in no counter',
+    fix: 'capture inside the tunnel (on its decapsulated interface), or strip the encapsulation first (e.g. editcap -C, tcprewrite)',
+  }),
   'snaplen-truncated': entry<{ packets: number }>({
     message: (p) =>
       `${p.packets} packets were captured shorter than they were on the wire (a short snap length); wire and IP byte counts still use their original lengths, TLS records inside the cut parts could not be read`,

@@ -35,8 +35,9 @@ export interface TcpSegment {
 /** What a frame holds, as far as TCP accounting is concerned. */
 export type DecodeResult =
   | { kind: 'tcp'; segment: TcpSegment }
-  | { kind: 'non-ip' }
-  | { kind: 'non-tcp' }
+  /** `unopened`: an encapsulation that may carry TCP but that this decoder does not open, named. */
+  | { kind: 'non-ip'; unopened?: string }
+  | { kind: 'non-tcp'; unopened?: string }
   | { kind: 'fragment' }
   | { kind: 'malformed'; reason: string };
 
@@ -46,6 +47,23 @@ const FRAGMENT: DecodeResult = Object.freeze({ kind: 'fragment' });
 
 function malformed(reason: string): DecodeResult {
   return { kind: 'malformed', reason };
+}
+
+/** One shared result per unopened encapsulation's name: few distinct names, many packets. */
+const unopenedResults = new Map<string, DecodeResult>();
+
+/** A packet skipped inside an encapsulation that is not opened (not IP at the link layer: `non-ip`). */
+function unopened(name: string): DecodeResult {
+  let result = unopenedResults.get(name);
+  if (result === undefined) {
+    result = Object.freeze({ kind: 'non-ip', unopened: name });
+    unopenedResults.set(name, result);
+  }
+  return result;
+}
+
+function hex4(n: number): string {
+  return `0x${n.toString(16).padStart(4, '0')}`;
 }
 
 const ETHERTYPE_IPV4 = 0x0800;
@@ -66,6 +84,27 @@ const ETHERTYPE_MPLS_MULTICAST = 0x8848;
 const MPLS_ENTRY_BYTES = 4;
 /** GRE's protocol type for a whole Ethernet frame (transparent Ethernet bridging, also NVGRE). */
 const ETHERTYPE_TRANSPARENT_ETHERNET = 0x6558;
+/**
+ * ERSPAN (draft-foschiano-erspan-03), a mirrored Ethernet frame in GRE: type II is 0x88BE with GRE's
+ * sequence number and an 8-byte header (type I: 0x88BE without a sequence number, no header); type III is
+ * 0x22EB with a 12-byte header, then an 8-byte platform subheader when its O bit is set, and its frame type
+ * says Ethernet (0) or IP (2).
+ */
+const GRE_ERSPAN_II = 0x88be;
+const GRE_ERSPAN_III = 0x22eb;
+const ERSPAN_II_HEADER_BYTES = 8;
+const ERSPAN_III_HEADER_BYTES = 12;
+const ERSPAN_III_SUBHEADER_BYTES = 8;
+const ERSPAN_III_FRAME_ETHERNET = 0;
+const ERSPAN_III_FRAME_IP = 2;
+/**
+ * IEEE 802.3 frames: a type field of at most 1500 is a length, and an 802.2 LLC header follows: DSAP(1)
+ * SSAP(1) control(1); SNAP (RFC 1042) is DSAP = SSAP = 0xAA, control 0x03 (UI), then OUI(3) and an EtherType.
+ */
+const IEEE_802_3_MAX_LENGTH = 1500;
+const LLC_SNAP_SAP = 0xaa;
+const LLC_UI = 0x03;
+const LLC_SNAP_HEADER_BYTES = 8;
 /** Tunnels nest: a bound on how many encapsulations are opened, so a crafted frame cannot recurse deeply. */
 const MAX_TUNNEL_DEPTH = 4;
 
@@ -129,6 +168,18 @@ const VXLAN_PORT = 4789;
 const VXLAN_HEADER_BYTES = 8;
 const GENEVE_PORT = 6081;
 const GENEVE_HEADER_BYTES = 8;
+/**
+ * GTP-U (3GPP TS 29.281 §5.1) on UDP 2152: flags(1) type(1) length(2) TEID(4), then sequence(2) N-PDU(1)
+ * next extension type(1) when any of the E, S, PN flags is set, then extension headers (length in 4-byte
+ * units, next type in their last byte). Version 1 with PT 1; a G-PDU (type 255) carries a user's IP packet.
+ */
+const GTP_U_PORT = 2152;
+const GTP_HEADER_BYTES = 8;
+const GTP_OPTIONAL_BYTES = 4;
+const GTP_VERSION_1_PT = 0x30;
+const GTP_FLAGS_E_S_PN = 0x07;
+const GTP_FLAG_E = 0x04;
+const GTP_G_PDU = 0xff;
 /** NFLOG: family(1) version(1) resource id(2), then TLVs of length(2) type(2) in the host's byte order. */
 const NFLOG_HEADER_BYTES = 4;
 const NFLOG_TLV_HEADER_BYTES = 4;
@@ -150,6 +201,19 @@ export function isSupportedLinkType(linkType: number): boolean {
 /** Address strings are cached: a capture has few distinct addresses and many packets. The bound keeps a
  * scan or spoofed traffic from growing the caches without limit. */
 const ADDRESS_CACHE_LIMIT = 4096;
+
+/**
+ * True when NFLOG TLV lengths read in this byte order chain from `at` through the frame: each at least its
+ * own header and within the bytes left (the last one's padding may run past the end).
+ */
+function nflogChains(data: Buffer, at: number, end: number, bigEndian: boolean): boolean {
+  while (end - at > NFLOG_TLV_HEADER_BYTES) {
+    const length = bigEndian ? u16be(data, at) : data[at]! | (data[at + 1]! << 8);
+    if (length < NFLOG_TLV_HEADER_BYTES || length > end - at) return false;
+    at += (length + 3) & ~3;
+  }
+  return true;
+}
 
 /**
  * Decodes captured frames down to their TCP segment. One decoder serves one capture: it owns the result it
@@ -253,6 +317,20 @@ export class PacketDecoder {
       type = u16be(data, at + 2);
       at += VLAN_TAG_BYTES;
     }
+    if (type <= IEEE_802_3_MAX_LENGTH) {
+      // An 802.3 length: only SNAP names the protocol (with an EtherType); other LLC SAPs (STP, NetBIOS,
+      // IPX) carry no IP.
+      if (end < at + LLC_SNAP_HEADER_BYTES || data[at] !== LLC_SNAP_SAP || data[at + 1] !== LLC_SNAP_SAP || data[at + 2] !== LLC_UI) {
+        return NON_IP;
+      }
+      type = u16be(data, at + 6);
+      at += LLC_SNAP_HEADER_BYTES;
+      while (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_OLD) {
+        if (end < at + VLAN_TAG_BYTES) return malformed('frame ends inside a VLAN tag');
+        type = u16be(data, at + 2);
+        at += VLAN_TAG_BYTES;
+      }
+    }
     if (type === ETHERTYPE_IPV4) return this.ipv4(data, at, end);
     if (type === ETHERTYPE_IPV6) return this.ipv6(data, at, end);
     if (type === ETHERTYPE_PPPOE_SESSION) {
@@ -279,18 +357,26 @@ export class PacketDecoder {
     const version = data[at]! >> 4;
     if (version === 4) return this.ipv4(data, at, end);
     if (version === 6) return this.ipv6(data, at, end);
-    return NON_IP; // a pseudowire (control word 0): Ethernet over MPLS is not opened
+    // A pseudowire (RFC 4385 control word, first nibble 0): which one (Ethernet, PPP, ...) is signalled
+    // out of band, so its payload cannot be told from the packet.
+    return unopened('MPLS pseudowire');
   }
 
-  /** NFLOG's TLVs: the packet is the NFULA_PAYLOAD one, an IP datagram of the header's family. */
+  /**
+   * NFLOG's TLVs: the packet is the NFULA_PAYLOAD one, an IP datagram of the header's family. TLV lengths
+   * and types are in the capturing host's byte order, which the file does not record: little-endian unless
+   * the lengths read that way do not chain through the frame and read big-endian they do (as Wireshark
+   * decides it).
+   */
   private nflog(data: Buffer, start: number, end: number): DecodeResult {
     if (end - start < NFLOG_HEADER_BYTES) return malformed('frame shorter than an NFLOG header');
     const family = data[start]!;
-    let at = start + NFLOG_HEADER_BYTES;
+    const first = start + NFLOG_HEADER_BYTES;
+    const bigEndian = !nflogChains(data, first, end, false) && nflogChains(data, first, end, true);
+    let at = first;
     while (at + NFLOG_TLV_HEADER_BYTES <= end) {
-      // Host byte order: captures are little-endian hosts' in practice, as libpcap and Wireshark assume.
-      const length = data[at]! | (data[at + 1]! << 8);
-      const type = data[at + 2]! | (data[at + 3]! << 8);
+      const length = bigEndian ? u16be(data, at) : data[at]! | (data[at + 1]! << 8);
+      const type = bigEndian ? u16be(data, at + 2) : data[at + 2]! | (data[at + 3]! << 8);
       if (length < NFLOG_TLV_HEADER_BYTES) return malformed(`NFLOG TLV of length ${length}`);
       if (type === NFULA_PAYLOAD) {
         const payloadEnd = Math.min(end, at + length);
@@ -315,14 +401,21 @@ export class PacketDecoder {
     if (protocol === PROTO_GRE) {
       if (innerEnd < at + GRE_HEADER_BYTES) return malformed('frame ends inside a GRE header');
       const flags = u16be(data, at);
-      if ((flags & GRE_VERSION_MASK) !== 0) return NON_TCP; // version 1 is PPTP's enhanced GRE
+      if ((flags & GRE_VERSION_MASK) !== 0) return unopened(`GRE version ${flags & GRE_VERSION_MASK} (PPTP)`);
       const headerBytes =
         GRE_HEADER_BYTES + (flags & GRE_CHECKSUM ? 4 : 0) + (flags & GRE_KEY ? 4 : 0) + (flags & GRE_SEQUENCE ? 4 : 0);
       if (innerEnd < at + headerBytes) return malformed('frame ends inside a GRE header');
       this.tunnelDepth++;
       const type = u16be(data, at + 2);
-      if (type === ETHERTYPE_TRANSPARENT_ETHERNET) return this.innerEthernet(data, at + headerBytes, innerEnd);
-      return this.ethertype(data, at + headerBytes, innerEnd, type);
+      const payload = at + headerBytes;
+      if (type === GRE_ERSPAN_II) {
+        const erspan = flags & GRE_SEQUENCE ? ERSPAN_II_HEADER_BYTES : 0;
+        return this.innerEthernet(data, payload + erspan, innerEnd);
+      }
+      if (type === GRE_ERSPAN_III) return this.erspan3(data, payload, innerEnd);
+      if (type === ETHERTYPE_TRANSPARENT_ETHERNET) return this.innerEthernet(data, payload, innerEnd);
+      const inner = this.ethertype(data, payload, innerEnd, type);
+      return inner === NON_IP ? unopened(`GRE protocol ${hex4(type)}`) : inner;
     }
     if (protocol === PROTO_UDP) {
       if (innerEnd < at + UDP_HEADER_BYTES) return NON_TCP;
@@ -342,8 +435,44 @@ export class PacketDecoder {
         if (type === ETHERTYPE_TRANSPARENT_ETHERNET) return this.innerEthernet(data, payload + headerBytes, innerEnd);
         return this.ethertype(data, payload + headerBytes, innerEnd, type);
       }
+      if (port === GTP_U_PORT) return this.gtpU(data, payload, innerEnd);
     }
     return NON_TCP;
+  }
+
+  /** ERSPAN type III's header, then its frame: Ethernet, or IP told by its version. */
+  private erspan3(data: Buffer, at: number, end: number): DecodeResult {
+    if (end < at + ERSPAN_III_HEADER_BYTES) return malformed('frame ends inside an ERSPAN type III header');
+    // Bytes 10-11: P(1) FT(5) HW ID(6) D(1) Gra(2) O(1).
+    const frameType = (data[at + 10]! >> 2) & 0x1f;
+    const subheader = (data[at + 11]! & 0x01) !== 0 ? ERSPAN_III_SUBHEADER_BYTES : 0;
+    const frame = at + ERSPAN_III_HEADER_BYTES + subheader;
+    if (frameType === ERSPAN_III_FRAME_ETHERNET) return this.innerEthernet(data, frame, end);
+    if (frameType === ERSPAN_III_FRAME_IP) return this.ipByVersion(data, frame, end);
+    return unopened(`ERSPAN type III frame type ${frameType}`);
+  }
+
+  /** A GTP-U message: a G-PDU's user packet is IP; echoes, error indications and end markers carry none. */
+  private gtpU(data: Buffer, at: number, end: number): DecodeResult {
+    if (end < at + GTP_HEADER_BYTES) return malformed('frame ends inside a GTP-U header');
+    const flags = data[at]!;
+    if ((flags & 0xf0) !== GTP_VERSION_1_PT) return unopened(`GTP-U flags 0x${flags.toString(16).padStart(2, '0')} (not version 1, PT 1)`);
+    if (data[at + 1] !== GTP_G_PDU) return NON_TCP;
+    let next = at + GTP_HEADER_BYTES;
+    if ((flags & GTP_FLAGS_E_S_PN) !== 0) {
+      if (end < next + GTP_OPTIONAL_BYTES) return malformed('frame ends inside a GTP-U header');
+      let extension = flags & GTP_FLAG_E ? data[next + 3]! : 0;
+      next += GTP_OPTIONAL_BYTES;
+      while (extension !== 0) {
+        if (end < next + 1) return malformed('frame ends inside a GTP-U extension header');
+        const length = data[next]! * 4;
+        if (length === 0 || end < next + length) return malformed('a GTP-U extension header runs past the frame');
+        extension = data[next + length - 1]!;
+        next += length;
+      }
+    }
+    this.tunnelDepth++;
+    return this.ipByVersion(data, next, end);
   }
 
   private innerEthernet(data: Buffer, at: number, end: number): DecodeResult {

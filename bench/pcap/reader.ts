@@ -5,7 +5,7 @@
  */
 import { PcapFormatError } from '../errors.ts';
 import { isClassicPcapMagic, readClassicPcap } from './classic.ts';
-import type { CaptureReadSummary, CapturedPacket } from './packet.ts';
+import { truncatedFileWarning, type CaptureReadSummary, type CapturedPacket } from './packet.ts';
 import { readPcapng, type PcapngSecretsHandler } from './pcapng.ts';
 import { openCapture, type ByteSource, type Compression } from './source.ts';
 
@@ -52,7 +52,7 @@ export async function readCapture(
   onPacket: (p: CapturedPacket) => void,
   options: CaptureReadOptions = {},
 ): Promise<CaptureReadSummary> {
-  const { source, head, compression } = await openCapture(path);
+  const { source, head, compression, cutShort } = await openCapture(path);
   try {
     const what = compression === null ? '' : ` once ${compression}-decompressed`;
     if (head.length === 0) throw new PcapFormatError(`${path}: is empty${what}, not a capture`);
@@ -63,10 +63,29 @@ export async function readCapture(
     if (magic === PCAPNG_MAGIC) summary = await readPcapng(path, paced, onPacket, options.onSecrets);
     else if (isClassicPcapMagic(magic)) summary = await readClassicPcap(path, paced, head, onPacket);
     else throw unknownFormat(path, head, compression);
-    return compression === null ? summary : { ...summary, compression };
+    if (compression === null) return summary;
+    return { ...withCutShort(path, summary, compression, cutShort()), compression };
   } finally {
     await source.close();
   }
+}
+
+/**
+ * Bytes read at most between two looks at the consumer's backpressure. The consumer's output is asked about
+ * only between reads, and a read's packets can make many times their size in output: a SYN flood's 70-byte
+ * records each end a connection whose JSON is 700 bytes, so 1 MiB reads queued 25 MB of JSON on a pipe.
+ */
+const PACED_READ_BYTES = 128 * 1024;
+
+/**
+ * A compressed capture cut short reads like a plain one cut short: the packets before the cut, and a
+ * `truncated-file` warning. The reader warned already when the cut fell inside a packet; when it fell
+ * between two, the warning says the compressed data ends early.
+ */
+function withCutShort(path: string, summary: CaptureReadSummary, compression: Compression, cutShort: boolean): CaptureReadSummary {
+  if (!cutShort || summary.warnings.some((w) => w.kind === 'truncated-file')) return summary;
+  const detail = `its ${compression} data, cut short after packet ${summary.packets}`;
+  return { ...summary, warnings: [...summary.warnings, truncatedFileWarning(path, detail)] };
 }
 
 /** The source, each read waiting first for the consumer when it asks (see CaptureReadOptions.backpressure). */
@@ -76,7 +95,7 @@ function withBackpressure(source: ByteSource, backpressure: (() => Promise<void>
     async read(buffer, offset, length) {
       const wait = backpressure();
       if (wait !== null) await wait;
-      return source.read(buffer, offset, length);
+      return source.read(buffer, offset, Math.min(length, PACED_READ_BYTES));
     },
     close: () => source.close(),
   };

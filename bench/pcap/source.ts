@@ -124,48 +124,147 @@ export async function readFully(source: ByteSource, buffer: Buffer): Promise<num
 
 /** Bytes read to recognise a compression or capture format: the longest magic or header looked at. */
 const SNIFF_BYTES = 24;
-/** Decompressed bytes per chunk handed from the input to the decompressor. */
+/** Compressed bytes per read of the input. */
 const INPUT_CHUNK_BYTES = 1 << 20;
+/** Decompressed bytes queued ahead of the reader: the input is read no further until the queue is below it. */
+const QUEUE_BYTES = 4 << 20;
+/** fzstd's error code for input that ends inside a frame ("unexpected EOF"); 0-4 are corrupt data. */
+const FZSTD_UNEXPECTED_EOF = 5;
 
-/** The input as a stream of chunks, for a decompressor: the sniffed bytes first, then the rest. */
-function inputStream(source: ByteSource): Readable {
-  return Readable.from(
-    (async function* chunks() {
-      for (;;) {
-        const chunk = Buffer.allocUnsafe(INPUT_CHUNK_BYTES);
-        const n = await source.read(chunk, 0, chunk.length);
-        if (n === 0) return;
-        yield chunk.subarray(0, n);
-      }
-    })(),
-    { objectMode: false },
-  );
+/** A decompressor: `write` hands out what it can decompress so far through `onData`; `end` finishes. */
+interface Decompressor {
+  write(chunk: Buffer): Promise<void>;
+  end(): Promise<void>;
 }
 
-/** fzstd's streaming decompressor as a Node stream (Node 20's zlib has no zstd; see docs/measurements.md). */
-function zstdStream(input: Readable): Readable {
-  const output = new Readable({ read() {} });
-  const decompress = new Decompress((chunk) => {
-    output.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-  });
-  input.on('data', (chunk: Buffer) => {
-    try {
-      decompress.push(chunk);
-    } catch (error) {
-      output.destroy(error as Error);
-      input.destroy();
+/**
+ * zlib's gunzip stream. Its output is taken from 'data' events as it comes (never paused), so when it fails
+ * at the end of a file cut short, nothing it decompressed before is lost in a paused stream's buffer.
+ */
+function gunzip(onData: (chunk: Buffer) => void): Decompressor {
+  const stream = createGunzip();
+  let failed: Error | null = null;
+  let ended = false;
+  let waiting: (() => void) | null = null;
+  const wake = (): void => {
+    const resolve = waiting;
+    waiting = null;
+    resolve?.();
+  };
+  stream.on('data', onData);
+  stream.on('drain', wake);
+  stream.on('end', () => ((ended = true), wake()));
+  stream.on('error', (error) => ((failed = error), wake()));
+  const settled = async (done: () => boolean): Promise<void> => {
+    while (failed === null && !done()) await new Promise<void>((resolve) => (waiting = resolve));
+    if (failed !== null) throw failed;
+  };
+  return {
+    async write(chunk) {
+      if (!stream.write(chunk)) await settled(() => !stream.writableNeedDrain);
+      else if (failed !== null) throw failed;
+    },
+    async end() {
+      stream.end();
+      await settled(() => ended);
+    },
+  };
+}
+
+/** fzstd's streaming decompressor (Node 20's zlib has no zstd; see docs/measurements.md): synchronous. */
+function unzstd(onData: (chunk: Buffer) => void): Decompressor {
+  const decompress = new Decompress((chunk) => onData(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+  return {
+    write: async (chunk) => decompress.push(chunk),
+    end: async () => decompress.push(new Uint8Array(0), true),
+  };
+}
+
+/**
+ * A compressed source's decompressed bytes, handed out as the readers ask for them. The input is read and
+ * decompressed only while less than QUEUE_BYTES wait, so memory stays bounded whatever the ratio.
+ *
+ * Input that ends before its compressed stream does (a file cut short: zlib's "unexpected end of file",
+ * fzstd's "unexpected EOF") ends the capture after everything that could be decompressed, as the end of a
+ * plain file does (`cutShort` tells it); corrupt data is a PcapFormatError naming the file.
+ */
+class DecompressedSource implements ByteSource {
+  private readonly queue: Buffer[] = [];
+  private queuedBytes = 0;
+  private pending: Buffer = Buffer.alloc(0);
+  private readonly decompressor: Decompressor;
+  private inputDone = false;
+  /** Bytes handed to the reader. */
+  private delivered = 0;
+  /** The input ended inside the compressed stream. */
+  cutShort = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly compression: 'gzip' | 'zstd',
+    private readonly input: ByteSource,
+  ) {
+    const onData = (chunk: Buffer): void => {
+      this.queue.push(chunk);
+      this.queuedBytes += chunk.length;
+    };
+    this.decompressor = compression === 'gzip' ? gunzip(onData) : unzstd(onData);
+  }
+
+  async read(buffer: Buffer, offset: number, length: number): Promise<number> {
+    while (this.pending.length === 0) {
+      const next = this.queue.shift();
+      if (next !== undefined) {
+        this.queuedBytes -= next.length;
+        this.pending = next;
+        break;
+      }
+      if (this.inputDone) return 0;
+      await this.decompressMore();
     }
-  });
-  input.on('end', () => {
+    const n = this.pending.copy(buffer, offset, 0, Math.min(length, this.pending.length));
+    this.pending = this.pending.subarray(n);
+    this.delivered += n;
+    return n;
+  }
+
+  /** Reads input and decompresses it until output is queued or the input is over. */
+  private async decompressMore(): Promise<void> {
     try {
-      decompress.push(new Uint8Array(0), true);
-      output.push(null);
+      while (this.queuedBytes < QUEUE_BYTES && this.queue.length === 0 && !this.inputDone) {
+        const chunk = Buffer.allocUnsafe(INPUT_CHUNK_BYTES);
+        const n = await this.input.read(chunk, 0, chunk.length);
+        if (n === 0) {
+          this.inputDone = true;
+          await this.decompressor.end();
+        } else {
+          await this.decompressor.write(chunk.subarray(0, n));
+        }
+      }
     } catch (error) {
-      output.destroy(error as Error);
+      this.inputDone = true;
+      if (error instanceof InputError || error instanceof PcapFormatError) throw error;
+      if (this.isCutShort(error as Error)) {
+        // A cut before any byte came out leaves no capture to read: that is reported as the failure it is.
+        if (this.delivered + this.queuedBytes === 0) {
+          throw new PcapFormatError(`${this.path}: the ${this.compression} data is cut short before any of the capture could be decompressed`, { cause: error });
+        }
+        this.cutShort = true;
+        return;
+      }
+      const message = `${this.path}: the ${this.compression} data is corrupt or cut short: ${(error as Error).message}`;
+      throw new PcapFormatError(message, { cause: error });
     }
-  });
-  input.on('error', (error) => output.destroy(error));
-  return output;
+  }
+
+  private isCutShort(error: Error): boolean {
+    const code = (error as Error & { code?: unknown }).code;
+    return this.compression === 'gzip' ? code === 'Z_BUF_ERROR' : code === FZSTD_UNEXPECTED_EOF;
+  }
+
+  async close(): Promise<void> {
+    await this.input.close();
+  }
 }
 
 /** An open capture: its bytes (decompressed) and what was learnt on the way. */
@@ -174,6 +273,11 @@ export interface OpenedCapture {
   /** The first bytes of the (decompressed) capture, also still served by `source`. */
   head: Buffer;
   compression: Compression;
+  /**
+   * Once the source is read to its end: true when the compressed data stopped inside its compressed stream
+   * (a file cut short), which then ended the capture as the end of a plain file does.
+   */
+  cutShort: () => boolean;
 }
 
 /**
@@ -188,15 +292,11 @@ export async function openCapture(path: string): Promise<OpenedCapture> {
     const sniffed = Buffer.alloc(SNIFF_BYTES);
     const rawHead = sniffed.subarray(0, await readFully(raw, sniffed));
     const compression: Compression = startsWith(rawHead, GZIP_MAGIC) ? 'gzip' : startsWith(rawHead, ZSTD_MAGIC) ? 'zstd' : null;
-    if (compression === null) return { source: new PrefixedSource(rawHead, raw), head: rawHead, compression };
-    const input = inputStream(new PrefixedSource(rawHead, raw));
-    const stream = compression === 'gzip' ? input.pipe(createGunzip()) : zstdStream(input);
-    // The gunzip stream does not hear of its input's errors through pipe(): pass them on.
-    input.on('error', (error) => stream.destroy(error));
-    const decompressed = new StreamSource(path, `the ${compression} data is corrupt or cut short`, stream, raw);
+    if (compression === null) return { source: new PrefixedSource(rawHead, raw), head: rawHead, compression, cutShort: () => false };
+    const decompressed = new DecompressedSource(path, compression, new PrefixedSource(rawHead, raw));
     const head = Buffer.alloc(SNIFF_BYTES);
     const headBytes = head.subarray(0, await readFully(decompressed, head));
-    return { source: new PrefixedSource(headBytes, decompressed), head: headBytes, compression };
+    return { source: new PrefixedSource(headBytes, decompressed), head: headBytes, compression, cutShort: () => decompressed.cutShort };
   } catch (error) {
     await raw.close();
     throw error;

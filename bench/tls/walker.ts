@@ -165,6 +165,11 @@ export class TlsStreamWalker implements RecordSink {
     return { ...this.side(dir).stream.counters };
   }
 
+  /** `counters(dir).handshakeBytes` without copying the counters (read per connection phase). */
+  handshakeBytes(dir: Direction): number {
+    return this.side(dir).stream.counters.handshakeBytes;
+  }
+
   /** Bytes pushed plus bytes skipped in one direction: what `counters(dir)` adds up to after `end()`. */
   bytesIn(dir: Direction): number {
     return this.side(dir).stream.bytesIn;

@@ -428,7 +428,7 @@ edit seqwrap "$stage/node-tls13-keepalive.pcap" "$stage/edge-seqwrap.pcap"
 describe edge-seqwrap edge-seqwrap.pcap "$node_port" "$node_port" node-tls13-keepalive.keylog \
   'node-tls13-keepalive with sequence numbers shifted to wrap past 2^32 300 B (client) and 900 B (server) into the data (pcap-edit.ts seqwrap)'
 
-for encapsulation in pppoe mpls gre vxlan nflog; do
+for encapsulation in pppoe mpls gre vxlan nflog nflog-be erspan2 erspan3 gtpu snap; do
   edit "$encapsulation" "$stage/nginx-tls12-reused.pcap" "$stage/edge-$encapsulation.pcap"
 done
 describe edge-pppoe edge-pppoe.pcap "$nginx_tls" "$nginx_tls" nginx-tls12-reused.keylog \
@@ -441,6 +441,16 @@ describe edge-vxlan edge-vxlan.pcap "$nginx_tls" "$nginx_tls" nginx-tls12-reused
   'nginx-tls12-reused, whole Ethernet frames in VXLAN over UDP 4789 (pcap-edit.ts vxlan)'
 describe edge-nflog edge-nflog.pcap "$nginx_tls" "$nginx_tls" nginx-tls12-reused.keylog \
   'nginx-tls12-reused as Linux NFLOG records, link type 239 (pcap-edit.ts nflog)'
+describe edge-nflog-be edge-nflog-be.pcap "$nginx_tls" "$nginx_tls" nginx-tls12-reused.keylog \
+  'edge-nflog as a big-endian host writes it: file, record headers and NFLOG TLVs big-endian (pcap-edit.ts nflog-be)'
+describe edge-erspan2 edge-erspan2.pcap "$nginx_tls" "$nginx_tls" nginx-tls12-reused.keylog \
+  'nginx-tls12-reused, whole Ethernet frames mirrored by ERSPAN type II (GRE 0x88BE with sequence numbers) over an outer IPv4 (pcap-edit.ts erspan2)'
+describe edge-erspan3 edge-erspan3.pcap "$nginx_tls" "$nginx_tls" nginx-tls12-reused.keylog \
+  'nginx-tls12-reused, whole Ethernet frames mirrored by ERSPAN type III (GRE 0x22EB, platform subheader) (pcap-edit.ts erspan3)'
+describe edge-gtpu edge-gtpu.pcap "$nginx_tls" "$nginx_tls" nginx-tls12-reused.keylog \
+  'nginx-tls12-reused, every IP datagram a GTP-U G-PDU with sequence numbers over UDP 2152 (pcap-edit.ts gtpu)'
+describe edge-snap edge-snap.pcap "$nginx_tls" "$nginx_tls" nginx-tls12-reused.keylog \
+  'nginx-tls12-reused, every frame that fits 1500 bytes as IEEE 802.3 with an 802.2 LLC/SNAP header (pcap-edit.ts snap)'
 
 # The key log inside the capture: a pcapng Decryption Secrets Block, and no --keylog given.
 editcap --inject-secrets "tls,$stage/nginx-tls13-fresh.keylog" "$stage/nginx-tls13-fresh.pcap" "$stage/edge-dsb.pcapng"

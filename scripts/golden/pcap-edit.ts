@@ -19,6 +19,14 @@
  *   vxlan       every whole Ethernet frame inside VXLAN (VNI 42) over UDP 4789 in an outer Ethernet/IPv4
  *   nflog       every frame's IP datagram as the payload TLV of a Linux NFLOG record (link type 239),
  *               after a prefix TLV, as `iptables -j NFLOG` logs it
+ *   nflog-be    the same, as a big-endian host writes it: file and record headers and the TLV lengths and
+ *               types big-endian
+ *   erspan2     every whole Ethernet frame mirrored by ERSPAN type II (GRE 0x88BE with a sequence number)
+ *   erspan3     every whole Ethernet frame mirrored by ERSPAN type III (GRE 0x22EB, with the platform
+ *               subheader)
+ *   gtpu        every frame's IP datagram as a GTP-U G-PDU (TEID 0x1234, sequence numbers) over UDP 2152
+ *   snap        every frame that fits 802.3's 1500 bytes as IEEE 802.3 (a length, not a type) with an
+ *               802.2 LLC/SNAP header; longer ones stay Ethernet II
  *
  * Input must be a classic pcap in either byte order with Ethernet frames (what tcpdump writes on Linux
  * `lo`). Edited segments get correct IPv4 header and TCP checksums; untouched ones keep what the capture
@@ -56,6 +64,8 @@ const ETHERNET_HEADER_BYTES = 14;
 const ETHERTYPE_OFFSET = 12;
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
+/** Largest 802.3 length field: values above it (0x0600 and up) are EtherTypes. */
+const IEEE_802_3_MAX_LENGTH = 1500;
 const IPPROTO_TCP = 6;
 const TCP_FLAG_SYN = 0x02;
 const TCP_FLAG_ACK = 0x10;
@@ -479,11 +489,17 @@ function vxlan(file: PcapFile): PcapFile {
   });
 }
 
-function nflog(file: PcapFile): PcapFile {
+/** NFLOG records with their TLV lengths and types in a little- or big-endian host's byte order. */
+function nflog(file: PcapFile, bigEndian = false): PcapFile {
   const tlv = (type: number, value: Buffer): Buffer => {
     const padded = Buffer.alloc(4 + Math.ceil(value.length / 4) * 4);
-    padded.writeUInt16LE(4 + value.length, 0);
-    padded.writeUInt16LE(type, 2);
+    if (bigEndian) {
+      padded.writeUInt16BE(4 + value.length, 0);
+      padded.writeUInt16BE(type, 2);
+    } else {
+      padded.writeUInt16LE(4 + value.length, 0);
+      padded.writeUInt16LE(type, 2);
+    }
     value.copy(padded, 4);
     return padded;
   };
@@ -492,12 +508,92 @@ function nflog(file: PcapFile): PcapFile {
   );
 }
 
+/** A GRE header (version 0) with a sequence number, of protocol `type`, in an outer Ethernet/IPv4. */
+function greWithSequence(type: number, sequence: number, payload: Buffer): Buffer {
+  const header = Buffer.alloc(8);
+  header.writeUInt16BE(0x1000, 0); // sequence number present
+  header.writeUInt16BE(type, 2);
+  header.writeUInt32BE(sequence, 4);
+  const outerMacs = Buffer.from('02000000000c02000000000d', 'hex');
+  return ethernet(outerMacs, ETHERTYPE_IPV4, outerIpv4(47, Buffer.concat([header, payload])));
+}
+
+/** Every whole Ethernet frame mirrored by ERSPAN (GRE protocol `greType`) behind the header made for its sequence number. */
+function mirrored(file: PcapFile, greType: number, header: (sequence: number) => Buffer): PcapFile {
+  let sequence = 0;
+  return rewrap(file, LINKTYPE_ETHERNET, (_ip, frame) => {
+    const bytes = header(sequence);
+    return greWithSequence(greType, sequence++, Buffer.concat([bytes, frame]));
+  });
+}
+
+/** ERSPAN type II (GRE 0x88BE, session 5), draft-foschiano-erspan-03 §4.1. */
+function erspan2(file: PcapFile): PcapFile {
+  return mirrored(file, 0x88be, () => {
+    const header = Buffer.alloc(8);
+    header.writeUInt16BE(1 << 12, 0); // version 1 (type II), VLAN 0
+    header.writeUInt16BE(5, 2); // COS 0, En 0, T 0, session ID 5
+    header.writeUInt32BE(7, 4); // reserved 0, index 7
+    return header;
+  });
+}
+
+/** ERSPAN type III (GRE 0x22EB, session 6) with its platform subheader (O bit), §4.2. */
+function erspan3(file: PcapFile): PcapFile {
+  return mirrored(file, 0x22eb, (sequence) => {
+    const header = Buffer.alloc(20);
+    header.writeUInt16BE(2 << 12, 0); // version 2 (type III), VLAN 0
+    header.writeUInt16BE(6, 2); // COS 0, BSO 0, T 0, session ID 6
+    header.writeUInt32BE(sequence * 1000, 4); // timestamp; security group tag (bytes 8-9) 0
+    header[10] = 0; // P 0, frame type 0 (Ethernet), hardware ID high bits 0
+    header[11] = 0x01; // hardware ID low bits 0, D 0, granularity 0, O 1: an 8-byte subheader follows
+    header.writeUInt32BE(3 << 26, 12); // platform ID 3, then platform-specific bytes (zero)
+    return header;
+  });
+}
+
+/** Every frame's IP datagram as a G-PDU of GTP-U (TEID 0x1234) with a sequence number, over UDP 2152. */
+function gtpu(file: PcapFile): PcapFile {
+  let sequence = 0;
+  return rewrap(file, LINKTYPE_ETHERNET, (ip, frame) => {
+    const gtp = Buffer.alloc(12);
+    gtp[0] = 0x32; // version 1, PT 1, S: the 4 optional bytes follow
+    gtp[1] = 0xff; // G-PDU
+    gtp.writeUInt16BE(4 + ip.length, 2); // after the mandatory 8 bytes
+    gtp.writeUInt32BE(0x1234, 4);
+    gtp.writeUInt16BE(sequence++ & 0xffff, 8);
+    const udp = Buffer.alloc(8);
+    udp.writeUInt16BE(2152, 0);
+    udp.writeUInt16BE(2152, 2);
+    udp.writeUInt16BE(8 + gtp.length + ip.length, 4); // checksum 0: none (IPv4)
+    const outerMacs = Buffer.from('02000000000e02000000000f', 'hex');
+    return ethernet(outerMacs, ETHERTYPE_IPV4, outerIpv4(17, Buffer.concat([udp, gtp, ip])));
+  });
+}
+
+/** Every frame as IEEE 802.3 with an 802.2 LLC/SNAP header (RFC 1042: OUI 00-00-00, EtherType 0x0800). */
+function snap(file: PcapFile): PcapFile {
+  return rewrap(file, LINKTYPE_ETHERNET, (ip, frame) => {
+    const llc = Buffer.from([0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00]);
+    // The length field counts the LLC header and the datagram; a frame longer than 802.3 allows (1500
+    // bytes) stays Ethernet II, since a larger value in that field is an EtherType.
+    if (llc.length + ip.length > IEEE_802_3_MAX_LENGTH) return frame;
+    return ethernet(frame, llc.length + ip.length, Buffer.concat([llc, ip]));
+  });
+}
+
 const edits: Record<string, (file: PcapFile) => PcapFile> = {
   pppoe,
   mpls,
   gre,
   vxlan,
-  nflog,
+  nflog: (file) => nflog(file),
+  // A big-endian host writes both: libpcap and Wireshark take the TLVs to be in the file's byte order.
+  'nflog-be': (file) => ({ ...nflog(file, true), littleEndian: false }),
+  erspan2,
+  erspan3,
+  gtpu,
+  snap,
   bigendian: bigEndian,
   vlan: (file) => tagged(file, [{ tpid: 0x8100, vid: 100 }]),
   qinq: (file) =>

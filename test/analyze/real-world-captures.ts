@@ -157,6 +157,24 @@ export function unsupportedLinkType(): Buffer {
   return classicPcap(conversation(tls12Flights()).packets, { linkType: 9 });
 }
 
+/**
+ * #8: the conversation inside PPTP's enhanced GRE (version 1, RFC 2637 §4.1: key and sequence present, PPP
+ * inside), which the decoder recognises but does not open.
+ */
+export function pptpGre(): Buffer {
+  const packets = conversation(tls12Flights()).packets.map((p) => {
+    const inner = p.data.subarray(14);
+    const header = Buffer.alloc(12);
+    header.writeUInt16BE(0x3001, 0); // K and S present, version 1
+    header.writeUInt16BE(0x880b, 2); // PPP
+    header.writeUInt16BE(inner.length + 2, 4); // payload length, then call ID 0, then the sequence number
+    const ppp = Buffer.from([0x00, 0x21]); // PPP protocol: IPv4
+    const outer = ipv4(Buffer.concat([header, ppp, inner]), { protocol: 47, src: '10.9.0.1', dst: '10.9.0.2' });
+    return { ...p, data: ethernet(0x0800, outer) };
+  });
+  return classicPcap(packets);
+}
+
 /** The bounded-memory case in small: `count` half-open connections (one SYN each, `perSecond` a second). */
 export function synFlood(count: number, perSecond: number): Buffer {
   const packets: ClassicPacket[] = [];

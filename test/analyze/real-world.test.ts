@@ -93,6 +93,18 @@ describe('silent classes (issue 13)', () => {
   });
 });
 
+describe('encapsulations left unopened (issue 13 #8)', () => {
+  it('are warned about by name with their packet count', async () => {
+    const r = await analyze('pptp', make.pptpGre());
+    expect(r.total.connections).toBe(0);
+    expect(r.skipped.nonIp).toBe(9);
+    expect(r.warnings.find((w) => w.kind === 'unsupported-encapsulation')).toMatchObject({
+      message: 'packets inside an encapsulation this analyzer does not open were skipped: GRE version 1 (PPTP) (9 packets)',
+      count: 9,
+    });
+  });
+});
+
 describe('bounded memory (issue 13)', () => {
   it('half-open connections are reported after 120 s idle, every one counted once', async () => {
     const order: number[] = [];

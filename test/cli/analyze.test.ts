@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { analyzeCapture } from '../../bench/analyze/capture.ts';
 import { renderAnalysis } from '../../bench/cli/analyze.ts';
-import { classicPcap, ethernet, ipv4, tcp } from '../pcap/helpers.ts';
+import { classicPcap, ethernet, ipv4, prng, tcp } from '../pcap/helpers.ts';
 import { BIN, cli, ROOT } from '../run/support.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'trb-analyze-'));
@@ -101,11 +101,57 @@ describe('analyze', () => {
     });
 
     it('corrupt compressed data is one line naming the file, exit 2', async () => {
-      const bad = file('bad.pcap.gz', gzipSync(readFileSync(fixture('nginx-tls13-reused.pcap'))).subarray(0, 400));
+      const gz = gzipSync(readFileSync(fixture('nginx-tls13-reused.pcap')));
+      gz.fill(0xff, 200, 260); // deflate blocks overwritten: an invalid code or a failed CRC, not an early end
+      const bad = file('bad.pcap.gz', gz);
       const result = await execa(process.execPath, [BIN, 'analyze', bad], { reject: false });
       expect(result.exitCode).toBe(2);
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
-      expect(result.stderr).toMatch(/bad\.pcap\.gz: the gzip data is corrupt or cut short/);
+      expect(result.stderr).toMatch(/bad\.pcap\.gz: the gzip data is corrupt or cut short: /);
+    });
+
+    it('a compressed capture cut short reads as the plain capture cut at the same byte: its packets, a warning, exit 0', async () => {
+      const { gunzipSync, constants } = await import('node:zlib');
+      const random = prng(0x3c);
+      // 300 segments of 1,400 random bytes (incompressible: zstd writes several blocks) in one connection.
+      const packets = Array.from({ length: 300 }, (_, i) => {
+        const payload = Buffer.from(Array.from({ length: 1400 }, () => Math.floor(random() * 256)));
+        const segment = tcp({ srcPort: 40000, dstPort: 443, seq: 1000 + i * 1400, flags: i === 0 ? 0x02 : 0x18, payload: i === 0 ? Buffer.alloc(0) : payload });
+        return { tsSec: 1_700_000_000, tsFrac: i * 1000, data: ethernet(0x0800, ipv4(segment)) };
+      });
+      const plain = classicPcap(packets);
+      const zstPath = path.join(dir, 'whole.pcap.zst');
+      writeFileSync(path.join(dir, 'whole.pcap'), plain);
+      await execa('zstd', ['-q', '-f', '-o', zstPath, path.join(dir, 'whole.pcap')]);
+      const gz = gzipSync(plain);
+      const zst = readFileSync(zstPath);
+      const cases: [string, Buffer, (cut: Buffer) => Promise<Buffer>][] = [
+        // Both decompress what they can of a cut file: zlib when told not to insist on the end, zstd -dc always.
+        ['gz', gz.subarray(0, Math.floor(gz.length * 0.6)), async (cut) => gunzipSync(cut, { finishFlush: constants.Z_SYNC_FLUSH })],
+        ['zst', zst.subarray(0, Math.floor(zst.length * 0.6)), async (cut) => Buffer.from((await execa('zstd', ['-dc'], { input: cut, encoding: 'buffer', reject: false })).stdout)],
+        // Cut in the gzip trailer (CRC and length): every packet is there, only the end of the stream is not.
+        ['trailer.gz', gz.subarray(0, gz.length - 4), async () => plain],
+      ];
+      for (const [name, cut, decompress] of cases) {
+        const prefix = await decompress(cut);
+        expect(prefix.length, name).toBeGreaterThan(24);
+        const expected = await analyzeCapture(file(`cut-${name}.pcap`, prefix));
+        const capture = file(`cut.pcap.${name}`, cut);
+        const result = await execa(process.execPath, [BIN, 'analyze', capture, '--json'], { reject: false });
+        expect(result.exitCode, name).toBe(0);
+        expect(result.stderr).toBe('');
+        const document = JSON.parse(result.stdout);
+        expect(document.total, name).toEqual(expected.total);
+        expect(document.file.packets, name).toBe(expected.file.packets);
+        const truncated = document.warnings.find((w: { kind: string }) => w.kind === 'truncated-file');
+        expect(truncated.message, name).toContain(capture);
+        if (name === 'trailer.gz') {
+          expect(document.file.packets).toBe(300);
+          expect(truncated.message).toMatch(/ends inside its gzip data, cut short after packet 300;/);
+        } else {
+          expect(truncated.message, name).toMatch(/the file ends inside (packet|the record header of packet) \d+/);
+        }
+      }
     });
   });
 
@@ -122,6 +168,32 @@ describe('analyze', () => {
     const result = await child;
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
+  });
+
+  it('writes the same document to a file, a pipe and a slow pipe (output chunks reused only once written)', async () => {
+    // 3000 one-packet connections with distinct addresses: about 2 MB of JSON, many 64 KB chunks each way.
+    const packets = Array.from({ length: 3000 }, (_, i) => ({
+      tsSec: 1_700_000_000 + i,
+      tsFrac: 0,
+      data: ethernet(0x0800, ipv4(tcp({ srcPort: 10_000 + i, dstPort: 443, flags: 0x02 }), { src: `10.1.${i >> 8}.${i & 0xff}`, dst: '10.0.0.2' })),
+    }));
+    const capture = file('distinct.pcap', classicPcap(packets));
+    const expected = (await analyzeCapture(capture)).connections;
+    const toFile = path.join(dir, 'distinct.json');
+    const viaFile = await execa('sh', ['-c', '"$0" "$1" analyze "$2" --json > "$3"', process.execPath, BIN, capture, toFile], { reject: false });
+    expect(viaFile.stderr).toBe('');
+    const viaPipe = await execa(process.execPath, [BIN, 'analyze', capture, '--json'], { reject: false });
+    // A reader that takes 16 KB at a time with pauses: the writes queue, and the chunks queued must not change.
+    const child = execa(process.execPath, [BIN, 'analyze', capture, '--json'], { reject: false, buffer: { stdout: false } });
+    const slow: Buffer[] = [];
+    for await (const chunk of child.stdout!) {
+      slow.push(chunk as Buffer);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect((await child).exitCode).toBe(0);
+    for (const stdout of [readFileSync(toFile, 'utf8'), viaPipe.stdout, Buffer.concat(slow).toString('utf8')]) {
+      expect(JSON.parse(stdout).connections).toEqual(JSON.parse(JSON.stringify(expected)));
+    }
   });
 
   it('prints totals, the reuse audit and the connections', async () => {

@@ -119,6 +119,73 @@ describe('PacketDecoder: link layers', () => {
   });
 });
 
+describe('PacketDecoder: encapsulations (goldens edge-erspan2/3, edge-gtpu, edge-snap, edge-nflog-be hold the common forms against tshark)', () => {
+  const u16 = (n: number): Buffer => Buffer.from([n >> 8, n & 0xff]);
+  const gre = (flagsVersion: number, type: number, payload: Buffer, extra = Buffer.alloc(0)): Buffer =>
+    ethernet(0x0800, ipv4(Buffer.concat([u16(flagsVersion), u16(type), extra, payload]), { protocol: 47, src: '10.9.0.1', dst: '10.9.0.2' }));
+  const udp = (port: number, payload: Buffer): Buffer =>
+    ethernet(0x0800, ipv4(Buffer.concat([u16(40000), u16(port), u16(8 + payload.length), u16(0), payload]), { protocol: 17 }));
+  const gtp = (flags: number, type: number, rest: Buffer, inner: Buffer): Buffer =>
+    udp(2152, Buffer.concat([Buffer.from([flags, type]), u16(rest.length + inner.length), Buffer.from([0, 0, 0x12, 0x34]), rest, inner]));
+  const erspan3 = (frameType: number, subheader: boolean, frame: Buffer): Buffer => {
+    const header = Buffer.alloc(12 + (subheader ? 8 : 0));
+    header.writeUInt16BE(0x2000, 0);
+    header[10] = frameType << 2;
+    header[11] = subheader ? 1 : 0;
+    return gre(0x1000, 0x22eb, Buffer.concat([header, frame]), Buffer.alloc(4));
+  };
+  const snap = (oui: number[], type: number, payload: Buffer): Buffer =>
+    ethernet(8 + payload.length, Buffer.concat([Buffer.from([0xaa, 0xaa, 0x03, ...oui]), u16(type), payload]));
+
+  it('opens ERSPAN type I (no header), type III with and without its subheader, and type III carrying IP', () => {
+    expect(tcpOf(decode(1, gre(0x0000, 0x88be, ethernet(0x0800, segment4()))))).toEqual(expected4);
+    expect(tcpOf(decode(1, erspan3(0, false, ethernet(0x86dd, segment6()))))).toEqual(expected6);
+    expect(tcpOf(decode(1, erspan3(0, true, ethernet(0x0800, segment4()))))).toEqual(expected4);
+    expect(tcpOf(decode(1, erspan3(2, false, segment4())))).toEqual(expected4);
+  });
+
+  it('opens a GTP-U G-PDU past its optional fields and extension headers; other messages carry no TCP', () => {
+    expect(tcpOf(decode(1, gtp(0x30, 0xff, Buffer.alloc(0), segment4())))).toEqual(expected4);
+    // E: the next extension type (0x85, PDU session container) is the optional fields' last byte; that
+    // extension is 1 x 4 bytes and ends with next type 0.
+    const extensions = Buffer.from([0, 1, 0, 0x85, 1, 0x10, 0x09, 0x00]);
+    expect(tcpOf(decode(1, gtp(0x34, 0xff, extensions, segment6())))).toEqual(expected6);
+    expect(decode(1, gtp(0x32, 0x01, Buffer.alloc(4), Buffer.alloc(0)))).toEqual({ kind: 'non-tcp' }); // echo request
+    expect(decode(1, gtp(0x34, 0xff, Buffer.from([0, 1, 0, 0x85, 0, 0, 0, 0]), segment4())).kind).toBe('malformed');
+  });
+
+  it('opens 802.2 LLC/SNAP frames, tagged or not; other LLC frames are not IP', () => {
+    expect(tcpOf(decode(1, snap([0, 0, 0], 0x0800, segment4())))).toEqual(expected4);
+    expect(tcpOf(decode(1, snap([0, 0, 0], 0x8100, Buffer.concat([u16(100), u16(0x86dd), segment6()]))))).toEqual(expected6);
+    expect(decode(1, ethernet(38, Buffer.from([0x42, 0x42, 0x03, ...Buffer.alloc(35)])))).toEqual({ kind: 'non-ip' }); // spanning tree
+  });
+
+  it('reads NFLOG TLVs in the byte order in which their lengths chain through the frame', () => {
+    const nflog = (bigEndian: boolean, ip: Buffer): Buffer => {
+      const tlv = (type: number, value: Buffer): Buffer => {
+        const b = Buffer.alloc(4 + Math.ceil(value.length / 4) * 4);
+        if (bigEndian) (b.writeUInt16BE(4 + value.length, 0), b.writeUInt16BE(type, 2));
+        else (b.writeUInt16LE(4 + value.length, 0), b.writeUInt16LE(type, 2));
+        value.copy(b, 4);
+        return b;
+      };
+      return Buffer.concat([Buffer.from([2, 0, 0, 5]), tlv(1, Buffer.from([8, 0, 3, 0])), tlv(10, Buffer.from('x\0')), tlv(9, ip)]);
+    };
+    expect(tcpOf(decode(239, nflog(false, segment4())))).toEqual(expected4);
+    expect(tcpOf(decode(239, nflog(true, segment4())))).toEqual(expected4);
+  });
+
+  it('names the encapsulations it does not open', () => {
+    const unopened = (frame: Buffer): unknown => decode(1, frame);
+    expect(unopened(gre(0x0001, 0x880b, Buffer.alloc(20)))).toEqual({ kind: 'non-ip', unopened: 'GRE version 1 (PPTP)' });
+    expect(unopened(gre(0x0000, 0x880b, Buffer.alloc(20)))).toEqual({ kind: 'non-ip', unopened: 'GRE protocol 0x880b' });
+    expect(unopened(erspan3(7, false, Buffer.alloc(20)))).toEqual({ kind: 'non-ip', unopened: 'ERSPAN type III frame type 7' });
+    expect(unopened(gtp(0x20, 0xff, Buffer.alloc(0), segment4()))).toEqual({ kind: 'non-ip', unopened: 'GTP-U flags 0x20 (not version 1, PT 1)' });
+    const pseudowire = Buffer.concat([Buffer.from([0, 0x06, 0x41, 64]), Buffer.alloc(4), ethernet(0x0800, segment4())]);
+    expect(unopened(ethernet(0x8847, pseudowire))).toEqual({ kind: 'non-ip', unopened: 'MPLS pseudowire' });
+  });
+});
+
 describe('PacketDecoder: IP and TCP', () => {
   it('counts IPv4 and TCP options in headerBytes', () => {
     const frame = ipv4(tcp({ options: Buffer.from([2, 4, 0x05, 0xb4, 1, 1, 4, 2, 1, 3, 3, 7]), payload }), {
