@@ -402,6 +402,32 @@ describe('TLS 1.3 handshake kind', () => {
   });
 });
 
+describe('TLS 1.3 drafts (0x7F10-0x7F17)', () => {
+  it('a draft without pre_shared_key is unknown with a warning naming the draft, never full or resumed', () => {
+    for (const draft of [0x16, 0x17]) {
+      const conn = run([
+        { dir: 'up', data: record(HANDSHAKE, clientHello({ suites: [0x1301] }), 0x0301) },
+        { dir: 'down', data: Buffer.concat([record(HANDSHAKE, serverHello({ suite: 0x1301, draft })), record(APP, Buffer.alloc(2000))]) },
+        { dir: 'up', data: record(APP, Buffer.alloc(80)) },
+      ]);
+      expect(conn.info()?.handshake, `draft ${draft}`).toBe('unknown');
+      const warning = conn.warnings.find((w) => w.kind === 'tls-handshake-unknown');
+      expect(warning?.message).toContain('a TLS 1.3 draft whose handshake this analyzer does not parse');
+    }
+  });
+
+  it('a draft before 22 (its version in legacy_version, no session id) is read too, and is unknown', () => {
+    // draft-ietf-tls-tls13-21 §4.1.3: version(2) random(32) cipher_suite(2) extensions.
+    const body = Buffer.concat([Buffer.from([0x7f, 0x15]), Buffer.alloc(32, 0xcd), Buffer.from([0x13, 0x01]), Buffer.from([0x00, 0x00])]);
+    const conn = run([
+      { dir: 'up', data: record(HANDSHAKE, clientHello({ suites: [0x1301] }), 0x0301) },
+      { dir: 'down', data: record(HANDSHAKE, handshake(2, body)) },
+    ]);
+    expect(conn.info()?.handshake).toBe('unknown');
+    expect(conn.warnings.map((w) => w.kind)).toContain('tls-handshake-unknown');
+  });
+});
+
 describe('request estimate', () => {
   it('counts client flights answered by server flights, in capture order', () => {
     const up = record(APP, Buffer.alloc(30));

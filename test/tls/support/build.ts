@@ -55,11 +55,14 @@ export function clientHello(
 export function serverHello(options: {
   suite: number;
   tls13?: boolean;
+  /** A TLS 1.3 draft number (22 and later: in supported_versions, as 0x7F00 + n). */
+  draft?: number;
   psk?: boolean;
   sessionId?: Buffer;
 }): Buffer {
   const extensions: Buffer[] = [];
   if (options.tls13 === true) extensions.push(extension(43, Buffer.from([0x03, 0x04])));
+  if (options.draft !== undefined) extensions.push(extension(43, Buffer.from([0x7f, options.draft])));
   if (options.psk === true) extensions.push(extension(41, Buffer.from([0x00, 0x00])));
   const body = Buffer.concat([
     Buffer.from([0x03, 0x03]),
