@@ -137,10 +137,12 @@ export function atFleetScale(agents: number, spec: ScenarioSpec, whole: PerEndpo
   const p = steady ?? whole;
   const perSecond = (perMinute: number) => (perMinute * agents) / 60;
   const m = cost.memory;
-  // Connections established on the server through the steady part of the run (the median of the samples):
-  // what a fleet holds idle between requests. The sample after the last response also catches connections
-  // still closing (one agent in fresh mode held 1, read as 10,000 for the fleet).
-  const held = (cost.sockets.established.server.steady / spec.endpoints) * agents;
+  // Kept-alive connections established on the server through the steady part of the run (the median of the
+  // samples): what a fleet holds idle between requests. Only persistent mode keeps connections between
+  // requests; in fresh and resumed an established socket is a request in flight, and how many are in flight
+  // at once grows with the compression (one agent at 120x always has one open), so it is no fleet's figure.
+  // (The sample after the last response also catches connections still closing: not used.)
+  const held = spec.mode === 'persistent' ? (cost.sockets.established.server.steady / spec.endpoints) * agents : 0;
   // The kernel's TIME_WAIT per side over the whole run, in the steady state's proportion.
   const timeWaitShare = steady === null || whole.timeWait === 0 ? 1 : steady.timeWait / whole.timeWait;
   return {
@@ -155,6 +157,6 @@ export function atFleetScale(agents: number, spec: ScenarioSpec, whole: PerEndpo
     serverCores: (cost.cpuMsPerEndpointMinute * agents) / 60_000,
     heldConnections: held,
     heldConnectionBytes: m.bytesPerHeldConnection === null ? null : m.bytesPerHeldConnection * held,
-    how: `derived, not measured: this scenario's ${steady === null ? 'whole-run' : 'steady-state'} figures per endpoint-minute × ${agents} agents (bytes × 1440 minutes a day; connections and handshakes ÷ 60 s; TIME_WAIT held at real pace; idle connections held as established on the server per agent through the run's steady part (median); server cores = the whole run's CPU ms per endpoint-minute × agents ÷ 60,000 ms)`,
+    how: `derived, not measured: this scenario's ${steady === null ? 'whole-run' : 'steady-state'} figures per endpoint-minute × ${agents} agents (bytes × 1440 minutes a day; connections and handshakes ÷ 60 s; TIME_WAIT held at real pace; idle connections held (persistent mode) as established on the server per agent through the run's steady part (median); server cores = the whole run's CPU ms per endpoint-minute × agents ÷ 60,000 ms)`,
   };
 }

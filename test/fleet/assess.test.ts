@@ -57,6 +57,8 @@ describe('serverCost', () => {
     // The median established through the steady part (380 and 400 at 20 s and 30 s), per agent, × 10,000.
     expect(cost.sockets.established.server.steady).toBe(390);
     expect(scaled.heldConnections).toBe(39_000);
+    // A mode that closes after each request holds none between requests, whatever was in flight.
+    expect(atFleetScale(10_000, { ...spec, mode: 'fresh' }, p, null, cost).heldConnections).toBe(0);
   });
 
   it("scales the steady state when the run has one: start-up connections are not a fleet's rate", () => {
