@@ -125,12 +125,15 @@ function drawLabel(ctx, bar, lines, options, family, chartWidth) {
   ctx.restore();
 }
 
-/** Calls `draw(bar, valueScale, datasetIndex, dataIndex)` for every bar of every visible dataset. */
+/**
+ * Calls `draw(bar, valueScale, datasetIndex, dataIndex)` for every bar of every visible dataset; the value scale
+ * is the y axis of vertical bars and the x axis of horizontal ones.
+ */
 function eachVisibleBar(chart, draw) {
   chart.data.datasets.forEach((_dataset, datasetIndex) => {
     if (!chart.isDatasetVisible(datasetIndex)) return;
     const meta = chart.getDatasetMeta(datasetIndex);
-    const scale = chart.scales[meta.yAxisID];
+    const scale = chart.scales[meta.vAxisID];
     meta.data.forEach((element, index) => draw(barGeometry(element), scale, datasetIndex, index));
   });
 }
@@ -183,32 +186,25 @@ export const markers = {
     if (!options.display) return;
     const ctx = chart.ctx;
     ctx.save();
-    chart.data.datasets.forEach((_dataset, datasetIndex) => {
-      const values = options.values[datasetIndex];
-      if (!values || !chart.isDatasetVisible(datasetIndex)) return;
-      const meta = chart.getDatasetMeta(datasetIndex);
-      const scale = chart.scales[meta.vAxisID];
-      meta.data.forEach((element, index) => {
-        const value = values[index];
-        if (value === null || value === undefined) return;
-        const bar = barGeometry(element);
-        const at = scale.getPixelForValue(value);
-        const half = (bar.horizontal ? bar.height : bar.width) / 2 + 3;
-        const centre = bar.horizontal ? bar.y : bar.x;
-        for (const [colour, width] of [['#FFFFFF', options.lineWidth + 2], [options.color, options.lineWidth]]) {
-          ctx.strokeStyle = colour;
-          ctx.lineWidth = width;
-          ctx.beginPath();
-          if (bar.horizontal) {
-            ctx.moveTo(at, centre - half);
-            ctx.lineTo(at, centre + half);
-          } else {
-            ctx.moveTo(centre - half, at);
-            ctx.lineTo(centre + half, at);
-          }
-          ctx.stroke();
+    eachVisibleBar(chart, (bar, scale, datasetIndex, index) => {
+      const value = options.values[datasetIndex]?.[index];
+      if (value === null || value === undefined) return;
+      const at = scale.getPixelForValue(value);
+      const half = (bar.horizontal ? bar.height : bar.width) / 2 + 3;
+      const centre = bar.horizontal ? bar.y : bar.x;
+      for (const [colour, width] of [['#FFFFFF', options.lineWidth + 2], [options.color, options.lineWidth]]) {
+        ctx.strokeStyle = colour;
+        ctx.lineWidth = width;
+        ctx.beginPath();
+        if (bar.horizontal) {
+          ctx.moveTo(at, centre - half);
+          ctx.lineTo(at, centre + half);
+        } else {
+          ctx.moveTo(centre - half, at);
+          ctx.lineTo(centre + half, at);
         }
-      });
+        ctx.stroke();
+      }
     });
     ctx.restore();
   },
