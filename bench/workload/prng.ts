@@ -71,3 +71,19 @@ export function randomStream(seed: number, ...parts: (string | number)[]): Rando
 export function unitFromString(text: string): number {
   return createHash('sha256').update(text).digest().readUInt32BE(0) / 4294967296;
 }
+
+/**
+ * mulberry32: a one-word seeded generator, uniform in [0, 1). Small and fast, with no stream separation; for
+ * test inputs and generated captures that must come out the same from the same seed (the workload uses
+ * `randomStream`).
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}

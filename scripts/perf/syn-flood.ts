@@ -5,26 +5,16 @@
  * written to a file: nothing is sent anywhere.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { mulberry32 } from '../../bench/workload/prng.ts';
 
 const FRAME_BYTES = 54;
 const RECORD_BYTES = 16 + FRAME_BYTES;
 const PACKETS_PER_WRITE = 16_384;
 
-/** A seeded PRNG (mulberry32), so two runs write the same file. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** Writes the capture to `path`; returns its size in bytes. */
 export function writeSynFlood(path: string, count: number, perSecond: number): number {
-  const random = prng(0x5f10);
+  const random = mulberry32(0x5f10);
   const fd = openSync(path, 'w');
   const header = Buffer.alloc(24);
   header.writeUInt32LE(0xa1b2c3d4, 0);

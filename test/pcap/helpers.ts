@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCapture } from '../../bench/pcap/reader.ts';
+import { mulberry32 } from '../../bench/workload/prng.ts';
 import { frameBytes, type CaptureReadSummary, type CapturedPacket } from '../../bench/pcap/packet.ts';
 
 /** Reads a whole capture, copying each packet's bytes (the reader's `data` is valid only during the callback). */
@@ -356,13 +357,4 @@ export function pcapng(sections: NgSection[]): Buffer {
 }
 
 /** mulberry32: a small seeded PRNG, so a failing seed can be replayed exactly. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+export const prng = mulberry32;
