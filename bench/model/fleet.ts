@@ -20,6 +20,13 @@ export interface Pacing {
   reason: string;
 }
 
+/** A figure per side of the server's port: `server` for sockets whose local port is the server's, `client`
+ * for the agents' ends. */
+export interface Sides<T> {
+  server: T;
+  client: T;
+}
+
 /** One sample of the server while the scenario runs (from /proc and `ss`). */
 export interface ServerSample {
   /** Real milliseconds since the first request was due. */
@@ -29,8 +36,8 @@ export interface ServerSample {
   /** Resident memory of the server's processes (nginx: master and workers), bytes. */
   rssBytes: number;
   /** Sockets of the server port by state and side: `server` is the socket whose local port is the server's. */
-  established: { server: number; client: number };
-  timeWait: { server: number; client: number };
+  established: Sides<number>;
+  timeWait: Sides<number>;
 }
 
 /** What the runner observes about the fleet and the server, beside the existing observations. */
@@ -98,8 +105,8 @@ export interface ServerCost {
   handshakes: number;
   /** Sockets of the server port in each state, per side (the side that closes first holds TIME_WAIT). */
   sockets: {
-    established: { server: PeakSteady; client: PeakSteady };
-    timeWait: { server: PeakSteady; client: PeakSteady };
+    established: Sides<PeakSteady>;
+    timeWait: Sides<PeakSteady>;
   };
   /** Server resident memory: before the first request, highest, steady, and while the agents hold their
    * connections idle after the last response. */
@@ -124,9 +131,9 @@ export interface ServerCost {
    * per-endpoint-minute rate, and what one agent holds at once at the agent's real pace (rate × 1 minute).
    */
   timeWait: {
-    observed: { client: number; server: number };
-    perEndpointMinute: { client: number; server: number };
-    heldPerAgentAtRealPace: { client: number; server: number };
+    observed: Sides<number>;
+    perEndpointMinute: Sides<number>;
+    heldPerAgentAtRealPace: Sides<number>;
     how: string;
   };
   sampleIntervalMs: number;

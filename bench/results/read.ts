@@ -21,6 +21,7 @@ import {
   type FleetResult,
   type Pacing,
   type PeakSteady,
+  type Sides,
   type ServerCost,
   type ServerSample,
   type SocketBytes,
@@ -323,9 +324,9 @@ const captureHealth = object<CaptureHealth>({
 const timelineBucket = object<TimelineBucket>({ startMs: nonNegative, upWireBytes: nonNegative, downWireBytes: nonNegative });
 
 const socketBytes = object<SocketBytes>({ up: nonNegative, down: nonNegative });
-const sides = object<{ server: number; client: number }>({ server: nonNegative, client: nonNegative });
+const sides = object<Sides<number>>({ server: nonNegative, client: nonNegative });
 const peakSteady = object<PeakSteady>({ peak: nonNegative, steady: nonNegative });
-const peakSteadySides = object<{ server: PeakSteady; client: PeakSteady }>({ server: peakSteady, client: peakSteady });
+const peakSteadySides = object<Sides<PeakSteady>>({ server: peakSteady, client: peakSteady });
 
 const pacing = object<Pacing>({
   timeCompression: nonNegative,
