@@ -84,7 +84,7 @@ export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations, refe
     perEndpointMinute,
     steadyState: steady,
     capture: health,
-    requests: { scheduled: o.scheduledRequests, ok: ok.length, failed, retried: ok.filter((x) => x.retried).length },
+    requests: { scheduled: o.scheduledRequests, ok: ok.length, failed, retried },
     connections: { opened: o.clientConnections.opened, captured: capturedConnections, sessionResumed: o.clientConnections.sessionResumed },
     timeWait,
     latency,
