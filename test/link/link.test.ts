@@ -64,26 +64,29 @@ describeUnless(LINK_SKIP, `lan: bytes and frames cross unchanged (${ROOT_REASON}
     expect(down.sha256).toBe(await probeDigest(13, 32_000_000));
   });
 
-  it('makes a TCP connect take one round trip: never under 1 ms, median under 2 ms (200 connects)', async () => {
+  it('makes a TCP connect wait for the round trip: never under 1 ms, median under 3 ms (200 connects)', async () => {
     const times = await connectTimesMs(peer(), 200);
     expect(Math.min(...times)).toBeGreaterThanOrEqual(LAN.rttMs);
-    // 1 ms of slack: two kernels' TCP stacks, the probe peer's event loop and this one's, on a busy VM.
-    expect(quantile(times, 0.5)).toBeLessThan(LAN.rttMs + 1);
+    // Never early is the link's correctness. How late is a speed figure (scripts/perf-link.ts): the 2 ms of
+    // slack only catch a link that holds frames far too long, since on this shared machine the two kernels'
+    // stacks and both event loops add their own wait. That one connect is one round trip and not two is the
+    // shaper's arithmetic, tested without a clock in shaper.test.ts.
+    expect(quantile(times, 0.5)).toBeLessThan(LAN.rttMs + 2);
   });
 });
 
 describeUnless(LINK_SKIP, `wan: delay and rate (${ROOT_REASON})`, () => {
   const { peer } = withLink(WAN);
 
-  it('makes a TCP connect and an exchange on an open connection take one RTT: never under 60 ms, median under 63 ms', async () => {
+  it('makes a TCP connect and an exchange on an open connection take one RTT: never under 60 ms, median under 90 ms', async () => {
     const connects = await connectTimesMs(peer(), 40);
     const exchanges = await pingPongMs(peer(), 60, 100);
     for (const times of [connects, exchanges]) {
       expect(Math.min(...times)).toBeGreaterThanOrEqual(WAN.rttMs);
-      // 3 ms of slack (5 %): the serialisation of small frames (< 0.1 ms at these rates) and both ends' stacks,
-      // which wake from idle between round trips, on a 2-core machine that may be busy with other work
-      // (medians of 61-61.4 ms when quiet; one run at 62.1 ms while four test suites ran beside it).
-      expect(quantile(times, 0.5)).toBeLessThan(WAN.rttMs + 3);
+      // One round trip and not two: the bound sits half way between them. Medians are 61-61.4 ms on a quiet
+      // machine, but a clean-clone CI run on this shared machine, busy with other work, measured 68.3 ms, so
+      // how close to 60 ms is a speed figure (scripts/perf-link.ts), not something a test can hold.
+      expect(quantile(times, 0.5)).toBeLessThan(1.5 * WAN.rttMs);
     }
   });
 
