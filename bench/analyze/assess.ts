@@ -23,6 +23,12 @@ import { latencyByApi, latencyPhases, pooledLatency } from './latency.ts';
 import { steadyState } from './steady.ts';
 
 /**
+ * The client kept its schedule when 99% of its requests went out within this many real ms of their due time
+ * (a timer fires a few ms late on a busy machine; a client short of CPU falls seconds behind).
+ */
+export const CLIENT_BEHIND_P99_MS = 1000;
+
+/**
  * Turns what a scenario observed into its result: `completed`, or `invalid` with the reasons. `reference` is
  * the run's loopback scenario of the same configuration, the server-time term of an emulated path's
  * round-trip model (null on loopback, or when the run has none).
@@ -55,6 +61,9 @@ export function assessScenario(spec: ScenarioSpec, o: ScenarioObservations, refe
   const retried = ok.filter((x) => x.retried).length;
   const expected = expectedRetries(spec, o.outcomes);
   if (retried > expected) warnings.push(warning('unexpected-retries', { retried, expected }));
+  if (o.fleet !== undefined && o.fleet.sentLate.p99Ms > CLIENT_BEHIND_P99_MS) {
+    warnings.push(warning('client-behind-schedule', { ...o.fleet.sentLate, clientThreads: o.fleet.clientThreads }));
+  }
 
   const invalidReasons: string[] = [];
   if (health.droppedByKernel > 0) invalidReasons.push(`tcpdump reported ${health.droppedByKernel} packets dropped by the kernel`);

@@ -53,7 +53,13 @@ function errorsOf(outcomes: readonly RequestOutcome[]): FleetResult['errors'] {
   return { failedRequests: failed, agentsWithErrors: agents.size, byPhase };
 }
 
-/** The fleet side: sample, addresses, client threads and CPU, errors, pacing. */
+/** CPU ms over `ms` of real time as cores busy on average. */
+function cores(cpuMs: number, ms: number): number {
+  return ms > 0 ? cpuMs / ms : 0;
+}
+
+/** The fleet side: sample, addresses, client threads and CPU, the cores each side kept busy, how late the
+ * client sent its requests, errors, pacing. */
 export function fleetResult(spec: ScenarioSpec, o: ScenarioObservations, f: FleetObservations, okRequests: number): FleetResult {
   return {
     endpoints: spec.endpoints,
@@ -62,6 +68,14 @@ export function fleetResult(spec: ScenarioSpec, o: ScenarioObservations, f: Flee
     clientThreads: f.clientThreads,
     clientCpuMs: f.clientCpuMs,
     clientCpuMsPerRequest: okRequests > 0 ? f.clientCpuMs / okRequests : 0,
+    driveMs: f.driveMs,
+    coresBusy: {
+      client: cores(f.clientCpuMs, f.driveMs),
+      server: cores(o.serverAfter.cpuUserMs + o.serverAfter.cpuSystemMs - (o.serverBefore.cpuUserMs + o.serverBefore.cpuSystemMs), f.driveMs),
+      machine: cores(f.machineCpu.busyMs, f.driveMs),
+      of: f.machineCpu.cores,
+    },
+    sentLate: f.sentLate,
     socketBytes: f.fleetSocketBytes,
     errors: errorsOf(o.outcomes),
     pacing: f.pacing,

@@ -5,7 +5,7 @@
  */
 import { Writable } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
-import type { AgentRequest, RequestOutcome } from '../model/index.ts';
+import type { AgentRequest, DrivenOutcome } from '../model/index.ts';
 import { agentAddress } from './addresses.ts';
 import { AgentClient } from './client.ts';
 import { driveSchedule, summarizeConnections, type FromWorker, type ToWorker, type WireOutcome } from './fleet.ts';
@@ -43,7 +43,7 @@ async function drive(m: Extract<ToWorker, { type: 'drive' }>): Promise<void> {
     const outcomes = await driveSchedule(client, schedule, m.startEpochMs, m.timeCompression, aborted.signal, () => done++);
     clearInterval(timer);
     send({ type: 'progress', done });
-    send({ type: 'outcomes', outcomes: outcomes.map((o: RequestOutcome): WireOutcome => ({ ...o, request: index.get(o.request)! })) });
+    send({ type: 'outcomes', outcomes: outcomes.map((o: DrivenOutcome): WireOutcome => ({ ...o, request: index.get(o.request)! })) });
   } catch (error) {
     send({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   }

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { AgentRequest, RequestOutcome, SocketBytes } from '../model/index.ts';
+import type { AgentRequest, DrivenOutcome, SocketBytes } from '../model/index.ts';
 import { repoPath } from '../paths.ts';
 import { AgentClient, type ConnectionRecord, type TransportOptions } from './client.ts';
 import { epochMs } from './connection.ts';
@@ -94,11 +94,12 @@ export async function driveSchedule(
   timeCompression: number,
   signal: AbortSignal,
   onDone: () => void,
-): Promise<RequestOutcome[]> {
-  const pending: Promise<RequestOutcome>[] = [];
+): Promise<DrivenOutcome[]> {
+  const pending: Promise<DrivenOutcome>[] = [];
   for (const request of schedule) {
     if (signal.aborted) break;
-    const wait = startEpochMs + request.atVirtualMs / timeCompression - epochMs();
+    const dueEpochMs = startEpochMs + request.atVirtualMs / timeCompression;
+    const wait = dueEpochMs - epochMs();
     if (wait > 0) {
       const woke = await sleep(wait, true, { signal }).catch((error: unknown) => {
         if (signal.aborted) return false;
@@ -106,10 +107,11 @@ export async function driveSchedule(
       });
       if (!woke) break;
     }
+    const sentLateMs = Math.max(0, epochMs() - dueEpochMs);
     pending.push(
       client.send(request).then((outcome) => {
         onDone();
-        return outcome;
+        return { ...outcome, sentLateMs };
       }),
     );
   }
@@ -130,7 +132,7 @@ export type FromWorker =
   | { type: 'error'; message: string };
 
 /** An outcome on its way back from a worker: the request by its index in the worker's schedule. */
-export type WireOutcome = Omit<RequestOutcome, 'request'> & { request: number };
+export type WireOutcome = Omit<DrivenOutcome, 'request'> & { request: number };
 
 /** Agents `[first, end)` of thread `t` of `threads`: contiguous ranges of near-equal size. */
 export function agentRange(endpoints: number, threads: number, t: number): [number, number] {
@@ -140,7 +142,7 @@ export function agentRange(endpoints: number, threads: number, t: number): [numb
 /** A running fleet: `drive` once, then `close` (or `abort`). */
 export interface Fleet {
   /** Resolves with every outcome, in no particular order. `onProgress` gets the count of completed requests. */
-  drive(schedule: AgentRequest[], timeCompression: number, signal: AbortSignal, onProgress: (done: number) => void): Promise<{ outcomes: RequestOutcome[]; startEpochMs: number }>;
+  drive(schedule: AgentRequest[], timeCompression: number, signal: AbortSignal, onProgress: (done: number) => void): Promise<{ outcomes: DrivenOutcome[]; startEpochMs: number }>;
   /** Closes every connection the agent's way and sums them. */
   close(): Promise<FleetConnections>;
   /** Stops at once (Ctrl-C): requests in flight fail, sockets are destroyed. */
@@ -212,13 +214,13 @@ class ThreadedFleet implements Fleet {
       this.workers.push(worker);
       this.exited.push(false);
       this.exits.push(new Promise((resolve) => worker.once('exit', () => resolve(void (this.exited[t] = true)))));
-      return new Promise<RequestOutcome[]>((resolve, reject) => {
+      return new Promise<DrivenOutcome[]>((resolve, reject) => {
         worker.on('message', (m: FromWorker) => {
           if (m.type === 'keylog') keyLog.write(Buffer.from(m.line));
           else if (m.type === 'progress') {
             progress[t] = m.done;
             onProgress(progress.reduce((a, b) => a + b, 0));
-          } else if (m.type === 'outcomes') resolve(m.outcomes.map((o) => ({ ...o, request: slice[o.request]! }) as RequestOutcome));
+          } else if (m.type === 'outcomes') resolve(m.outcomes.map((o) => ({ ...o, request: slice[o.request]! }) as DrivenOutcome));
           else if (m.type === 'error') reject((this.failure = new Error(`client thread ${t}: ${m.message}`)));
         });
         worker.once('error', (error) => reject((this.failure = error)));

@@ -50,6 +50,10 @@ export interface FleetObservations {
   clientThreads: number;
   /** The client process's CPU over the drive (every thread). */
   clientCpuMs: number;
+  /** Busy CPU time of the whole machine over the drive, every core (/proc/stat), and its core count. */
+  machineCpu: { busyMs: number; cores: number };
+  /** How late after its due time the client sent each request, real ms (p50, p99, worst). */
+  sentLate: { p50Ms: number; p99Ms: number; maxMs: number };
   /** Connections the server closed first (its idle timeout, or request limit), seen by the client. */
   connectionsClosedByServer: number;
   /** Real milliseconds from the first request being due to the last response. */
@@ -87,6 +91,17 @@ export interface FleetResult {
   /** Client process CPU per successful request, ms: compare with the server's to see which side was busier. */
   clientCpuMsPerRequest: number;
   clientCpuMs: number;
+  /** Real ms from the first request's due time to the last response (absent in results before it). */
+  driveMs?: number;
+  /**
+   * Cores busy on average over the drive (CPU ms ÷ drive ms): the client process (every thread), the server's
+   * processes, and the whole machine (/proc/stat: those two, tcpdump, kernel work charged to no process, and
+   * any other work); `of` is the machine's core count. A side at its ceiling limited the run.
+   */
+  coresBusy?: { client: number; server: number; machine: number; of: number };
+  /** How late after its due time the client sent each request, real ms (p50, p99, worst): a client short of
+   * CPU falls behind its open-loop schedule and sends later and later. */
+  sentLate?: { p50Ms: number; p99Ms: number; maxMs: number };
   /** Raw TCP bytes of every agent's sockets (not only the sampled ones). */
   socketBytes: SocketBytes;
   /** Failed requests per agent, counted, never fatal to the run: how many agents saw any, and by what. */

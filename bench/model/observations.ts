@@ -69,6 +69,10 @@ export type RequestOutcome =
     }
   | { state: 'failed'; request: AgentRequest; error: string; connectionId: number | null };
 
+/** An outcome of the traffic phase, with how late its request was sent: real ms after it was due (the client
+ * keeping its open-loop schedule; a client short of CPU sends later and later). */
+export type DrivenOutcome = RequestOutcome & { sentLateMs: number };
+
 /** tcpdump's own closing counts. */
 export interface CaptureStats {
   packetsCaptured: number;

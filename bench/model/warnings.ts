@@ -191,6 +191,12 @@ export const WARNINGS = {
     why: 'each retry is a connection, a handshake and a request the workload does not call for',
     fix: "look for a server process that died or reset connections (its error log); on a loaded machine requests run late: lower --time-compression",
   }),
+  'client-behind-schedule': entry<{ p50Ms: number; p99Ms: number; maxMs: number; clientThreads: number }>({
+    message: (p) =>
+      `the client fell behind its schedule: 1% of requests went out more than ${(p.p99Ms / 1000).toFixed(1)} s after they were due (median ${p.p50Ms.toFixed(0)} ms, worst ${(p.maxMs / 1000).toFixed(1)} s, ${p.clientThreads} client thread${p.clientThreads === 1 ? '' : 's'})`,
+    why: 'late requests bunch up: the run measured a slower, burstier fleet than the schedule describes, and the client, not the server, set the pace',
+    fix: 'lower --max-rate (or --time-compression), or give the client more cores (--client-threads); the fleet.coresBusy figures say which side was at its ceiling',
+  }),
   'output-failed': entry<{ done: number; count: number; error: string }>({
     message: (p) => `the run stopped after ${p.done} of ${p.count} scenarios: ${p.error}`,
     why: 'the scenarios that did not run are missing, and no later scenario could have written its capture',

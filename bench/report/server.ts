@@ -15,6 +15,10 @@ export interface ServerCostRow {
   cpuMsPerEndpointMinute: number;
   clientCpuMsPerRequest: number;
   clientThreads: number;
+  /** Cores busy over the drive per side and for the machine; null in results made before they were kept. */
+  coresBusy: { client: number; server: number; machine: number; of: number } | null;
+  /** The 99th percentile of how late the client sent requests, ms; null in older results. */
+  sentLateP99Ms: number | null;
   handshakesPerSecond: number;
   establishedServer: { peak: number; steady: number };
   timeWaitServer: { peak: number; steady: number; perEndpointMinute: number; observed: number };
@@ -54,6 +58,8 @@ export function serverCostRows(results: Results): ServerCostRow[] {
         cpuMsPerEndpointMinute: c.cpuMsPerEndpointMinute,
         clientCpuMsPerRequest: f.clientCpuMsPerRequest,
         clientThreads: f.clientThreads,
+        coresBusy: f.coresBusy ?? null,
+        sentLateP99Ms: f.sentLate?.p99Ms ?? null,
         handshakesPerSecond: c.handshakesPerSecond,
         establishedServer: c.sockets.established.server,
         timeWaitServer: { ...c.sockets.timeWait.server, perEndpointMinute: c.timeWait.perEndpointMinute.server, observed: c.timeWait.observed.server },
@@ -89,6 +95,8 @@ export const SERVER_HEADER = [
   'server CPU ms / request',
   'server CPU ms / endpoint-min',
   'client CPU ms / request',
+  'cores busy client / server / machine',
+  'requests sent late p99',
   'handshakes / s',
   'established (server) peak / steady',
   'TIME_WAIT server / endpoint-min',
@@ -107,6 +115,8 @@ export function serverCostCells(r: ServerCostRow): string[] {
     n(r.cpuMsPerRequest, 3),
     n(r.cpuMsPerEndpointMinute, 1),
     `${n(r.clientCpuMsPerRequest, 2)} (${r.clientThreads} thread${r.clientThreads === 1 ? '' : 's'})`,
+    r.coresBusy === null ? '-' : `${n(r.coresBusy.client, 2)} / ${n(r.coresBusy.server, 2)} / ${n(r.coresBusy.machine, 2)} of ${r.coresBusy.of}`,
+    r.sentLateP99Ms === null ? '-' : formatMs(r.sentLateP99Ms),
     n(r.handshakesPerSecond, 1),
     `${n(r.establishedServer.peak, 0)} / ${n(r.establishedServer.steady, 0)}`,
     n(r.timeWaitServer.perEndpointMinute, 2),
@@ -161,4 +171,9 @@ export function serverMarkdown(server: ServerCostRow[], fleet: FleetScaleRow[]):
     parts.push('', `### At fleet scale (derived, ${formatNumber(fleet[0]!.agents, 0)} agents)`, '', markdownTable(FLEET_HEADER, fleet.map(fleetScaleCells), FLEET_ALIGN), '', `_${fleetScaleNote(fleet)}._`);
   }
   return parts.join('\n');
+}
+
+/** A lateness: ms under a second, seconds above. */
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${formatNumber(ms, 0)} ms` : `${formatNumber(ms / 1000, 1)} s`;
 }

@@ -343,6 +343,9 @@ const fleet = object<FleetResult>({
   clientThreads: nonNegative,
   clientCpuMsPerRequest: nonNegative,
   clientCpuMs: nonNegative,
+  driveMs: optional(nonNegative),
+  coresBusy: optional(object<NonNullable<FleetResult['coresBusy']>>({ client: nonNegative, server: nonNegative, machine: nonNegative, of: nonNegative })),
+  sentLate: optional(object<NonNullable<FleetResult['sentLate']>>({ p50Ms: nonNegative, p99Ms: nonNegative, maxMs: nonNegative })),
   socketBytes,
   errors: object<FleetResult['errors']>({
     failedRequests: nonNegative,

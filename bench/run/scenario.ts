@@ -5,13 +5,16 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { assessScenario, clientEndpoint } from '../analyze/assess.ts';
+import { percentile } from '../analyze/latency.ts';
 import { streamCapture } from '../analyze/capture.ts';
 import { TcpdumpCapture } from '../capture/tcpdump.ts';
 import { HERE, TimeWaitObserver } from '../capture/timewait.ts';
 import { ServerSampler } from '../capture/server-usage.ts';
+import { machineCpu } from '../capture/machine-cpu.ts';
 import { agentAddress, agentNetworks } from '../drive/index.ts';
 import { epochMs } from '../drive/connection.ts';
 import { startFleet, type Fleet } from '../drive/fleet.ts';
@@ -24,6 +27,8 @@ import {
   type AgentRequest,
   type CapturedConnection,
   type CapturedStream,
+  type DrivenOutcome,
+  type FleetObservations,
   type LatencyObservation,
   type MeasuredScenario,
   type Pacing,
@@ -221,6 +226,7 @@ class LiveScenario {
     const interrupted = abortion(ctx.signal);
     const timeWaitTimer = setInterval(() => timeWait.sampleInBackground(), TIME_WAIT_SAMPLE_MS);
     const cpuBefore = process.cpuUsage();
+    const machineBefore = await machineCpu();
     const total = ctx.schedule.length;
     const driving = fleet.drive(ctx.schedule, spec.timeCompression, AbortSignal.any([ctx.signal, this.halt.signal]), (done) =>
       ctx.onProgress?.(done, total),
@@ -231,6 +237,7 @@ class LiveScenario {
     });
     const driveMs = epochMs() - startEpochMs;
     const cpu = process.cpuUsage(cpuBefore);
+    const machineAfter = await machineCpu();
     // The agents still hold their connections (idle, in persistent): what the server keeps for them.
     const held = await sampler.sampleNow();
     const connections = await fleet.close();
@@ -336,6 +343,8 @@ class LiveScenario {
         fleetSocketBytes: connections.socketBytes,
         clientThreads: ctx.clientThreads,
         clientCpuMs: (cpu.user + cpu.system) / 1000,
+        machineCpu: { busyMs: machineAfter.busyMs - machineBefore.busyMs, cores: os.availableParallelism() },
+        sentLate: lateness(outcomes),
         connectionsClosedByServer: connections.closedByServer,
         driveMs,
         // Sample times from the first request's due time (the baseline sample, taken just before, is 0).
@@ -443,4 +452,11 @@ function abortion(signal: AbortSignal): { promise: Promise<never>; dispose: () =
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** How late the client sent its requests after they were due: p50, p99 and the worst, real ms. */
+function lateness(outcomes: readonly DrivenOutcome[]): FleetObservations['sentLate'] {
+  const sorted = outcomes.map((o) => o.sentLateMs).sort((a, b) => a - b);
+  if (sorted.length === 0) return { p50Ms: 0, p99Ms: 0, maxMs: 0 };
+  return { p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), maxMs: sorted.at(-1)! };
 }

@@ -101,6 +101,26 @@ describe('retries and replaced server processes', () => {
   });
 });
 
+describe('a client behind its schedule', () => {
+  const fleet = (p99Ms: number) => ({
+    capturedAgents: 4, fleetSocketBytes: { up: 0, down: 0 }, clientThreads: 2, clientCpuMs: 0, connectionsClosedByServer: 0, driveMs: 1000,
+    machineCpu: { busyMs: 0, cores: 2 }, sentLate: { p50Ms: 3, p99Ms, maxMs: p99Ms * 2 },
+    samples: [], heldSampleIndex: 0, steadyWindowMs: { from: 0, to: 1000 }, proxyConnects: null,
+    pacing: { timeCompression: 1, maxRatePerSecond: 100, maxRateSource: 'default' as const, requestsPerSecond: 1, reason: '' }, fleetSize: 10_000,
+  });
+
+  it('is a warning with its lateness when 1% of requests went out over a second late', () => {
+    const result = assessScenario(spec, observations([], [], { fleet: fleet(2500) }));
+    expect(result.warnings.find((w) => w.kind === 'client-behind-schedule')?.message).toBe(
+      'the client fell behind its schedule: 1% of requests went out more than 2.5 s after they were due (median 3 ms, worst 5.0 s, 2 client threads)',
+    );
+  });
+
+  it("is no warning when a timer fired a few hundred ms late on a busy machine", () => {
+    expect(assessScenario(spec, observations([], [], { fleet: fleet(900) })).warnings.map((w) => w.kind)).not.toContain('client-behind-schedule');
+  });
+});
+
 describe('reconciliation', () => {
   it('counts the bytes a reset dropped unread on the client, and the scenario stays valid', () => {
     const sockets = [

@@ -1,6 +1,6 @@
 /** The server's cost from hand-made samples: peak and steady, memory per held connection, derived scaling. */
 import { describe, expect, it } from 'vitest';
-import { atFleetScale, serverCost } from '../../bench/analyze/fleet.ts';
+import { atFleetScale, fleetResult, serverCost } from '../../bench/analyze/fleet.ts';
 import type { AgentServerStats, FleetObservations, ScenarioObservations, ScenarioSpec, ServerSample } from '../../bench/model/index.ts';
 
 const spec: ScenarioSpec = {
@@ -18,13 +18,19 @@ const sample = (atMs: number, rss: number, established: number, tw: number): Ser
   atMs, cpuMs: 0, rssBytes: rss, established: { server: established, client: established }, timeWait: { server: 0, client: tw },
 });
 
-describe('serverCost', () => {
-  const samples = [sample(0, 10_000_000, 0, 0), sample(10_000, 11_000_000, 300, 5), sample(20_000, 12_000_000, 380, 7), sample(30_000, 12_400_000, 400, 9), sample(40_000, 12_500_000, 410, 9), sample(41_000, 12_500_000, 0, 400)];
-  const fleet: FleetObservations = {
-    capturedAgents: 10, fleetSocketBytes: { up: 0, down: 0 }, clientThreads: 1, clientCpuMs: 0, connectionsClosedByServer: 3, driveMs: 40_000,
+/** Observations of a 40 s drive of 10 captured agents, with `samples` from the server. */
+function fleetObservations(samples: ServerSample[] = []): FleetObservations {
+  return {
+    capturedAgents: 10, fleetSocketBytes: { up: 0, down: 0 }, clientThreads: 1, clientCpuMs: 20_000, connectionsClosedByServer: 3, driveMs: 40_000,
+    machineCpu: { busyMs: 60_000, cores: 2 }, sentLate: { p50Ms: 1, p99Ms: 20, maxMs: 40 },
     samples, heldSampleIndex: 4, steadyWindowMs: { from: 15_000, to: 35_000 }, proxyConnects: null,
     pacing: { timeCompression: 2, maxRatePerSecond: 250, maxRateSource: 'default', requestsPerSecond: 50, reason: '' }, fleetSize: 10_000,
   };
+}
+
+describe('serverCost', () => {
+  const samples = [sample(0, 10_000_000, 0, 0), sample(10_000, 11_000_000, 300, 5), sample(20_000, 12_000_000, 380, 7), sample(30_000, 12_400_000, 400, 9), sample(40_000, 12_500_000, 410, 9), sample(41_000, 12_500_000, 0, 400)];
+  const fleet = fleetObservations(samples);
   const o = { serverBefore: stats(0, 0, 0), serverAfter: stats(3000, 600, 400), timeWait: { client: 400, server: 0 } } as unknown as ScenarioObservations;
   const cost = serverCost(spec, o, fleet, 3);
 
@@ -69,5 +75,18 @@ describe('serverCost', () => {
     expect(scaled.connectionsPerSecond).toBeCloseTo((0.05 * 10_000) / 60, 9);
     expect(scaled.timeWaitClient).toBeCloseTo(2 * (0.05 / 2) * 10_000, 9);
     expect(scaled.how).toContain('steady-state');
+  });
+});
+
+describe('fleetResult', () => {
+  it('turns CPU ms over the drive into cores busy per side and for the whole machine, and keeps the lateness', () => {
+    const f = { ...fleetObservations(), clientCpuMs: 30_000, machineCpu: { busyMs: 70_000, cores: 2 }, sentLate: { p50Ms: 2, p99Ms: 1500, maxMs: 4000 } };
+    const o = { outcomes: [], serverBefore: stats(0, 1000, 0), serverAfter: stats(3000, 21_000, 400) } as unknown as ScenarioObservations;
+    const r = fleetResult(spec, o, f, 3000);
+    expect(r.driveMs).toBe(40_000);
+    // 30 s of client CPU, 20 s of server CPU and 70 s of the machine's over a 40 s drive.
+    expect(r.coresBusy).toEqual({ client: 0.75, server: 0.5, machine: 1.75, of: 2 });
+    expect(r.sentLate).toEqual({ p50Ms: 2, p99Ms: 1500, maxMs: 4000 });
+    expect(r.clientCpuMsPerRequest).toBe(10);
   });
 });
