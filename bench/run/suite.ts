@@ -21,7 +21,7 @@ import type { ResolvedRun } from '../plan/resolve.ts';
 import { REPO_ROOT } from '../paths.ts';
 import { nginxVersion } from '../serve/index.ts';
 import { DEFAULT_API_DIR, loadResponseBodies } from '../serve/api-bodies.ts';
-import { applyWorkloadOverrides, buildSchedule, expectedRequestsPerEndpointMinute, loadWorkload, type Workload } from '../workload/index.ts';
+import { applyWorkloadOverrides, buildSchedule, expectedRequestsPerEndpointMinute, loadWorkload, scheduleInstants, type Workload } from '../workload/index.ts';
 import { checkLatestLink, claimRunFolder, pointLatest, releaseRunFolder } from '../results/folder.ts';
 import { checkFleetLimits } from './limits.ts';
 import { runScenario } from './scenario.ts';
@@ -150,15 +150,11 @@ async function runScenarios(run: ResolvedRun, workload: Workload, results: Resul
     if (inputs !== null) sensitivityInputs.set(spec.id, inputs);
     const cert = run.certs[spec.cert]!;
     const horizon = derivationHorizonMinutes(spec);
+    // The steady state is the captured agents' (the first ones): only theirs is derived, from instants alone.
     const longRunSchedule =
       spec.mode !== 'persistent'
         ? null
-        : {
-            virtualMinutes: horizon,
-            requests: (horizon === spec.virtualMinutes ? schedule : buildSchedule(workload, { endpoints: spec.endpoints, virtualMinutes: horizon, seed: spec.seed })).map(
-              (r) => ({ endpointIndex: r.endpointIndex, channel: r.channel, atVirtualMs: r.atVirtualMs }),
-            ),
-          };
+        : { virtualMinutes: horizon, requests: scheduleInstants(workload, { endpoints: spec.captureAgents ?? spec.endpoints, virtualMinutes: horizon, seed: spec.seed }) };
     const reference = loopbackTwin(results.scenarios, spec);
     // Like hyperfine: each scenario's repetitions back to back, the load average read around each.
     const repetitions: RepetitionInput[] = [];

@@ -11,7 +11,7 @@
  * startSpreadSeconds past the window.
  */
 import { gzipSync } from 'node:zlib';
-import type { AgentRequest, ApiCall } from '../model/index.ts';
+import type { AgentRequest, ApiCall, ScheduledInstant } from '../model/index.ts';
 import { UsageError } from '../errors.ts';
 import { AGENT_API_PATHS, CHANNEL_OF, distributedQueryDue } from './agent-api.ts';
 import type { Workload } from './format.ts';
@@ -92,9 +92,20 @@ function checkOptions(o: ScheduleOptions): void {
   if (!Number.isSafeInteger(o.seed)) throw new UsageError(`seed: expected an integer, got ${o.seed}`);
 }
 
-/** One endpoint's requests in the agent's own order (enroll, config, logger, distributed). */
-function endpointRequests(w: Workload, seed: number, endpointIndex: number, windowMs: number): AgentRequest[] {
-  const id = agentIdentity(seed, endpointIndex);
+/** One request of an endpoint before its body is made: `body` makes it (drawing from its seeded stream). */
+interface Firing {
+  api: ApiCall;
+  atMs: number;
+  body: () => object;
+}
+
+/**
+ * One endpoint's requests in the agent's own order (enroll, config, logger, distributed), each with the
+ * function that makes its body: the timing draws come from their own stream and never depend on a body, so
+ * the instants alone (`scheduleInstants`) are those of the full schedule.
+ */
+function endpointFirings(w: Workload, seed: number, id: AgentIdentity, windowMs: number): Firing[] {
+  const { endpointIndex } = id;
   const timing = randomStream(seed, endpointIndex, 'timing');
   const startMs = Math.floor(timing.next() * msOf(w.startSpreadSeconds));
   const loggerMs = msOf(w.logger.intervalSeconds);
@@ -105,28 +116,42 @@ function endpointRequests(w: Workload, seed: number, endpointIndex: number, wind
   const distributedPhaseMs = Math.floor(timing.next() * distributedMs);
   const stream = (...name: (string | number)[]) => randomStream(seed, endpointIndex, ...name);
 
-  const out: AgentRequest[] = [request(w, id, 'enroll', startMs, enrollBody(w, id, stream('enroll'), startMs))];
+  const out: Firing[] = [{ api: 'enroll', atMs: startMs, body: () => enrollBody(w, id, stream('enroll'), startMs) }];
   for (const at of firings(msOf(w.config.firstAfterEnrollSeconds), msOf(w.config.intervalSeconds), windowMs)) {
-    out.push(request(w, id, 'config', startMs + at, nodeKeyBody(id)));
+    out.push({ api: 'config', atMs: startMs + at, body: () => nodeKeyBody(id) });
   }
   firings(loggerPhaseMs, loggerMs, windowMs).forEach((at, flush) => {
     const atMs = startMs + at;
-    out.push(request(w, id, 'log', atMs, resultLogBody(w, id, stream('result', flush), atMs, flush)));
+    out.push({ api: 'log', atMs, body: () => resultLogBody(w, id, stream('result', flush), atMs, flush) });
     // Status lines buffered since the last status post leave on this flush, after its results.
     if (flush % flushesPerStatus === statusFlush) {
-      out.push(request(w, id, 'log', atMs, statusLogBody(w, id, stream('status', flush), atMs)));
+      out.push({ api: 'log', atMs, body: () => statusLogBody(w, id, stream('status', flush), atMs) });
     }
   });
   firings(distributedPhaseMs, distributedMs, windowMs).forEach((at, read) => {
     const atMs = startMs + at;
-    out.push(request(w, id, 'distributed_read', atMs, nodeKeyBody(id)));
+    out.push({ api: 'distributed_read', atMs, body: () => nodeKeyBody(id) });
     if (distributedQueryDue(id.nodeKey, read, w.distributed.queryFraction)) {
+      // The write's delay is this stream's first draw; its body continues the same stream.
       const rnd = stream('distributed-write', read);
       const writeAt = atMs + rnd.int(WRITE_DELAY_MS.min, WRITE_DELAY_MS.max);
-      out.push(request(w, id, 'distributed_write', writeAt, distributedWriteBody(w, id, rnd, writeAt)));
+      out.push({ api: 'distributed_write', atMs: writeAt, body: () => distributedWriteBody(w, id, rnd, writeAt) });
     }
   });
   return out;
+}
+
+/** Every agent's items, made by `make` from each firing, in schedule order (see `buildSchedule`). */
+function schedule<T extends { atVirtualMs: number; endpointIndex: number }>(w: Workload, o: ScheduleOptions, make: (id: AgentIdentity, f: Firing) => T): T[] {
+  checkOptions(o);
+  const windowMs = Math.round(o.virtualMinutes * 60_000);
+  const all: T[] = [];
+  for (let e = 0; e < o.endpoints; e += 1) {
+    const id = agentIdentity(o.seed, e);
+    for (const f of endpointFirings(w, o.seed, id, windowMs)) all.push(make(id, f));
+  }
+  // Array.prototype.sort is stable (ES2019), which keeps each endpoint's same-instant order.
+  return all.sort((a, b) => a.atVirtualMs - b.atVirtualMs || a.endpointIndex - b.endpointIndex);
 }
 
 /**
@@ -137,14 +162,16 @@ function endpointRequests(w: Workload, seed: number, endpointIndex: number, wind
  * @throws UsageError when `endpoints`, `virtualMinutes` or `seed` is out of range.
  */
 export function buildSchedule(w: Workload, o: ScheduleOptions): AgentRequest[] {
-  checkOptions(o);
-  const windowMs = Math.round(o.virtualMinutes * 60_000);
-  const all: AgentRequest[] = [];
-  for (let e = 0; e < o.endpoints; e += 1) {
-    for (const r of endpointRequests(w, o.seed, e, windowMs)) all.push(r);
-  }
-  // Array.prototype.sort is stable (ES2019), which keeps each endpoint's same-instant order.
-  return all.sort((a, b) => a.atVirtualMs - b.atVirtualMs || a.endpointIndex - b.endpointIndex);
+  return schedule(w, o, (id, f) => request(w, id, f.api, f.atMs, f.body()));
+}
+
+/**
+ * The same schedule's instants without bodies: who sends on which channel when, in the same order. What
+ * the steady state derives persistent mode's reconnects from, over hours of virtual time, at a few dozen
+ * bytes a request instead of a body's kilobyte and its gzip.
+ */
+export function scheduleInstants(w: Workload, o: ScheduleOptions): ScheduledInstant[] {
+  return schedule(w, o, (id, f) => ({ endpointIndex: id.endpointIndex, channel: CHANNEL_OF[f.api], atVirtualMs: f.atMs }));
 }
 
 /**

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { AgentRequest } from '../../bench/model/index.ts';
 import type { Workload } from '../../bench/workload/index.ts';
 import {
-  AGENT_API_PATHS, buildSchedule, distributedQueryDue, expectedRequestsPerEndpointMinute, loadWorkload, nodeKeyFor,
+  AGENT_API_PATHS, buildSchedule, distributedQueryDue, expectedRequestsPerEndpointMinute, loadWorkload, nodeKeyFor, scheduleInstants,
 } from '../../bench/workload/index.ts';
 
 const DEFAULT_WORKLOAD = 'fixtures/workloads/osquery-default.json';
@@ -60,6 +60,17 @@ describe('buildSchedule determinism', () => {
     const gz = { ...w, loggerCompress: true };
     expect(digest(buildSchedule(gz, { endpoints: 3, virtualMinutes: 2, seed: 5 })))
       .toBe(digest(buildSchedule(gz, { endpoints: 3, virtualMinutes: 2, seed: 5 })));
+  });
+});
+
+describe('scheduleInstants', () => {
+  it('are the full schedule\'s instants, in its order, for every call including distributed writes', () => {
+    for (const seed of [1, 42]) {
+      const full = buildSchedule(w, { endpoints: 20, virtualMinutes: 12, seed });
+      const instants = scheduleInstants(w, { endpoints: 20, virtualMinutes: 12, seed });
+      expect(full.some((r) => r.api === 'distributed_write')).toBe(true);
+      expect(instants).toEqual(full.map((r) => ({ endpointIndex: r.endpointIndex, channel: r.channel, atVirtualMs: r.atVirtualMs })));
+    }
   });
 });
 
