@@ -12,8 +12,9 @@
  * own figures: tcpdump's drops, or which of the client's threads, the server's worker and the machine's
  * cores was at its ceiling over the drive (fleet.coresBusy), or the system limit a refused run named.
  *
- * Writes `limits.json` and `limits.md` into --out (default reports/fleet-limit/<time>), each probe's run
- * in a folder beside them. Exit 0 when every probe ran (held or not), 1 when one could not run, 2 on bad
+ * Writes `limits.json` (after every probe) and `limits.md` into --out (default reports/fleet-limit/<time>),
+ * each probe's run in a folder beside them; run again with the same --out to go on with a search that was
+ * interrupted (its probes are kept, not run again). Exit 0 when every probe ran (held or not), 1 when one could not run, 2 on bad
  * flags, 130 when interrupted (the probes that finished are kept).
  */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
@@ -171,22 +172,45 @@ function markdown(limits: ModeLimit[], probes: Probe[]): string {
   return lines.join('\n');
 }
 
-const probes: Probe[] = [];
+/** The probes an earlier search into the same --out made (it was interrupted, or is being read again): kept. */
+async function earlierProbes(): Promise<Probe[]> {
+  try {
+    const earlier = JSON.parse(await readFile(join(out, 'limits.json'), 'utf8'));
+    if (earlier.server !== server || earlier.compression !== Number(compression) || earlier.virtualMinutes !== virtualMinutes) {
+      fail(`--out ${out} holds a search of another configuration (${earlier.server}, ${earlier.compression}x, ${earlier.virtualMinutes} virtual minutes): choose another folder`);
+    }
+    // A probe that could not run (no results) is tried again.
+    return (earlier.probes as Probe[]).filter((p) => modes.includes(p.mode) && p.outcome !== 'failed');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+async function save(probes: Probe[]): Promise<ModeLimit[]> {
+  const limits = modes.map((m) => modeLimit(m, probes));
+  await writeFile(join(out, 'limits.json'), `${JSON.stringify({ server, compression: Number(compression), virtualMinutes, cores: os.availableParallelism(), search, limits, probes }, null, 2)}\n`);
+  return limits;
+}
+
+const probes: Probe[] = await earlierProbes();
 let couldNotRun = false;
+for (const p of probes) process.stdout.write(`${probeLine(p)} (an earlier search's)\n`);
 process.stdout.write(`fleet limit: ${modes.join(', ')} against ${server} at ${compression}x, from ${search.start} agents up to ${search.max}; probes in ${out}\n`);
 for (const mode of modes) {
-  for (let size = nextSize([], search); size !== null && !interrupted; size = nextSize(probes.filter((p) => p.mode === mode), search)) {
+  if (probes.some((p) => p.mode === mode && p.outcome === 'refused')) continue;
+  for (let size = nextSize(probes.filter((p) => p.mode === mode), search); size !== null && !interrupted; size = nextSize(probes.filter((p) => p.mode === mode), search)) {
     const p = await probe(mode, size);
     if (interrupted) break;
     probes.push(p);
+    await save(probes);
     process.stdout.write(`${probeLine(p)}\n`);
     if (p.outcome === 'failed') couldNotRun = true;
     if (p.outcome === 'refused' || p.outcome === 'failed') break;
   }
   if (interrupted) break;
 }
-const limits = modes.map((m) => modeLimit(m, probes));
-await writeFile(join(out, 'limits.json'), `${JSON.stringify({ server, compression: Number(compression), virtualMinutes, cores: os.availableParallelism(), search, limits, probes }, null, 2)}\n`);
+const limits = await save(probes);
 const md = markdown(limits, probes);
 await writeFile(join(out, 'limits.md'), md);
 process.stdout.write(`\n${md.split('\n## Probes')[0]}\nlimits: ${join(out, 'limits.md')}\n`);

@@ -73,8 +73,12 @@ export function nextSize(probes: readonly Probe[], o: SearchOptions = DEFAULT_SE
   return mid > best && mid < worst && !tried.has(mid) ? mid : null;
 }
 
-/** At or past this share of its ceiling, a side counts as saturated. */
-const SATURATED = 0.9;
+/**
+ * At or past this share of its ceiling, a side counts as saturated. Not 1: a machine whose client fell
+ * behind still has idle moments (a core waiting on the other's lock, the kernel's softirq on one core), and
+ * measured 1.77 of 2 cores busy over a 1750-agent drive that fell 5.7 s behind.
+ */
+const SATURATED = 0.85;
 
 /** What stopped a probe that did not hold, in a label and a sentence with its figures. */
 export function limitOf(p: Probe): { by: 'capture' | 'client CPU' | 'server CPU' | 'machine CPU' | 'system limit' | 'other'; detail: string } {
