@@ -3,67 +3,15 @@
  * (nginx: master and workers) from /proc, and the sockets of its port by state and side from `ss`, sampled
  * on a timer. Observations only; the assessment makes peak, steady and per-connection figures of them.
  */
-import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { CaptureError } from '../errors.ts';
 import { HERE, type CommandPlace } from './timewait.ts';
+import { processTreeUsage } from './processes.ts';
 import type { ServerSample } from '../model/index.ts';
 
 /** Unix epoch ms (sub-ms), the clock every thread of the runner shares. */
 function epochMs(): number {
   return performance.timeOrigin + performance.now();
-}
-
-/** /proc/<pid>/stat times are in clock ticks; Linux reports USER_HZ = 100 to user space on every arch. */
-const USER_HZ = 100;
-/** /proc/<pid>/statm counts pages; 4 KiB on x86-64 and arm64 Linux with the default page size. */
-const PAGE_BYTES = 4096;
-
-interface ProcessUsage {
-  cpuTicks: number;
-  rssBytes: number;
-}
-
-/** CPU ticks (own and reaped children's) and resident bytes of one process; null once it is gone. */
-async function processUsage(pid: number): Promise<ProcessUsage | null> {
-  let stat: string;
-  let statm: string;
-  try {
-    [stat, statm] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile(`/proc/${pid}/statm`, 'utf8')]);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ESRCH') return null;
-    throw error;
-  }
-  // proc(5): after the parenthesised comm, [11] utime (field 14), [12] stime, [13] cutime, [14] cstime.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(rest[i]), 0);
-  // statm: size resident shared text lib data dt, in pages.
-  const resident = Number(statm.split(' ')[1]);
-  return { cpuTicks: ticks, rssBytes: resident * PAGE_BYTES };
-}
-
-/** Children of `pid` (nginx's workers) from /proc/<pid>/task/*\/children (Linux ≥ 3.5). */
-async function childrenOf(pid: number): Promise<number[]> {
-  try {
-    const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
-    return text.trim() === '' ? [] : text.trim().split(/\s+/).map(Number);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-}
-
-/** CPU ms and RSS of a process and its children, summed. */
-export async function processTreeUsage(pid: number): Promise<{ cpuMs: number; rssBytes: number }> {
-  const pids = [pid, ...(await childrenOf(pid))];
-  let ticks = 0;
-  let rss = 0;
-  for (const usage of await Promise.all(pids.map(processUsage))) {
-    if (usage === null) continue;
-    ticks += usage.cpuTicks;
-    rss += usage.rssBytes;
-  }
-  return { cpuMs: (ticks * 1000) / USER_HZ, rssBytes: rss };
 }
 
 /**
