@@ -1,12 +1,12 @@
 /**
  * The server's side while a scenario runs (issue 11): CPU and resident memory of the server's processes
- * (nginx: master and workers) from /proc, and the sockets of its port by state and side from `ss`, sampled
- * on a timer. Observations only; the assessment makes peak, steady and per-connection figures of them.
+ * (nginx: master and workers) and the sockets of its port by state and side, all from /proc, sampled on a
+ * timer. Each sample's socket listing also feeds the TIME_WAIT observer, so the socket table is read once a
+ * sample. Observations only; the assessment makes peak, steady and per-connection figures of them.
  */
-import { execa } from 'execa';
-import { CaptureError } from '../errors.ts';
-import { HERE, type CommandPlace } from './timewait.ts';
 import { processTreeUsage } from './processes.ts';
+import { listPortSockets, type TcpSocket } from './sockets.ts';
+import { TimeWaitObserver, type TimeWaitCounts } from './timewait.ts';
 import type { ServerSample } from '../model/index.ts';
 
 /** Unix epoch ms (sub-ms), the clock every thread of the runner shares. */
@@ -14,27 +14,13 @@ function epochMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/**
- * Sockets of `port` by state and side, as `ss` lists them in each of `places` (the client's namespace, and
- * the server's when it runs behind an emulated link), summed.
- */
-export async function socketStates(port: number, places: readonly CommandPlace[] = [HERE]): Promise<Pick<ServerSample, 'established' | 'timeWait'>> {
-  const p = `:${port}`;
-  const outputs = await Promise.all(
-    places.map(async (place) => {
-      const [file, ...args] = place(['ss', '-H', '-t', '-a', '-n', '(', 'sport', '=', p, 'or', 'dport', '=', p, ')']);
-      const result = await execa(file!, args, { reject: false });
-      if (result.failed) throw new CaptureError(`ss failed (${result.shortMessage}); install iproute2 (apt-get install iproute2)`, { cause: result });
-      return result.stdout;
-    }),
-  );
+/** Sockets by state and side: `server` is the socket whose local port is the server's. */
+export function socketStates(port: number, sockets: readonly TcpSocket[]): Pick<ServerSample, 'established' | 'timeWait'> {
   const counts = { established: { server: 0, client: 0 }, timeWait: { server: 0, client: 0 } };
-  for (const line of outputs.join('\n').split('\n')) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 5) continue;
-    const side = fields[3]!.endsWith(p) ? 'server' : 'client';
-    if (fields[0] === 'ESTAB') counts.established[side] += 1;
-    else if (fields[0] === 'TIME-WAIT') counts.timeWait[side] += 1;
+  for (const s of sockets) {
+    const side = s.local.port === port ? 'server' : 'client';
+    if (s.state === 'ESTAB') counts.established[side] += 1;
+    else if (s.state === 'TIME-WAIT') counts.timeWait[side] += 1;
   }
   return counts;
 }
@@ -49,21 +35,30 @@ export class ServerSampler {
   private cpuBaseMs = 0;
   private inFlight: Promise<void> = Promise.resolve();
   private failure: unknown = null;
+  private readonly timeWait: TimeWaitObserver;
 
   constructor(
     private readonly pid: number,
     private readonly port: number,
     readonly intervalMs: number,
-    /** Where the two sides' sockets live (one namespace, unless the server has its own). */
-    private readonly places: readonly CommandPlace[] = [HERE],
-  ) {}
+    /**
+     * A process in each network namespace where the two sides' sockets live: this process's alone, or with the
+     * server's when the server runs in its own (behind an emulated link).
+     */
+    private readonly namespacePids: readonly number[] = [process.pid],
+  ) {
+    this.timeWait = new TimeWaitObserver(port);
+  }
 
-  /** Takes the first sample (time 0, CPU counted from here) and starts the timer. */
+  /**
+   * Takes the first sample (time 0, CPU counted from here; the TIME_WAIT sockets already there are an earlier
+   * run's) and starts the timer. Call it before the scenario's first connection.
+   */
   async start(): Promise<void> {
     this.cpuBaseMs = (await processTreeUsage(this.pid)).cpuMs;
-    await this.sample();
+    await this.sample('before');
     this.timer = setInterval(() => {
-      // One sample at a time: a slow `ss` on a loaded machine delays the next tick rather than piling up.
+      // One sample at a time: a slow sample on a loaded machine delays the next tick rather than piling up.
       this.inFlight = this.inFlight.then(async () => {
         await this.sample();
       }).catch((error: unknown) => {
@@ -87,9 +82,18 @@ export class ServerSampler {
     return [...this.samples].sort((a, b) => a.atMs - b.atMs);
   }
 
-  private async sample(): Promise<ServerSample> {
-    const [usage, sockets] = await Promise.all([processTreeUsage(this.pid), socketStates(this.port, this.places)]);
-    const sample = { atMs: epochMs(), cpuMs: usage.cpuMs - this.cpuBaseMs, rssBytes: usage.rssBytes, ...sockets };
+  /** The TIME_WAIT sockets per side that the samples so far saw the scenario cause (complete after `stop()`). */
+  timeWaitCounts(): TimeWaitCounts {
+    return this.timeWait.counts();
+  }
+
+  /** `before`: the first sample, whose TIME_WAIT sockets the scenario did not cause. */
+  private async sample(when: 'before' | 'during' = 'during'): Promise<ServerSample> {
+    const listing = listPortSockets(this.port, this.namespacePids);
+    if (when === 'before') this.timeWait.begin(listing);
+    else this.timeWait.add(listing);
+    const usage = await processTreeUsage(this.pid);
+    const sample = { atMs: epochMs(), cpuMs: usage.cpuMs - this.cpuBaseMs, rssBytes: usage.rssBytes, ...socketStates(this.port, listing.sockets) };
     this.samples.push(sample);
     return sample;
   }
