@@ -5,10 +5,11 @@
 #
 #   system packages  tcpdump (captures), tshark (the oracle that golden expectations come from), nginx-light
 #                    (the field report's server), tinyproxy-bin (a CONNECT proxy for --proxy tinyproxy: the
-#                    binary alone, no system service), chromium (the HTML report's browser test), iproute2 (ss),
-#                    and the Cairo/Pango build libraries that `canvas` compiles against when no prebuilt
-#                    binary can be downloaded. Installed with apt-get when running as root; otherwise the
-#                    exact command is printed and the script fails.
+#                    binary alone, no system service), chromium (the HTML report's browser test), iproute2
+#                    (ip for emulated links; ss, the tests' oracle for the socket listing), and the Cairo/Pango
+#                    build libraries that `canvas` compiles against when no prebuilt binary can be
+#                    downloaded. Installed with apt-get when running as root; otherwise the exact command is
+#                    printed and the script fails.
 #   node_modules     `npm ci` when it is missing or older than package-lock.json.
 set -euo pipefail
 

@@ -1,12 +1,12 @@
 /**
  * The server's side while a scenario runs (issue 11): CPU and resident memory of the server's processes
- * (nginx: master and workers) from /proc, and the sockets of its port by state and side from `ss`, sampled
- * on a timer. Observations only; the assessment makes peak, steady and per-connection figures of them.
+ * (nginx: master and workers) and the sockets of its port by state and side, all from /proc, sampled on a
+ * timer. Each sample's socket listing also feeds the TIME_WAIT observer, so the socket table is read once a
+ * sample. Observations only; the assessment makes peak, steady and per-connection figures of them.
  */
-import { readFile } from 'node:fs/promises';
-import { execa } from 'execa';
-import { CaptureError } from '../errors.ts';
-import { HERE, type CommandPlace } from './timewait.ts';
+import { processTreeUsage } from './processes.ts';
+import { listPortSockets, type TcpSocket } from './sockets.ts';
+import { TimeWaitObserver, type TimeWaitCounts } from './timewait.ts';
 import type { ServerSample } from '../model/index.ts';
 
 /** Unix epoch ms (sub-ms), the clock every thread of the runner shares. */
@@ -14,79 +14,13 @@ function epochMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** /proc/<pid>/stat times are in clock ticks; Linux reports USER_HZ = 100 to user space on every arch. */
-const USER_HZ = 100;
-/** /proc/<pid>/statm counts pages; 4 KiB on x86-64 and arm64 Linux with the default page size. */
-const PAGE_BYTES = 4096;
-
-interface ProcessUsage {
-  cpuTicks: number;
-  rssBytes: number;
-}
-
-/** CPU ticks (own and reaped children's) and resident bytes of one process; null once it is gone. */
-async function processUsage(pid: number): Promise<ProcessUsage | null> {
-  let stat: string;
-  let statm: string;
-  try {
-    [stat, statm] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile(`/proc/${pid}/statm`, 'utf8')]);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ESRCH') return null;
-    throw error;
-  }
-  // proc(5): after the parenthesised comm, [11] utime (field 14), [12] stime, [13] cutime, [14] cstime.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(rest[i]), 0);
-  // statm: size resident shared text lib data dt, in pages.
-  const resident = Number(statm.split(' ')[1]);
-  return { cpuTicks: ticks, rssBytes: resident * PAGE_BYTES };
-}
-
-/** Children of `pid` (nginx's workers) from /proc/<pid>/task/*\/children (Linux ≥ 3.5). */
-async function childrenOf(pid: number): Promise<number[]> {
-  try {
-    const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
-    return text.trim() === '' ? [] : text.trim().split(/\s+/).map(Number);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-}
-
-/** CPU ms and RSS of a process and its children, summed. */
-export async function processTreeUsage(pid: number): Promise<{ cpuMs: number; rssBytes: number }> {
-  const pids = [pid, ...(await childrenOf(pid))];
-  let ticks = 0;
-  let rss = 0;
-  for (const usage of await Promise.all(pids.map(processUsage))) {
-    if (usage === null) continue;
-    ticks += usage.cpuTicks;
-    rss += usage.rssBytes;
-  }
-  return { cpuMs: (ticks * 1000) / USER_HZ, rssBytes: rss };
-}
-
-/**
- * Sockets of `port` by state and side, as `ss` lists them in each of `places` (the client's namespace, and
- * the server's when it runs behind an emulated link), summed.
- */
-export async function socketStates(port: number, places: readonly CommandPlace[] = [HERE]): Promise<Pick<ServerSample, 'established' | 'timeWait'>> {
-  const p = `:${port}`;
-  const outputs = await Promise.all(
-    places.map(async (place) => {
-      const [file, ...args] = place(['ss', '-H', '-t', '-a', '-n', '(', 'sport', '=', p, 'or', 'dport', '=', p, ')']);
-      const result = await execa(file!, args, { reject: false });
-      if (result.failed) throw new CaptureError(`ss failed (${result.shortMessage}); install iproute2 (apt-get install iproute2)`, { cause: result });
-      return result.stdout;
-    }),
-  );
+/** Sockets by state and side: `server` is the socket whose local port is the server's. */
+export function socketStates(port: number, sockets: readonly TcpSocket[]): Pick<ServerSample, 'established' | 'timeWait'> {
   const counts = { established: { server: 0, client: 0 }, timeWait: { server: 0, client: 0 } };
-  for (const line of outputs.join('\n').split('\n')) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 5) continue;
-    const side = fields[3]!.endsWith(p) ? 'server' : 'client';
-    if (fields[0] === 'ESTAB') counts.established[side] += 1;
-    else if (fields[0] === 'TIME-WAIT') counts.timeWait[side] += 1;
+  for (const s of sockets) {
+    const side = s.local.port === port ? 'server' : 'client';
+    if (s.state === 'ESTAB') counts.established[side] += 1;
+    else if (s.state === 'TIME-WAIT') counts.timeWait[side] += 1;
   }
   return counts;
 }
@@ -101,21 +35,30 @@ export class ServerSampler {
   private cpuBaseMs = 0;
   private inFlight: Promise<void> = Promise.resolve();
   private failure: unknown = null;
+  private readonly timeWait: TimeWaitObserver;
 
   constructor(
     private readonly pid: number,
     private readonly port: number,
     readonly intervalMs: number,
-    /** Where the two sides' sockets live (one namespace, unless the server has its own). */
-    private readonly places: readonly CommandPlace[] = [HERE],
-  ) {}
+    /**
+     * A process in each network namespace where the two sides' sockets live: this process's alone, or with the
+     * server's when the server runs in its own (behind an emulated link).
+     */
+    private readonly namespacePids: readonly number[] = [process.pid],
+  ) {
+    this.timeWait = new TimeWaitObserver(port);
+  }
 
-  /** Takes the first sample (time 0, CPU counted from here) and starts the timer. */
+  /**
+   * Takes the first sample (time 0, CPU counted from here; the TIME_WAIT sockets already there are an earlier
+   * run's) and starts the timer. Call it before the scenario's first connection.
+   */
   async start(): Promise<void> {
     this.cpuBaseMs = (await processTreeUsage(this.pid)).cpuMs;
-    await this.sample();
+    await this.sample('before');
     this.timer = setInterval(() => {
-      // One sample at a time: a slow `ss` on a loaded machine delays the next tick rather than piling up.
+      // One sample at a time: a slow sample on a loaded machine delays the next tick rather than piling up.
       this.inFlight = this.inFlight.then(async () => {
         await this.sample();
       }).catch((error: unknown) => {
@@ -139,9 +82,18 @@ export class ServerSampler {
     return [...this.samples].sort((a, b) => a.atMs - b.atMs);
   }
 
-  private async sample(): Promise<ServerSample> {
-    const [usage, sockets] = await Promise.all([processTreeUsage(this.pid), socketStates(this.port, this.places)]);
-    const sample = { atMs: epochMs(), cpuMs: usage.cpuMs - this.cpuBaseMs, rssBytes: usage.rssBytes, ...sockets };
+  /** The TIME_WAIT sockets per side that the samples so far saw the scenario cause (complete after `stop()`). */
+  timeWaitCounts(): TimeWaitCounts {
+    return this.timeWait.counts();
+  }
+
+  /** `before`: the first sample, whose TIME_WAIT sockets the scenario did not cause. */
+  private async sample(when: 'before' | 'during' = 'during'): Promise<ServerSample> {
+    const listing = listPortSockets(this.port, this.namespacePids);
+    if (when === 'before') this.timeWait.begin(listing);
+    else this.timeWait.add(listing);
+    const usage = await processTreeUsage(this.pid);
+    const sample = { atMs: epochMs(), cpuMs: usage.cpuMs - this.cpuBaseMs, rssBytes: usage.rssBytes, ...socketStates(this.port, listing.sockets) };
     this.samples.push(sample);
     return sample;
   }

@@ -27,7 +27,7 @@ export interface Sides<T> {
   client: T;
 }
 
-/** One sample of the server while the scenario runs (from /proc and `ss`). */
+/** One sample of the server while the scenario runs (from /proc). */
 export interface ServerSample {
   /** Real milliseconds since the first request was due. */
   atMs: number;
@@ -142,8 +142,9 @@ export interface ServerCost {
   idleReconnects: number;
   idleReconnectsPerEndpointMinute: number;
   /**
-   * TIME_WAIT lasts 60 real seconds whatever the compression: sockets seen over the run (`ss`, unique), the
-   * per-endpoint-minute rate, and what one agent holds at once at the agent's real pace (rate × 1 minute).
+   * TIME_WAIT lasts 60 real seconds whatever the compression: sockets seen over the run (/proc/net/tcp,
+   * unique), the per-endpoint-minute rate, and what one agent holds at once at the agent's real pace (rate ×
+   * 1 minute).
    */
   timeWait: {
     observed: Sides<number>;

@@ -180,7 +180,7 @@ export interface ScenarioObservations {
   /** The server's counters before the first request and after the last. */
   serverBefore: AgentServerStats;
   serverAfter: AgentServerStats;
-  /** Sockets seen in TIME_WAIT during and after the scenario, per side (`ss`). */
+  /** Sockets seen in TIME_WAIT during and after the scenario, per side (/proc/net/tcp). */
   timeWait: { client: number; server: number };
   /** Files beside results.json (relative paths). */
   files: { pcap: string | null; keylog: string };

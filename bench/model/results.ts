@@ -280,7 +280,7 @@ export interface ScenarioMeasurement {
   requests: { scheduled: number; ok: number; failed: number; retried: number };
   /** Connections the client opened (socket level) and the capture saw (SYN). */
   connections: { opened: number; captured: number | null; sessionResumed: number };
-  /** Sockets in TIME_WAIT after the scenario, per side, as the kernel reported them (`ss`). */
+  /** Sockets in TIME_WAIT after the scenario, per side, as the kernel reported them (/proc/net/tcp). */
   timeWait: { client: number; server: number };
   latency: Partial<Record<ApiCall, ApiLatency>>;
   /** Every successful request's total latency, all API calls pooled; null when none succeeded. */

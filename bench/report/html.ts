@@ -205,7 +205,7 @@ function serverSection(model: ReportModel): string {
   const parts = [
     `<section id="server"><h2>Server cost</h2>`,
     table({ header: SERVER_HEADER, rows: model.server.map(serverCostCells), numeric: numeric(SERVER_ALIGN) }),
-    `<p class="context">Sampled from /proc (the server's processes: nginx's master and workers) and ss every second while the whole fleet ran. TIME_WAIT lasts 60 real seconds whatever the time compression: per endpoint-minute is the count seen over the run divided by agents × virtual minutes. Client CPU is the client process's, every thread, per request.</p>`,
+    `<p class="context">Sampled from /proc (the server's processes: nginx's master and workers; the sockets of its port) every second while the whole fleet ran. TIME_WAIT lasts 60 real seconds whatever the time compression: per endpoint-minute is the count seen over the run divided by agents × virtual minutes. Client CPU is the client process's, every thread, per request.</p>`,
   ];
   if (pacing !== undefined) {
     parts.push(`<p class="context">Fleet: ${e(formatCount(pacing.endpoints))} agents, each from its own loopback address (${e(pacing.agentAddresses.first)} to ${e(pacing.agentAddresses.last)}); ${e(formatCount(pacing.capturedAgents))} captured in full (byte and handshake figures per endpoint-minute come from them); pace ${e(String(pacing.pacing.timeCompression))}x: ${e(pacing.pacing.reason)}.</p>`);

@@ -156,7 +156,7 @@ export function fleetScaleNote(rows: FleetScaleRow[]): string {
 /** The server-cost table for the terminal, with the fleet-scale table under it. */
 export function serverText(server: ServerCostRow[], fleet: FleetScaleRow[]): string {
   if (server.length === 0) return '';
-  const lines = ['server cost (sampled from /proc and ss while the fleet ran)', textTable(SERVER_HEADER, server.map(serverCostCells), SERVER_ALIGN)];
+  const lines = ['server cost (sampled from /proc while the fleet ran)', textTable(SERVER_HEADER, server.map(serverCostCells), SERVER_ALIGN)];
   if (fleet.length > 0) {
     lines.push('', `at fleet scale (DERIVED for ${formatNumber(fleet[0]!.agents, 0)} agents)`, textTable(FLEET_HEADER, fleet.map(fleetScaleCells), FLEET_ALIGN), fleetScaleNote(fleet));
   }

@@ -12,7 +12,6 @@ import { assessScenario, clientEndpoint } from '../analyze/assess.ts';
 import { percentile } from '../analyze/latency.ts';
 import { streamCapture } from '../analyze/capture.ts';
 import { TcpdumpCapture } from '../capture/tcpdump.ts';
-import { HERE, TimeWaitObserver } from '../capture/timewait.ts';
 import { ServerSampler } from '../capture/server-usage.ts';
 import { machineCpu } from '../capture/machine-cpu.ts';
 import { agentAddress, agentNetworks } from '../drive/index.ts';
@@ -74,9 +73,7 @@ export interface ScenarioContext {
 
 /** Seconds a timeline bucket spans, in virtual time (the charts show bytes per virtual second). */
 const TIMELINE_BUCKET_VIRTUAL_S = 1;
-/** How often TIME_WAIT is sampled while a scenario runs. */
-const TIME_WAIT_SAMPLE_MS = 2_000;
-/** How often the server's CPU, memory and sockets are sampled. */
+/** How often the server's CPU, memory and sockets (TIME_WAIT's union too) are sampled. */
 const SERVER_SAMPLE_MS = 1_000;
 /**
  * Latency-phase iterations before measuring, per API call: the first opens the connection `persistent`
@@ -182,9 +179,6 @@ class LiveScenario {
     const proxy = spec.proxy === undefined ? undefined : (this.proxy = await startProxy(spec.proxy, server.port));
     // Through a proxy the capture is of the agents' leg (agent → proxy), the one the agent's bytes cross.
     const capturedPort = proxy?.port ?? server.port;
-    // Behind a link the server's sockets live in its namespace, the client's here.
-    const timeWait = new TimeWaitObserver(server.port, link === undefined ? [HERE] : [HERE, (argv) => link.serverCommand(argv)]);
-    await timeWait.begin();
     const capturedAgents = spec.captureAgents ?? spec.endpoints;
     // On the client's side of the link: what the client's kernel sent and received, as on loopback. The filter
     // keeps the server's endpoint (its address and port together), not its port on any address; a fleet's
@@ -199,7 +193,9 @@ class LiveScenario {
       });
     }
     const serverBefore = await server.stats();
-    const sampler = (this.sampler = new ServerSampler(server.pid, server.port, SERVER_SAMPLE_MS, link === undefined ? [HERE] : [HERE, (argv) => link.serverCommand(argv)]));
+    // Behind a link the server's sockets live in its namespace (read through its pid), the client's here. The
+    // sampler's first listing, before the first connection, holds the TIME_WAIT sockets an earlier run left.
+    const sampler = (this.sampler = new ServerSampler(server.pid, server.port, SERVER_SAMPLE_MS, link === undefined ? [process.pid] : [process.pid, server.pid]));
     await sampler.start();
     const ca = await readFile(ctx.cert.ca);
     const fleet = (this.fleet = startFleet(
@@ -224,17 +220,13 @@ class LiveScenario {
     ));
 
     const interrupted = abortion(ctx.signal);
-    const timeWaitTimer = setInterval(() => timeWait.sampleInBackground(), TIME_WAIT_SAMPLE_MS);
     const cpuBefore = process.cpuUsage();
     const machineBefore = await machineCpu();
     const total = ctx.schedule.length;
     const driving = fleet.drive(ctx.schedule, spec.timeCompression, AbortSignal.any([ctx.signal, this.halt.signal]), (done) =>
       ctx.onProgress?.(done, total),
     );
-    const { outcomes, startEpochMs } = await Promise.race([driving, serverExited, interrupted.promise]).finally(() => {
-      interrupted.dispose();
-      clearInterval(timeWaitTimer);
-    });
+    const { outcomes, startEpochMs } = await Promise.race([driving, serverExited, interrupted.promise]).finally(interrupted.dispose);
     const driveMs = epochMs() - startEpochMs;
     const cpu = process.cpuUsage(cpuBefore);
     const machineAfter = await machineCpu();
@@ -245,8 +237,7 @@ class LiveScenario {
     await sleep(CAPTURE_SETTLE_MS);
     await sampler.sampleNow();
     const samples = await sampler.stop();
-    await timeWait.sample();
-    const timeWaitCounts = timeWait.counts();
+    const timeWaitCounts = sampler.timeWaitCounts();
     const serverAfter = await server.stats();
     const proxyConnects = proxy === undefined ? null : await proxy.connects();
     const tcpdump = this.capture === undefined ? null : await this.capture.stop();

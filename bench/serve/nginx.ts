@@ -14,7 +14,7 @@
  * Counters come from nginx itself: requests, connections and resumed handshakes from an access log written
  * with a tab-separated format, CPU from /proc/<pid>/stat of the master and its workers.
  */
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -28,6 +28,7 @@ import { ServeError, stderrTail } from './errors.ts';
 import { guardDir, guardProcess, tempPrefix } from '../guard/guard.ts';
 import { DEFAULT_MAX_REQUESTS_PER_CONNECTION, emptyRequestCounts, type AgentServer, type AgentServerOptions, type AgentServerStats } from './protocol.ts';
 import { SERVER_PROCESS_OPTIONS, exitOf, freePort, keepStderrTail } from './process.ts';
+import { procStat, processTree, ticksToMs, type ProcessTree } from '../capture/processes.ts';
 
 const INSTALL_HINT = 'nginx is not installed: run `apt-get install nginx-light` (or `bash scripts/setup.sh`, which does it)';
 const STARTUP_TIMEOUT_MS = 15_000;
@@ -135,63 +136,6 @@ ${locations}
   }
 }
 `;
-}
-
-/** What /proc/<pid>/stat says of a process: CPU in clock ticks (own plus reaped children), parent, start. */
-interface ProcStat {
-  comm: string;
-  ppid: number;
-  user: number;
-  system: number;
-  /** Start time in ticks since boot: with the pid, it identifies a process even after pid reuse. */
-  startTicks: number;
-}
-
-async function procStat(pid: number): Promise<ProcStat | null> {
-  let text: string;
-  try {
-    text = await readFile(`/proc/${pid}/stat`, 'utf8');
-  } catch (error) {
-    // Gone between readdir and read: ENOENT, or ESRCH when it exited while its file was being read.
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ESRCH') return null;
-    throw error;
-  }
-  // proc(5): field 2 (comm) is parenthesised and may hold spaces; count fields after its closing paren.
-  // After it: [0] state (field 3), [1] ppid (4), [11] utime (14), [12] stime (15), [13] cutime (16),
-  // [14] cstime (17), [19] starttime (22). cutime/cstime add the CPU of reaped children (a worker that exited).
-  const close = text.lastIndexOf(')');
-  const rest = text.slice(close + 2).split(' ');
-  const field = (i: number): number => Number(rest[i]);
-  return {
-    comm: text.slice(text.indexOf('(') + 1, close),
-    ppid: field(1),
-    user: field(11) + field(13),
-    system: field(12) + field(14),
-    startTicks: field(19),
-  };
-}
-
-/** Processes whose parent is `ppid` (nginx's workers), from /proc. */
-async function childrenOf(ppid: number): Promise<Map<number, ProcStat>> {
-  const out = new Map<number, ProcStat>();
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const s = await procStat(Number(entry));
-    if (s !== null && s.ppid === ppid) out.set(Number(entry), s);
-  }
-  return out;
-}
-
-let clockTicksPerSecond: Promise<number> | undefined;
-/** `getconf CLK_TCK`: the unit of /proc/<pid>/stat's times (100 on Linux in practice). */
-function clockTicks(): Promise<number> {
-  clockTicksPerSecond ??= execa('getconf', ['CLK_TCK']).then((r) => {
-    const ticks = Number(r.stdout.trim());
-    if (!Number.isInteger(ticks) || ticks <= 0) throw new ServeError(`getconf CLK_TCK printed ${JSON.stringify(r.stdout)}`);
-    return ticks;
-  });
-  return clockTicksPerSecond;
 }
 
 /** One access-log line: `$connection \t $connection_requests \t $ssl_session_reused \t $status \t $request`. */
@@ -320,19 +264,20 @@ async function launch(l: Layout, port: number, command: (argv: string[]) => stri
   let cpuBase = { user: 0, system: 0 };
   /** Every worker seen, by pid, with its start time. */
   const knownWorkers = new Map<number, number>();
-  const findWorkers = async (): Promise<Map<number, ProcStat>> => {
-    const workers = await childrenOf(pid);
-    for (const [worker, s] of workers) knownWorkers.set(worker, s.startTicks);
-    return workers;
+  const findWorkers = async (): Promise<ProcessTree> => {
+    const tree = await processTree(pid);
+    for (const [worker, s] of tree.children) knownWorkers.set(worker, s.startTicks);
+    return tree;
   };
 
   const cpuTicks = async (): Promise<{ user: number; system: number }> => {
-    const master = await procStat(pid);
+    const { root: master, children: workers } = await findWorkers();
     if (master === null) throw new ServeError(`nginx (pid ${pid}) is not running:\n${await diagnostics()}`);
-    let { user, system } = master;
-    for (const worker of (await findWorkers()).values()) {
-      user += worker.user;
-      system += worker.system;
+    let user = master.userTicks;
+    let system = master.systemTicks;
+    for (const worker of workers.values()) {
+      user += worker.userTicks;
+      system += worker.systemTicks;
     }
     return { user, system };
   };
@@ -352,7 +297,7 @@ async function launch(l: Layout, port: number, command: (argv: string[]) => stri
   };
 
   const stats = async (): Promise<AgentServerStats> => {
-    const [ticks, hz, log, errors] = await Promise.all([cpuTicks(), clockTicks(), settledAccessLog(), readTail(l.errorLog)]);
+    const [ticks, log, errors] = await Promise.all([cpuTicks(), settledAccessLog(), readTail(l.errorLog)]);
     const requests = emptyRequestCounts();
     let notFound = 0;
     const connections = new Map<string, boolean>();
@@ -367,8 +312,8 @@ async function launch(l: Layout, port: number, command: (argv: string[]) => stri
       requests,
       notFound,
       badRequests: 0,
-      cpuUserMs: ((ticks.user - cpuBase.user) * 1000) / hz,
-      cpuSystemMs: ((ticks.system - cpuBase.system) * 1000) / hz,
+      cpuUserMs: ticksToMs(ticks.user - cpuBase.user),
+      cpuSystemMs: ticksToMs(ticks.system - cpuBase.system),
       connections: connections.size,
       handshakes: { full: connections.size - resumed, resumed },
       // The master logs each worker it reaps ("[alert] … worker process 1234 exited on signal 9") and starts another.

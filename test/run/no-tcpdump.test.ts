@@ -12,11 +12,11 @@ import { BIN, ROOT, readResults } from './support.ts';
 const dir = mkdtempSync(path.join(tmpdir(), 'trb-nocap-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A PATH holding node and ss but no tcpdump (and no nginx). */
+/** A PATH holding node alone: no tcpdump, no nginx, and no ss (the server's sockets are read from /proc). */
 function pathWithoutTcpdump(): string {
   const bin = path.join(dir, 'bin');
   mkdirSync(bin);
-  for (const tool of ['node', 'ss']) {
+  for (const tool of ['node']) {
     const target = ['/usr/local/bin', '/usr/bin', '/bin', '/usr/sbin', '/sbin'].map((d) => path.join(d, tool)).find((p) => existsSync(p));
     if (target === undefined) throw new Error(`${tool} not found`);
     symlinkSync(target, path.join(bin, tool));

@@ -95,7 +95,7 @@ export function connectionsChart({ groups }: ReportModel): ChartSpec[] {
       ...baseOptions<'bar'>(
         connectionsTitle(shown.find((g) => g.primary)),
         [
-          'per endpoint per virtual minute · TIME_WAIT: sockets of either side seen in TIME_WAIT (ss)',
+          'per endpoint per virtual minute · TIME_WAIT: sockets of either side seen in TIME_WAIT (/proc/net/tcp)',
           ...(collapsed ? [`configurations with the same counts share one bar per mode (${shown.length} configurations in the run)`] : []),
           `field report: fresh connections churned ${FIELD_REPORT.timeWaitPerMinute} sockets per agent-minute through TIME_WAIT`,
         ],

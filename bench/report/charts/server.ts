@@ -90,7 +90,7 @@ function socketsChart(scenarios: ReturnType<typeof withCost>): ChartSpec {
       ...baseOptions<'bar'>(
         'Sockets the fleet keeps: established on the server, TIME_WAIT on the side that closes first',
         [
-          'sampled every second with ss while the fleet ran; steady: median after every agent started',
+          'sampled every second from /proc while the fleet ran; steady: median after every agent started',
           'TIME_WAIT lasts 60 real seconds: a run at N× compression holds about N× what a fleet at real pace holds (see the server-cost table)',
         ],
         size,
