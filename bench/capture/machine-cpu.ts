@@ -4,9 +4,7 @@
  * ceiling.
  */
 import { readFile } from 'node:fs/promises';
-
-/** /proc/stat counts in USER_HZ ticks, 100 per second on every Linux architecture's user ABI. */
-const USER_HZ = 100;
+import { ticksToMs } from './processes.ts';
 
 /** CPU time of every core since boot, ms: busy (everything but idle and iowait) and in total. */
 export interface MachineCpu {
@@ -24,7 +22,8 @@ export function parseProcStat(text: string): MachineCpu {
   if (values.some((v) => !Number.isFinite(v))) throw new Error(`/proc/stat: cannot read the cpu line ${JSON.stringify(line)}`);
   const [u, n, sy, id, io, hi, si, st] = values as [number, number, number, number, number, number, number, number];
   const busy = u + n + sy + hi + si + st;
-  return { busyMs: (busy * 1000) / USER_HZ, totalMs: ((busy + id + io) * 1000) / USER_HZ };
+  // /proc/stat counts in the same USER_HZ ticks as a process's stat.
+  return { busyMs: ticksToMs(busy), totalMs: ticksToMs(busy + id + io) };
 }
 
 /** The machine's CPU time now. */
