@@ -101,7 +101,7 @@ async function probe(mode: string, endpoints: number): Promise<Probe> {
     mode, endpoints, serverProcesses: server === 'nginx' ? NGINX_WORKERS : 1,
     wallSeconds: (performance.now() - started) / 1000, loadAverage: { before, after: os.loadavg()[0]! },
   };
-  const empty = { requests: null, coresBusy: null, clientThreads: null, droppedByKernel: 0, sentLateP99Ms: null, clientCpuMsPerRequest: null, serverCpuMsPerRequest: null, requestsPerSecond: null };
+  const empty = { requests: null, coresBusy: null, clientThreads: null, clientEventLoop: null, droppedByKernel: 0, sentLateP99Ms: null, clientCpuMsPerRequest: null, serverCpuMsPerRequest: null, requestsPerSecond: null };
   const lastError = String(result.all ?? '').split('\n').filter((l) => l.startsWith('error')).at(-1) ?? `exit code ${result.exitCode ?? result.signal}`;
   if (result.exitCode === 2) return { ...base, ...empty, outcome: 'refused', reasons: [lastError] };
   let scenario;
@@ -124,6 +124,7 @@ async function probe(mode: string, endpoints: number): Promise<Probe> {
     requests: scenario.requests === undefined ? null : { scheduled: scenario.requests.scheduled, ok: scenario.requests.ok, failed: scenario.requests.failed },
     coresBusy: fleet?.coresBusy ?? null,
     clientThreads: fleet?.clientThreads ?? null,
+    clientEventLoop: fleet?.clientEventLoop ?? null,
     droppedByKernel: scenario.capture?.droppedByKernel ?? 0,
     sentLateP99Ms: late,
     clientCpuMsPerRequest: fleet?.clientCpuMsPerRequest ?? null,
@@ -138,8 +139,9 @@ function probeLine(p: Probe): string {
   const c = p.coresBusy;
   const cores = c === null ? '' : `, cores client ${f(c.client, 2)} server ${f(c.server, 2)} machine ${f(c.machine, 2)}/${c.of}`;
   const late = p.sentLateP99Ms === null ? '' : `, sent late p99 ${f(p.sentLateP99Ms, 0)} ms`;
+  const loops = (p.clientEventLoop ?? null) === null ? '' : `, event loops main ${f(100 * p.clientEventLoop!.main, 0)}%${p.clientEventLoop!.threads.map((x) => ` ${f(100 * x, 0)}%`).join('')}`;
   const why = p.outcome === 'valid' ? '' : `: ${p.reasons.join('; ')}`;
-  return `${p.mode} ${p.endpoints} agents (${f(p.requestsPerSecond, 0)} requests/s): ${p.outcome.toUpperCase()} in ${f(p.wallSeconds, 0)} s${cores}${late}, load ${f(p.loadAverage.before, 1)}→${f(p.loadAverage.after, 1)}${why}`;
+  return `${p.mode} ${p.endpoints} agents (${f(p.requestsPerSecond, 0)} requests/s): ${p.outcome.toUpperCase()} in ${f(p.wallSeconds, 0)} s${cores}${late}${loops}, load ${f(p.loadAverage.before, 1)}→${f(p.loadAverage.after, 1)}${why}`;
 }
 
 function markdown(limits: ModeLimit[], probes: Probe[]): string {

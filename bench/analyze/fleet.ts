@@ -76,6 +76,7 @@ export function fleetResult(spec: ScenarioSpec, o: ScenarioObservations, f: Flee
       of: f.machineCpu.cores,
     },
     sentLate: f.sentLate,
+    clientEventLoop: f.clientEventLoop,
     socketBytes: f.fleetSocketBytes,
     errors: errorsOf(o.outcomes),
     pacing: f.pacing,

@@ -142,11 +142,21 @@ export function agentRange(endpoints: number, threads: number, t: number): [numb
 /** A running fleet: `drive` once, then `close` (or `abort`). */
 export interface Fleet {
   /** Resolves with every outcome, in no particular order. `onProgress` gets the count of completed requests. */
-  drive(schedule: AgentRequest[], timeCompression: number, signal: AbortSignal, onProgress: (done: number) => void): Promise<{ outcomes: DrivenOutcome[]; startEpochMs: number }>;
+  drive(schedule: AgentRequest[], timeCompression: number, signal: AbortSignal, onProgress: (done: number) => void): Promise<{ outcomes: DrivenOutcome[]; startEpochMs: number; eventLoop: ClientEventLoop }>;
   /** Closes every connection the agent's way and sums them. */
   close(): Promise<FleetConnections>;
   /** Stops at once (Ctrl-C): requests in flight fail, sockets are destroyed. */
   abort(reason: string): Promise<void>;
+}
+
+/**
+ * How busy the client's event loops were while it drove (0-1, Node's event loop utilisation): the runner's
+ * main thread, and each client thread (from its start to its last outcome; empty when the agents ran on the
+ * main thread). A loop near 1 cannot send on time, however many cores are idle.
+ */
+export interface ClientEventLoop {
+  main: number;
+  threads: number[];
 }
 
 /** A fleet on this thread, or over `threads` worker threads. */
@@ -167,9 +177,10 @@ class LocalFleet implements Fleet {
 
   async drive(schedule: AgentRequest[], timeCompression: number, signal: AbortSignal, onProgress: (done: number) => void) {
     const startEpochMs = epochMs();
+    const before = performance.eventLoopUtilization();
     let done = 0;
     const outcomes = await driveSchedule(this.client, schedule, startEpochMs, timeCompression, signal, () => onProgress(++done));
-    return { outcomes, startEpochMs };
+    return { outcomes, startEpochMs, eventLoop: { main: performance.eventLoopUtilization(before).utilization, threads: [] } };
   }
 
   async close(): Promise<FleetConnections> {
@@ -207,6 +218,8 @@ class ThreadedFleet implements Fleet {
       return schedule.filter((r) => r.endpointIndex >= first && r.endpointIndex < end);
     });
     const startEpochMs = epochMs() + WORKER_LEAD_MS;
+    const mainBefore = performance.eventLoopUtilization();
+    const threadLoops = new Array<number>(threads).fill(0);
     const progress = new Array<number>(threads).fill(0);
     const { keyLog, threads: _, ...shared } = this.options;
     const results = slices.map((slice, t) => {
@@ -220,7 +233,10 @@ class ThreadedFleet implements Fleet {
           else if (m.type === 'progress') {
             progress[t] = m.done;
             onProgress(progress.reduce((a, b) => a + b, 0));
-          } else if (m.type === 'outcomes') resolve(m.outcomes.map((o) => ({ ...o, request: slice[o.request]! }) as DrivenOutcome));
+          } else if (m.type === 'outcomes') {
+            threadLoops[t] = worker.performance.eventLoopUtilization().utilization;
+            resolve(m.outcomes.map((o) => ({ ...o, request: slice[o.request]! }) as DrivenOutcome));
+          }
           else if (m.type === 'error') reject((this.failure = new Error(`client thread ${t}: ${m.message}`)));
         });
         worker.once('error', (error) => reject((this.failure = error)));
@@ -232,7 +248,7 @@ class ThreadedFleet implements Fleet {
       });
     });
     const outcomes = (await Promise.all(results)).flat();
-    return { outcomes, startEpochMs };
+    return { outcomes, startEpochMs, eventLoop: { main: performance.eventLoopUtilization(mainBefore).utilization, threads: threadLoops } };
   }
 
   async close(): Promise<FleetConnections> {

@@ -54,6 +54,9 @@ export interface FleetObservations {
   machineCpu: { busyMs: number; cores: number };
   /** How late after its due time the client sent each request, real ms (p50, p99, worst). */
   sentLate: { p50Ms: number; p99Ms: number; maxMs: number };
+  /** How busy the client's event loops were over the drive (0-1): the runner's main thread, each client
+   * thread (none when the agents ran on the main thread). */
+  clientEventLoop: { main: number; threads: number[] };
   /** Connections the server closed first (its idle timeout, or request limit), seen by the client. */
   connectionsClosedByServer: number;
   /** Real milliseconds from the first request being due to the last response. */
@@ -102,6 +105,9 @@ export interface FleetResult {
   /** How late after its due time the client sent each request, real ms (p50, p99, worst): a client short of
    * CPU falls behind its open-loop schedule and sends later and later. */
   sentLate?: { p50Ms: number; p99Ms: number; maxMs: number };
+  /** Event loop utilisation (0-1) of the runner's main thread and of each client thread over the drive: a
+   * loop near 1 sends late with cores to spare (one thread's work does not spread over cores). */
+  clientEventLoop?: { main: number; threads: number[] };
   /** Raw TCP bytes of every agent's sockets (not only the sampled ones). */
   socketBytes: SocketBytes;
   /** Failed requests per agent, counted, never fatal to the run: how many agents saw any, and by what. */

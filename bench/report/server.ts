@@ -19,6 +19,8 @@ export interface ServerCostRow {
   coresBusy: { client: number; server: number; machine: number; of: number } | null;
   /** The 99th percentile of how late the client sent requests, ms; null in older results. */
   sentLateP99Ms: number | null;
+  /** Event loop utilisation of the runner's main thread and each client thread; null in older results. */
+  clientEventLoop: { main: number; threads: number[] } | null;
   handshakesPerSecond: number;
   establishedServer: { peak: number; steady: number };
   timeWaitServer: { peak: number; steady: number; perEndpointMinute: number; observed: number };
@@ -60,6 +62,7 @@ export function serverCostRows(results: Results): ServerCostRow[] {
         clientThreads: f.clientThreads,
         coresBusy: f.coresBusy ?? null,
         sentLateP99Ms: f.sentLate?.p99Ms ?? null,
+        clientEventLoop: f.clientEventLoop ?? null,
         handshakesPerSecond: c.handshakesPerSecond,
         establishedServer: c.sockets.established.server,
         timeWaitServer: { ...c.sockets.timeWait.server, perEndpointMinute: c.timeWait.perEndpointMinute.server, observed: c.timeWait.observed.server },
@@ -97,6 +100,7 @@ export const SERVER_HEADER = [
   'client CPU ms / request',
   'cores busy client / server / machine',
   'requests sent late p99',
+  'client event loops busy',
   'handshakes / s',
   'established (server) peak / steady',
   'TIME_WAIT server / endpoint-min',
@@ -117,6 +121,7 @@ export function serverCostCells(r: ServerCostRow): string[] {
     `${n(r.clientCpuMsPerRequest, 2)} (${r.clientThreads} thread${r.clientThreads === 1 ? '' : 's'})`,
     r.coresBusy === null ? '-' : `${n(r.coresBusy.client, 2)} / ${n(r.coresBusy.server, 2)} / ${n(r.coresBusy.machine, 2)} of ${r.coresBusy.of}`,
     r.sentLateP99Ms === null ? '-' : formatMs(r.sentLateP99Ms),
+    r.clientEventLoop === null ? '-' : eventLoops(r.clientEventLoop),
     n(r.handshakesPerSecond, 1),
     `${n(r.establishedServer.peak, 0)} / ${n(r.establishedServer.steady, 0)}`,
     n(r.timeWaitServer.perEndpointMinute, 2),
@@ -176,4 +181,10 @@ export function serverMarkdown(server: ServerCostRow[], fleet: FleetScaleRow[]):
 /** A lateness: ms under a second, seconds above. */
 function formatMs(ms: number): string {
   return ms < 1000 ? `${formatNumber(ms, 0)} ms` : `${formatNumber(ms / 1000, 1)} s`;
+}
+
+/** Event loop utilisation as percentages: `main 8%` and, with client threads, `threads 64% / 71%`. */
+function eventLoops(l: { main: number; threads: number[] }): string {
+  const pct = (x: number) => `${formatNumber(100 * x, 0)}%`;
+  return l.threads.length === 0 ? `main ${pct(l.main)}` : `main ${pct(l.main)}, threads ${l.threads.map(pct).join(' / ')}`;
 }

@@ -346,6 +346,7 @@ const fleet = object<FleetResult>({
   driveMs: optional(nonNegative),
   coresBusy: optional(object<NonNullable<FleetResult['coresBusy']>>({ client: nonNegative, server: nonNegative, machine: nonNegative, of: nonNegative })),
   sentLate: optional(object<NonNullable<FleetResult['sentLate']>>({ p50Ms: nonNegative, p99Ms: nonNegative, maxMs: nonNegative })),
+  clientEventLoop: optional(object<NonNullable<FleetResult['clientEventLoop']>>({ main: nonNegative, threads: arrayOf(nonNegative) })),
   socketBytes,
   errors: object<FleetResult['errors']>({
     failedRequests: nonNegative,

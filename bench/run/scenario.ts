@@ -226,7 +226,7 @@ class LiveScenario {
     const driving = fleet.drive(ctx.schedule, spec.timeCompression, AbortSignal.any([ctx.signal, this.halt.signal]), (done) =>
       ctx.onProgress?.(done, total),
     );
-    const { outcomes, startEpochMs } = await Promise.race([driving, serverExited, interrupted.promise]).finally(interrupted.dispose);
+    const { outcomes, startEpochMs, eventLoop } = await Promise.race([driving, serverExited, interrupted.promise]).finally(interrupted.dispose);
     const driveMs = epochMs() - startEpochMs;
     const cpu = process.cpuUsage(cpuBefore);
     const machineAfter = await machineCpu();
@@ -336,6 +336,7 @@ class LiveScenario {
         clientCpuMs: (cpu.user + cpu.system) / 1000,
         machineCpu: { busyMs: machineAfter.busyMs - machineBefore.busyMs, cores: os.availableParallelism() },
         sentLate: lateness(outcomes),
+        clientEventLoop: eventLoop,
         connectionsClosedByServer: connections.closedByServer,
         driveMs,
         // Sample times from the first request's due time (the baseline sample, taken just before, is 0).

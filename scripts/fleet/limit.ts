@@ -16,6 +16,8 @@ export interface Probe {
   /** Cores busy over the drive: client, server, the whole machine; `of` the machine's cores. */
   coresBusy: { client: number; server: number; machine: number; of: number } | null;
   clientThreads: number | null;
+  /** Event loop utilisation (0-1) of the runner's main thread and each client thread over the drive. */
+  clientEventLoop: { main: number; threads: number[] } | null;
   /** The server's processes that can run at once (nginx's workers; 1 for the embedded server). */
   serverProcesses: number;
   droppedByKernel: number;
@@ -94,6 +96,14 @@ export function limitOf(p: Probe): { by: 'capture' | 'client CPU' | 'server CPU'
     const other = Math.max(0, c.machine - c.client - c.server);
     const largest = c.client >= c.server && c.client >= other ? 'the client' : c.server >= other ? 'the server' : 'other work (tcpdump, the kernel, other processes)';
     return { by: 'machine CPU', detail: `every core busy, most of it ${largest}'s: ${figures}, other ${cores(other)}` };
+  }
+  // Probes of a search made before event loops were measured have none.
+  const el = p.clientEventLoop ?? null;
+  const loops = el === null ? [] : [el.main, ...el.threads];
+  const busiest = Math.max(0, ...loops);
+  if (busiest >= SATURATED) {
+    const which = el !== null && busiest === el.main ? "the runner's main thread" : 'a client thread';
+    return { by: 'client CPU', detail: `${which}'s event loop busy ${Math.round(100 * busiest)}% of the drive, with cores to spare: ${figures}` };
   }
   if (c.client >= SATURATED * clientCeiling) return { by: 'client CPU', detail: `the client's threads at their ceiling: ${figures}` };
   if (c.server >= SATURATED * serverCeiling) return { by: 'server CPU', detail: `the server's processes at their ceiling: ${figures}` };

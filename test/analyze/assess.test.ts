@@ -104,7 +104,7 @@ describe('retries and replaced server processes', () => {
 describe('a client behind its schedule', () => {
   const fleet = (p99Ms: number) => ({
     capturedAgents: 4, fleetSocketBytes: { up: 0, down: 0 }, clientThreads: 2, clientCpuMs: 0, connectionsClosedByServer: 0, driveMs: 1000,
-    machineCpu: { busyMs: 0, cores: 2 }, sentLate: { p50Ms: 3, p99Ms, maxMs: p99Ms * 2 },
+    machineCpu: { busyMs: 0, cores: 2 }, sentLate: { p50Ms: 3, p99Ms, maxMs: p99Ms * 2 }, clientEventLoop: { main: 0.2, threads: [0.5, 0.6] },
     samples: [], heldSampleIndex: 0, steadyWindowMs: { from: 0, to: 1000 }, proxyConnects: null,
     pacing: { timeCompression: 1, maxRatePerSecond: 100, maxRateSource: 'default' as const, requestsPerSecond: 1, reason: '' }, fleetSize: 10_000,
   });

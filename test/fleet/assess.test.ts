@@ -22,7 +22,7 @@ const sample = (atMs: number, rss: number, established: number, tw: number): Ser
 function fleetObservations(samples: ServerSample[] = []): FleetObservations {
   return {
     capturedAgents: 10, fleetSocketBytes: { up: 0, down: 0 }, clientThreads: 1, clientCpuMs: 20_000, connectionsClosedByServer: 3, driveMs: 40_000,
-    machineCpu: { busyMs: 60_000, cores: 2 }, sentLate: { p50Ms: 1, p99Ms: 20, maxMs: 40 },
+    machineCpu: { busyMs: 60_000, cores: 2 }, sentLate: { p50Ms: 1, p99Ms: 20, maxMs: 40 }, clientEventLoop: { main: 0.1, threads: [] },
     samples, heldSampleIndex: 4, steadyWindowMs: { from: 15_000, to: 35_000 }, proxyConnects: null,
     pacing: { timeCompression: 2, maxRatePerSecond: 250, maxRateSource: 'default', requestsPerSecond: 50, reason: '' }, fleetSize: 10_000,
   };
@@ -87,6 +87,7 @@ describe('fleetResult', () => {
     // 30 s of client CPU, 20 s of server CPU and 70 s of the machine's over a 40 s drive.
     expect(r.coresBusy).toEqual({ client: 0.75, server: 0.5, machine: 1.75, of: 2 });
     expect(r.sentLate).toEqual({ p50Ms: 2, p99Ms: 1500, maxMs: 4000 });
+    expect(r.clientEventLoop).toEqual({ main: 0.1, threads: [] });
     expect(r.clientCpuMsPerRequest).toBe(10);
   });
 });

@@ -5,7 +5,7 @@ import { DEFAULT_SEARCH, limitOf, modeLimit, nextSize, type Probe } from '../../
 function probe(endpoints: number, outcome: Probe['outcome'], more: Partial<Probe> = {}): Probe {
   return {
     mode: 'fresh', endpoints, outcome, reasons: outcome === 'valid' ? [] : ['3 of 100 requests failed (first: request deadline of 16000 ms exceeded)'],
-    requests: null, coresBusy: { client: 0.5, server: 0.2, machine: 0.9, of: 2 }, clientThreads: 2, serverProcesses: 1, droppedByKernel: 0,
+    requests: null, coresBusy: { client: 0.5, server: 0.2, machine: 0.9, of: 2 }, clientThreads: 2, clientEventLoop: { main: 0.1, threads: [0.3, 0.3] }, serverProcesses: 1, droppedByKernel: 0,
     sentLateP99Ms: 5, clientCpuMsPerRequest: 4, serverCpuMsPerRequest: 1, requestsPerSecond: 268, wallSeconds: 180, loadAverage: { before: 0.5, after: 1.5 },
     ...more,
   };
@@ -58,6 +58,12 @@ describe('limitOf', () => {
   it('names the client when its one thread was at its ceiling with cores to spare, or the server at its worker', () => {
     expect(limitOf(probe(2000, 'invalid', { clientThreads: 1, coresBusy: { client: 0.97, server: 0.3, machine: 1.4, of: 2 } })).by).toBe('client CPU');
     expect(limitOf(probe(2000, 'invalid', { coresBusy: { client: 0.5, server: 0.95, machine: 1.6, of: 2 } })).by).toBe('server CPU');
+  });
+
+  it('names the client when one of its event loops was busy with cores to spare (one thread\'s work does not spread)', () => {
+    const l = limitOf(probe(2000, 'invalid', { clientEventLoop: { main: 0.2, threads: [0.97, 0.6] }, coresBusy: { client: 0.9, server: 0.1, machine: 1.4, of: 2 } }));
+    expect(l.by).toBe('client CPU');
+    expect(l.detail).toMatch(/^a client thread's event loop busy 97% of the drive, with cores to spare/);
   });
 
   it('says no side was at its ceiling, with the run\'s own reason, otherwise', () => {
