@@ -60,7 +60,11 @@ describeUnless(skip, 'sensitivity model against a live run', () => {
 
   it("small diffs reproduce the field report's upstream saving, and the curve passes through the run", () => {
     const measured = runs.live.comparisons[0]!.steady!;
-    expect(Math.abs(measured.upSavedPct - 50)).toBeLessThan(3);
+    // Within 5 points of the field report's 50%: one 66-byte pure ACK per request more or fewer (delayed ACK
+    // coalescing, which moves with the machine's load) is about 4.5 points of this saving; a clean-clone CI
+    // run on the busy machine measured 3.1 points off. The default workload saves ~35% and 2 kB posts ~26%, so a
+    // workload that lost its small bodies still fails here.
+    expect(Math.abs(measured.upSavedPct - 50)).toBeLessThan(5);
     const axis = runs.live.sensitivity![0]!.axes.logBodyBytes;
     const own = axis.points.find((p) => p.x === axis.measuredX)!.persistent!;
     expect(Math.abs(own.upSavedPct - measured.upSavedPct)).toBeLessThanOrEqual(0.005);
