@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { CLIENT_BEHIND_P99_MS } from '../bench/analyze/assess.ts';
 import { NGINX_WORKERS } from '../bench/serve/nginx.ts';
-import { DEFAULT_SEARCH, modeLimit, nextSize, type ModeLimit, type Probe, type SearchOptions } from './fleet/limit.ts';
+import { DEFAULT_SEARCH, modeLimit, nextSize, runError, type ModeLimit, type Probe, type SearchOptions } from './fleet/limit.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(REPO_ROOT, 'bin/tls-reuse-bench.js');
@@ -102,7 +102,7 @@ async function probe(mode: string, endpoints: number): Promise<Probe> {
     wallSeconds: (performance.now() - started) / 1000, loadAverage: { before, after: os.loadavg()[0]! },
   };
   const empty = { requests: null, coresBusy: null, clientThreads: null, clientEventLoop: null, droppedByKernel: 0, sentLateP99Ms: null, clientCpuMsPerRequest: null, serverCpuMsPerRequest: null, requestsPerSecond: null };
-  const lastError = String(result.all ?? '').split('\n').filter((l) => l.startsWith('error')).at(-1) ?? `exit code ${result.exitCode ?? result.signal}`;
+  const lastError = runError(String(result.all ?? '')) ?? `exit code ${result.exitCode ?? result.signal}`;
   if (result.exitCode === 2) return { ...base, ...empty, outcome: 'refused', reasons: [lastError] };
   let scenario;
   try {
@@ -200,7 +200,6 @@ let couldNotRun = false;
 for (const p of probes) process.stdout.write(`${probeLine(p)} (an earlier search's)\n`);
 process.stdout.write(`fleet limit: ${modes.join(', ')} against ${server} at ${compression}x, from ${search.start} agents up to ${search.max}; probes in ${out}\n`);
 for (const mode of modes) {
-  if (probes.some((p) => p.mode === mode && p.outcome === 'refused')) continue;
   for (let size = nextSize(probes.filter((p) => p.mode === mode), search); size !== null && !interrupted; size = nextSize(probes.filter((p) => p.mode === mode), search)) {
     const p = await probe(mode, size);
     if (interrupted) break;
@@ -208,7 +207,7 @@ for (const mode of modes) {
     await save(probes);
     process.stdout.write(`${probeLine(p)}\n`);
     if (p.outcome === 'failed') couldNotRun = true;
-    if (p.outcome === 'refused' || p.outcome === 'failed') break;
+    if (p.outcome === 'failed') break;
   }
   if (interrupted) break;
 }

@@ -51,8 +51,9 @@ function rounded(n: number, o: SearchOptions): number {
 
 /**
  * The next fleet size to probe for one mode, or null when the search is done: grow from `start` while fleets
- * hold (up to `max`), then bisect between the largest that held and the smallest that did not. A fleet that
- * was refused for a system limit ends the search: a larger one meets the same limit.
+ * hold (up to `max`), then bisect between the largest that held and the smallest that did not. A fleet
+ * refused for a system limit (open files, memory) is one that did not hold: the search bisects below it (a
+ * refusal costs a second), so the answer is the largest fleet that fits the limit, and the limit is named.
  */
 export function nextSize(probes: readonly Probe[], o: SearchOptions = DEFAULT_SEARCH): number | null {
   if (probes.length === 0) return Math.min(o.start, o.max);
@@ -123,4 +124,17 @@ export function modeLimit(mode: string, probes: readonly Probe[]): ModeLimit {
   const held = mine.filter((p) => p.outcome === 'valid').sort((a, b) => b.endpoints - a.endpoints)[0] ?? null;
   const notHeld = mine.filter((p) => p.outcome !== 'valid').sort((a, b) => a.endpoints - b.endpoints)[0] ?? null;
   return { mode, largestValid: held, firstInvalid: notHeld, limit: notHeld === null ? null : limitOf(notHeld) };
+}
+
+/**
+ * The last error a run printed, with the indented lines that go on with it (a refusal lists each system limit
+ * it would hit on a line of its own, with what to raise), as one line.
+ */
+export function runError(output: string): string | undefined {
+  const lines = output.split('\n');
+  const at = lines.findLastIndex((l) => l.startsWith('error'));
+  if (at < 0) return undefined;
+  const more: string[] = [];
+  for (let i = at + 1; i < lines.length && /^\s+\S/.test(lines[i]!); i++) more.push(lines[i]!.trim());
+  return [lines[at]!, ...more].join(' ');
 }

@@ -1,6 +1,6 @@
 /** The fleet-limit search: the sizes it tries, and what it says stopped the first fleet that did not hold. */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SEARCH, limitOf, modeLimit, nextSize, type Probe } from '../../scripts/fleet/limit.ts';
+import { DEFAULT_SEARCH, limitOf, modeLimit, nextSize, runError, type Probe } from '../../scripts/fleet/limit.ts';
 
 function probe(endpoints: number, outcome: Probe['outcome'], more: Partial<Probe> = {}): Probe {
   return {
@@ -40,6 +40,33 @@ describe('nextSize', () => {
       expect(new Set(sizes).size).toBe(sizes.length);
       expect(sizes.length).toBeLessThan(15);
     }
+  });
+});
+
+describe('a refused fleet', () => {
+  it('is bisected below like any fleet that did not hold: the largest that fits the limit', () => {
+    // 5000 agents need more descriptors than ulimit -n allows; 4800 would fit, and every size that fits holds.
+    const probes: Probe[] = [];
+    for (let n = nextSize(probes); n !== null; n = nextSize(probes)) probes.push(probe(n, n < 4800 ? 'valid' : 'refused'));
+    expect(probes.map((p) => p.endpoints)).toEqual([1000, 1500, 2250, 3500, 5250, 4500, 5000]);
+    expect(modeLimit('fresh', probes).largestValid!.endpoints).toBe(4500);
+    expect(modeLimit('fresh', probes).limit!.by).toBe('system limit');
+  });
+
+  it("keeps the whole reason a run printed: its error line and the indented lines that go on with it", () => {
+    const printed = [
+      'pace: 1x (--time-compression 1x asks for 1409 requests/s, within the budget of',
+      '  1000000 requests/s (--max-rate))',
+      'error: --endpoints 5250: this machine cannot hold the fleet:',
+      '  open files: 5250 agents hold up to 21000 connections (21256 descriptors with spares) but ulimit -n is 20000; raise it (ulimit -n 25508) or run fewer --endpoints',
+      '  memory: the fleet needs about 9000 MiB',
+      '',
+    ].join('\n');
+    expect(runError(printed)).toBe(
+      'error: --endpoints 5250: this machine cannot hold the fleet: open files: 5250 agents hold up to 21000 connections (21256 descriptors with spares) but ulimit -n is 20000; raise it (ulimit -n 25508) or run fewer --endpoints memory: the fleet needs about 9000 MiB',
+    );
+    expect(runError('error: --modes: unknown mode "x"\n')).toBe('error: --modes: unknown mode "x"');
+    expect(runError('no error here\n')).toBeUndefined();
   });
 });
 
