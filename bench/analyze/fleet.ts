@@ -32,10 +32,18 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** Peak over every sample, median over the steady window (every sample when the window holds none). */
-function peakSteady(samples: ServerSample[], window: { from: number; to: number }, pick: (s: ServerSample) => number): PeakSteady {
-  const steady = samples.filter((s) => s.atMs >= window.from && s.atMs <= window.to);
-  return { peak: Math.max(0, ...samples.map(pick)), steady: median((steady.length > 0 ? steady : samples).map(pick)) };
+/**
+ * Peak over every sample, median over the steady window. A run shorter than the sampling interval's reach
+ * (a 1-minute scenario at 120x drives for half a second) may have no sample in its window: then the median of
+ * the drive's samples, up to the one after the last response while the agents still hold their connections.
+ * Never the samples before the first request or after the agents closed: with them, 4 connections held
+ * through a lan scenario read as a steady 0 (the median of 0, 4 and 0).
+ */
+function peakSteady(samples: ServerSample[], window: { from: number; to: number }, heldIndex: number, pick: (s: ServerSample) => number): PeakSteady {
+  const inWindow = samples.filter((s) => s.atMs >= window.from && s.atMs <= window.to);
+  const drive = samples.slice(1, heldIndex + 1);
+  const steady = inWindow.length > 0 ? inWindow : drive.length > 0 ? drive : samples;
+  return { peak: Math.max(0, ...samples.map(pick)), steady: median(steady.map(pick)) };
 }
 
 /** Failed requests by the phase their error names (`connection 3 (connect): ECONNREFUSED …` → connect). */
@@ -107,18 +115,18 @@ export function serverCost(spec: ScenarioSpec, o: ScenarioObservations, f: Fleet
     handshakes,
     sockets: {
       established: {
-        server: peakSteady(samples, window, (s) => s.established.server),
-        client: peakSteady(samples, window, (s) => s.established.client),
+        server: peakSteady(samples, window, f.heldSampleIndex, (s) => s.established.server),
+        client: peakSteady(samples, window, f.heldSampleIndex, (s) => s.established.client),
       },
       timeWait: {
-        server: peakSteady(samples, window, (s) => s.timeWait.server),
-        client: peakSteady(samples, window, (s) => s.timeWait.client),
+        server: peakSteady(samples, window, f.heldSampleIndex, (s) => s.timeWait.server),
+        client: peakSteady(samples, window, f.heldSampleIndex, (s) => s.timeWait.client),
       },
     },
     memory: {
       baselineRssBytes: baselineRss,
       peakRssBytes: Math.max(0, ...samples.map((s) => s.rssBytes)),
-      steadyRssBytes: peakSteady(samples, window, (s) => s.rssBytes).steady,
+      steadyRssBytes: peakSteady(samples, window, f.heldSampleIndex, (s) => s.rssBytes).steady,
       heldRssBytes: heldRss,
       heldConnections,
       bytesPerHeldConnection: heldConnections >= MIN_HELD_CONNECTIONS ? (heldRss - baselineRss) / heldConnections : null,

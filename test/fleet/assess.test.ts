@@ -45,6 +45,14 @@ describe('serverCost', () => {
     expect(cost.sockets.timeWait.client).toEqual({ peak: 400, steady: 8 });
   });
 
+  it('takes the drive up to the held sample when no sample fell in the steady window (a run of half a second)', () => {
+    // Sampled before the first request, after the last response (held) and after the agents closed.
+    const short = [sample(0, 10_000_000, 0, 0), sample(547, 10_100_000, 4, 0), sample(761, 10_100_000, 0, 4)];
+    const c = serverCost(spec, o, { ...fleetObservations(short), heldSampleIndex: 1, steadyWindowMs: { from: 100, to: 500 } }, 0);
+    expect(c.sockets.established.server).toEqual({ peak: 4, steady: 4 });
+    expect(c.sockets.timeWait.client).toEqual({ peak: 4, steady: 0 });
+  });
+
   it('charges the memory held with the connections to each held connection', () => {
     expect(cost.memory.heldConnections).toBe(410);
     expect(cost.memory.bytesPerHeldConnection).toBeCloseTo(2_500_000 / 410, 9);
