@@ -7,7 +7,7 @@ import { parseNetworkList } from '../link/profile.ts';
 import { AGENT_SESSION_TIMEOUT_S, DEFAULT_SEED, DEFAULT_WORKLOAD, NGINX_IDLE_TIMEOUT_S, pacedCompression, resolveRun } from '../plan/resolve.ts';
 import { SUITES, type SuiteName } from '../plan/suites.ts';
 import { buildReportModel, headlineText, renderReports, terminalSummary } from '../report/index.ts';
-import { formatBytes } from '../report/format.ts';
+import { formatBytes, wrap, wrapped } from '../report/format.ts';
 import { runSuite, type RunEvents } from '../run/suite.ts';
 import { parseCommand } from './args.ts';
 import { displayPath } from './display.ts';
@@ -191,22 +191,24 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   const progress = progressPrinter(out);
-  out.write(`${wrap(`tls-reuse-bench: ${run.scenarios.length} scenarios (${suiteLabel(run)}) → ${displayPath(run.outDir)}`, DEFAULT_COLUMNS, '').join('\n  ')}\n`);
-  out.write(`${wrap(`pace: ${run.pacing.timeCompression}x (${run.pacing.reason})`, DEFAULT_COLUMNS, '').join('\n  ')}\n`);
+  out.write(`${wrapped(`tls-reuse-bench: ${run.scenarios.length} scenarios (${suiteLabel(run)}) → ${displayPath(run.outDir)}`, DEFAULT_COLUMNS)}\n`);
+  out.write(`${wrapped(`pace: ${run.pacing.timeCompression}x (${run.pacing.reason})`, DEFAULT_COLUMNS)}\n`);
   try {
     const results = await runSuite(run, progress, controller.signal);
     const model = buildReportModel(results);
     const rendered = await renderReports(model, run.outDir);
     await appendStepSummary(rendered.markdownText);
-    out.write(`\n${headlineText(model)}\n\n`);
+    // The tables as wide as the terminal (80 in a pipe or CI): a wider one is printed as panels.
+    const columns = (out as { columns?: number }).columns;
+    const width = typeof columns === 'number' && columns > 0 ? columns : DEFAULT_COLUMNS;
+    out.write(`\n${headlineText(model, width)}\n\n`);
     // The run's own warnings (a path left out, a compression lowered, an interruption), not a scenario's.
-    for (const w of results.warnings) out.write(`${wrap(`warning: ${w.message}`, DEFAULT_COLUMNS, '').join('\n  ')}\n`);
+    for (const w of results.warnings) out.write(`${wrapped(`warning: ${w.message}`, DEFAULT_COLUMNS)}\n`);
     if (results.warnings.length > 0) out.write('\n');
     out.write(`results: ${displayPath(path.join(run.outDir, 'results.json'))}\n`);
     out.write(`report:  ${displayPath(rendered.html)} (charts in ${displayPath(path.join(run.outDir, 'charts'))}/)\n`);
     // The answer last, where the eye lands when the run ends; as wide as the terminal (80 in a pipe or CI).
-    const columns = (out as { columns?: number }).columns;
-    out.write(`\n${terminalSummary(model, typeof columns === 'number' && columns > 0 ? columns : DEFAULT_COLUMNS)}\n`);
+    out.write(`\n${terminalSummary(model, width)}\n`);
     // The shell's convention for a command ended by a signal: 128 + its number (SIGINT 2 → 130, SIGTERM 15 → 143).
     if (results.interrupted) return controller.signal.reason === 'SIGTERM' ? 143 : 130;
     const failed = results.scenarios.filter((s) => s.state === 'failed').length;
@@ -226,22 +228,6 @@ export async function runCommand(args: string[], out: NodeJS.WritableStream): Pr
 const DEFAULT_COLUMNS = 80;
 /** Indent of a scenario's second and further lines, under its id. */
 const INDENT = '        ';
-
-/** `text` broken at spaces into lines of at most `width` characters after `indent` (a longer word stays whole). */
-export function wrap(text: string, width: number, indent: string): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line !== '' && indent.length + line.length + 1 + word.length > width) {
-      lines.push(indent + line);
-      line = word;
-    } else {
-      line = line === '' ? word : `${line} ${word}`;
-    }
-  }
-  if (line !== '') lines.push(indent + line);
-  return lines;
-}
 
 /**
  * Progress on the terminal: one line rewritten in place on a TTY (cut to its width), plain lines (start and end

@@ -27,18 +27,70 @@ export function formatPct(pct: number, decimals = 1): string {
 /** Column alignment of a text table. */
 export type Align = 'left' | 'right';
 
+/** Between two columns of a text table. */
+const COLUMN_GAP = 2;
+
 /**
  * A plain-text table with aligned columns and a rule under the header, readable in a terminal and in a CI
- * log alike (no box-drawing characters, no colour).
+ * log alike (no box-drawing characters, no colour). Wider than `maxWidth`, it is printed as panels, one under
+ * the other, each repeating the first column (the row's name) beside as many of the next columns as fit, as
+ * R and pandas print a wide data frame: every figure stays, none is cut. A panel holds at least one column.
  */
-export function textTable(header: string[], rows: string[][], align: Align[] = []): string {
+export function textTable(header: string[], rows: string[][], align: Align[] = [], maxWidth = Number.POSITIVE_INFINITY): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => ((align[i] ?? 'left') === 'right' ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+  const panel = (columns: number[]) => {
+    const line = (cells: string[]) =>
+      columns
+        .map((i) => ((align[i] ?? 'left') === 'right' ? (cells[i] ?? '').padStart(widths[i]!) : (cells[i] ?? '').padEnd(widths[i]!)))
+        .join(' '.repeat(COLUMN_GAP))
+        .trimEnd();
+    return [line(header), columns.map((i) => '-'.repeat(widths[i]!)).join(' '.repeat(COLUMN_GAP)), ...rows.map(line)].join('\n');
+  };
+  const panels: number[][] = [];
+  let current = [0];
+  let used = widths[0] ?? 0;
+  for (let i = 1; i < widths.length; i++) {
+    if (current.length > 1 && used + COLUMN_GAP + widths[i]! > maxWidth) {
+      panels.push(current);
+      current = [0];
+      used = widths[0]!;
+    }
+    current.push(i);
+    used += COLUMN_GAP + widths[i]!;
+  }
+  panels.push(current);
+  return panels.map(panel).join('\n\n');
+}
+
+/** Indent of a wrapped sentence's further lines. */
+const CONTINUATION = '  ';
+
+/**
+ * A sentence within `width` columns: its first line as long as the width, its further lines indented and
+ * as long; unchanged when the width is unbounded.
+ */
+export function wrapped(text: string, width: number): string {
+  return Number.isFinite(width) ? wrap(text, width, CONTINUATION, '').join('\n') : text;
+}
+
+/**
+ * `text` broken at spaces into lines of at most `width` characters, each after `indent` (the first after
+ * `firstIndent`, by default the same); a longer word stays whole.
+ */
+export function wrap(text: string, width: number, indent: string, firstIndent = indent): string[] {
+  const lines: string[] = [];
+  let line = '';
+  const lead = () => (lines.length === 0 ? firstIndent : indent);
+  for (const word of text.split(' ')) {
+    if (line !== '' && lead().length + line.length + 1 + word.length > width) {
+      lines.push(lead() + line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') lines.push(lead() + line);
+  return lines;
 }
 
 /** A Markdown table; every cell is escaped (`escapeMarkdown`). */

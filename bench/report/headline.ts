@@ -3,7 +3,7 @@
  * connections and TIME_WAIT sockets. One description, rendered as a terminal table, Markdown and HTML.
  */
 import type { Comparison, Results, ScenarioResult } from '../model/index.ts';
-import { formatBytes, formatNumber, formatPct, markdownTable, textTable, type Align } from './format.ts';
+import { formatBytes, formatNumber, formatPct, markdownTable, textTable, wrapped, type Align } from './format.ts';
 import type { ReportModel } from './model.ts';
 import { serverText } from './server.ts';
 import { roundTripMarkdown, roundTripText } from './paths.ts';
@@ -131,17 +131,22 @@ export function wholeRunLines(rows: readonly HeadlineRow[]): string[] {
     .map((r) => `${r.id}: whole run (start-up included) saved ${formatPct(r.wholeRunUpSavedPct!)} up, ${formatPct(r.wholeRunDownSavedPct!)} down`);
 }
 
-/** The headline as a plain-text table for the terminal, with the field report's figures under it. */
-export function headlineText(model: ReportModel): string {
+/**
+ * The headline as a plain-text table for the terminal, with the field report's figures under it, then the
+ * round-trip and server-cost tables. Within `width` columns: a wider table is printed as panels, and each
+ * sentence is wrapped (its further lines indented).
+ */
+export function headlineText(model: ReportModel, width = Number.POSITIVE_INFINITY): string {
   const rows = model.headline;
-  const lines = [textTable(HEADER, rows.map(headlineCells), ALIGN), '', model.basisNote];
-  lines.push(
+  const prose: string[] = [model.basisNote];
+  prose.push(
     `field report (osquery agents, nginx, TLS): reuse saved ${FIELD_REPORT.upSavedPct}% up, ${FIELD_REPORT.downSavedPct}% down; fresh churned ${FIELD_REPORT.timeWaitPerMinute} sockets per agent-minute`,
   );
-  lines.push(...wholeRunLines(rows), ...resumedUpstreamLines(model));
-  for (const row of rows) if (row.note !== '') lines.push(`${row.id}: ${row.note}`);
-  if (model.roundTrips.length > 0) lines.push('', roundTripText(model.roundTrips));
-  const server = serverText(model.server, model.fleetScale);
+  prose.push(...wholeRunLines(rows), ...resumedUpstreamLines(model));
+  for (const row of rows) if (row.note !== '') prose.push(`${row.id}: ${row.note}`);
+  const lines = [textTable(HEADER, rows.map(headlineCells), ALIGN, width), '', ...prose.map((p) => wrapped(p, width))];
+  if (model.roundTrips.length > 0) lines.push('', roundTripText(model.roundTrips, width));
+  const server = serverText(model.server, model.fleetScale, width);
   if (server !== '') lines.push('', server);
   return lines.join('\n');
 }

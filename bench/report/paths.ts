@@ -5,7 +5,7 @@
  * model's server time is theirs). One description, rendered in the terminal, Markdown and under the charts.
  */
 import type { Comparison, Results } from '../model/index.ts';
-import { formatNumber, formatPct, markdownTable, textTable, type Align } from './format.ts';
+import { formatNumber, formatPct, markdownTable, textTable, wrapped, type Align } from './format.ts';
 
 /** One scenario's round trips and latency, as numbers (null where it has none). */
 export interface RoundTripRow {
@@ -72,10 +72,10 @@ export function roundTripCells(row: RoundTripRow): string[] {
 export const ROUND_TRIP_NOTE =
   'latency phase, real ms per request; round trips to the first byte by the model (TCP 1, TLS 1.2 full 2, TLS 1.3 or resumed 1, request 1, slow start beyond 10 segments); model = round trips x RTT + loopback time + serialisation';
 
-/** The table for the terminal; empty when there is no emulated path. */
-export function roundTripText(rows: RoundTripRow[]): string {
+/** The table for the terminal, within `width` columns; empty when there is no emulated path. */
+export function roundTripText(rows: RoundTripRow[], width = Number.POSITIVE_INFINITY): string {
   if (rows.length === 0) return '';
-  return [textTable(ROUND_TRIP_HEADER, rows.map(roundTripCells), ROUND_TRIP_ALIGN), '', ROUND_TRIP_NOTE].join('\n');
+  return [textTable(ROUND_TRIP_HEADER, rows.map(roundTripCells), ROUND_TRIP_ALIGN, width), '', wrapped(ROUND_TRIP_NOTE, width)].join('\n');
 }
 
 /** The table as Markdown; empty when there is no emulated path. */

@@ -5,7 +5,7 @@
  * model; the terminal, Markdown and HTML render these rows.
  */
 import type { AtFleetScale, MeasuredScenario, Results } from '../model/index.ts';
-import { formatBytes, formatNumber, markdownTable, textTable, type Align } from './format.ts';
+import { formatBytes, formatNumber, markdownTable, textTable, wrapped, type Align } from './format.ts';
 
 /** One scenario's server cost, as numbers (null where the results have none or it is not meaningful). */
 export interface ServerCostRow {
@@ -158,12 +158,17 @@ export function fleetScaleNote(rows: FleetScaleRow[]): string {
   return `derived, not measured: each scenario's steady-state figures per endpoint-minute (start-up left out; the whole run's without a capture) scaled to ${formatNumber(agents, 0)} agents (--fleet-size) at the agents' real pace; TIME_WAIT held at once (a socket stays 60 real seconds in it); server cores = the whole run's server CPU ms per endpoint-minute × agents ÷ 60,000`;
 }
 
-/** The server-cost table for the terminal, with the fleet-scale table under it. */
-export function serverText(server: ServerCostRow[], fleet: FleetScaleRow[]): string {
+/** The server-cost table for the terminal, with the fleet-scale table under it, within `width` columns. */
+export function serverText(server: ServerCostRow[], fleet: FleetScaleRow[], width = Number.POSITIVE_INFINITY): string {
   if (server.length === 0) return '';
-  const lines = ['server cost (sampled from /proc while the fleet ran)', textTable(SERVER_HEADER, server.map(serverCostCells), SERVER_ALIGN)];
+  const lines = ['server cost (sampled from /proc while the fleet ran)', textTable(SERVER_HEADER, server.map(serverCostCells), SERVER_ALIGN, width)];
   if (fleet.length > 0) {
-    lines.push('', `at fleet scale (DERIVED for ${formatNumber(fleet[0]!.agents, 0)} agents)`, textTable(FLEET_HEADER, fleet.map(fleetScaleCells), FLEET_ALIGN), fleetScaleNote(fleet));
+    lines.push(
+      '',
+      `at fleet scale (DERIVED for ${formatNumber(fleet[0]!.agents, 0)} agents)`,
+      textTable(FLEET_HEADER, fleet.map(fleetScaleCells), FLEET_ALIGN, width),
+      wrapped(fleetScaleNote(fleet), width),
+    );
   }
   return lines.join('\n');
 }

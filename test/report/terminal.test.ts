@@ -6,6 +6,7 @@ import { combineRepetitions } from '../../bench/analyze/repetitions.ts';
 import { compareScenarios } from '../../bench/analyze/compare.ts';
 import type { MeasuredScenario, Results } from '../../bench/model/index.ts';
 import { buildReportModel, headlineText, terminalSummary } from '../../bench/report/index.ts';
+import { textTable, wrapped } from '../../bench/report/format.ts';
 import { validateResults } from '../../bench/results/read.ts';
 import { ROOT } from '../run/support.ts';
 import { sampleResults } from './fixtures.ts';
@@ -92,3 +93,61 @@ describe('resumed upstream note', () => {
     ]);
   });
 });
+
+describe('textTable within a width', () => {
+  const header = ['scenario', 'alpha', 'beta', 'gamma'];
+  const rows = [
+    ['fresh/one', '1', '22', '333'],
+    ['persistent/two', '4444', '5', '66'],
+  ];
+
+  it('is one table when it fits, and panels repeating the first column when it does not', () => {
+    expect(textTable(header, rows, ['left', 'right', 'right', 'right'], 80)).toBe(textTable(header, rows, ['left', 'right', 'right', 'right']));
+    const text = textTable(header, rows, ['left', 'right', 'right', 'right'], 30);
+    expect(text).toBe(
+      [
+        'scenario        alpha  beta',
+        '--------------  -----  ----',
+        'fresh/one           1    22',
+        'persistent/two   4444     5',
+        '',
+        'scenario        gamma',
+        '--------------  -----',
+        'fresh/one         333',
+        'persistent/two     66',
+      ].join('\n'),
+    );
+  });
+
+  it('keeps one column a panel when even that is wider than the width', () => {
+    const panels = textTable(header, rows, [], 10).split('\n\n');
+    expect(panels.map((p) => p.split('\n')[0])).toEqual(['scenario        alpha', 'scenario        beta', 'scenario        gamma']);
+  });
+
+  it('wraps a sentence to the width, its further lines indented', () => {
+    const text = wrapped('the quick brown fox jumps over the lazy dog', 16);
+    expect(text).toBe('the quick brown\n  fox jumps over\n  the lazy dog');
+    expect(wrapped('no limit here', Number.POSITIVE_INFINITY)).toBe('no limit here');
+  });
+});
+
+describe('headlineText within a width', () => {
+  it('fits 80 columns with every figure of the unbounded tables (round trips, server cost, fleet scale)', () => {
+    for (const results of [quick(), sampleResults(), networks()]) {
+      const model = buildReportModel(results);
+      const wide = headlineText(model);
+      const narrow = headlineText(model, 80);
+      expect(Math.max(...wide.split('\n').map((l) => l.length))).toBeGreaterThan(80);
+      for (const line of narrow.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+      const cells = (text: string) => text.split(/\s{2,}|\n/).map((c) => c.trim()).filter((c) => c !== '' && !/^-+$/.test(c));
+      const figures = new Set(cells(narrow));
+      // Prose is wrapped at other places; every table cell of the wide rendering is a cell of the narrow one.
+      for (const cell of cells(wide)) if (cell.length < 40) expect(figures.has(cell), cell).toBe(true);
+    }
+  });
+});
+
+function networks(): Results {
+  const file = path.join(ROOT, 'fixtures/results/networks/results.json');
+  return validateResults(JSON.parse(readFileSync(file, 'utf8')), file);
+}
