@@ -33,16 +33,20 @@ function median(values: number[]): number {
 }
 
 /**
- * Peak over every sample, median over the steady window. A run shorter than the sampling interval's reach
- * (a 1-minute scenario at 120x drives for half a second) may have no sample in its window: then the median of
- * the drive's samples, up to the one after the last response while the agents still hold their connections.
- * Never the samples before the first request or after the agents closed: with them, 4 connections held
- * through a lan scenario read as a steady 0 (the median of 0, 4 and 0).
+ * The samples of the steady part: those in the steady window. A run shorter than the sampling interval's
+ * reach (a 1-minute scenario at 120x drives for half a second) may have none there: then the drive's samples,
+ * up to the one after the last response while the agents still hold their connections. Never the samples
+ * before the first request or after the agents closed: with them, 4 connections held through a lan scenario
+ * read as a steady 0 (the median of 0, 4 and 0).
  */
-function peakSteady(samples: ServerSample[], window: { from: number; to: number }, heldIndex: number, pick: (s: ServerSample) => number): PeakSteady {
+function steadySamples(samples: ServerSample[], window: { from: number; to: number }, heldIndex: number): ServerSample[] {
   const inWindow = samples.filter((s) => s.atMs >= window.from && s.atMs <= window.to);
   const drive = samples.slice(1, heldIndex + 1);
-  const steady = inWindow.length > 0 ? inWindow : drive.length > 0 ? drive : samples;
+  return inWindow.length > 0 ? inWindow : drive.length > 0 ? drive : samples;
+}
+
+/** Peak over every sample, median over the steady part's. */
+function peakSteady(samples: ServerSample[], steady: ServerSample[], pick: (s: ServerSample) => number): PeakSteady {
   return { peak: Math.max(0, ...samples.map(pick)), steady: median(steady.map(pick)) };
 }
 
@@ -100,7 +104,7 @@ export function serverCost(spec: ScenarioSpec, o: ScenarioObservations, f: Fleet
   const handshakes =
     o.serverAfter.handshakes.full + o.serverAfter.handshakes.resumed - (o.serverBefore.handshakes.full + o.serverBefore.handshakes.resumed);
   const samples = f.samples;
-  const window = f.steadyWindowMs;
+  const steady = steadySamples(samples, f.steadyWindowMs, f.heldSampleIndex);
   const baseline = samples[0];
   const held = samples[f.heldSampleIndex] ?? samples.at(-1);
   const baselineRss = baseline?.rssBytes ?? 0;
@@ -115,18 +119,18 @@ export function serverCost(spec: ScenarioSpec, o: ScenarioObservations, f: Fleet
     handshakes,
     sockets: {
       established: {
-        server: peakSteady(samples, window, f.heldSampleIndex, (s) => s.established.server),
-        client: peakSteady(samples, window, f.heldSampleIndex, (s) => s.established.client),
+        server: peakSteady(samples, steady, (s) => s.established.server),
+        client: peakSteady(samples, steady, (s) => s.established.client),
       },
       timeWait: {
-        server: peakSteady(samples, window, f.heldSampleIndex, (s) => s.timeWait.server),
-        client: peakSteady(samples, window, f.heldSampleIndex, (s) => s.timeWait.client),
+        server: peakSteady(samples, steady, (s) => s.timeWait.server),
+        client: peakSteady(samples, steady, (s) => s.timeWait.client),
       },
     },
     memory: {
       baselineRssBytes: baselineRss,
       peakRssBytes: Math.max(0, ...samples.map((s) => s.rssBytes)),
-      steadyRssBytes: peakSteady(samples, window, f.heldSampleIndex, (s) => s.rssBytes).steady,
+      steadyRssBytes: peakSteady(samples, steady, (s) => s.rssBytes).steady,
       heldRssBytes: heldRss,
       heldConnections,
       bytesPerHeldConnection: heldConnections >= MIN_HELD_CONNECTIONS ? (heldRss - baselineRss) / heldConnections : null,
