@@ -11,10 +11,13 @@ import { validateResults } from '../../bench/results/read.ts';
 import { ROOT } from '../run/support.ts';
 import { sampleResults } from './fixtures.ts';
 
-const quick = (): Results => {
-  const file = path.join(ROOT, 'fixtures/results/quick-sample/results.json');
+/** A committed run's results: fixtures/results/NAME. */
+function fixtureResults(name: string): Results {
+  const file = path.join(ROOT, 'fixtures/results', name, 'results.json');
   return validateResults(JSON.parse(readFileSync(file, 'utf8')), file);
-};
+}
+
+const quick = (): Results => fixtureResults('quick-sample');
 
 /** The quick sample as if run three times: the second and third runs send 1% and 2% more upstream bytes. */
 function threeRuns(): Results {
@@ -133,7 +136,7 @@ describe('textTable within a width', () => {
 
 describe('headlineText within a width', () => {
   it('fits 80 columns with every figure of the unbounded tables (round trips, server cost, fleet scale)', () => {
-    for (const results of [quick(), sampleResults(), networks()]) {
+    for (const results of [quick(), sampleResults(), fixtureResults('networks')]) {
       const model = buildReportModel(results);
       const wide = headlineText(model);
       const narrow = headlineText(model, 80);
@@ -146,8 +149,3 @@ describe('headlineText within a width', () => {
     }
   });
 });
-
-function networks(): Results {
-  const file = path.join(ROOT, 'fixtures/results/networks/results.json');
-  return validateResults(JSON.parse(readFileSync(file, 'utf8')), file);
-}
